@@ -1,0 +1,71 @@
+# Every command a user or CI needs. `make test` is what CI runs (.ci/run).
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+# .python-version makes pyenv pick 3.13; elsewhere python3.13 must be on PATH.
+PYTHON ?= $(shell command -v python3.13 || command -v python3)
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+# sam build needs a python3.13 on PATH: the venv's.
+export PATH := $(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
+export SAM_CLI_TELEMETRY := 0
+export MPLBACKEND := Agg
+
+VENV_STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+
+.PHONY: help demo test lint build-check asl unit build deploy clean
+
+help:
+	@echo "make demo    the whole workflow offline: no AWS account, no Docker (about a minute)"
+	@echo "make test    every check: ruff, cfn-lint, sam validate --lint, sam build, ASL validator, pytest"
+	@echo "make lint    ruff and the template checks only"
+	@echo "make build   sam build (into .aws-sam/)"
+	@echo "make deploy  sam build && sam deploy --guided (needs AWS credentials)"
+
+$(VENV_STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 13), f"Python 3.13 is needed, found {sys.version.split()[0]}: install it or set PYTHON=/path/to/python3.13"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $@
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+demo: $(VENV_STAMP)
+	$(BIN)/mlwf demo
+
+test: lint asl build-check unit
+
+lint: $(VENV_STAMP)
+	ruff check .
+	ruff format --check .
+	cfn-lint template.yaml
+	sam validate --lint
+
+# The packages must build; the artefacts go to a temporary folder, not .aws-sam/.
+build-check: $(VENV_STAMP)
+	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	  sam build --build-dir "$$tmp/build" --cache-dir "$$tmp/cache" > "$$tmp/log" 2>&1 || { cat "$$tmp/log"; exit 1; } && \
+	  echo "sam build: OK ($$(du -sh "$$tmp/build" | cut -f1))"
+
+# Validate the definitions as deployed: with DefinitionSubstitutions applied.
+asl: $(VENV_STAMP) $(NODE_STAMP)
+	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	  $(BIN)/python -c 'import sys; from mlwf.offline.template import write_definitions; write_definitions(sys.argv[1])' "$$tmp" && \
+	  for f in "$$tmp"/*.json; do asl-validator --json-path "$$f"; done
+
+unit: $(VENV_STAMP)
+	pytest
+
+build: $(VENV_STAMP)
+	sam build
+
+deploy: build
+	sam deploy --guided
+
+clean:
+	rm -rf .aws-sam demo-output monitor-output .pytest_cache .ruff_cache
