@@ -1,0 +1,79 @@
+"""`mlwf`: the project's command line. Each command lives in its own module with a
+`register(subparsers)` function; heavy imports stay inside the commands so that
+`mlwf --help` answers at once."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from training_job.errors import MlwfError
+
+COMMAND_MODULES = (
+    "training_job.stage",
+    "training_job.train",
+    "training_job.deploy",
+    "training_job.teardown",
+    "mlwf.demo",
+    "mlwf.invoke",
+    "mlwf.run",
+    "mlwf.monitor",
+    "mlwf.threshold",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mlwf",
+        description="Stage, train, deploy, run and monitor the image-classification workflow, "
+        "in your AWS account or offline.",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except MlwfError as exc:
+        print(f"mlwf {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"mlwf {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # AWS errors are user-facing, not bugs
+        if not _is_aws_error(exc):
+            raise
+        print(f"mlwf {args.command}: error: {_aws_message(exc)}", file=sys.stderr)
+        return 1
+
+
+def _is_aws_error(exc: Exception) -> bool:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    return isinstance(exc, BotoCoreError | ClientError)
+
+
+def _aws_message(exc: Exception) -> str:
+    from botocore.exceptions import ClientError
+
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        operation = exc.operation_name
+        return f"{operation}: {error.get('Code', 'Error')}: {error.get('Message', exc)}"
+    return str(exc)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

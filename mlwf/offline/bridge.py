@@ -1,0 +1,242 @@
+"""Answer `lambda:Invoke` and `sagemaker-runtime:InvokeEndpoint` in-process.
+
+moto runs state machines (`mock_aws(config={"stepfunctions": {"execute_state_machine": True}})`)
+but answers Lambda tasks through its Lambda backend, which needs Docker, and its
+sagemaker-runtime mock returns canned bodies and cannot take a binary body. The bridge
+short-circuits those two API calls in botocore, before anything is sent, and answers them
+with Python callables: the real handlers and a local model.
+
+It registers on every botocore session, including the ones moto's interpreter, Powertools
+and the SageMaker SDK create on their own, the way moto registers itself: through
+`botocore.handlers.BUILTIN_HANDLERS`. Outside a `with Bridge(...)` block it stays inert.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+import traceback
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+import botocore.handlers
+from botocore.awsrequest import AWSResponse
+from botocore.response import StreamingBody
+
+LambdaHandler = Callable[[Any, Any], Any]
+# (body, content type, the InvokeEndpoint parameters) -> (response body, response content type)
+EndpointHandler = Callable[[bytes, str, dict[str, Any]], tuple[bytes, str]]
+
+_PARAMS_KEY = "mlwf_bridge_api_params"
+
+
+class EndpointModelError(Exception):
+    """Raised by an endpoint handler when its model fails: SageMaker's ModelError (424)."""
+
+
+class AwsErrorResponse(Exception):  # noqa: N818 - it is an answer, not a failure of the bridge
+    """Raised by a handler to answer with an AWS error (code, message, HTTP status)."""
+
+    def __init__(self, code: str, message: str, status: int = 400):
+        super().__init__(f"{code}: {message}")
+        self.code, self.message, self.status = code, message, status
+
+
+@dataclass
+class Invocation:
+    """What the bridge passes a Lambda handler runner besides the event."""
+
+    function_name: str
+    request_id: str
+    qualifier: str | None = None
+
+
+@dataclass
+class Bridge:
+    """Routes function names to Lambda handlers and endpoint names to endpoint handlers.
+
+    `functions` maps a function name to a callable `(event, Invocation) -> result`; it raises
+    to report a function error. `endpoints` maps an endpoint name to an EndpointHandler, or
+    `endpoint_resolver(name)` finds one (None: the endpoint does not exist).
+    """
+
+    functions: dict[str, Callable[[Any, Invocation], Any]] = field(default_factory=dict)
+    endpoints: dict[str, EndpointHandler] = field(default_factory=dict)
+    endpoint_resolver: Callable[[str], EndpointHandler | None] | None = None
+    account_id: str = "123456789012"
+
+    def __enter__(self) -> Bridge:
+        with _LOCK:
+            _ACTIVE.append(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with _LOCK:
+            _ACTIVE.remove(self)
+
+    # -- lambda:Invoke ---------------------------------------------------------------
+    def invoke_function(self, params: dict[str, Any]) -> tuple[AWSResponse, dict[str, Any]]:
+        name, qualifier = _function_name(params["FunctionName"], params.get("Qualifier"))
+        runner = self.functions.get(name)
+        if runner is None:
+            return _error(404, "ResourceNotFoundException", f"Function not found: {name}")
+        invocation_type = params.get("InvocationType", "RequestResponse")
+        if invocation_type == "DryRun":
+            return _response(204, {"StatusCode": 204})
+        try:
+            event = json.loads(_as_bytes(params.get("Payload")) or b"{}")
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            return _error(400, "InvalidRequestContentException", "Could not parse request body")
+        invocation = Invocation(name, str(uuid.uuid4()), qualifier)
+        parsed: dict[str, Any] = {"ExecutedVersion": "$LATEST"}
+        try:
+            result = runner(event, invocation)
+            payload = json.dumps(result).encode()
+        except AwsErrorResponse as exc:
+            return _error(exc.status, exc.code, exc.message)
+        except Exception as exc:  # a function error, reported the way Lambda reports it
+            parsed["FunctionError"] = "Unhandled"
+            payload = json.dumps(lambda_error_payload(exc, invocation.request_id)).encode()
+        if invocation_type == "Event":
+            return _response(202, {"StatusCode": 202, "Payload": _stream(b"")})
+        parsed.update(StatusCode=200, Payload=_stream(payload))
+        return _response(200, parsed)
+
+    # -- sagemaker-runtime:InvokeEndpoint --------------------------------------------
+    def invoke_endpoint(self, params: dict[str, Any]) -> tuple[AWSResponse, dict[str, Any]]:
+        name = params["EndpointName"]
+        handler = self.endpoints.get(name)
+        if handler is None and self.endpoint_resolver is not None:
+            handler = self.endpoint_resolver(name)
+        if handler is None:
+            message = f"Endpoint {name} of account {self.account_id} not found."
+            return _error(400, "ValidationError", message)
+        body = _as_bytes(params.get("Body"))
+        try:
+            response_body, content_type = handler(body, params.get("ContentType", ""), params)
+        except AwsErrorResponse as exc:
+            return _error(exc.status, exc.code, exc.message)
+        except EndpointModelError as exc:
+            message = (
+                "Received client error (400) from primary with message "
+                f'"{exc}". See CloudWatch logs for the endpoint.'
+            )
+            return _error(424, "ModelError", message)
+        parsed = {
+            "Body": _stream(response_body),
+            "ContentType": content_type,
+            "InvokedProductionVariant": "AllTraffic",
+        }
+        return _response(200, parsed)
+
+
+def lambda_error_payload(exc: BaseException, request_id: str) -> dict[str, Any]:
+    """The payload Lambda's Python runtime returns for an unhandled exception."""
+    # Lambda's trace starts in the handler's module: leave out the bridge's own frames.
+    frames = [
+        f for f in traceback.extract_tb(exc.__traceback__) if "/mlwf/offline/" not in f.filename
+    ]
+    return {
+        "errorMessage": str(exc),
+        "errorType": type(exc).__name__,
+        "requestId": request_id,
+        "stackTrace": traceback.format_list(frames),
+    }
+
+
+# -- botocore plumbing -------------------------------------------------------------------
+_LOCK = threading.RLock()
+_ACTIVE: list[Bridge] = []
+
+
+def _install() -> None:
+    """Register the handlers on every session, present and future, once per process.
+
+    A client copies its session's handlers when it is created, so this runs when the module
+    is imported, before the offline runtime or a test creates any client (as moto does).
+    """
+    for event, handler in _HANDLERS:
+        botocore.handlers.BUILTIN_HANDLERS.append((event, handler))
+        if boto3.DEFAULT_SESSION is not None:
+            boto3.DEFAULT_SESSION.events.register(event, handler)
+
+
+def _active() -> Bridge | None:
+    with _LOCK:
+        return _ACTIVE[-1] if _ACTIVE else None
+
+
+def _keep_params(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+    # before-call only sees the serialized request; keep the API parameters for it.
+    if _active() is not None:
+        context[_PARAMS_KEY] = dict(params)
+
+
+def _on_invoke(context: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict] | None:
+    bridge = _active()
+    if bridge is None or _PARAMS_KEY not in context:
+        return None
+    return bridge.invoke_function(context.pop(_PARAMS_KEY))
+
+
+def _on_invoke_endpoint(context: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict] | None:
+    bridge = _active()
+    if bridge is None or _PARAMS_KEY not in context:
+        return None
+    return bridge.invoke_endpoint(context.pop(_PARAMS_KEY))
+
+
+_HANDLERS = (
+    ("before-parameter-build.lambda.Invoke", _keep_params),
+    ("before-call.lambda.Invoke", _on_invoke),
+    ("before-parameter-build.sagemaker-runtime.InvokeEndpoint", _keep_params),
+    ("before-call.sagemaker-runtime.InvokeEndpoint", _on_invoke_endpoint),
+)
+
+
+def _function_name(name_or_arn: str, qualifier: str | None) -> tuple[str, str | None]:
+    """The function name of a name, partial ARN or ARN, and the qualifier it carries."""
+    parts = name_or_arn.split(":")
+    if "function" in parts:  # arn:aws:lambda:region:account:function:name[:qualifier]
+        rest = parts[parts.index("function") + 1 :]
+        return rest[0], rest[1] if len(rest) > 1 else qualifier
+    if len(parts) == 2:  # name:qualifier
+        return parts[0], parts[1]
+    return name_or_arn, qualifier
+
+
+def _as_bytes(value: Any) -> bytes:
+    if value is None:
+        return b""
+    if isinstance(value, bytes | bytearray):
+        return bytes(value)
+    if isinstance(value, str):
+        return value.encode()
+    return value.read()  # a file-like body
+
+
+def _stream(data: bytes) -> StreamingBody:
+    return StreamingBody(io.BytesIO(data), len(data))
+
+
+def _response(status: int, parsed: dict[str, Any]) -> tuple[AWSResponse, dict[str, Any]]:
+    request_id = str(uuid.uuid4())
+    headers = {"x-amzn-requestid": request_id}
+    parsed["ResponseMetadata"] = {
+        "RequestId": request_id,
+        "HTTPStatusCode": status,
+        "HTTPHeaders": headers,
+        "RetryAttempts": 0,
+    }
+    return AWSResponse("https://mlwf.offline", status, headers, None), parsed
+
+
+def _error(status: int, code: str, message: str) -> tuple[AWSResponse, dict[str, Any]]:
+    return _response(status, {"Error": {"Code": code, "Message": message}})
+
+
+_install()

@@ -1,0 +1,183 @@
+"""The offline stack: template.yaml's resources in moto, its functions run in-process.
+
+    with OfflineStack.start() as stack:
+        arn = stack.state_machine_arn()
+        execution = stack.sfn.start_execution(stateMachineArn=arn, input=...)
+        stack.wait_for_execution(execution["executionArn"])
+
+The bucket and the state machine are created in moto from the template the user deploys
+(the definition file with its DefinitionSubstitutions, never a copy); `lambda:Invoke` runs
+the real handlers and `sagemaker-runtime:InvokeEndpoint` is answered by `endpoints` (see
+mlwf.offline.endpoint) through the bridge.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mlwf.offline.bridge import Bridge, EndpointHandler
+from mlwf.offline.functions import FunctionLog, LocalFunction
+from mlwf.offline.template import ACCOUNT_ID, TemplateSpec, load_template
+from training_job.errors import MlwfError
+from training_job.stack import PROJECT_ROOT
+
+DEFAULT_TEMPLATE = PROJECT_ROOT / "template.yaml"
+TERMINAL_STATUSES = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
+# Credentials moto accepts; set so that nothing offline can ever use the user's real ones.
+OFFLINE_ENVIRONMENT = {
+    "AWS_ACCESS_KEY_ID": "offline",
+    "AWS_SECRET_ACCESS_KEY": "offline",
+    "AWS_SESSION_TOKEN": "offline",
+}
+# Variables that would send boto3 somewhere moto does not intercept.
+UNSET_ENVIRONMENT = ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_CONFIG_FILE")
+
+
+@dataclass
+class OfflineStack:
+    spec: TemplateSpec
+    functions: dict[str, LocalFunction] = field(default_factory=dict)
+    bridge: Bridge = field(default_factory=Bridge)
+    session: Any = None
+
+    @classmethod
+    @contextmanager
+    def start(
+        cls,
+        template: Path | None = None,
+        *,
+        parameter_overrides: dict[str, str] | None = None,
+        endpoint_resolver: Callable[[str], EndpointHandler | None] | None = None,
+        log_dir: Path | None = None,
+        region: str = "us-east-1",
+        stack_name: str = "offline",
+    ) -> Iterator[OfflineStack]:
+        """moto started, the template's resources created, the bridge installed."""
+        from moto import mock_aws  # lazy: moto is slow to import
+
+        # The interpreter logs every failed state at ERROR level; the same failure is in the
+        # execution's history and result, which is where the offline mode reports it.
+        logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
+
+        spec = load_template(
+            template or DEFAULT_TEMPLATE,
+            parameter_overrides=parameter_overrides,
+            stack_name=stack_name,
+            region=region,
+        )
+        with ExitStack() as cleanup:
+            cleanup.enter_context(_offline_environment(region))
+            cleanup.enter_context(
+                mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
+            )
+            stack = cls(spec)
+            stack.bridge.account_id = ACCOUNT_ID
+            stack.bridge.endpoint_resolver = endpoint_resolver
+            cleanup.enter_context(stack.bridge)
+            import boto3  # lazy
+
+            stack.session = boto3.Session(region_name=region)
+            stack._create_resources(log_dir)
+            try:
+                yield stack
+            finally:
+                for function in stack.functions.values():
+                    function.log.close()
+
+    # -- clients -------------------------------------------------------------------------
+    def client(self, service: str) -> Any:
+        return self.session.client(service)
+
+    @property
+    def sfn(self) -> Any:
+        return self.client("stepfunctions")
+
+    @property
+    def s3(self) -> Any:
+        return self.client("s3")
+
+    # -- resources -----------------------------------------------------------------------
+    def bucket_name(self, logical_id: str | None = None) -> str:
+        if logical_id is None:
+            if len(self.spec.buckets) != 1:
+                raise MlwfError("the template has no single bucket: name one")
+            return next(iter(self.spec.buckets.values()))
+        return self.spec.buckets[logical_id]
+
+    def state_machine_arn(self, logical_id: str | None = None) -> str:
+        machines = self.spec.state_machines
+        if logical_id is None:
+            logical_id = next(iter(machines))
+        return machines[logical_id].arn
+
+    def _create_resources(self, log_dir: Path | None) -> None:
+        s3 = self.s3
+        for bucket in self.spec.buckets.values():
+            s3.create_bucket(Bucket=bucket)
+        if log_dir is not None:
+            log_dir.mkdir(parents=True, exist_ok=True)
+        for logical_id, function_spec in self.spec.functions.items():
+            log = FunctionLog(log_dir / f"{logical_id}.log" if log_dir else None)
+            function = LocalFunction(function_spec, self.spec.region, log)
+            self.functions[logical_id] = function
+            self.bridge.functions[function_spec.name] = function
+        sfn = self.sfn
+        role = f"arn:aws:iam::{ACCOUNT_ID}:role/{self.spec.stack_name}-states"
+        for machine in self.spec.state_machines.values():
+            sfn.create_state_machine(
+                name=machine.name,
+                definition=machine.definition,
+                roleArn=role,
+                type=machine.workflow_type,
+            )
+
+    # -- executions ----------------------------------------------------------------------
+    def wait_for_execution(
+        self, execution_arn: str, *, timeout: float = 120.0, poll: float = 0.01
+    ) -> dict[str, Any]:
+        """The execution's description once it has ended (moto runs it in a thread)."""
+        sfn = self.sfn
+        deadline = time.monotonic() + timeout
+        while True:
+            description = sfn.describe_execution(executionArn=execution_arn)
+            if description["status"] in TERMINAL_STATUSES:
+                return description
+            if time.monotonic() > deadline:
+                raise MlwfError(f"execution {execution_arn} did not end within {timeout:.0f} s")
+            time.sleep(poll)
+
+    def run_execution(self, payload: dict[str, Any], name: str | None = None) -> dict[str, Any]:
+        """Start one execution of the main state machine and wait for its end."""
+        # moto names an unnamed execution "None"; AWS would generate a UUID.
+        started = self.sfn.start_execution(
+            stateMachineArn=self.state_machine_arn(),
+            name=name or str(uuid.uuid4()),
+            input=json.dumps(payload),
+        )
+        return self.wait_for_execution(started["executionArn"])
+
+
+@contextmanager
+def _offline_environment(region: str) -> Iterator[None]:
+    names = (*OFFLINE_ENVIRONMENT, *UNSET_ENVIRONMENT, "AWS_REGION", "AWS_DEFAULT_REGION")
+    saved = {name: os.environ.get(name) for name in names}
+    for name in UNSET_ENVIRONMENT:
+        os.environ.pop(name, None)
+    os.environ.update(OFFLINE_ENVIRONMENT, AWS_REGION=region, AWS_DEFAULT_REGION=region)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
