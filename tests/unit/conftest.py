@@ -1,0 +1,69 @@
+"""Fixtures for the handler tests: the events/ files, a Lambda context, and each function
+imported as `functions.<name>.app` with the environment template.yaml gives it."""
+
+from __future__ import annotations
+
+import base64
+import importlib
+import json
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from mlwf.offline.functions import LambdaContext
+from mlwf.offline.template import TemplateSpec, load_template
+from tests.conftest import EVENTS_DIR, PROJECT_ROOT
+
+MODULES = {
+    "SerializeImageDataFunction": "functions.serialize_image_data.app",
+    "ClassifyImageFunction": "functions.classify_image.app",
+    "FilterInferencesFunction": "functions.filter_inferences.app",
+}
+
+
+def load_event(name: str) -> dict[str, Any]:
+    """An event from events/, the same file `sam local invoke -e` takes."""
+    return json.loads((EVENTS_DIR / name).read_text())
+
+
+def sample_png() -> bytes:
+    """The PNG that events/classify_image.json carries."""
+    return base64.b64decode(load_event("classify_image.json")["image_data"])
+
+
+@pytest.fixture(scope="session")
+def template() -> TemplateSpec:
+    return load_template(PROJECT_ROOT / "template.yaml")
+
+
+@pytest.fixture
+def lambda_context() -> LambdaContext:
+    return LambdaContext(
+        function_name="test-function",
+        function_version="$LATEST",
+        invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:test-function",
+        memory_limit_in_mb=128,
+        aws_request_id="52fdfc07-2182-454f-963f-5f0f9a621d72",
+        log_group_name="/aws/lambda/test-function",
+        log_stream_name="2026/11/26/[$LATEST]test",
+        deadline=float("inf"),
+    )
+
+
+@pytest.fixture
+def load_app(template: TemplateSpec, monkeypatch: pytest.MonkeyPatch) -> Callable[..., ModuleType]:
+    """Import a function's module afresh with its template environment (plus overrides)."""
+
+    def load(logical_id: str, **overrides: str | None) -> ModuleType:
+        environment = {**template.function(logical_id).environment, **overrides}
+        for name, value in environment.items():
+            if value is None:
+                monkeypatch.delenv(name, raising=False)
+            else:
+                monkeypatch.setenv(name, value)
+        module = importlib.import_module(MODULES[logical_id])
+        return importlib.reload(module)  # module-level config and clients, read anew
+
+    return load

@@ -1,0 +1,179 @@
+"""The state machine definition, run by moto's interpreter with the real handlers.
+
+The offline stack creates the bucket and the state machine from template.yaml, and the
+bridge answers lambda:Invoke with the real handlers; the endpoint here is a fake whose
+answers each test sets.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+
+import pytest
+
+from mlwf.offline.bridge import AwsErrorResponse
+from mlwf.offline.runtime import OfflineStack
+from tests.conftest import PROJECT_ROOT
+from tests.unit.conftest import load_event, sample_png
+from tests.unit.test_classify_image import FakeEndpoint
+
+ENDPOINT = "image-classification-test"
+LAMBDA_RETRY_ERRORS = {
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+}
+
+pytestmark = pytest.mark.offline
+
+
+@pytest.fixture
+def stack() -> Iterator[OfflineStack]:
+    with OfflineStack.start() as stack:
+        stack.s3.put_object(
+            Bucket=stack.bucket_name(), Key="incoming/bicycle.png", Body=sample_png()
+        )
+        parameter = stack.spec.parameters["EndpointParameterName"]
+        stack.client("ssm").put_parameter(Name=parameter, Value=ENDPOINT, Type="String")
+        yield stack
+
+
+@pytest.fixture
+def endpoint(stack: OfflineStack) -> FakeEndpoint:
+    fake = FakeEndpoint()
+    stack.bridge.endpoints[ENDPOINT] = fake
+    return fake
+
+
+def workflow_input(stack: OfflineStack) -> dict[str, str]:
+    """events/workflow_input.json, pointed at the offline stack's bucket."""
+    return {**load_event("workflow_input.json"), "s3_bucket": stack.bucket_name()}
+
+
+def task_failures(stack: OfflineStack, execution_arn: str) -> list[str]:
+    history = stack.sfn.get_execution_history(executionArn=execution_arn)["events"]
+    return [
+        e["lambdaFunctionFailedEventDetails"]["error"]
+        for e in history
+        if e["type"] == "LambdaFunctionFailed"
+    ]
+
+
+def test_confident_image_succeeds(stack, endpoint):
+    # Given an endpoint that is sure the image is a bicycle
+    endpoint.body = b"[0.991, 0.009]"
+
+    # When the workflow runs on it
+    execution = stack.run_execution(workflow_input(stack), name="confident-bicycle")
+
+    # Then it succeeds with the inferences, without the image in its output
+    assert execution["status"] == "SUCCEEDED"
+    output = json.loads(execution["output"])
+    assert output["inferences"] == [0.991, 0.009]
+    assert output["s3_key"] == "incoming/bicycle.png"
+    assert "image_data" not in output
+    # And the endpoint's inference id is the execution's name, to join captured data
+    assert output["inference_id"] == "confident-bicycle"
+    assert endpoint.calls[0]["InferenceId"] == "confident-bicycle"
+
+
+def test_low_confidence_image_fails_with_threshold_confidence_not_met(stack, endpoint):
+    endpoint.body = b"[0.61, 0.39]"
+
+    execution = stack.run_execution(workflow_input(stack))
+
+    assert execution["status"] == "FAILED"
+    assert execution["error"] == "ThresholdConfidenceNotMet"
+    cause = json.loads(execution["cause"])
+    assert "incoming/bicycle.png" in cause["errorMessage"]
+    assert "0.6100" in cause["errorMessage"]
+    # A verdict is never retried: the filter ran once
+    assert stack.functions["FilterInferencesFunction"].invocations == 1
+
+
+def test_transient_endpoint_failure_is_retried(stack, endpoint):
+    # Given an endpoint throttled once, then answering
+    answers = iter([AwsErrorResponse("ThrottlingException", "Rate exceeded")])
+
+    def flaky(body: bytes, content_type: str, params: dict) -> tuple[bytes, str]:
+        failure = next(answers, None)
+        if failure:
+            raise failure
+        return b"[0.02, 0.98]", "application/json"
+
+    stack.bridge.endpoints[ENDPOINT] = flaky
+
+    # When the workflow runs
+    execution = stack.run_execution(workflow_input(stack))
+
+    # Then the Retry on EndpointUnavailable carried it to success
+    assert execution["status"] == "SUCCEEDED"
+    assert task_failures(stack, execution["executionArn"]) == ["EndpointUnavailable"]
+
+
+def test_missing_image_fails_with_its_named_error(stack, endpoint):
+    execution = stack.run_execution({**workflow_input(stack), "s3_key": "incoming/missing.png"})
+    assert execution["status"] == "FAILED"
+    assert execution["error"] == "ImageNotFound"
+    assert endpoint.calls == []
+
+
+def test_missing_endpoint_fails_with_its_named_error(stack):
+    execution = stack.run_execution(workflow_input(stack))  # nothing answers ENDPOINT
+    assert execution["status"] == "FAILED"
+    assert execution["error"] == "EndpointNotFound"
+
+
+# -- the definition itself -------------------------------------------------------------
+@pytest.fixture(scope="module")
+def definition_text(template_spec) -> str:
+    return template_spec.state_machines[
+        "ImageClassificationStateMachine"
+    ].definition_path.read_text()
+
+
+@pytest.fixture(scope="module")
+def template_spec():
+    from mlwf.offline.template import load_template
+
+    return load_template(PROJECT_ROOT / "template.yaml")
+
+
+def test_placeholders_are_the_definition_substitutions(template_spec, definition_text):
+    placeholders = set(re.findall(r"\$\{([A-Za-z0-9]+)\}", definition_text))
+    machine = template_spec.state_machines["ImageClassificationStateMachine"]
+    assert placeholders == set(machine.substitutions)
+    assert "${" not in machine.definition
+
+
+def test_every_task_retries_lambda_errors_and_has_a_timeout(definition_text):
+    states = json.loads(definition_text)["States"]
+    tasks = {name: state for name, state in states.items() if state["Type"] == "Task"}
+    assert len(tasks) == 3
+    for name, task in tasks.items():
+        assert task.get("TimeoutSeconds", 0) > 0, name
+        retried = {e for retrier in task["Retry"] for e in retrier["ErrorEquals"]}
+        assert LAMBDA_RETRY_ERRORS <= retried, name
+        assert all(r["BackoffRate"] > 1 for r in task["Retry"]), name
+
+
+def test_no_catch_or_retry_can_hide_a_low_confidence_verdict(definition_text):
+    states = json.loads(definition_text)["States"]
+    for name, state in states.items():
+        assert "Catch" not in state, name
+        for retrier in state.get("Retry", []):
+            assert "ThresholdConfidenceNotMet" not in retrier["ErrorEquals"], name
+            assert "States.ALL" not in retrier["ErrorEquals"], name
+
+
+def test_task_timeouts_exceed_the_functions_timeouts(template_spec, definition_text):
+    states = json.loads(definition_text)["States"]
+    machine = template_spec.state_machines["ImageClassificationStateMachine"]
+    by_arn = {f.arn: f for f in template_spec.functions.values()}
+    for state in json.loads(machine.definition)["States"].values():
+        function = by_arn[state["Resource"]]
+        assert state["TimeoutSeconds"] > function.timeout, function.logical_id
+    assert len(states) == 3
