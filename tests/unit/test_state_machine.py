@@ -55,11 +55,7 @@ def workflow_input(stack: OfflineStack) -> dict[str, str]:
 
 def task_failures(stack: OfflineStack, execution_arn: str) -> list[str]:
     history = stack.sfn.get_execution_history(executionArn=execution_arn)["events"]
-    return [
-        e["lambdaFunctionFailedEventDetails"]["error"]
-        for e in history
-        if e["type"] == "LambdaFunctionFailed"
-    ]
+    return [e["taskFailedEventDetails"]["error"] for e in history if e["type"] == "TaskFailed"]
 
 
 def test_confident_image_succeeds(stack, endpoint):
@@ -174,6 +170,7 @@ def test_task_timeouts_exceed_the_functions_timeouts(template_spec, definition_t
     machine = template_spec.state_machines["ImageClassificationStateMachine"]
     by_arn = {f.arn: f for f in template_spec.functions.values()}
     for state in json.loads(machine.definition)["States"].values():
-        function = by_arn[state["Resource"]]
+        assert state["Resource"] == "arn:aws:states:::lambda:invoke"
+        function = by_arn[state["Parameters"]["FunctionName"]]
         assert state["TimeoutSeconds"] > function.timeout, function.logical_id
     assert len(states) == 3
