@@ -1,0 +1,651 @@
+"""`mlwf train` against moto's S3 and SageMaker: the exact CreateTrainingJob request, the
+hyperparameters and their overrides, waiting (no sleeps: the clock is injected), and the
+one-line errors. Also home of the helpers test_deploy and test_teardown import."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from mlwf.cli import main
+from tests.conftest import REGION
+from training_job import sagemaker_io, train
+from training_job.errors import MlwfError
+from training_job.stack import StackSettings
+
+BUCKET = "images-bucket-test"
+ROLE_ARN = "arn:aws:iam::123456789012:role/sagemaker-execution"
+PREFIX = "image-classification"
+PARAMETER = "/image-classification/endpoint-name"
+US_EAST_1_IMAGE = "811284229777.dkr.ecr.us-east-1.amazonaws.com/image-classification:1"
+PNG = b"\x89PNG\r\n\x1a\n not really an image"
+STACK_FLAGS = [
+    "--bucket",
+    BUCKET,
+    "--role-arn",
+    ROLE_ARN,
+    "--endpoint-prefix",
+    PREFIX,
+    "--region",
+    REGION,
+]
+
+
+# ---------------------------------------------------------------- helpers shared by the tests
+
+
+def tick_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Resource names from a clock that advances a second per name: distinct, predictable."""
+    start = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    moments = (start + timedelta(seconds=i) for i in range(10**6))
+    monkeypatch.setattr(sagemaker_io, "utcnow", lambda: next(moments))
+
+
+@pytest.fixture(autouse=True)
+def ticking_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    tick_names(monkeypatch)
+
+
+def settings(**overrides: Any) -> StackSettings:
+    values: dict[str, Any] = {
+        "region": REGION,
+        "bucket": BUCKET,
+        "role_arn": ROLE_ARN,
+        "parameter_name": PARAMETER,
+        "endpoint_prefix": PREFIX,
+    }
+    values.update(overrides)
+    return StackSettings(**values)
+
+
+def stage_fake_dataset(
+    s3: Any,
+    bucket: str = BUCKET,
+    prefix: str = "dataset",
+    *,
+    train_count: int = 12,
+    validation_count: int = 4,
+    manifest: dict[str, Any] | None | bool = True,
+) -> None:
+    """The layout `mlwf stage` uploads, with tiny fake PNGs. `manifest=True` writes the shape
+    stage.build_manifest writes; a dict writes that dict; None/False writes none."""
+    for split, count in (("train", train_count), ("validation", validation_count)):
+        lines = []
+        for index in range(count):
+            name = f"{split}-{index:04d}.png"
+            s3.put_object(Bucket=bucket, Key=f"{prefix}/{split}/{name}", Body=PNG)
+            lines.append(f"{index}\t{index % 2}\t{name}")
+        body = "\n".join(lines) + "\n"
+        s3.put_object(Bucket=bucket, Key=f"{prefix}/{split}.lst", Body=body.encode())
+    if manifest is True:
+        manifest = {
+            "format": 1,
+            "num_classes": 2,
+            "num_training_samples": train_count,
+            "splits": {
+                "train": {"count": train_count, "classes": {"bicycle": 6, "motorcycle": 6}},
+                "validation": {"count": validation_count},
+            },
+        }
+    if manifest:
+        s3.put_object(
+            Bucket=bucket, Key=f"{prefix}/manifest.json", Body=json.dumps(manifest).encode()
+        )
+
+
+def all_objects(s3: Any, bucket: str = BUCKET) -> dict[str, str]:
+    listed = s3.list_objects_v2(Bucket=bucket).get("Contents", [])
+    return {o["Key"]: o["ETag"] for o in listed}
+
+
+def moto_clients() -> dict[str, Any]:
+    """S3, SageMaker and SSM clients (moto must be active) and the images bucket."""
+    import boto3
+
+    session = boto3.Session(region_name=REGION)
+    s3 = session.client("s3")
+    s3.create_bucket(Bucket=BUCKET)
+    return {"s3": s3, "sm": session.client("sagemaker"), "ssm": session.client("ssm")}
+
+
+@pytest.fixture
+def clients(aws: None) -> dict[str, Any]:
+    return moto_clients()
+
+
+@pytest.fixture
+def staged(clients: dict[str, Any]) -> dict[str, Any]:
+    stage_fake_dataset(clients["s3"])
+    return clients
+
+
+def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_one_line_error(code: int, err: str, *fragments: str) -> None:
+    assert code == 1
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+# ---------------------------------------------------------------- the request
+
+
+def expected_channel(name: str, uri: str) -> dict[str, Any]:
+    return {
+        "ChannelName": name,
+        "DataSource": {
+            "S3DataSource": {
+                "S3DataType": "S3Prefix",
+                "S3Uri": uri,
+                "S3DataDistributionType": "FullyReplicated",
+            }
+        },
+        "ContentType": "application/x-image",
+    }
+
+
+def test_training_job_request_is_exact() -> None:
+    hyperparameters = train.build_hyperparameters(900)
+    request = train.build_training_job_request(
+        settings(),
+        hyperparameters,
+        job_name="image-classification-20260102-030405-000",
+        image_uri=sagemaker_io.training_image_uri("us-east-1"),
+    )
+    assert request == {
+        "TrainingJobName": "image-classification-20260102-030405-000",
+        "AlgorithmSpecification": {"TrainingImage": US_EAST_1_IMAGE, "TrainingInputMode": "File"},
+        "RoleArn": ROLE_ARN,
+        "HyperParameters": {
+            "num_classes": "2",
+            "num_training_samples": "900",
+            "image_shape": "3,32,32",
+            "use_pretrained_model": "1",
+            "num_layers": "18",
+            "augmentation_type": "crop_color_transform",
+            "epochs": "30",
+            "mini_batch_size": "32",
+            "learning_rate": "0.01",
+            "early_stopping": "true",
+            "early_stopping_min_epochs": "10",
+            "early_stopping_patience": "5",
+            "early_stopping_tolerance": "0.0",
+            "precision_dtype": "float32",
+        },
+        "InputDataConfig": [
+            expected_channel("train", f"s3://{BUCKET}/dataset/train/"),
+            expected_channel("validation", f"s3://{BUCKET}/dataset/validation/"),
+            expected_channel("train_lst", f"s3://{BUCKET}/dataset/train.lst"),
+            expected_channel("validation_lst", f"s3://{BUCKET}/dataset/validation.lst"),
+        ],
+        "OutputDataConfig": {"S3OutputPath": f"s3://{BUCKET}/models/"},
+        "ResourceConfig": {
+            "InstanceType": "ml.g4dn.xlarge",
+            "InstanceCount": 1,
+            "VolumeSizeInGB": 30,
+        },
+        "StoppingCondition": {"MaxRuntimeInSeconds": 3600},
+        "EnableManagedSpotTraining": False,
+    }
+
+
+def test_spot_request_waits_longer_and_checkpoints() -> None:
+    request = train.build_training_job_request(
+        settings(prefix="custom/prefix"),
+        train.build_hyperparameters(10),
+        job_name="job-1",
+        image_uri="image",
+        instance_type="ml.g5.xlarge",
+        max_runtime=1800,
+        spot=True,
+    )
+    assert request["EnableManagedSpotTraining"] is True
+    assert request["StoppingCondition"] == {
+        "MaxRuntimeInSeconds": 1800,
+        "MaxWaitTimeInSeconds": 3600,
+    }
+    assert request["CheckpointConfig"] == {"S3Uri": f"s3://{BUCKET}/models/job-1/checkpoints/"}
+    assert request["ResourceConfig"]["InstanceType"] == "ml.g5.xlarge"
+    uris = [c["DataSource"]["S3DataSource"]["S3Uri"] for c in request["InputDataConfig"]]
+    assert uris[0] == f"s3://{BUCKET}/custom/prefix/train/"
+    assert uris[3] == f"s3://{BUCKET}/custom/prefix/validation.lst"
+
+
+@pytest.mark.parametrize(
+    ("spot", "max_wait", "message"),
+    [(True, 3600, "must be longer"), (True, 100, "must be longer"), (False, 7200, "--spot")],
+)
+def test_bad_spot_settings(spot: bool, max_wait: int, message: str) -> None:
+    with pytest.raises(MlwfError, match=message):
+        train.build_training_job_request(
+            settings(),
+            train.build_hyperparameters(10),
+            job_name="j",
+            image_uri="i",
+            max_runtime=3600,
+            spot=spot,
+            max_wait=max_wait,
+        )
+
+
+def test_image_uri_is_looked_up_per_region() -> None:
+    assert sagemaker_io.training_image_uri("us-east-1") == US_EAST_1_IMAGE
+    assert sagemaker_io.training_image_uri("eu-west-1") == (
+        "685385470294.dkr.ecr.eu-west-1.amazonaws.com/image-classification:1"
+    )
+
+
+# ---------------------------------------------------------------- hyperparameters
+
+
+def test_overrides_replace_defaults() -> None:
+    overrides = train.parse_hyperparameter_overrides(
+        ["epochs=5", " learning_rate = 0.001 ", "optimizer=adam", "image_shape=3,28,28"]
+    )
+    assert overrides == {
+        "epochs": "5",
+        "learning_rate": "0.001",
+        "optimizer": "adam",
+        "image_shape": "3,28,28",
+    }
+    hyperparameters = train.build_hyperparameters(100, overrides)
+    assert hyperparameters["epochs"] == "5"
+    assert hyperparameters["optimizer"] == "adam"
+    assert hyperparameters["num_training_samples"] == "100"
+    assert hyperparameters["use_pretrained_model"] == "1"
+
+
+@pytest.mark.parametrize(
+    ("item", "message"),
+    [
+        ("epochs", "expected KEY=VALUE"),
+        ("=5", "expected KEY=VALUE"),
+        ("epochs=", "expected KEY=VALUE"),
+        ("epoch=5", "did you mean 'epochs'"),
+        ("batch=5", "not a hyperparameter"),
+    ],
+)
+def test_bad_override_forms(item: str, message: str) -> None:
+    with pytest.raises(MlwfError, match=message):
+        train.parse_hyperparameter_overrides([item])
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"epochs": "ten"}, "positive integer"),
+        ({"epochs": "0"}, "positive integer"),
+        ({"learning_rate": "fast"}, "expected a number"),
+        ({"mini_batch_size": "64"}, "larger than the 50 training images"),
+    ],
+)
+def test_bad_override_values(overrides: dict[str, str], message: str) -> None:
+    with pytest.raises(MlwfError, match=message):
+        train.build_hyperparameters(50, overrides)
+
+
+# ---------------------------------------------------------------- the staged dataset
+
+
+@pytest.mark.parametrize(
+    ("manifest", "expected"),
+    [
+        (True, 12),  # what `mlwf stage` writes
+        ({"splits": {"train": {"count": 7}}}, 7),
+        ({"splits": {"train": {"classes": {"bicycle": 3, "motorcycle": 4}}}}, 7),
+        ({"train": {"count": 8}}, 8),
+        ({"train": 9}, 9),
+        ({"counts": {"train": 10}}, 10),
+        ({"something": "else"}, 12),  # unknown shape: count train.lst
+        (None, 12),  # no manifest: count train.lst
+    ],
+)
+def test_num_training_samples(
+    clients: dict[str, Any], manifest: dict[str, Any] | bool | None, expected: int
+) -> None:
+    stage_fake_dataset(clients["s3"], manifest=manifest)
+    assert train.num_training_samples(clients["s3"], BUCKET, "dataset") == expected
+
+
+def test_unparseable_manifest_falls_back_to_the_lst(clients: dict[str, Any]) -> None:
+    stage_fake_dataset(clients["s3"], manifest=None)
+    clients["s3"].put_object(Bucket=BUCKET, Key="dataset/manifest.json", Body=b"{not json")
+    assert train.num_training_samples(clients["s3"], BUCKET, "dataset") == 12
+
+
+def test_nothing_staged(clients: dict[str, Any]) -> None:
+    with pytest.raises(MlwfError, match="run `mlwf stage` first"):
+        train.num_training_samples(clients["s3"], BUCKET, "dataset")
+    with pytest.raises(MlwfError, match="missing train/, validation/, train.lst"):
+        train.check_staged_dataset(clients["s3"], BUCKET, "dataset")
+
+
+def test_partially_staged(clients: dict[str, Any]) -> None:
+    stage_fake_dataset(clients["s3"])
+    clients["s3"].delete_object(Bucket=BUCKET, Key="dataset/validation.lst")
+    with pytest.raises(MlwfError, match=r"missing validation\.lst\)"):
+        train.check_staged_dataset(clients["s3"], BUCKET, "dataset")
+
+
+# ---------------------------------------------------------------- waiting and the result
+
+
+class ScriptedSageMaker:
+    """A SageMaker client whose DescribeTrainingJob walks through scripted answers."""
+
+    def __init__(self, answers: list[dict[str, Any]]) -> None:
+        self.answers = answers
+        self.described = 0
+        self.created: list[dict[str, Any]] = []
+
+    def create_training_job(self, **request: Any) -> dict[str, Any]:
+        self.created.append(request)
+        return {"TrainingJobArn": f"arn:aws:sagemaker:::training-job/{request['TrainingJobName']}"}
+
+    def describe_training_job(self, TrainingJobName: str) -> dict[str, Any]:  # noqa: N803
+        answer = self.answers[min(self.described, len(self.answers) - 1)]
+        self.described += 1
+        return {"TrainingJobName": TrainingJobName, **answer}
+
+
+def transition(status: str, message: str) -> dict[str, str]:
+    return {"Status": status, "StatusMessage": message}
+
+
+START = datetime(2026, 1, 2, 3, 0, 0, tzinfo=UTC)
+COMPLETED = {
+    "TrainingJobStatus": "Completed",
+    "SecondaryStatus": "Completed",
+    "SecondaryStatusTransitions": [
+        transition("Starting", "Preparing the instances for training"),
+        transition("Downloading", "Downloading input data"),
+        transition("Training", "Training image download completed. Training in progress."),
+        transition("Uploading", "Uploading generated training model"),
+        transition("Completed", "Training job completed"),
+    ],
+    "CreationTime": START,
+    "TrainingStartTime": START + timedelta(minutes=2),
+    "TrainingEndTime": START + timedelta(minutes=9, seconds=30),
+    "TrainingTimeInSeconds": 450,
+    "BillableTimeInSeconds": 135,
+    "EnableManagedSpotTraining": True,
+    "ResourceConfig": {"InstanceType": "ml.g4dn.xlarge"},
+    "ModelArtifacts": {"S3ModelArtifacts": f"s3://{BUCKET}/models/job/output/model.tar.gz"},
+    "FinalMetricDataList": [
+        {"MetricName": "train:accuracy", "Value": 0.99},
+        {"MetricName": "validation:accuracy", "Value": 0.915},
+    ],
+}
+
+
+def test_wait_prints_each_change_once_and_never_sleeps_for_real() -> None:
+    answers = [
+        {
+            "TrainingJobStatus": "InProgress",
+            "SecondaryStatus": "Starting",
+            "SecondaryStatusTransitions": [transition("Starting", "Launching instances")],
+        },
+        {  # same status, reworded message
+            "TrainingJobStatus": "InProgress",
+            "SecondaryStatus": "Starting",
+            "SecondaryStatusTransitions": [
+                transition("Starting", "Preparing the instances for training")
+            ],
+        },
+        {  # nothing new
+            "TrainingJobStatus": "InProgress",
+            "SecondaryStatus": "Starting",
+            "SecondaryStatusTransitions": [
+                transition("Starting", "Preparing the instances for training")
+            ],
+        },
+        COMPLETED,
+    ]
+    sm = ScriptedSageMaker(answers)
+    now = [0.0]
+    sleeps: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        now[0] += seconds
+
+    lines: list[str] = []
+    desc = sagemaker_io.wait_for_training_job(
+        sm, "job", poll_interval=15, sleep=sleep, clock=lambda: now[0], echo=lines.append
+    )
+    assert desc["TrainingJobStatus"] == "Completed"
+    assert sleeps == [15, 15, 15]
+    text = "\n".join(lines)
+    assert text.count("Launching instances") == 1
+    assert text.count("Preparing the instances for training") == 1
+    assert text.count("status InProgress (Starting)") == 1
+    assert "Training image download completed" in text
+    assert lines[-1].endswith("status Completed (Completed)")
+    assert "[      45s]" in lines[-1]
+
+
+def test_wait_times_out() -> None:
+    sm = ScriptedSageMaker([{"TrainingJobStatus": "InProgress", "SecondaryStatus": "Training"}])
+    now = [0.0]
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    with pytest.raises(MlwfError, match="still InProgress after 1m 00s"):
+        sagemaker_io.wait_for_training_job(
+            sm,
+            "job",
+            poll_interval=30,
+            sleep=sleep,
+            clock=lambda: now[0],
+            timeout=60,
+            echo=lambda _: None,
+        )
+
+
+def test_summary_reports_accuracy_duration_billing() -> None:
+    summary = train.summarize_training_job({"TrainingJobName": "job", **COMPLETED})
+    assert summary.validation_accuracy == pytest.approx(0.915)
+    assert summary.total_seconds == 570
+    assert summary.training_seconds == 450
+    text = "\n".join(summary.lines())
+    assert "validation accuracy  0.9150" in text
+    assert "9m 30s in all, 7m 30s training" in text
+    assert "2m 15s (managed spot: 70% saved) on ml.g4dn.xlarge" in text
+    assert f"s3://{BUCKET}/models/job/output/model.tar.gz" in text
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        (
+            {
+                "TrainingJobStatus": "Failed",
+                "SecondaryStatus": "Failed",
+                "FailureReason": "ClientError: Unable to read data channel 'train_lst'",
+            },
+            "training job .* failed: ClientError: Unable to read data channel 'train_lst'",
+        ),
+        (
+            {"TrainingJobStatus": "Stopped", "SecondaryStatus": "MaxWaitTimeExceeded"},
+            "stopped: secondary status MaxWaitTimeExceeded",
+        ),
+    ],
+)
+def test_failed_or_stopped_job_is_one_error(
+    staged: dict[str, Any], answer: dict[str, Any], message: str
+) -> None:
+    sm = ScriptedSageMaker([answer])
+    with pytest.raises(MlwfError, match=message):
+        train.train(
+            sm, staged["s3"], settings(), region=REGION, sleep=_no_sleep, echo=lambda _: None
+        )
+    assert len(sm.created) == 1
+
+
+def _no_sleep(seconds: float) -> None:
+    raise AssertionError(f"slept {seconds} s")
+
+
+def test_train_function_against_moto(staged: dict[str, Any]) -> None:
+    lines: list[str] = []
+    summary = train.train(
+        staged["sm"],
+        staged["s3"],
+        settings(),
+        region=REGION,
+        overrides={"epochs": "3"},
+        spot=True,
+        sleep=_no_sleep,
+        echo=lines.append,
+    )
+    job = staged["sm"].describe_training_job(TrainingJobName=summary.job_name)
+    assert summary.job_name == "image-classification-20260102-030405-000"
+    assert job["HyperParameters"]["num_training_samples"] == "12"
+    assert job["HyperParameters"]["epochs"] == "3"
+    assert job["EnableManagedSpotTraining"] is True
+    assert job["StoppingCondition"] == {"MaxRuntimeInSeconds": 3600, "MaxWaitTimeInSeconds": 7200}
+    # moto completes the job at once, with the artifact under the output path.
+    assert summary.status == "Completed"
+    assert summary.model_artifact == (
+        f"s3://{BUCKET}/models/{summary.job_name}/output/model.tar.gz"
+    )
+    # moto reports only a made-up train:progress metric.
+    assert summary.validation_accuracy is None
+
+
+# ---------------------------------------------------------------- the command line
+
+
+def test_cli_train(staged: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(
+        [
+            "train",
+            *STACK_FLAGS,
+            "--hyperparameter",
+            "epochs=5",
+            "--hyperparameter",
+            "mini_batch_size=4",
+            "--instance-type",
+            "ml.g5.xlarge",
+            "--max-runtime",
+            "1200",
+            "--poll-interval",
+            "0",
+        ],
+        capsys,
+    )
+    assert (code, err) == (0, "")
+    name = "image-classification-20260102-030405-000"
+    job = staged["sm"].describe_training_job(TrainingJobName=name)
+    assert job["AlgorithmSpecification"]["TrainingImage"] == US_EAST_1_IMAGE
+    assert job["RoleArn"] == ROLE_ARN
+    assert job["HyperParameters"]["epochs"] == "5"
+    assert job["HyperParameters"]["mini_batch_size"] == "4"
+    assert job["HyperParameters"]["num_training_samples"] == "12"
+    assert job["ResourceConfig"]["InstanceType"] == "ml.g5.xlarge"
+    assert job["StoppingCondition"] == {"MaxRuntimeInSeconds": 1200}
+    assert [c["ChannelName"] for c in job["InputDataConfig"]] == [
+        "train",
+        "validation",
+        "train_lst",
+        "validation_lst",
+    ]
+    assert f"Training job {name}" in out
+    assert "status               Completed" in out
+    assert "validation accuracy  not reported" in out
+    assert f"model artifact       s3://{BUCKET}/models/{name}/output/model.tar.gz" in out
+    assert f"Next: mlwf deploy --training-job {name}" in out
+
+
+def test_cli_no_wait(staged: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(["train", *STACK_FLAGS, "--no-wait"], capsys)
+    assert code == 0
+    assert "Started training job image-classification-20260102-030405-000" in out
+    assert "Waiting for" not in out
+
+
+def test_cli_settings_from_the_stack(
+    staged: dict[str, Any], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    outputs = {
+        "ImagesBucketName": BUCKET,
+        "SageMakerExecutionRoleArn": ROLE_ARN,
+        "EndpointPrefix": "from-the-stack",
+    }
+    monkeypatch.setattr("training_job.stack.stack_outputs", lambda name, session: outputs)
+    code, out, err = run_cli(["train", "--stack-name", "s", "--poll-interval", "0"], capsys)
+    assert (code, err) == (0, "")
+    assert "Training job from-the-stack-20260102-030405-000" in out
+
+
+def no_stack(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No deployed stack (quicker than asking moto's CloudFormation, same answer)."""
+
+    def stack_outputs(name: str, session: Any) -> dict[str, str]:
+        raise MlwfError(f"cannot read stack {name!r}: Stack with id {name} does not exist")
+
+    monkeypatch.setattr("training_job.stack.stack_outputs", stack_outputs)
+
+
+def test_cli_without_endpoint_prefix_uses_the_default(
+    staged: dict[str, Any], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No stack: the prefix is optional for train, so the template's default names the job.
+    no_stack(monkeypatch)
+    code, out, _ = run_cli(
+        ["train", "--bucket", BUCKET, "--role-arn", ROLE_ARN, "--poll-interval", "0"], capsys
+    )
+    assert code == 0
+    assert f"Training job {sagemaker_io.DEFAULT_NAME_PREFIX}-20260102-030405-000" in out
+
+
+@pytest.mark.parametrize(
+    ("extra", "fragment"),
+    [
+        (["--hyperparameter", "epochs"], "expected KEY=VALUE"),
+        (["--hyperparameter", "epoch=3"], "did you mean 'epochs'"),
+        (["--hyperparameter", "epochs=-1"], "positive integer"),
+        (["--max-wait", "9000"], "--spot"),
+        (["--spot", "--max-wait", "10"], "must be longer"),
+    ],
+)
+def test_cli_bad_input_is_one_line(
+    staged: dict[str, Any], capsys: pytest.CaptureFixture[str], extra: list[str], fragment: str
+) -> None:
+    code, _, err = run_cli(["train", *STACK_FLAGS, *extra], capsys)
+    assert_one_line_error(code, err, "mlwf train: error:", fragment)
+    assert staged["sm"].list_training_jobs()["TrainingJobSummaries"] == []
+
+
+def test_cli_nothing_staged(clients: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_cli(["train", *STACK_FLAGS], capsys)
+    assert_one_line_error(code, err, "run `mlwf stage` first")
+
+
+def test_cli_missing_settings(
+    aws: None, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    no_stack(monkeypatch)
+    code, _, err = run_cli(["train", "--stack-name", "no-such-stack"], capsys)
+    assert_one_line_error(code, err, "cannot read stack 'no-such-stack'")
+
+
+def test_help(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert "--hyperparameter KEY=VALUE" in out
+    assert "ml.g4dn.xlarge" in out

@@ -1,0 +1,329 @@
+"""What `mlwf train`, `mlwf deploy` and `mlwf teardown` share: the algorithm's image URI,
+resource names, waiting on jobs and endpoints, and finding or deleting an endpoint's parts.
+
+Every AWS call goes through a boto3 client passed in by the caller, never through a client
+this module builds. Why boto3 and not sagemaker-core's resources (TrainingJob, Model,
+EndpointConfig, Endpoint), although sagemaker-core is a dependency:
+
+* Against moto (the tests and the offline mode) half of them fail *after* the create call has
+  gone through: `Model.create` and `Endpoint.create` re-read the resource and validate the
+  answer with pydantic, and moto's DescribeModel answers `"VpcConfig": {}` (Subnets and
+  SecurityGroupIds are required by the shape) while its DescribeEndpoint has a
+  DataCaptureConfig without CaptureStatus or CurrentSamplingPercentage (required too). The
+  resource exists, the caller gets a ValidationError. (TrainingJob.create/get and
+  EndpointConfig.create/get do validate against moto 5.2.5.)
+* They take a boto3 Session, not a client, and build their own clients through a cache keyed
+  by the session's id (sagemaker.core.utils.utils.SageMakerClient), so hooks or stubs
+  registered on a client we were handed would be bypassed.
+* Their `create` merges defaults from SageMaker config files (user, admin, even S3 via
+  SAGEMAKER_*_CONFIG_OVERRIDE) into the request, so the request the tests check would not
+  be, provably, the request that is sent.
+* Their `wait` sleeps with `time.sleep` inside a rich Live panel: neither the clock nor the
+  output can be injected.
+
+So sagemaker-core is used for what it does well offline: the per-region image URI of the
+built-in algorithm (`sagemaker.core.image_uris`), imported lazily (~3 s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
+
+from training_job.errors import MlwfError
+from training_job.stack import StackSettings, aws_session, resolve
+
+ALGORITHM = "image-classification"
+# Jobs, models, configs and endpoints are named `<prefix>-<UTC timestamp>`. The prefix is the
+# stack's EndpointNamePrefix (the classify function may only invoke endpoints with it); when
+# no stack tells it, the template's default.
+DEFAULT_NAME_PREFIX = "image-classification"
+# SageMaker names: at most 63 characters of [a-zA-Z0-9-], no leading or trailing hyphen.
+# Lower case only: SageMaker lower-cases endpoint names in ARNs, and IAM matches ARNs.
+_NAME_PREFIX = re.compile(r"^[a-z0-9](-*[a-z0-9])*$")
+_MAX_NAME = 63
+_STAMP_LENGTH = len("20250101-000000-000")
+
+Echo = Callable[[str], None]
+
+
+def utcnow() -> datetime:
+    """The clock that names resources (tests replace it to get distinct names)."""
+    return datetime.now(UTC)
+
+
+def timestamp(now: datetime | None = None) -> str:
+    """`YYYYMMDD-HHMMSS-mmm` in UTC: sorts like time, fits SageMaker names."""
+    now = now or utcnow()
+    return now.astimezone(UTC).strftime("%Y%m%d-%H%M%S-") + f"{now.microsecond // 1000:03d}"
+
+
+def name_prefix(settings: StackSettings) -> str:
+    return (settings.endpoint_prefix or DEFAULT_NAME_PREFIX).rstrip("-")
+
+
+def unique_name(prefix: str, now: datetime | None = None) -> str:
+    """`<prefix>-<timestamp>`, or an MlwfError saying why the prefix cannot name resources."""
+    prefix = prefix.rstrip("-")
+    if not _NAME_PREFIX.match(prefix):
+        raise MlwfError(
+            f"name prefix {prefix!r} is not usable: lower-case letters, digits and hyphens only"
+        )
+    if len(prefix) + 1 + _STAMP_LENGTH > _MAX_NAME:
+        raise MlwfError(
+            f"name prefix {prefix!r} is too long: at most {_MAX_NAME - 1 - _STAMP_LENGTH} "
+            "characters leave room for the timestamp"
+        )
+    return f"{prefix}-{timestamp(now)}"
+
+
+@lru_cache(maxsize=16)
+def training_image_uri(region: str) -> str:
+    """The built-in image-classification algorithm's image in `region` (no network)."""
+    from sagemaker.core import image_uris  # lazy: importing sagemaker.core takes seconds
+
+    try:
+        return str(image_uris.retrieve(ALGORITHM, region=region))
+    except ValueError as exc:
+        raise MlwfError(f"no {ALGORITHM} algorithm image for region {region!r}: {exc}") from exc
+
+
+def is_algorithm_image(image: str | None) -> bool:
+    """Whether an ECR image URI is the built-in image-classification algorithm's."""
+    return bool(image) and f"/{ALGORITHM}:" in str(image)
+
+
+# ---------------------------------------------------------------- settings and clients
+
+
+def resolve_settings(
+    args: argparse.Namespace, needed: tuple[str, ...], optional: tuple[str, ...] = ()
+) -> StackSettings:
+    """Like stack.resolve, but `optional` settings are taken from the stack when it can be
+    read and left empty when it cannot (explicit flags alone are then enough)."""
+    if optional:
+        try:
+            return resolve(args, *needed, *optional)
+        except MlwfError:
+            pass
+    return resolve(args, *needed)
+
+
+def session_and_region(settings: StackSettings) -> tuple[Any, str]:
+    session = aws_session(settings)
+    region = session.region_name
+    if not region:
+        raise MlwfError("no AWS region: pass --region or set AWS_REGION")
+    settings.region = region
+    return session, region
+
+
+def is_not_found(exc: BaseException) -> bool:
+    """SageMaker answers a missing model/config/endpoint with a ValidationException
+    'Could not find ...' (moto does the same)."""
+    from botocore.exceptions import ClientError
+
+    if not isinstance(exc, ClientError):
+        return False
+    error = exc.response.get("Error", {})
+    code, message = error.get("Code", ""), error.get("Message", "")
+    return code in ("ValidationException", "ResourceNotFound") and "ould not find" in message
+
+
+def get_parameter_value(ssm: Any, name: str) -> str | None:
+    """The SSM parameter's value, or None when it does not exist."""
+    from botocore.exceptions import ClientError
+
+    try:
+        return str(ssm.get_parameter(Name=name)["Parameter"]["Value"])
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "ParameterNotFound":
+            return None
+        raise
+
+
+# ---------------------------------------------------------------- waiting
+
+
+def format_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "n/a"
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h {minutes:02d}m {secs:02d}s"
+    if minutes:
+        return f"{minutes}m {secs:02d}s"
+    return f"{secs}s"
+
+
+TRAINING_TERMINAL = ("Completed", "Failed", "Stopped")
+
+
+def wait_for_training_job(
+    sm: Any,
+    name: str,
+    *,
+    poll_interval: float = 30.0,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+    timeout: float | None = None,
+    echo: Echo = print,
+) -> dict[str, Any]:
+    """Poll DescribeTrainingJob until the job ends; print each status change and each new
+    (or reworded) secondary status transition. Returns the last description; the caller
+    decides what a Failed or Stopped job means."""
+    start = clock()
+    printed: list[tuple[str, str]] = []
+    last_status: tuple[str, str] | None = None
+    while True:
+        desc = sm.describe_training_job(TrainingJobName=name)
+        elapsed = format_duration(clock() - start)
+        for index, transition in enumerate(desc.get("SecondaryStatusTransitions") or []):
+            key = (transition.get("Status", ""), transition.get("StatusMessage", ""))
+            if index < len(printed) and printed[index] == key:
+                continue
+            echo(f"  [{elapsed:>9}] {key[0]}: {key[1]}".rstrip(": "))
+            printed[index:] = [key]
+        status = (desc["TrainingJobStatus"], desc.get("SecondaryStatus", ""))
+        if status != last_status:
+            echo(f"  [{elapsed:>9}] status {status[0]} ({status[1]})")
+            last_status = status
+        if status[0] in TRAINING_TERMINAL:
+            return desc
+        if timeout is not None and clock() - start >= timeout:
+            raise MlwfError(
+                f"training job {name} is still {status[0]} after {format_duration(timeout)}; "
+                "it keeps running in SageMaker"
+            )
+        sleep(poll_interval)
+
+
+ENDPOINT_TERMINAL = ("InService", "Failed")
+DEFAULT_ENDPOINT_TIMEOUT = 3600.0
+
+
+def wait_for_endpoint(
+    sm: Any,
+    name: str,
+    *,
+    poll_interval: float = 30.0,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+    timeout: float | None = DEFAULT_ENDPOINT_TIMEOUT,
+    echo: Echo = print,
+) -> dict[str, Any]:
+    """Poll DescribeEndpoint until it is InService or Failed, printing status changes.
+    An update that fails is rolled back by SageMaker to InService with the old config and a
+    FailureReason: callers that updated check EndpointConfigName themselves."""
+    start = clock()
+    last: str | None = None
+    while True:
+        desc = sm.describe_endpoint(EndpointName=name)
+        status = desc["EndpointStatus"]
+        if status != last:
+            echo(f"  [{format_duration(clock() - start):>9}] endpoint {name}: {status}")
+            last = status
+        if status in ENDPOINT_TERMINAL:
+            return desc
+        if timeout is not None and clock() - start >= timeout:
+            raise MlwfError(
+                f"endpoint {name} is still {status} after {format_duration(timeout)}; "
+                "SageMaker keeps working on it and the SSM parameter was not changed"
+            )
+        sleep(poll_interval)
+
+
+# ---------------------------------------------------------------- an endpoint's parts
+
+
+@dataclass
+class EndpointResources:
+    """An endpoint with the config it runs and that config's models; parts that no longer
+    exist are None/absent, so a half-deleted endpoint can still be cleaned up."""
+
+    endpoint_name: str
+    status: str | None = None  # None: the endpoint does not exist
+    config_name: str | None = None
+    config_exists: bool = False
+    model_names: list[str] = field(default_factory=list)
+    failure_reason: str | None = None
+
+    @property
+    def exists(self) -> bool:
+        return self.status is not None
+
+
+def describe_endpoint_resources(sm: Any, endpoint_name: str) -> EndpointResources:
+    resources = EndpointResources(endpoint_name)
+    try:
+        endpoint = sm.describe_endpoint(EndpointName=endpoint_name)
+    except Exception as exc:
+        if is_not_found(exc):
+            return resources
+        raise
+    resources.status = endpoint["EndpointStatus"]
+    resources.failure_reason = endpoint.get("FailureReason")
+    resources.config_name = endpoint.get("EndpointConfigName")
+    if resources.config_name:
+        resources.config_exists, resources.model_names = config_models(sm, resources.config_name)
+    return resources
+
+
+def config_models(sm: Any, config_name: str) -> tuple[bool, list[str]]:
+    """(whether the endpoint config exists, the models its variants use)."""
+    try:
+        config = sm.describe_endpoint_config(EndpointConfigName=config_name)
+    except Exception as exc:
+        if is_not_found(exc):
+            return False, []
+        raise
+    variants = config.get("ProductionVariants", []) + config.get("ShadowProductionVariants", [])
+    return True, list(dict.fromkeys(v["ModelName"] for v in variants if v.get("ModelName")))
+
+
+def delete_quietly(delete: Callable[[], Any]) -> bool:
+    """Run one Delete* call; False when the thing was already gone."""
+    try:
+        delete()
+    except Exception as exc:
+        if is_not_found(exc):
+            return False
+        raise
+    return True
+
+
+def delete_endpoint_config_and_models(
+    sm: Any, config_name: str | None, model_names: list[str], keep: tuple[str, ...] = ()
+) -> list[str]:
+    """Delete a config and its models (not those in `keep`); what was deleted, for humans."""
+    deleted = []
+    if config_name and config_name not in keep:
+        if delete_quietly(lambda: sm.delete_endpoint_config(EndpointConfigName=config_name)):
+            deleted.append(f"endpoint config {config_name}")
+    for model in model_names:
+        if model in keep:
+            continue
+        if delete_quietly(lambda m=model: sm.delete_model(ModelName=m)):
+            deleted.append(f"model {model}")
+    return deleted
+
+
+def delete_endpoint_resources(sm: Any, resources: EndpointResources) -> list[str]:
+    """Delete the endpoint first (it is what costs money and what must stop serving), then its
+    config and models. An endpoint already Deleting is not asked twice."""
+    deleted = []
+    if resources.exists and resources.status != "Deleting":
+        if delete_quietly(lambda: sm.delete_endpoint(EndpointName=resources.endpoint_name)):
+            deleted.append(f"endpoint {resources.endpoint_name}")
+    deleted += delete_endpoint_config_and_models(
+        sm, resources.config_name if resources.config_exists else None, resources.model_names
+    )
+    return deleted

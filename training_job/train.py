@@ -1,0 +1,630 @@
+"""`mlwf train`: a SageMaker training job with the built-in image-classification algorithm on
+the staged dataset (transfer learning from a pretrained ResNet-18).
+
+The AWS calls are small functions that take boto3 clients, so other code (the offline mode,
+the tests) can run the same requests against any endpoint botocore talks to:
+`build_training_job_request`, `start_training_job`, `wait_for_training_job`
+(training_job.sagemaker_io), `summarize_training_job`, and `train` that strings them together.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import textwrap
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from training_job import sagemaker_io
+from training_job.errors import MlwfError
+from training_job.sagemaker_io import Echo, format_duration
+from training_job.stack import MODELS_PREFIX, StackSettings, add_stack_options
+
+# ml.g4dn.xlarge: the cheapest GPU instance the algorithm trains on (it supports P2, P3, G4dn
+# and G5; P2 is being retired and P3 costs ~5x more). Its T4 (16 GB) is far more than a
+# ResNet-18 on 32x32 images needs, it is offered in nearly every region and usually has spot
+# capacity. ml.g5.xlarge (A10G) would finish a little sooner at about twice the hourly price.
+DEFAULT_INSTANCE_TYPE = "ml.g4dn.xlarge"
+DEFAULT_MAX_RUNTIME = 3600  # seconds; the whole job takes minutes on ~1,000 images
+DEFAULT_VOLUME_SIZE_GB = 30
+DEFAULT_POLL_INTERVAL = 30.0
+CONTENT_TYPE = "application/x-image"
+# Channel name -> key under the dataset prefix. Image folders end in "/" so that the
+# S3Prefix of `train/` does not also match `train.lst`.
+CHANNELS = {
+    "train": "train/",
+    "validation": "validation/",
+    "train_lst": "train.lst",
+    "validation_lst": "validation.lst",
+}
+
+# Transfer learning: start from the ImageNet-pretrained ResNet-18 and fine-tune on 32x32
+# CIFAR images. Early stopping watches validation accuracy: at least 10 epochs, then stop
+# after 5 without improvement, so `epochs` is a ceiling rather than a cost.
+DEFAULT_HYPERPARAMETERS: dict[str, str] = {
+    "num_classes": "2",
+    "image_shape": "3,32,32",
+    "use_pretrained_model": "1",
+    "num_layers": "18",
+    "augmentation_type": "crop_color_transform",
+    "epochs": "30",
+    "mini_batch_size": "32",
+    "learning_rate": "0.01",
+    "early_stopping": "true",
+    "early_stopping_min_epochs": "10",
+    "early_stopping_patience": "5",
+    "early_stopping_tolerance": "0.0",
+    "precision_dtype": "float32",
+}
+
+# The algorithm's documented hyperparameters: an unknown key is a typo that would otherwise
+# fail the job minutes after it started.
+KNOWN_HYPERPARAMETERS = frozenset(
+    {
+        "augmentation_type",
+        "beta_1",
+        "beta_2",
+        "checkpoint_frequency",
+        "early_stopping",
+        "early_stopping_min_epochs",
+        "early_stopping_patience",
+        "early_stopping_tolerance",
+        "epochs",
+        "eps",
+        "gamma",
+        "image_shape",
+        "kv_store",
+        "learning_rate",
+        "lr_scheduler_factor",
+        "lr_scheduler_step",
+        "mini_batch_size",
+        "momentum",
+        "multi_label",
+        "num_classes",
+        "num_layers",
+        "num_training_samples",
+        "optimizer",
+        "precision_dtype",
+        "resize",
+        "top_k",
+        "use_pretrained_model",
+        "use_weighted_loss",
+        "weight_decay",
+    }
+)
+_INTEGER_HYPERPARAMETERS = frozenset(
+    {
+        "checkpoint_frequency",
+        "early_stopping_min_epochs",
+        "early_stopping_patience",
+        "epochs",
+        "mini_batch_size",
+        "num_classes",
+        "num_layers",
+        "num_training_samples",
+        "resize",
+        "top_k",
+    }
+)
+_FLOAT_HYPERPARAMETERS = frozenset(
+    {
+        "beta_1",
+        "beta_2",
+        "early_stopping_tolerance",
+        "eps",
+        "gamma",
+        "learning_rate",
+        "lr_scheduler_factor",
+        "momentum",
+        "weight_decay",
+    }
+)
+VALIDATION_ACCURACY = "validation:accuracy"
+
+
+# ---------------------------------------------------------------- hyperparameters
+
+
+def parse_hyperparameter_overrides(items: Iterable[str]) -> dict[str, str]:
+    """`KEY=VALUE` strings -> dict; MlwfError on a malformed item or an unknown key."""
+    overrides: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        key, value = key.strip(), value.strip()
+        if not sep or not key or not value:
+            raise MlwfError(f"--hyperparameter {item!r}: expected KEY=VALUE, e.g. epochs=20")
+        if key not in KNOWN_HYPERPARAMETERS:
+            close = difflib.get_close_matches(key, sorted(KNOWN_HYPERPARAMETERS), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise MlwfError(
+                f"--hyperparameter {item!r}: {key!r} is not a hyperparameter of the "
+                f"{sagemaker_io.ALGORITHM} algorithm{hint}"
+            )
+        if len(value) > 256:
+            raise MlwfError(f"--hyperparameter {key}: values are limited to 256 characters")
+        overrides[key] = value
+    return overrides
+
+
+def build_hyperparameters(
+    num_training_samples: int, overrides: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The defaults, the real size of the training split, then the overrides; checked."""
+    hyperparameters = dict(DEFAULT_HYPERPARAMETERS)
+    hyperparameters["num_training_samples"] = str(num_training_samples)
+    # A tiny (e.g. synthetic) dataset gets smaller batches; an explicit override is checked.
+    default_batch = int(hyperparameters["mini_batch_size"])
+    hyperparameters["mini_batch_size"] = str(max(1, min(default_batch, num_training_samples)))
+    hyperparameters.update({k: str(v) for k, v in (overrides or {}).items()})
+    for key, value in hyperparameters.items():
+        if key in _INTEGER_HYPERPARAMETERS:
+            if not value.isdigit() or int(value) < 1:
+                raise MlwfError(f"hyperparameter {key}={value!r}: expected a positive integer")
+        elif key in _FLOAT_HYPERPARAMETERS:
+            try:
+                float(value)
+            except ValueError:
+                raise MlwfError(f"hyperparameter {key}={value!r}: expected a number") from None
+    if int(hyperparameters["mini_batch_size"]) > int(hyperparameters["num_training_samples"]):
+        raise MlwfError(
+            f"mini_batch_size {hyperparameters['mini_batch_size']} is larger than the "
+            f"{hyperparameters['num_training_samples']} training images"
+        )
+    return hyperparameters
+
+
+# ---------------------------------------------------------------- the staged dataset
+
+
+def s3_uri(bucket: str, *parts: str) -> str:
+    return "s3://" + "/".join([bucket, *(p.strip("/") for p in parts if p.strip("/"))])
+
+
+def _manifest_train_count(manifest: Any) -> int | None:
+    """The train split's image count from manifest.json (`mlwf stage` writes
+    {"num_training_samples": N, "splits": {"train": {"count": N, ...}}}); also accepted:
+    {"train": {"count": N}}, {"train": N}, {"counts": {"train": N}}, or per-class counts
+    {"splits": {"train": {"classes": {"bicycle": n, "motorcycle": m}}}}."""
+    if not isinstance(manifest, dict):
+        return None
+    top = manifest.get("num_training_samples")
+    if isinstance(top, int) and not isinstance(top, bool) and top > 0:
+        return top
+    splits, counts = manifest.get("splits"), manifest.get("counts")
+    candidates = [
+        splits.get("train") if isinstance(splits, dict) else None,
+        manifest.get("train"),
+        counts.get("train") if isinstance(counts, dict) else None,
+    ]
+    for split in candidates:
+        if isinstance(split, bool):
+            continue
+        if isinstance(split, int) and split > 0:
+            return split
+        if isinstance(split, dict):
+            for key in ("count", "images", "num_images", "n"):
+                value = split.get(key)
+                if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+                    return value
+            classes = split.get("classes")
+            if isinstance(classes, dict) and classes:
+                counts = list(classes.values())
+                if all(isinstance(c, int) and not isinstance(c, bool) for c in counts):
+                    return sum(counts) or None
+    return None
+
+
+def _read_object(s3: Any, bucket: str, key: str) -> bytes | None:
+    from botocore.exceptions import ClientError
+
+    try:
+        return bytes(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
+            return None
+        raise
+
+
+def num_training_samples(s3: Any, bucket: str, prefix: str) -> int:
+    """How many images the train split has: manifest.json's count when it has one, else the
+    number of lines of train.lst. The one place that knows the manifest's format."""
+    prefix = prefix.strip("/")
+    raw = _read_object(s3, bucket, f"{prefix}/manifest.json")
+    if raw is not None:
+        try:
+            count = _manifest_train_count(json.loads(raw))
+        except ValueError:
+            count = None
+        if count:
+            return count
+    raw = _read_object(s3, bucket, f"{prefix}/train.lst")
+    if raw is None:
+        raise MlwfError(
+            f"no staged dataset at {s3_uri(bucket, prefix)}/ (neither manifest.json nor "
+            "train.lst): run `mlwf stage` first"
+        )
+    count = sum(1 for line in raw.decode("utf-8").splitlines() if line.strip())
+    if not count:
+        raise MlwfError(f"{s3_uri(bucket, prefix, 'train.lst')} is empty: run `mlwf stage`")
+    return count
+
+
+def check_staged_dataset(s3: Any, bucket: str, prefix: str) -> None:
+    """Fail now, not ten minutes into a job, when a channel's data is missing."""
+    prefix = prefix.strip("/")
+    missing = []
+    for key in CHANNELS.values():
+        listed = s3.list_objects_v2(Bucket=bucket, Prefix=f"{prefix}/{key}", MaxKeys=1)
+        if not listed.get("KeyCount"):
+            missing.append(key)
+    if missing:
+        raise MlwfError(
+            f"no staged dataset at {s3_uri(bucket, prefix)}/ (missing {', '.join(missing)}): "
+            "run `mlwf stage` first"
+        )
+
+
+# ---------------------------------------------------------------- the request
+
+
+def channel(name: str, uri: str) -> dict[str, Any]:
+    return {
+        "ChannelName": name,
+        "DataSource": {
+            "S3DataSource": {
+                "S3DataType": "S3Prefix",
+                "S3Uri": uri,
+                "S3DataDistributionType": "FullyReplicated",
+            }
+        },
+        "ContentType": CONTENT_TYPE,
+    }
+
+
+def output_path(bucket: str) -> str:
+    return f"s3://{bucket}/{MODELS_PREFIX}/"
+
+
+def checkpoint_uri(bucket: str, job_name: str) -> str:
+    return f"s3://{bucket}/{MODELS_PREFIX}/{job_name}/checkpoints/"
+
+
+def build_training_job_request(
+    settings: StackSettings,
+    hyperparameters: Mapping[str, str],
+    *,
+    job_name: str,
+    image_uri: str,
+    instance_type: str = DEFAULT_INSTANCE_TYPE,
+    max_runtime: int = DEFAULT_MAX_RUNTIME,
+    spot: bool = False,
+    max_wait: int | None = None,
+    volume_size_gb: int = DEFAULT_VOLUME_SIZE_GB,
+) -> dict[str, Any]:
+    """The CreateTrainingJob request. With `spot`, SageMaker may wait up to `max_wait`
+    seconds in all (default twice `max_runtime`) for spot capacity, and resumes an
+    interrupted job from the checkpoints under s3://BUCKET/models/<job>/checkpoints/."""
+    settings.require("bucket", "role_arn")
+    bucket, prefix = str(settings.bucket), settings.prefix.strip("/")
+    if max_runtime < 1:
+        raise MlwfError("--max-runtime must be a positive number of seconds")
+    stopping: dict[str, int] = {"MaxRuntimeInSeconds": int(max_runtime)}
+    if spot:
+        wait = int(max_wait) if max_wait is not None else 2 * int(max_runtime)
+        if wait <= max_runtime:
+            raise MlwfError(
+                f"--max-wait ({wait} s) must be longer than --max-runtime ({max_runtime} s): "
+                "it includes the time spent waiting for spot capacity"
+            )
+        stopping["MaxWaitTimeInSeconds"] = wait
+    elif max_wait is not None:
+        raise MlwfError("--max-wait only applies to managed spot training (--spot)")
+    request: dict[str, Any] = {
+        "TrainingJobName": job_name,
+        "AlgorithmSpecification": {"TrainingImage": image_uri, "TrainingInputMode": "File"},
+        "RoleArn": settings.role_arn,
+        "HyperParameters": dict(hyperparameters),
+        "InputDataConfig": [
+            channel(name, s3_uri(bucket, prefix, key) + ("/" if key.endswith("/") else ""))
+            for name, key in CHANNELS.items()
+        ],
+        "OutputDataConfig": {"S3OutputPath": output_path(bucket)},
+        "ResourceConfig": {
+            "InstanceType": instance_type,
+            "InstanceCount": 1,
+            "VolumeSizeInGB": int(volume_size_gb),
+        },
+        "StoppingCondition": stopping,
+        "EnableManagedSpotTraining": bool(spot),
+    }
+    if spot:
+        request["CheckpointConfig"] = {"S3Uri": checkpoint_uri(bucket, job_name)}
+    return request
+
+
+def start_training_job(sm: Any, request: Mapping[str, Any]) -> str:
+    """CreateTrainingJob; returns the job's ARN."""
+    return str(sm.create_training_job(**request)["TrainingJobArn"])
+
+
+# ---------------------------------------------------------------- the result
+
+
+@dataclass
+class TrainingSummary:
+    job_name: str
+    status: str
+    secondary_status: str | None = None
+    failure_reason: str | None = None
+    total_seconds: float | None = None  # creation to end, including waiting for capacity
+    training_seconds: float | None = None
+    billable_seconds: float | None = None
+    spot: bool = False
+    validation_accuracy: float | None = None
+    model_artifact: str | None = None
+    instance_type: str | None = None
+
+    def lines(self) -> list[str]:
+        accuracy = (
+            f"{self.validation_accuracy:.4f}"
+            if self.validation_accuracy is not None
+            else f"not reported (no {VALIDATION_ACCURACY} in FinalMetricDataList)"
+        )
+        billable = format_duration(self.billable_seconds)
+        if self.spot and self.billable_seconds is not None and self.training_seconds:
+            saving = 100 * (1 - self.billable_seconds / self.training_seconds)
+            billable += f" (managed spot: {saving:.0f}% saved)"
+        status = self.status + (
+            f" ({self.secondary_status})"
+            if self.secondary_status and self.secondary_status != self.status
+            else ""
+        )
+        return [
+            f"Training job {self.job_name}",
+            f"  status               {status}",
+            f"  duration             {format_duration(self.total_seconds)} in all, "
+            f"{format_duration(self.training_seconds)} training",
+            f"  billable time        {billable} on {self.instance_type or 'n/a'}",
+            f"  validation accuracy  {accuracy}",
+            f"  model artifact       {self.model_artifact or 'none'}",
+        ]
+
+
+def _seconds_between(start: Any, end: Any) -> float | None:
+    if isinstance(start, datetime) and isinstance(end, datetime):
+        return max(0.0, (end - start).total_seconds())
+    return None
+
+
+def final_metric(desc: Mapping[str, Any], name: str) -> float | None:
+    for metric in desc.get("FinalMetricDataList") or []:
+        if metric.get("MetricName") == name and metric.get("Value") is not None:
+            return float(metric["Value"])
+    return None
+
+
+def summarize_training_job(desc: Mapping[str, Any]) -> TrainingSummary:
+    training = desc.get("TrainingTimeInSeconds")
+    if training is None:
+        training = _seconds_between(desc.get("TrainingStartTime"), desc.get("TrainingEndTime"))
+    return TrainingSummary(
+        job_name=desc["TrainingJobName"],
+        status=desc["TrainingJobStatus"],
+        secondary_status=desc.get("SecondaryStatus"),
+        failure_reason=desc.get("FailureReason"),
+        total_seconds=_seconds_between(desc.get("CreationTime"), desc.get("TrainingEndTime")),
+        training_seconds=training,
+        billable_seconds=desc.get("BillableTimeInSeconds"),
+        spot=bool(desc.get("EnableManagedSpotTraining")),
+        validation_accuracy=final_metric(desc, VALIDATION_ACCURACY),
+        model_artifact=(desc.get("ModelArtifacts") or {}).get("S3ModelArtifacts"),
+        instance_type=(desc.get("ResourceConfig") or {}).get("InstanceType"),
+    )
+
+
+def raise_if_unsuccessful(desc: Mapping[str, Any]) -> None:
+    status = desc["TrainingJobStatus"]
+    if status in ("Failed", "Stopped"):
+        reason = desc.get("FailureReason") or f"secondary status {desc.get('SecondaryStatus')}"
+        raise MlwfError(f"training job {desc['TrainingJobName']} {status.lower()}: {reason}")
+
+
+# ---------------------------------------------------------------- all together
+
+
+def train(
+    sm: Any,
+    s3: Any,
+    settings: StackSettings,
+    *,
+    region: str | None = None,
+    overrides: Mapping[str, str] | None = None,
+    instance_type: str = DEFAULT_INSTANCE_TYPE,
+    max_runtime: int = DEFAULT_MAX_RUNTIME,
+    spot: bool = False,
+    max_wait: int | None = None,
+    wait: bool = True,
+    poll_interval: float = DEFAULT_POLL_INTERVAL,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+    echo: Echo = print,
+) -> TrainingSummary:
+    """Check the staged data, start the job, optionally wait; a Failed/Stopped job raises.
+    The algorithm image is the one for `region` (default: the SageMaker client's)."""
+    settings.require("bucket", "role_arn")
+    region = region or sm.meta.region_name
+    bucket = str(settings.bucket)
+    check_staged_dataset(s3, bucket, settings.prefix)
+    hyperparameters = build_hyperparameters(
+        num_training_samples(s3, bucket, settings.prefix), overrides
+    )
+    job_name = sagemaker_io.unique_name(sagemaker_io.name_prefix(settings))
+    request = build_training_job_request(
+        settings,
+        hyperparameters,
+        job_name=job_name,
+        image_uri=sagemaker_io.training_image_uri(region),
+        instance_type=instance_type,
+        max_runtime=max_runtime,
+        spot=spot,
+        max_wait=max_wait,
+    )
+    stopping = request["StoppingCondition"]
+    capacity = (
+        f"managed spot, up to {format_duration(stopping['MaxWaitTimeInSeconds'])} in all"
+        if spot
+        else "on-demand"
+    )
+    echo(f"Starting training job {job_name}")
+    echo(f"  algorithm        {request['AlgorithmSpecification']['TrainingImage']}")
+    echo(
+        f"  data             {s3_uri(bucket, settings.prefix)}/ "
+        f"({hyperparameters['num_training_samples']} training images)"
+    )
+    echo(
+        f"  instance         {instance_type} ({capacity}), "
+        f"max runtime {format_duration(max_runtime)}"
+    )
+    echo(f"  output           {request['OutputDataConfig']['S3OutputPath']}")
+    pairs = " ".join(f"{k}={v}" for k, v in sorted(hyperparameters.items()))
+    for index, line in enumerate(textwrap.wrap(pairs, width=80, break_on_hyphens=False)):
+        echo(f"  {'hyperparameters' if index == 0 else '':<15}  {line}")
+    start_training_job(sm, request)
+    if not wait:
+        return summarize_training_job(sm.describe_training_job(TrainingJobName=job_name))
+    echo(
+        f"Waiting for {job_name} (polling every {format_duration(poll_interval)}; "
+        "Ctrl-C stops the waiting, not the job)"
+    )
+    try:
+        desc = sagemaker_io.wait_for_training_job(
+            sm, job_name, poll_interval=poll_interval, sleep=sleep, clock=clock, echo=echo
+        )
+    except KeyboardInterrupt:
+        echo(f"Stopped waiting; training job {job_name} keeps running in SageMaker.")
+        raise
+    raise_if_unsuccessful(desc)
+    return summarize_training_job(desc)
+
+
+# ---------------------------------------------------------------- command line
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected whole seconds, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("must not be negative")
+    return value
+
+
+def register(subparsers: Any) -> None:
+    defaults = " ".join(f"{k}={v}" for k, v in DEFAULT_HYPERPARAMETERS.items())
+    parser = subparsers.add_parser(
+        "train",
+        help="train the image classifier with SageMaker's built-in algorithm",
+        description="Start a SageMaker training job with the built-in image-classification "
+        "algorithm (transfer learning from a pretrained ResNet-18) on the dataset staged by "
+        "`mlwf stage`, wait for it, and print its validation accuracy and model artifact.",
+        epilog=f"Default hyperparameters: {defaults}; num_training_samples is counted from "
+        "the staged train split. The job is named <endpoint prefix>-<UTC timestamp> and "
+        f"writes s3://BUCKET/{MODELS_PREFIX}/<job>/output/model.tar.gz. "
+        f"Default instance {DEFAULT_INSTANCE_TYPE}: the cheapest GPU type the algorithm "
+        "trains on (P2, P3, G4dn, G5). Example: mlwf train --spot --hyperparameter epochs=50",
+    )
+    parser.add_argument(
+        "--hyperparameter",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override one hyperparameter (repeatable), e.g. learning_rate=0.001",
+    )
+    parser.add_argument(
+        "--instance-type",
+        default=DEFAULT_INSTANCE_TYPE,
+        help=f"training instance (default: {DEFAULT_INSTANCE_TYPE})",
+    )
+    parser.add_argument(
+        "--spot",
+        action="store_true",
+        help="managed spot training: cheaper, may wait for capacity; checkpoints go to "
+        f"s3://BUCKET/{MODELS_PREFIX}/<job>/checkpoints/",
+    )
+    parser.add_argument(
+        "--max-runtime",
+        type=_positive_int,
+        default=DEFAULT_MAX_RUNTIME,
+        metavar="SECONDS",
+        help=f"stop the job after this much training time (default: {DEFAULT_MAX_RUNTIME})",
+    )
+    parser.add_argument(
+        "--max-wait",
+        type=_positive_int,
+        metavar="SECONDS",
+        help="with --spot: total time including waiting for capacity; must exceed "
+        "--max-runtime (default: twice --max-runtime)",
+    )
+    parser.add_argument(
+        "--no-wait",
+        dest="wait",
+        action="store_false",
+        help="start the job and return at once",
+    )
+    parser.add_argument(
+        "--poll-interval",
+        type=_non_negative_float,
+        default=DEFAULT_POLL_INTERVAL,
+        metavar="SECONDS",
+        help=f"seconds between status checks (default: {DEFAULT_POLL_INTERVAL:g})",
+    )
+    add_stack_options(parser, "bucket", "prefix", "role_arn", "endpoint_prefix")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    overrides = parse_hyperparameter_overrides(args.hyperparameter)
+    if args.max_wait is not None and not args.spot:
+        raise MlwfError("--max-wait only applies to managed spot training (--spot)")
+    settings = sagemaker_io.resolve_settings(args, ("bucket", "role_arn"), ("endpoint_prefix",))
+    session, region = sagemaker_io.session_and_region(settings)
+    summary = train(
+        session.client("sagemaker"),
+        session.client("s3"),
+        settings,
+        region=region,
+        overrides=overrides,
+        instance_type=args.instance_type,
+        max_runtime=args.max_runtime,
+        spot=args.spot,
+        max_wait=args.max_wait,
+        wait=args.wait,
+        poll_interval=args.poll_interval,
+    )
+    if not args.wait:
+        print(f"Started training job {summary.job_name} ({summary.status}); not waiting.")
+        print(
+            f"  follow it with: aws sagemaker describe-training-job "
+            f"--training-job-name {summary.job_name}"
+        )
+        return 0
+    print()
+    for line in summary.lines():
+        print(line)
+    print(f"Next: mlwf deploy --training-job {summary.job_name}")
+    return 0
