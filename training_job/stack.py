@@ -113,11 +113,19 @@ def resolve(args: argparse.Namespace, *needed: str, session: Any = None) -> Stac
         if value not in (None, ""):
             setattr(settings, name, str(value).strip("/") if name == "prefix" else value)
     if any(getattr(settings, n) in (None, "") for n in needed) and settings.stack_name:
-        settings.outputs = stack_outputs(settings.stack_name, session or aws_session(settings))
-        for key, name in OUTPUT_FIELDS.items():
-            if getattr(settings, name) in (None, "") and key in settings.outputs:
-                setattr(settings, name, settings.outputs[key])
+        fill_from_outputs(
+            settings, stack_outputs(settings.stack_name, session or aws_session(settings))
+        )
     settings.require(*needed)
+    return settings
+
+
+def fill_from_outputs(settings: StackSettings, outputs: dict[str, str]) -> StackSettings:
+    """Complete the settings not given explicitly from a stack's outputs."""
+    settings.outputs = dict(outputs)
+    for key, name in OUTPUT_FIELDS.items():
+        if getattr(settings, name) in (None, "") and key in outputs:
+            setattr(settings, name, outputs[key])
     return settings
 
 

@@ -1,4 +1,5 @@
-"""Answer `lambda:Invoke` and `sagemaker-runtime:InvokeEndpoint` in-process.
+"""Answer `lambda:Invoke` and `sagemaker-runtime:InvokeEndpoint` in-process, and run a
+local trainer when a training job is created.
 
 moto runs state machines (`mock_aws(config={"stepfunctions": {"execute_state_machine": True}})`)
 but answers Lambda tasks through its Lambda backend, which needs Docker, and its
@@ -67,6 +68,8 @@ class Bridge:
     functions: dict[str, Callable[[Any, Invocation], Any]] = field(default_factory=dict)
     endpoints: dict[str, EndpointHandler] = field(default_factory=dict)
     endpoint_resolver: Callable[[str], EndpointHandler | None] | None = None
+    # Called with the request right after moto has recorded a CreateTrainingJob.
+    on_training_job_created: Callable[[dict[str, Any]], None] | None = None
     account_id: str = "123456789012"
 
     def __enter__(self) -> Bridge:
@@ -190,11 +193,20 @@ def _on_invoke_endpoint(context: dict[str, Any], **_: Any) -> tuple[AWSResponse,
     return bridge.invoke_endpoint(context.pop(_PARAMS_KEY))
 
 
+def _on_training_job_created(context: dict[str, Any], **_: Any) -> None:
+    bridge = _active()
+    params = context.pop(_PARAMS_KEY, None)
+    if bridge is not None and params is not None and bridge.on_training_job_created:
+        bridge.on_training_job_created(params)
+
+
 _HANDLERS = (
     ("before-parameter-build.lambda.Invoke", _keep_params),
     ("before-call.lambda.Invoke", _on_invoke),
     ("before-parameter-build.sagemaker-runtime.InvokeEndpoint", _keep_params),
     ("before-call.sagemaker-runtime.InvokeEndpoint", _on_invoke_endpoint),
+    ("before-parameter-build.sagemaker.CreateTrainingJob", _keep_params),
+    ("after-call.sagemaker.CreateTrainingJob", _on_training_job_created),
 )
 
 

@@ -25,8 +25,11 @@ from pathlib import Path
 from typing import Any
 
 from mlwf.offline.bridge import Bridge, EndpointHandler
+from mlwf.offline.endpoint import LocalEndpoints
+from mlwf.offline.faults import ENDPOINT, Fault
 from mlwf.offline.functions import FunctionLog, LocalFunction
 from mlwf.offline.template import ACCOUNT_ID, TemplateSpec, load_template
+from mlwf.offline.trainer import LocalTrainer
 from training_job.errors import MlwfError
 from training_job.stack import PROJECT_ROOT
 
@@ -48,6 +51,9 @@ class OfflineStack:
     functions: dict[str, LocalFunction] = field(default_factory=dict)
     bridge: Bridge = field(default_factory=Bridge)
     session: Any = None
+    faults: list[Fault] = field(default_factory=list)
+    endpoints: LocalEndpoints | None = None
+    trainer: LocalTrainer | None = None
 
     @classmethod
     @contextmanager
@@ -56,8 +62,10 @@ class OfflineStack:
         template: Path | None = None,
         *,
         parameter_overrides: dict[str, str] | None = None,
-        endpoint_resolver: Callable[[str], EndpointHandler | None] | None = None,
+        faults: list[str] | None = None,
         log_dir: Path | None = None,
+        say: Callable[[str], None] = print,
+        seed: int = 0,
         region: str = "us-east-1",
         stack_name: str = "offline",
     ) -> Iterator[OfflineStack]:
@@ -79,13 +87,17 @@ class OfflineStack:
             cleanup.enter_context(
                 mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
             )
-            stack = cls(spec)
-            stack.bridge.account_id = ACCOUNT_ID
-            stack.bridge.endpoint_resolver = endpoint_resolver
-            cleanup.enter_context(stack.bridge)
             import boto3  # lazy
 
-            stack.session = boto3.Session(region_name=region)
+            stack = cls(spec, session=boto3.Session(region_name=region))
+            for fault in faults or []:
+                stack.inject(fault)
+            stack.endpoints = LocalEndpoints(stack.session, seed=seed)
+            stack.trainer = LocalTrainer(stack.session, seed=seed, say=say)
+            stack.bridge.account_id = ACCOUNT_ID
+            stack.bridge.endpoint_resolver = stack._resolve_endpoint
+            stack.bridge.on_training_job_created = stack.trainer
+            cleanup.enter_context(stack.bridge)
             stack._create_resources(log_dir)
             try:
                 yield stack
@@ -129,7 +141,7 @@ class OfflineStack:
             log = FunctionLog(log_dir / f"{logical_id}.log" if log_dir else None)
             function = LocalFunction(function_spec, self.spec.region, log)
             self.functions[logical_id] = function
-            self.bridge.functions[function_spec.name] = function
+            self.bridge.functions[function_spec.name] = self._with_faults(function, logical_id)
         sfn = self.sfn
         role = f"arn:aws:iam::{ACCOUNT_ID}:role/{self.spec.stack_name}-states"
         for machine in self.spec.state_machines.values():
@@ -139,6 +151,28 @@ class OfflineStack:
                 roleArn=role,
                 type=machine.workflow_type,
             )
+
+    def inject(self, fault: str) -> Fault:
+        """Make the endpoint or a function fail from now on, e.g. `endpoint:throttle:2`."""
+        parsed = Fault.parse(fault, list(self.spec.functions))
+        self.faults.append(parsed)
+        return parsed
+
+    def _with_faults(self, target: Callable[..., Any], target_id: str) -> Callable[..., Any]:
+        def call(*args: Any) -> Any:
+            for fault in self.faults:
+                if fault.target == target_id:
+                    fault.strike()
+            return target(*args)
+
+        return call
+
+    def _resolve_endpoint(self, name: str) -> EndpointHandler | None:
+        assert self.endpoints is not None
+        handler = self.endpoints.resolve(name)
+        if handler is None:
+            return None  # unknown stays unknown: faults only strike real endpoints
+        return self._with_faults(handler, ENDPOINT)
 
     # -- executions ----------------------------------------------------------------------
     def wait_for_execution(

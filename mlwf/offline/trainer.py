@@ -1,0 +1,156 @@
+"""The compute of a SageMaker training job, offline.
+
+moto records CreateTrainingJob and marks the job Completed at once, with its artifact path
+but no artifact. Right after that call (botocore's after-call event, through the bridge)
+the local trainer reads the job's channels from moto's S3 exactly as the built-in
+algorithm would (`train` + `train_lst`, `validation` + `validation_lst`), trains the local
+model, writes `model.tar.gz` to the job's S3ModelArtifacts, and sets the job's final
+metrics (or its failure) in moto's backend. Everything else is `mlwf train`'s own code.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from mlwf.offline.template import ACCOUNT_ID
+from training_job.errors import MlwfError
+
+
+@dataclass
+class TrainingReport:
+    job_name: str
+    train_count: int
+    validation_count: int
+    validation_accuracy: float | None
+    seconds: float
+    artifact: str
+
+
+class LocalTrainer:
+    def __init__(
+        self,
+        session: Any,
+        *,
+        seed: int = 0,
+        say: Callable[[str], None] = print,
+    ):
+        self.session = session
+        self.s3 = session.client("s3")
+        self.seed = seed
+        self.say = say
+        self.reports: list[TrainingReport] = []
+
+    def __call__(self, request: dict[str, Any]) -> None:
+        """Train for a CreateTrainingJob request that moto has just recorded."""
+        name = request["TrainingJobName"]
+        try:
+            report = self.train(request)
+        except Exception as exc:  # the job fails, as SageMaker's would, with the reason
+            self._set_job(name, training_job_status="Failed", failure_reason=str(exc)[:1024])
+            self.say(f"  local training of {name} failed: {exc}")
+            return
+        self.reports.append(report)
+        metrics = [{"MetricName": "train:progress", "Value": 100.0}]
+        if report.validation_accuracy is not None:
+            metrics.append(
+                {"MetricName": "validation:accuracy", "Value": report.validation_accuracy}
+            )
+        now = datetime.now(UTC)
+        self._set_job(
+            name,
+            final_metric_data_list=[{**m, "Timestamp": now} for m in metrics],
+            billable_time_in_seconds=max(1, round(report.seconds)),
+            training_time_in_seconds=max(1, round(report.seconds)),
+        )
+
+    def train(self, request: dict[str, Any]) -> TrainingReport:
+        from mlwf.offline.local_model import train
+
+        started = time.perf_counter()
+        channels = {
+            channel["ChannelName"]: channel["DataSource"]["S3DataSource"]["S3Uri"]
+            for channel in request["InputDataConfig"]
+        }
+        missing = {"train", "train_lst"} - set(channels)
+        if missing:
+            raise MlwfError(f"training job has no {', '.join(sorted(missing))} channel")
+        images, labels = self._read_channel(channels["train"], channels["train_lst"])
+        self.say(f"  training the local model on {len(images)} images (offline stand-in)")
+        model = train(
+            images, labels, hyperparameters=request.get("HyperParameters"), seed=self.seed
+        )
+        accuracy, validation_count = None, 0
+        if "validation" in channels and "validation_lst" in channels:
+            val_images, val_labels = self._read_channel(
+                channels["validation"], channels["validation_lst"]
+            )
+            if val_images:
+                predicted = model.predict_proba(val_images).argmax(axis=1)
+                accuracy = float((predicted == val_labels).mean())
+                validation_count = len(val_images)
+        artifact = self._artifact_path(request["TrainingJobName"])
+        bucket, _, key = artifact.removeprefix("s3://").partition("/")
+        self.s3.put_object(Bucket=bucket, Key=key, Body=model.to_artifact())
+        return TrainingReport(
+            request["TrainingJobName"],
+            len(images),
+            validation_count,
+            accuracy,
+            time.perf_counter() - started,
+            artifact,
+        )
+
+    def _read_channel(self, data_uri: str, lst_uri: str) -> tuple[list[bytes], Any]:
+        """Images and labels of a channel, through its .lst file as the algorithm reads them."""
+        import numpy as np
+
+        lst_text = "".join(self._read_objects(lst_uri, suffix=".lst").values())
+        data_bucket, _, data_prefix = data_uri.removeprefix("s3://").partition("/")
+        images, labels = [], []
+        for number, line in enumerate(lst_text.splitlines(), 1):
+            if not line.strip():
+                continue
+            fields = line.split("\t")
+            if len(fields) != 3:
+                raise MlwfError(f"{lst_uri}: line {number} is not index<TAB>label<TAB>path")
+            key = f"{data_prefix.rstrip('/')}/{fields[2]}"
+            try:
+                body = self.s3.get_object(Bucket=data_bucket, Key=key)["Body"].read()
+            except Exception:
+                raise MlwfError(
+                    f"{lst_uri}: line {number}: s3://{data_bucket}/{key} is missing"
+                ) from None
+            images.append(body)
+            labels.append(int(float(fields[1])))
+        return images, np.asarray(labels)
+
+    def _read_objects(self, uri: str, suffix: str) -> dict[str, str]:
+        bucket, _, prefix = uri.removeprefix("s3://").partition("/")
+        paginator = self.s3.get_paginator("list_objects_v2")
+        texts = {}
+        for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
+            for item in page.get("Contents", []):
+                if item["Key"].endswith(suffix):
+                    body = self.s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read()
+                    texts[item["Key"]] = body.decode()
+        if not texts:
+            raise MlwfError(f"no {suffix} file under {uri}")
+        return texts
+
+    def _artifact_path(self, job_name: str) -> str:
+        sagemaker = self.session.client("sagemaker")
+        job = sagemaker.describe_training_job(TrainingJobName=job_name)
+        return job["ModelArtifacts"]["S3ModelArtifacts"]
+
+    def _set_job(self, job_name: str, **fields: Any) -> None:
+        """moto has no API to finish a job the way a real one ends: set it in its backend."""
+        from moto.sagemaker.models import sagemaker_backends
+
+        backend = sagemaker_backends[ACCOUNT_ID][self.session.region_name]
+        job = backend.training_jobs[job_name]
+        for name, value in fields.items():
+            setattr(job, name, value)
