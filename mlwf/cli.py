@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "mlwf.demo",
     "mlwf.invoke",
     "mlwf.run",
+    "mlwf.batch",
     "mlwf.monitor",
     "mlwf.threshold",
 )

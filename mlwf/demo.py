@@ -1,0 +1,255 @@
+"""`mlwf demo`: the whole workflow offline, from data to monitoring plots.
+
+The real template, state machine definition and handlers run under moto with a local model
+behind the endpoint; staging, training and deployment go through the same training_job
+code as in AWS. Outputs land in --out: results.json, the captured data, each function's
+log (the offline `sam logs`), the monitoring plots and the threshold table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+DEFAULT_OUT = Path("demo-output")
+CALIBRATION_ID = "validation/"  # inference ids of the threshold calibration requests
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "demo",
+        help="run the whole workflow offline (no AWS account, no Docker)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--data",
+        default="auto",
+        help="auto (CIFAR-100 when cached or downloadable, else synthetic), synthetic, "
+        "cifar100, or a staged DIR (train/, test/, train.lst, test.lst)",
+    )
+    parser.add_argument(
+        "--count", type=_positive_int, help="executions to run (default: every test image)"
+    )
+    parser.add_argument(
+        "--threshold",
+        type=float,
+        help="ConfidenceThreshold for this run (default: the template's)",
+    )
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder")
+    parser.add_argument("--seed", type=int, default=0, help="seed of data, split and model")
+    parser.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="TARGET:KIND[:COUNT]",
+        help="inject a fault, e.g. endpoint:throttle:2 or ClassifyImageFunction:throttle:1 "
+        "(kinds: endpoint throttle|unavailable|model-error; function throttle|service-error)",
+    )
+    parser.add_argument("--template", type=Path, help="template to run (default: the project's)")
+    parser.add_argument(
+        "--concurrency", type=_positive_int, default=16, help="executions in flight at once"
+    )
+    parser.set_defaults(func=run)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def run(args: argparse.Namespace) -> int:
+    from training_job.errors import MlwfError
+
+    started = time.perf_counter()
+    overrides = {}
+    if args.threshold is not None:
+        if not 0.5 <= args.threshold <= 1.0:
+            raise MlwfError("--threshold must be within [0.5, 1.0], as ConfidenceThreshold")
+        overrides["ConfidenceThreshold"] = str(args.threshold)
+    out: Path = args.out
+    if out.exists() and not out.is_dir():
+        raise MlwfError(f"--out {out} is a file")
+    for stale in ("logs", "data_capture", "plots"):
+        shutil.rmtree(out / stale, ignore_errors=True)
+    out.mkdir(parents=True, exist_ok=True)
+    report = demo(
+        data=args.data,
+        count=args.count,
+        parameter_overrides=overrides,
+        out=out,
+        seed=args.seed,
+        faults=args.fault,
+        template=args.template,
+        concurrency=args.concurrency,
+    )
+    print(f"\ndone in {time.perf_counter() - started:.0f} s; outputs in {out}/")
+    return 0 if report["summary"]["unexpected_failures"] == 0 else 1
+
+
+def say(text: str) -> None:
+    print(text, flush=True)
+
+
+def demo(
+    *,
+    data: str,
+    count: int | None,
+    parameter_overrides: dict[str, str],
+    out: Path,
+    seed: int,
+    faults: list[str],
+    template: Path | None,
+    concurrency: int,
+) -> dict[str, Any]:
+    from mlwf.executions import format_summary, format_table, run_executions, summarize
+    from mlwf.offline.runtime import OfflineStack
+    from mlwf.offline.workflow import choose_source, deploy_model, split_inputs
+
+    source = choose_source(data, say)
+    with OfflineStack.start(
+        template,
+        parameter_overrides=parameter_overrides,
+        faults=faults,
+        log_dir=out / "logs",
+        say=say,
+        seed=seed,
+    ) as stack:
+        threshold = float(stack.spec.parameters["ConfidenceThreshold"])
+        for fault in stack.faults:
+            say(f"fault injected: {fault}")
+        say("\n== stage, train, deploy (training_job code, local compute)")
+        deployment = deploy_model(stack, source, seed=seed, say=say)
+        settings = deployment.settings
+
+        say("\n== calibrate: the validation split through the endpoint")
+        calibration = _calibrate(stack, settings, split_inputs(stack, settings, "validation"))
+
+        inputs = split_inputs(stack, settings, "test")
+        if count is not None:
+            import random
+
+            inputs = random.Random(seed).sample(inputs, min(count, len(inputs)))
+        say(f"\n== run: {len(inputs)} executions of the state machine, one per test image")
+        results = run_executions(
+            stack.sfn,
+            stack.state_machine_arn(),
+            inputs,
+            name_prefix="demo",
+            concurrency=concurrency,
+            on_done=_progress(len(inputs)),
+        )
+        summary = summarize(results, threshold)
+        summary["unexpected_failures"] = sum(summary["other_failures"].values())
+        summary["data"] = source
+        summary["validation_accuracy"] = deployment.training.validation_accuracy
+        say("\n" + format_table(results, limit=20))
+        say("\n" + format_summary(summary))
+
+        say("\n== monitor: captured data, plots, threshold")
+        _download_capture(stack, settings, out / "data_capture")
+        monitoring = _monitor(out, threshold, results, calibration, say)
+        report = {
+            "summary": summary,
+            "threshold_analysis": monitoring,
+            "executions": [r.as_dict() for r in results],
+        }
+        (out / "results.json").write_text(json.dumps(report, indent=2) + "\n")
+        return report
+
+
+def _progress(total: int):
+    from tqdm import tqdm
+
+    # disable=None: a bar on a terminal, nothing in a log file or CI
+    bar = tqdm(total=total, unit="execution", file=sys.stderr, disable=None, leave=False)
+
+    def on_done(result) -> None:
+        bar.update()
+        if bar.n == total:
+            bar.close()
+
+    return on_done
+
+
+def _calibrate(stack, settings, inputs) -> list[tuple[float, bool]]:
+    """(confidence, correct) for each validation image sent straight to the endpoint."""
+    endpoint = stack.client("ssm").get_parameter(Name=settings.parameter_name)["Parameter"]["Value"]
+    runtime = stack.client("sagemaker-runtime")
+    rows = []
+    for item in inputs:
+        body = stack.s3.get_object(Bucket=item.s3_bucket, Key=item.s3_key)["Body"].read()
+        response = runtime.invoke_endpoint(
+            EndpointName=endpoint,
+            ContentType="image/png",
+            Body=body,
+            InferenceId=(CALIBRATION_ID + item.s3_key.rsplit("/", 1)[-1])[:64],
+        )
+        probabilities = json.loads(response["Body"].read())
+        predicted = max(range(len(probabilities)), key=probabilities.__getitem__)
+        rows.append((max(probabilities), predicted == item.true_label))
+    say(f"  {len(rows)} validation images classified")
+    return rows
+
+
+def _download_capture(stack, settings, folder: Path) -> None:
+    from training_job.stack import CAPTURE_PREFIX
+
+    paginator = stack.s3.get_paginator("list_objects_v2")
+    count = 0
+    for page in paginator.paginate(Bucket=settings.bucket, Prefix=CAPTURE_PREFIX + "/"):
+        for item in page.get("Contents", []):
+            target = folder / item["Key"].removeprefix(CAPTURE_PREFIX + "/")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            body = stack.s3.get_object(Bucket=settings.bucket, Key=item["Key"])["Body"].read()
+            target.write_bytes(body)
+            count += 1
+    say(f"  {count} capture files in {folder}/")
+
+
+def _monitor(out: Path, threshold: float, results, calibration, say) -> dict[str, Any]:
+    from mlwf.capture import read_capture
+    from mlwf.monitor import summarize
+    from mlwf.plots import plot_all, plot_threshold_sweep
+    from mlwf.threshold import choose_threshold, threshold_table, write_table
+
+    read = read_capture(out / "data_capture")
+    labels_by_id = {r.execution_name: r.true_label for r in results}
+    records = [r for r in read.records if not (r.inference_id or "").startswith(CALIBRATION_ID)]
+    labels = [labels_by_id.get(r.inference_id or "") for r in records]
+    plots_dir = out / "plots"
+    plots = plot_all(records, threshold, plots_dir, labels=labels)
+    monitor_summary = summarize(records, threshold, labels)
+    (plots_dir / "summary.json").write_text(json.dumps(monitor_summary, indent=2) + "\n")
+
+    rows = threshold_table([c for c, _ in calibration], [ok for _, ok in calibration])
+    chosen = choose_threshold(rows, 0.97)
+    write_table(rows, plots_dir / "thresholds.csv")
+    plots.append(
+        plot_threshold_sweep(
+            rows, 0.97, plots_dir / "threshold_sweep.png", chosen=chosen, deployed=threshold
+        )
+    )
+    for path in plots:
+        say(f"  plot: {path}")
+    if chosen is not None:
+        say(
+            f"  lowest threshold with >= 97% accuracy on the validation split: "
+            f"{chosen.threshold:.2f} (coverage {chosen.coverage:.0%}); deployed: {threshold}"
+        )
+    return {
+        "records": len(records),
+        "target_accuracy": 0.97,
+        "chosen_threshold": chosen.threshold if chosen else None,
+        "deployed_threshold": threshold,
+    }

@@ -1,0 +1,202 @@
+"""Start workflow executions, wait for all of them, and report what each one decided.
+
+Works with any Step Functions client: a deployed stack's, or the offline stack's (moto).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from mlwf.capture import CLASS_NAMES
+
+LOW_CONFIDENCE = "ThresholdConfidenceNotMet"
+CLASSIFY_STATE = "Classify image"
+TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
+
+
+@dataclass
+class ExecutionInput:
+    s3_bucket: str
+    s3_key: str
+    true_label: int | None = None
+
+
+@dataclass
+class ExecutionResult:
+    s3_key: str
+    true_label: int | None
+    inferences: list[float] | None
+    status: str
+    error: str | None
+    duration_ms: float | None
+    execution_name: str
+
+    @property
+    def predicted(self) -> int | None:
+        if not self.inferences:
+            return None
+        return max(range(len(self.inferences)), key=self.inferences.__getitem__)
+
+    @property
+    def confidence(self) -> float | None:
+        return max(self.inferences) if self.inferences else None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def run_executions(
+    sfn: Any,
+    state_machine_arn: str,
+    inputs: Sequence[ExecutionInput],
+    *,
+    name_prefix: str = "mlwf",
+    concurrency: int = 16,
+    poll_interval: float = 0.02,
+    timeout: float = 600.0,
+    on_done: Callable[[ExecutionResult], None] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> list[ExecutionResult]:
+    """Run one execution per input, at most `concurrency` at a time; results in input order."""
+    batch = uuid.uuid4().hex[:8]
+    results: list[ExecutionResult | None] = [None] * len(inputs)
+    pending = list(enumerate(inputs))
+    running: dict[str, tuple[int, str]] = {}  # execution ARN -> (index, name)
+    deadline = clock() + timeout
+    while pending or running:
+        while pending and len(running) < concurrency:
+            index, item = pending.pop(0)
+            name = f"{name_prefix}-{batch}-{index:05d}"
+            started = sfn.start_execution(
+                stateMachineArn=state_machine_arn,
+                name=name,
+                input=json.dumps({"s3_bucket": item.s3_bucket, "s3_key": item.s3_key}),
+            )
+            running[started["executionArn"]] = (index, name)
+        finished = False
+        for arn, (index, name) in list(running.items()):
+            description = sfn.describe_execution(executionArn=arn)
+            if description["status"] not in TERMINAL:
+                continue
+            del running[arn]
+            finished = True
+            result = _result(sfn, description, inputs[index], name)
+            results[index] = result
+            if on_done:
+                on_done(result)
+        if clock() > deadline:
+            raise TimeoutError(f"{len(running)} execution(s) still running after {timeout:.0f} s")
+        if running and not finished:
+            sleep(poll_interval)
+    return [r for r in results if r is not None]
+
+
+def _result(
+    sfn: Any, description: dict[str, Any], item: ExecutionInput, name: str
+) -> ExecutionResult:
+    duration = None
+    if description.get("stopDate") and description.get("startDate"):
+        duration = (description["stopDate"] - description["startDate"]).total_seconds() * 1000
+    inferences = None
+    if description["status"] == "SUCCEEDED":
+        inferences = json.loads(description.get("output") or "{}").get("inferences")
+    elif description["status"] == "FAILED":
+        inferences = _classify_output(sfn, description["executionArn"])
+    return ExecutionResult(
+        s3_key=item.s3_key,
+        true_label=item.true_label,
+        inferences=inferences,
+        status=description["status"],
+        error=description.get("error"),
+        duration_ms=duration,
+        execution_name=name,
+    )
+
+
+def _classify_output(sfn: Any, execution_arn: str) -> list[float] | None:
+    """The inferences of a failed execution, from its history (the filter rejected them)."""
+    paginator = sfn.get_paginator("get_execution_history")
+    for page in paginator.paginate(executionArn=execution_arn, reverseOrder=True):
+        for event in page["events"]:
+            details = event.get("stateExitedEventDetails")
+            if details and details.get("name") == CLASSIFY_STATE and "output" in details:
+                return json.loads(details["output"]).get("inferences")
+    return None
+
+
+def summarize(results: Sequence[ExecutionResult], threshold: float | None) -> dict[str, Any]:
+    """Counts by outcome, accuracy overall and of the accepted (succeeded) executions."""
+    errors = Counter(r.error for r in results if r.status != "SUCCEEDED")
+    labelled = [r for r in results if r.true_label is not None and r.predicted is not None]
+    accepted = [r for r in labelled if r.status == "SUCCEEDED"]
+    durations = sorted(r.duration_ms for r in results if r.duration_ms is not None)
+
+    def accuracy(rows: list[ExecutionResult]) -> float | None:
+        if not rows:
+            return None
+        return round(sum(r.predicted == r.true_label for r in rows) / len(rows), 4)
+
+    return {
+        "executions": len(results),
+        "succeeded": sum(r.status == "SUCCEEDED" for r in results),
+        "failed_low_confidence": errors.get(LOW_CONFIDENCE, 0),
+        "other_failures": {str(k): v for k, v in errors.items() if k != LOW_CONFIDENCE},
+        "threshold": threshold,
+        "accuracy_all": accuracy(labelled),
+        "accuracy_accepted": accuracy(accepted),
+        "coverage": round(len(accepted) / len(labelled), 4) if labelled else None,
+        "median_duration_ms": round(durations[len(durations) // 2], 1) if durations else None,
+    }
+
+
+def unexpected_failures(summary: dict[str, Any]) -> int:
+    return sum(summary["other_failures"].values())
+
+
+def format_table(results: Sequence[ExecutionResult], limit: int | None = None) -> str:
+    header = f"{'image':44} {'true':10} {'predicted':10} {'conf':>6}  {'status':9} error"
+    lines = [header, "-" * len(header)]
+    shown = results if limit is None else results[:limit]
+    for r in shown:
+        true = CLASS_NAMES[r.true_label] if r.true_label is not None else "?"
+        predicted = CLASS_NAMES[r.predicted] if r.predicted is not None else "-"
+        confidence = f"{r.confidence:.3f}" if r.confidence is not None else "-"
+        key = r.s3_key if len(r.s3_key) <= 44 else "..." + r.s3_key[-41:]
+        lines.append(
+            f"{key:44} {true:10} {predicted:10} {confidence:>6}  {r.status:9} {r.error or ''}"
+        )
+    if limit is not None and len(results) > limit:
+        lines.append(f"... and {len(results) - limit} more (all in results.json)")
+    return "\n".join(lines)
+
+
+def format_summary(summary: dict[str, Any]) -> str:
+    def pct(value: float | None) -> str:
+        return "n/a" if value is None else f"{value:.1%}"
+
+    lines = [
+        f"executions:            {summary['executions']}",
+        f"succeeded:             {summary['succeeded']}",
+        f"failed, low confidence ({LOW_CONFIDENCE}): {summary['failed_low_confidence']}",
+    ]
+    others = summary["other_failures"]
+    lines.append(
+        "other failures:        "
+        + (", ".join(f"{k}: {v}" for k, v in sorted(others.items())) if others else "none")
+    )
+    lines += [
+        f"threshold:             {summary['threshold']}",
+        f"accuracy, all:         {pct(summary['accuracy_all'])}",
+        f"accuracy, accepted:    {pct(summary['accuracy_accepted'])} "
+        f"(coverage {pct(summary['coverage'])})",
+    ]
+    if summary.get("median_duration_ms") is not None:
+        lines.append(f"median duration:       {summary['median_duration_ms']:.0f} ms")
+    return "\n".join(lines)

@@ -1,0 +1,123 @@
+"""`mlwf run`: test executions of the workflow on random images of the staged test split.
+
+Against the deployed stack (its state machine, bucket and staged dataset come from the
+stack's outputs) or, with --offline, against the offline stack after staging, training
+and deploying there. Low-confidence failures are expected outcomes, not command errors:
+the command exits 1 only when an execution failed for another reason.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+from pathlib import Path
+from typing import Any
+
+from training_job.stack import add_stack_options
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "run",
+        help="start test executions on random test images and report them",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_stack_options(parser, "bucket", "prefix")
+    parser.add_argument(
+        "--offline", action="store_true", help="run against the offline stack (no AWS)"
+    )
+    parser.add_argument(
+        "--data", default="synthetic", help="with --offline: the data to stage (as mlwf demo)"
+    )
+    parser.add_argument("--count", type=int, default=20, help="executions (default 20)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the image sample")
+    parser.add_argument("--concurrency", type=int, default=10, help="executions in flight")
+    parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from training_job.errors import MlwfError
+
+    if args.count < 1 or args.concurrency < 1:
+        raise MlwfError("--count and --concurrency must be at least 1")
+    if args.offline:
+        results, threshold = _run_offline(args)
+    else:
+        results, threshold = _run_deployed(args)
+    return report(results, threshold, args.json)
+
+
+def report(results: list, threshold: float | None, json_path: Path | None) -> int:
+    from mlwf.executions import format_summary, format_table, summarize, unexpected_failures
+
+    summary = summarize(results, threshold)
+    print(format_table(results))
+    print()
+    print(format_summary(summary))
+    if json_path:
+        data = {"summary": summary, "executions": [r.as_dict() for r in results]}
+        json_path.write_text(json.dumps(data, indent=2) + "\n")
+    failures = unexpected_failures(summary)
+    if failures:
+        print(
+            f"{failures} execution(s) failed for a reason other than low confidence",
+            file=sys.stderr,
+        )
+    return 1 if failures else 0
+
+
+def sample(inputs: list, count: int, seed: int) -> list:
+    return random.Random(seed).sample(inputs, min(count, len(inputs)))
+
+
+def _run_deployed(args: argparse.Namespace):
+    from mlwf.executions import ExecutionInput, run_executions
+    from training_job.stack import aws_session, resolve
+    from training_job.stage import read_s3_lst
+
+    settings = resolve(args, "bucket", "state_machine_arn")
+    session = aws_session(settings)
+    entries = read_s3_lst(session.client("s3"), settings.bucket, settings.prefix, "test")
+    inputs = [
+        ExecutionInput(str(settings.bucket), f"{settings.prefix}/test/{e.path}", e.label)
+        for e in entries
+    ]
+    chosen = sample(inputs, args.count, args.seed)
+    print(f"starting {len(chosen)} executions of {settings.state_machine_arn}", file=sys.stderr)
+    results = run_executions(
+        session.client("stepfunctions"),
+        str(settings.state_machine_arn),
+        chosen,
+        name_prefix="mlwf-run",
+        concurrency=args.concurrency,
+        poll_interval=1.0,
+    )
+    threshold = float(settings.threshold) if settings.threshold else None
+    return results, threshold
+
+
+def _run_offline(args: argparse.Namespace):
+    from mlwf.executions import run_executions
+    from mlwf.offline.runtime import OfflineStack
+    from mlwf.offline.workflow import choose_source, deploy_model, split_inputs
+
+    def say(text: str) -> None:
+        print(text, file=sys.stderr)
+
+    source = choose_source(args.data, say)
+    with OfflineStack.start(say=say, seed=args.seed) as stack:
+        deployment = deploy_model(stack, source, seed=args.seed, say=say)
+        inputs = sample(split_inputs(stack, deployment.settings, "test"), args.count, args.seed)
+        say(f"starting {len(inputs)} executions offline")
+        results = run_executions(
+            stack.sfn,
+            stack.state_machine_arn(),
+            inputs,
+            name_prefix="mlwf-run",
+            concurrency=args.concurrency,
+        )
+        return results, float(stack.spec.parameters["ConfidenceThreshold"])
