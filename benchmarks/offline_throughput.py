@@ -49,7 +49,7 @@ def main() -> None:
         inputs = split_inputs(stack, deployment.settings, "test")
         work = [inputs[i % len(inputs)] for i in range(per_round)]
         real = dict(stack.bridge.functions)
-        echoes = {name: echo for name in real}
+        echoes = dict.fromkeys(real, echo)
         subjects = {"workflow": real, "floor (echo handlers)": echoes}
         rates: dict[str, list[float]] = {name: [] for name in subjects}
         latencies: dict[str, list[float]] = {name: [] for name in subjects}
@@ -71,7 +71,8 @@ def main() -> None:
                 rates[name].append(len(results) / elapsed)
                 latencies[name] += [r.duration_ms for r in results if r.duration_ms is not None]
                 for r in results:
-                    statuses[name][r.error or r.status] = statuses[name].get(r.error or r.status, 0) + 1
+                    outcome = r.error or r.status
+                    statuses[name][outcome] = statuses[name].get(outcome, 0) + 1
         stack.bridge.functions = real
 
     print(

@@ -16,6 +16,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from training_job.argtypes import positive_int
+
 DEFAULT_OUT = Path("demo-output")
 CALIBRATION_ID = "validation/"  # inference ids of the threshold calibration requests
 
@@ -34,7 +36,7 @@ def register(subparsers: Any) -> None:
         "cifar100, or a staged DIR (train/, test/, train.lst, test.lst)",
     )
     parser.add_argument(
-        "--count", type=_positive_int, help="executions to run (default: every test image)"
+        "--count", type=positive_int, help="executions to run (default: every test image)"
     )
     parser.add_argument(
         "--threshold",
@@ -53,19 +55,9 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--template", type=Path, help="template to run (default: the project's)")
     parser.add_argument(
-        "--concurrency", type=_positive_int, default=16, help="executions in flight at once"
+        "--concurrency", type=positive_int, default=16, help="executions in flight at once"
     )
     parser.set_defaults(func=run)
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
 
 
 def run(args: argparse.Namespace) -> int:

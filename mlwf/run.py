@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from training_job.argtypes import positive_int
 from training_job.stack import add_stack_options
 
 
@@ -32,18 +33,14 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--data", default="synthetic", help="with --offline: the data to stage (as mlwf demo)"
     )
-    parser.add_argument("--count", type=int, default=20, help="executions (default 20)")
+    parser.add_argument("--count", type=positive_int, default=20, help="executions (default 20)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the image sample")
-    parser.add_argument("--concurrency", type=int, default=10, help="executions in flight")
+    parser.add_argument("--concurrency", type=positive_int, default=10, help="executions in flight")
     parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from training_job.errors import MlwfError
-
-    if args.count < 1 or args.concurrency < 1:
-        raise MlwfError("--count and --concurrency must be at least 1")
     if args.offline:
         results, threshold = _run_offline(args)
     else:

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from training_job import sagemaker_io
+from training_job.argtypes import non_negative_float, positive_int
 from training_job.errors import MlwfError
 from training_job.sagemaker_io import (
     Echo,
@@ -425,26 +426,6 @@ def _finish_update(
 # ---------------------------------------------------------------- command line
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
-
-
-def _non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError("must not be negative")
-    return value
-
-
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "deploy",
@@ -472,20 +453,20 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--instance-count",
-        type=_positive_int,
+        type=positive_int,
         default=1,
         help="endpoint instances (default: 1)",
     )
     parser.add_argument(
         "--poll-interval",
-        type=_non_negative_float,
+        type=non_negative_float,
         default=DEFAULT_POLL_INTERVAL,
         metavar="SECONDS",
         help=f"seconds between status checks (default: {DEFAULT_POLL_INTERVAL:g})",
     )
     parser.add_argument(
         "--drain-seconds",
-        type=_non_negative_float,
+        type=non_negative_float,
         default=DRAIN_SECONDS,
         metavar="SECONDS",
         help="when an InService endpoint is replaced rather than updated (only where "

@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from training_job import sagemaker_io
+from training_job.argtypes import non_negative_float, positive_int
 from training_job.errors import MlwfError
 from training_job.sagemaker_io import Echo, format_duration
 from training_job.stack import MODELS_PREFIX, StackSettings, add_stack_options
@@ -514,26 +515,6 @@ def train(
 # ---------------------------------------------------------------- command line
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected whole seconds, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
-
-
-def _non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError("must not be negative")
-    return value
-
-
 def register(subparsers: Any) -> None:
     defaults = " ".join(f"{k}={v}" for k, v in DEFAULT_HYPERPARAMETERS.items())
     parser = subparsers.add_parser(
@@ -568,14 +549,14 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--max-runtime",
-        type=_positive_int,
+        type=positive_int,
         default=DEFAULT_MAX_RUNTIME,
         metavar="SECONDS",
         help=f"stop the job after this much training time (default: {DEFAULT_MAX_RUNTIME})",
     )
     parser.add_argument(
         "--max-wait",
-        type=_positive_int,
+        type=positive_int,
         metavar="SECONDS",
         help="with --spot: total time including waiting for capacity; must exceed "
         "--max-runtime (default: twice --max-runtime)",
@@ -588,7 +569,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--poll-interval",
-        type=_non_negative_float,
+        type=non_negative_float,
         default=DEFAULT_POLL_INTERVAL,
         metavar="SECONDS",
         help=f"seconds between status checks (default: {DEFAULT_POLL_INTERVAL:g})",

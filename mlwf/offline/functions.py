@@ -136,17 +136,25 @@ class LocalFunction:
             "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{spec.name}",
             "AWS_ACCOUNT_ID": ACCOUNT_ID,
         }
-        saved = {name: os.environ.get(name) for name in variables}
-        os.environ.update(variables)
-        try:
-            with contextlib.redirect_stdout(self.log):
-                yield
-        finally:
-            for name, value in saved.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
+        with patched_environ(variables), contextlib.redirect_stdout(self.log):
+            yield
+
+
+@contextlib.contextmanager
+def patched_environ(values: dict[str, str], unset: tuple[str, ...] = ()) -> Iterator[None]:
+    """os.environ with `values` set and `unset` removed, restored afterwards."""
+    saved = {name: os.environ.get(name) for name in (*values, *unset)}
+    for name in unset:
+        os.environ.pop(name, None)
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _load_module(spec: FunctionSpec) -> ModuleType:

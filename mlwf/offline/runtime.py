@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -27,7 +26,7 @@ from typing import Any
 from mlwf.offline.bridge import Bridge, EndpointHandler
 from mlwf.offline.endpoint import LocalEndpoints
 from mlwf.offline.faults import ENDPOINT, Fault
-from mlwf.offline.functions import FunctionLog, LocalFunction
+from mlwf.offline.functions import FunctionLog, LocalFunction, patched_environ
 from mlwf.offline.template import ACCOUNT_ID, TemplateSpec, load_template
 from mlwf.offline.trainer import LocalTrainer
 from training_job.errors import MlwfError
@@ -200,18 +199,6 @@ class OfflineStack:
         return self.wait_for_execution(started["executionArn"])
 
 
-@contextmanager
-def _offline_environment(region: str) -> Iterator[None]:
-    names = (*OFFLINE_ENVIRONMENT, *UNSET_ENVIRONMENT, "AWS_REGION", "AWS_DEFAULT_REGION")
-    saved = {name: os.environ.get(name) for name in names}
-    for name in UNSET_ENVIRONMENT:
-        os.environ.pop(name, None)
-    os.environ.update(OFFLINE_ENVIRONMENT, AWS_REGION=region, AWS_DEFAULT_REGION=region)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+def _offline_environment(region: str):
+    values = {**OFFLINE_ENVIRONMENT, "AWS_REGION": region, "AWS_DEFAULT_REGION": region}
+    return patched_environ(values, unset=UNSET_ENVIRONMENT)
