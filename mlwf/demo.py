@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     out: Path = args.out
     if out.exists() and not out.is_dir():
         raise MlwfError(f"--out {out} is a file")
-    for stale in ("logs", "data_capture", "plots"):
+    for stale in ("logs", "data_capture", "plots", "dataset"):
         shutil.rmtree(out / stale, ignore_errors=True)
     out.mkdir(parents=True, exist_ok=True)
     report = demo(
@@ -121,7 +121,7 @@ def demo(
         for fault in stack.faults:
             say(f"fault injected: {fault}")
         say("\n== stage, train, deploy (training_job code, local compute)")
-        deployment = deploy_model(stack, source, seed=seed, say=say)
+        deployment = deploy_model(stack, source, seed=seed, work_dir=out / "dataset", say=say)
         settings = deployment.settings
 
         say("\n== calibrate: the validation split through the endpoint")

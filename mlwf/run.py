@@ -1,4 +1,4 @@
-"""`mlwf run`: test executions of the workflow on random images of the staged test split.
+"""`mlwf run`: test executions of the workflow on random images of a staged split.
 
 Against the deployed stack (its state machine, bucket and staged dataset come from the
 stack's outputs) or, with --offline, against the offline stack after staging, training
@@ -34,6 +34,12 @@ def register(subparsers: Any) -> None:
         "--data", default="synthetic", help="with --offline: the data to stage (as mlwf demo)"
     )
     parser.add_argument("--count", type=positive_int, default=20, help="executions (default 20)")
+    parser.add_argument(
+        "--split",
+        choices=("test", "validation"),
+        default="test",
+        help="staged split to sample (validation: labelled traffic for `mlwf threshold`)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of the image sample")
     parser.add_argument("--concurrency", type=positive_int, default=10, help="executions in flight")
     parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
@@ -78,9 +84,10 @@ def _run_deployed(args: argparse.Namespace):
 
     settings = resolve(args, "bucket", "state_machine_arn")
     session = aws_session(settings)
-    entries = read_s3_lst(session.client("s3"), settings.bucket, settings.prefix, "test")
+    split = args.split
+    entries = read_s3_lst(session.client("s3"), settings.bucket, settings.prefix, split)
     inputs = [
-        ExecutionInput(str(settings.bucket), f"{settings.prefix}/test/{e.path}", e.label)
+        ExecutionInput(str(settings.bucket), f"{settings.prefix}/{split}/{e.path}", e.label)
         for e in entries
     ]
     chosen = sample(inputs, args.count, args.seed)
@@ -108,7 +115,8 @@ def _run_offline(args: argparse.Namespace):
     source = choose_source(args.data, say)
     with OfflineStack.start(say=say, seed=args.seed) as stack:
         deployment = deploy_model(stack, source, seed=args.seed, say=say)
-        inputs = sample(split_inputs(stack, deployment.settings, "test"), args.count, args.seed)
+        inputs = split_inputs(stack, deployment.settings, args.split)
+        inputs = sample(inputs, args.count, args.seed)
         say(f"starting {len(inputs)} executions offline")
         results = run_executions(
             stack.sfn,

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from mlwf.offline.bridge import Bridge, EndpointHandler
 from mlwf.offline.endpoint import LocalEndpoints
@@ -53,6 +53,7 @@ class OfflineStack:
     faults: list[Fault] = field(default_factory=list)
     endpoints: LocalEndpoints | None = None
     trainer: LocalTrainer | None = None
+    _running: ClassVar[bool] = False
 
     @classmethod
     @contextmanager
@@ -75,6 +76,9 @@ class OfflineStack:
         # execution's history and result, which is where the offline mode reports it.
         logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
 
+        if cls._running:
+            # moto's state is process-wide: a second stack would share and then reset it.
+            raise MlwfError("an offline stack is already running in this process")
         spec = load_template(
             template or DEFAULT_TEMPLATE,
             parameter_overrides=parameter_overrides,
@@ -98,9 +102,11 @@ class OfflineStack:
             stack.bridge.on_training_job_created = stack.trainer
             cleanup.enter_context(stack.bridge)
             stack._create_resources(log_dir)
+            cls._running = True
             try:
                 yield stack
             finally:
+                cls._running = False
                 for function in stack.functions.values():
                     function.log.close()
 

@@ -73,9 +73,13 @@ def deploy_model(
     seed: int = 0,
     count: int | None = None,
     test_count: int | None = None,
+    work_dir: Path | None = None,
     say: Say = print,
 ) -> Deployment:
-    """`mlwf stage`, `mlwf train`, `mlwf deploy` against the offline stack."""
+    """`mlwf stage`, `mlwf train`, `mlwf deploy` against the offline stack.
+
+    With `work_dir`, the staged dataset (PNGs, .lst files) is also kept there.
+    """
     from training_job.deploy import deploy
     from training_job.stage import stage
     from training_job.train import train
@@ -90,6 +94,7 @@ def deploy_model(
         seed=seed,
         count=count,
         test_count=test_count,
+        work_dir=work_dir,
         progress=False,
         log=say,
     )
