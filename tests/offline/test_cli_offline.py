@@ -1,0 +1,168 @@
+"""`mlwf demo` and `mlwf invoke` as a user runs them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from mlwf.cli import main
+from tests.conftest import EVENTS_DIR
+
+pytestmark = pytest.mark.offline
+
+# Every file in events/: the function it is for, and whether that invocation succeeds.
+EVENT_FUNCTIONS = {
+    "serialize_image_data.json": ("SerializeImageDataFunction", True),
+    "workflow_input.json": ("SerializeImageDataFunction", True),
+    "classify_image.json": ("ClassifyImageFunction", True),
+    "filter_inferences_pass.json": ("FilterInferencesFunction", True),
+    "filter_inferences_fail.json": ("FilterInferencesFunction", False),
+    "list_images.json": ("ListImagesFunction", True),
+    "batch_input.json": ("ListImagesFunction", True),
+    # The rule's raw event, not a function's input: the serializer names what is missing.
+    "s3_object_created.json": ("SerializeImageDataFunction", False),
+}
+
+
+def test_every_event_file_is_covered():
+    assert {p.name for p in EVENTS_DIR.glob("*.json")} == set(EVENT_FUNCTIONS)
+
+
+@pytest.mark.parametrize("event_file", sorted(EVENT_FUNCTIONS))
+def test_invoke_runs_each_event(event_file, capsys):
+    function, succeeds = EVENT_FUNCTIONS[event_file]
+    code = main(["invoke", function, "--event", str(EVENTS_DIR / event_file)])
+    out, err = capsys.readouterr()
+    payload = json.loads(out)
+    assert "START RequestId" in err and "REPORT RequestId" in err
+    if succeeds:
+        assert code == 0
+        assert "errorType" not in payload
+    else:
+        assert code == 1
+        assert payload["errorType"] in {"ThresholdConfidenceNotMet", "InvalidImageRequest"}
+        assert payload["errorMessage"]
+
+
+def test_invoke_classify_returns_inferences(capsys):
+    code = main(["invoke", "ClassifyImageFunction", "-e", str(EVENTS_DIR / "classify_image.json")])
+    payload = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert len(payload["inferences"]) == 2 and abs(sum(payload["inferences"]) - 1) < 1e-3
+    assert "image_data" not in payload
+
+
+def test_invoke_unknown_function_is_one_line(capsys):
+    code = main(["invoke", "NoSuchFunction", "-e", str(EVENTS_DIR / "workflow_input.json")])
+    err = capsys.readouterr().err.strip()
+    assert code == 1
+    assert err.count("\n") == 0 and "NoSuchFunction" in err and "ClassifyImageFunction" in err
+
+
+def test_demo_end_to_end_on_synthetic_data(tmp_path: Path, capsys):
+    # When a user runs the demo (CI-sized) on synthetic data
+    out = tmp_path / "demo"
+    code = main(["demo", "--data", "synthetic", "--count", "24", "--out", str(out)])
+    printed = capsys.readouterr().out
+
+    # Then it ends well and reports both outcomes
+    assert code == 0
+    report = json.loads((out / "results.json").read_text())
+    summary = report["summary"]
+    assert summary["executions"] == 24 == len(report["executions"])
+    assert summary["succeeded"] + summary["failed_low_confidence"] == 24
+    assert summary["succeeded"] > 0 and summary["failed_low_confidence"] > 0
+    assert summary["other_failures"] == {}
+    for execution in report["executions"]:
+        assert set(execution) >= {
+            "s3_key",
+            "true_label",
+            "inferences",
+            "status",
+            "error",
+            "duration_ms",
+        }
+    assert "ThresholdConfidenceNotMet" in printed
+    # And writes the captured data, the functions' logs and the plots
+    assert len(list((out / "data_capture").rglob("*.jsonl"))) >= 24
+    for function in (
+        "SerializeImageDataFunction",
+        "ClassifyImageFunction",
+        "FilterInferencesFunction",
+    ):
+        log = (out / "logs" / f"{function}.log").read_text()
+        assert log.count("START RequestId") >= 24
+    plots = {p.name for p in (out / "plots").glob("*.png")}
+    assert {"confidence_over_time.png", "confidence_histogram.png", "threshold_sweep.png"} <= plots
+
+
+def test_demo_rejects_a_bad_fault_in_one_line(tmp_path, capsys):
+    code = main(
+        ["demo", "--data", "synthetic", "--fault", "endpoint:explode", "--out", str(tmp_path)]
+    )
+    err = capsys.readouterr().err.strip()
+    assert code == 1 and err.count("\n") == 0 and "explode" in err
+
+
+def test_run_offline_reports_and_exits_zero_on_expected_outcomes(capsys):
+    code = main(["run", "--offline", "--count", "8", "--seed", "3"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "executions:            8" in out
+    rows = [
+        line
+        for line in out.splitlines()
+        if line.endswith(("SUCCEEDED ", "ThresholdConfidenceNotMet"))
+    ]
+    assert len(rows) == 8
+
+
+def test_threshold_and_monitor_on_the_demo_outputs(tmp_path: Path, capsys):
+    # Given a demo run's outputs
+    out = tmp_path / "demo"
+    assert main(["demo", "--data", "synthetic", "--count", "6", "--out", str(out)]) == 0
+    capsys.readouterr()
+
+    # When the threshold is chosen from the captured validation traffic
+    code = main(
+        [
+            "threshold",
+            "--capture",
+            str(out / "data_capture"),
+            "--labels",
+            str(out / "dataset" / "validation.lst"),
+            "--out",
+            str(tmp_path / "threshold"),
+        ]
+    )
+    printed = capsys.readouterr()
+
+    # Then every validation image joined its label, and the choice is reported as written
+    result = json.loads((tmp_path / "threshold" / "thresholds.json").read_text())
+    validation_count = len((out / "dataset" / "validation.lst").read_text().splitlines())
+    assert result["labelled_records"] == validation_count
+    assert len(result["rows"]) == 50
+    chosen = result["chosen"]
+    assert code == (0 if chosen else 1)
+    if chosen:
+        assert result["deploy_command"] in printed.out
+
+    # And the monitor reads the same capture with the test labels
+    code = main(
+        [
+            "monitor",
+            "--capture",
+            str(out / "data_capture"),
+            "--labels",
+            str(out / "dataset" / "test.lst"),
+            "--threshold",
+            "0.93",
+            "--out",
+            str(tmp_path / "monitor"),
+        ]
+    )
+    assert code == 0
+    summary = json.loads((tmp_path / "monitor" / "summary.json").read_text())
+    assert summary["records"] >= 6

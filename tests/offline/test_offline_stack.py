@@ -1,0 +1,187 @@
+"""The offline stack end to end: template, definition and handlers with the local model.
+
+One stack per module, staged with a small synthetic dataset, trained and deployed through
+training_job's code; faults are injected per test and cleared after it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from mlwf.executions import ExecutionInput, run_executions
+from mlwf.offline.runtime import OfflineStack
+from mlwf.offline.workflow import Deployment, deploy_model, split_inputs
+
+pytestmark = pytest.mark.offline
+
+
+@pytest.fixture(scope="module")
+def offline() -> Iterator[tuple[OfflineStack, Deployment]]:
+    with OfflineStack.start(say=lambda _: None) as stack:
+        deployment = deploy_model(stack, "synthetic", count=60, test_count=15, say=lambda _: None)
+        yield stack, deployment
+
+
+@pytest.fixture
+def stack(offline) -> Iterator[OfflineStack]:
+    stack, _ = offline
+    yield stack
+    stack.faults.clear()
+
+
+@pytest.fixture(scope="module")
+def test_inputs(offline) -> list[ExecutionInput]:
+    stack, deployment = offline
+    return split_inputs(stack, deployment.settings, "test")
+
+
+@pytest.fixture(scope="module")
+def baseline(offline, test_inputs):
+    """Every test image through the workflow once, without faults."""
+    stack, _ = offline
+    return run_executions(stack.sfn, stack.state_machine_arn(), test_inputs, name_prefix="base")
+
+
+def task_errors(stack: OfflineStack, name: str) -> list[str]:
+    arn = stack.state_machine_arn().replace(":stateMachine:", ":execution:") + ":" + name
+    events = stack.sfn.get_execution_history(executionArn=arn)["events"]
+    return [e["taskFailedEventDetails"]["error"] for e in events if e["type"] == "TaskFailed"]
+
+
+def confident_input(baseline, test_inputs) -> ExecutionInput:
+    index = next(i for i, r in enumerate(baseline) if r.status == "SUCCEEDED")
+    return test_inputs[index]
+
+
+def test_the_workflow_succeeds_and_fails_by_the_threshold(stack, baseline):
+    threshold = float(stack.spec.parameters["ConfidenceThreshold"])
+    statuses = {r.status for r in baseline}
+    # Both outcomes happen on the synthetic data, as on the real data
+    assert statuses == {"SUCCEEDED", "FAILED"}
+    for result in baseline:
+        if result.status == "SUCCEEDED":
+            assert max(result.inferences) >= threshold
+        else:
+            assert result.error == "ThresholdConfidenceNotMet"
+            assert max(result.inferences) < threshold
+
+
+def test_the_local_model_is_mostly_right(baseline):
+    right = sum(r.predicted == r.true_label for r in baseline)
+    assert right / len(baseline) >= 0.7
+
+
+def test_each_endpoint_invocation_is_captured_once(stack, baseline):
+    # Given every execution reached the endpoint (moto's SageMaker, data capture at 100%)
+    config_name = stack.client("sagemaker").describe_endpoint(
+        EndpointName=stack.client("ssm").get_parameter(
+            Name=stack.spec.parameters["EndpointParameterName"]
+        )["Parameter"]["Value"]
+    )["EndpointConfigName"]
+    capture = stack.client("sagemaker").describe_endpoint_config(EndpointConfigName=config_name)[
+        "DataCaptureConfig"
+    ]
+    bucket, _, prefix = capture["DestinationS3Uri"].removeprefix("s3://").partition("/")
+
+    # When the capture files are listed
+    keys = []
+    for page in stack.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        keys += [item["Key"] for item in page.get("Contents", [])]
+
+    # Then there is one record per invocation, in Model Monitor's layout and format
+    assert len(keys) == stack.endpoints.invocations
+    names = {r.execution_name for r in baseline}
+    captured_ids = set()
+    for key in keys:
+        parts = key.split("/")
+        # <prefix>/<endpoint>/AllTraffic/YYYY/MM/DD/HH/<mm-ss-mmm>-<uuid>.jsonl
+        assert parts[-6] == "AllTraffic", key
+        assert len(parts[-5]) == 4 and all(p.isdigit() for p in parts[-5:-1]), key
+        lines = stack.s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode().splitlines()
+        (record,) = [json.loads(line) for line in lines]
+        assert record["captureData"]["endpointInput"]["encoding"] == "BASE64"
+        assert record["captureData"]["endpointOutput"]["encoding"] == "JSON"
+        captured_ids.add(record["eventMetadata"]["inferenceId"])
+    assert names <= captured_ids
+
+
+def test_transient_endpoint_throttling_is_retried(stack, baseline, test_inputs):
+    stack.inject("endpoint:throttle:1")
+    (result,) = run_executions(
+        stack.sfn, stack.state_machine_arn(), [confident_input(baseline, test_inputs)]
+    )
+    assert result.status == "SUCCEEDED"
+    assert task_errors(stack, result.execution_name) == ["EndpointUnavailable"]
+
+
+def test_transient_lambda_throttling_is_retried(stack, baseline, test_inputs):
+    stack.inject("ClassifyImageFunction:throttle:1")
+    (result,) = run_executions(
+        stack.sfn, stack.state_machine_arn(), [confident_input(baseline, test_inputs)]
+    )
+    assert result.status == "SUCCEEDED"
+    assert task_errors(stack, result.execution_name) == ["Lambda.TooManyRequestsException"]
+
+
+def test_permanent_model_error_fails_with_its_name(stack, baseline, test_inputs):
+    stack.inject("endpoint:model-error")
+    (result,) = run_executions(
+        stack.sfn, stack.state_machine_arn(), [confident_input(baseline, test_inputs)]
+    )
+    assert (result.status, result.error) == ("FAILED", "EndpointModelError")
+    assert task_errors(stack, result.execution_name) == ["EndpointModelError"]  # not retried
+
+
+def test_permanent_lambda_failure_fails_after_the_retries(stack, baseline, test_inputs):
+    stack.inject("FilterInferencesFunction:service-error")
+    (result,) = run_executions(
+        stack.sfn, stack.state_machine_arn(), [confident_input(baseline, test_inputs)]
+    )
+    assert (result.status, result.error) == ("FAILED", "Lambda.ServiceException")
+    assert task_errors(stack, result.execution_name) == ["Lambda.ServiceException"] * 4
+
+
+def test_batch_gives_every_image_a_verdict_and_never_fails_for_one(stack, baseline, test_inputs):
+    # Given a prefix with three test images and one that is not an image
+    bucket = stack.bucket_name()
+    for item in test_inputs[:3]:
+        body = stack.s3.get_object(Bucket=bucket, Key=item.s3_key)["Body"].read()
+        stack.s3.put_object(
+            Bucket=bucket, Key="batch-check/" + item.s3_key.rsplit("/")[-1], Body=body
+        )
+    stack.s3.put_object(Bucket=bucket, Key="batch-check/zz-broken.png", Body=b"not an image")
+
+    # When the batch state machine runs on the prefix
+    from mlwf.batch import BATCH_MACHINE, execute
+
+    output = execute(
+        stack.sfn, stack.state_machine_arn(BATCH_MACHINE), bucket, "batch-check/", 0.02
+    )
+
+    # Then every image has a verdict, the broken one an ERROR with its named error
+    verdicts = {v["s3_key"].rsplit("/")[-1]: v for v in output["verdicts"]}
+    assert output["image_count"] == 4 == len(verdicts)
+    assert verdicts["zz-broken.png"]["verdict"] == "ERROR"
+    assert verdicts["zz-broken.png"]["error"] == "UnsupportedImageFormat"
+    threshold = float(stack.spec.parameters["ConfidenceThreshold"])
+    by_key = {r.s3_key.rsplit("/")[-1]: r for r in baseline}
+    for name, verdict in verdicts.items():
+        if name == "zz-broken.png":
+            continue
+        # the same image gets the same decision as in the single-image workflow
+        expected = "ACCEPTED" if by_key[name].status == "SUCCEEDED" else "LOW_CONFIDENCE"
+        assert verdict["verdict"] == expected
+        assert (max(verdict["inferences"]) >= threshold) == (expected == "ACCEPTED")
+
+
+def test_batch_definition_avoids_what_behaves_differently_offline(stack):
+    definition = json.loads(stack.spec.state_machines["BatchClassificationStateMachine"].definition)
+    (map_state,) = [s for s in definition["States"].values() if s["Type"] == "Map"]
+    assert map_state["ItemProcessor"]["ProcessorConfig"]["Mode"] == "INLINE"
+    assert "ToleratedFailurePercentage" not in json.dumps(definition)
+    for name, state in map_state["ItemProcessor"]["States"].items():
+        if state["Type"] == "Task":
+            assert any("States.ALL" in c["ErrorEquals"] for c in state["Catch"]), name
