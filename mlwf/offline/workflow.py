@@ -100,6 +100,8 @@ def deploy_model(
     )
     sm, s3, ssm = stack.client("sagemaker"), stack.s3, stack.client("ssm")
     training = train(sm, s3, settings, region=stack.spec.region, poll_interval=0.0, echo=say)
+    for line in training.lines():  # what `mlwf train` prints at its end
+        say(line)
     # Nothing to drain offline: the next execution's cold handler reads the parameter anew.
     deployed = deploy(sm, ssm, settings, poll_interval=0.0, drain_seconds=0, echo=say)
     return Deployment(settings, staged, training, deployed)
