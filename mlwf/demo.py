@@ -149,6 +149,7 @@ def demo(
         say("\n" + format_summary(summary))
 
         say("\n== monitor: captured data, plots, threshold")
+        stack.flush_capture()
         _download_capture(stack, settings, out / "data_capture")
         monitoring = _monitor(out, threshold, results, calibration, say)
         report = {

@@ -81,7 +81,12 @@ def run_executions(
             )
             running[started["executionArn"]] = (index, name)
         finished = False
+        # One listing per round instead of a describe per execution; it may lag (AWS
+        # lists eventually), so a candidate is only done once its description says so.
+        still_running = _running_arns(sfn, state_machine_arn)
         for arn, (index, name) in list(running.items()):
+            if arn in still_running:
+                continue
             description = sfn.describe_execution(executionArn=arn)
             if description["status"] not in TERMINAL:
                 continue
@@ -96,6 +101,12 @@ def run_executions(
         if running and not finished:
             sleep(poll_interval)
     return [r for r in results if r is not None]
+
+
+def _running_arns(sfn: Any, state_machine_arn: str) -> set[str]:
+    paginator = sfn.get_paginator("list_executions")
+    pages = paginator.paginate(stateMachineArn=state_machine_arn, statusFilter="RUNNING")
+    return {e["executionArn"] for page in pages for e in page["executions"]}
 
 
 def _result(

@@ -112,14 +112,14 @@ class Bridge:
     # -- sagemaker-runtime:InvokeEndpoint --------------------------------------------
     def invoke_endpoint(self, params: dict[str, Any]) -> tuple[AWSResponse, dict[str, Any]]:
         name = params["EndpointName"]
-        handler = self.endpoints.get(name)
-        if handler is None and self.endpoint_resolver is not None:
-            handler = self.endpoint_resolver(name)
-        if handler is None:
-            message = f"Endpoint {name} of account {self.account_id} not found."
-            return _error(400, "ValidationError", message)
         body = _as_bytes(params.get("Body"))
         try:
+            handler = self.endpoints.get(name)
+            if handler is None and self.endpoint_resolver is not None:
+                handler = self.endpoint_resolver(name)
+            if handler is None:
+                message = f"Endpoint {name} of account {self.account_id} not found."
+                return _error(400, "ValidationError", message)
             response_body, content_type = handler(body, params.get("ContentType", ""), params)
         except AwsErrorResponse as exc:
             return _error(exc.status, exc.code, exc.message)

@@ -3,9 +3,11 @@
 An endpoint is answered only if it exists in moto's SageMaker backend, as `mlwf deploy`
 created it: endpoint -> endpoint config -> model -> ModelDataUrl, the artifact the local
 trainer wrote. Anything else gets SageMaker's "not found" error from the bridge. Each
-invocation writes one capture record where the endpoint config's DataCaptureConfig says,
-in Model Monitor's format and key layout:
-`<destination>/<endpoint>/<variant>/YYYY/MM/DD/HH/<mm-ss-mmm>-<uuid>.jsonl`.
+invocation makes one capture record for where the endpoint config's DataCaptureConfig
+says, in Model Monitor's format and key layout:
+`<destination>/<endpoint>/<variant>/YYYY/MM/DD/HH/<mm-ss-mmm>-<uuid>.jsonl`. As SageMaker
+does, records are buffered and written several to a file (at most CAPTURE_BATCH, and
+whatever is pending when `flush()` is called or the offline stack stops).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import Any
 from mlwf.offline.bridge import AwsErrorResponse, EndpointHandler, EndpointModelError
 
 Clock = Callable[[], datetime]
+CAPTURE_BATCH = 50
 
 
 @dataclass(frozen=True)
@@ -78,37 +81,50 @@ class LocalEndpoints:
         self.clock = clock or (lambda: datetime.now(UTC))
         self.random = random.Random(seed)  # data capture sampling
         self._models: dict[str, Any] = {}  # ModelDataUrl -> LocalModel
+        self._handlers: dict[tuple[str, str], EndpointHandler] = {}  # (endpoint, config)
         self._lock = threading.Lock()
+        self._pending: dict[tuple[str, str, str, str], list[tuple[datetime, str]]] = {}
         self.invocations = 0
         self.captured = 0
+        self.files_written = 0
 
     def resolve(self, name: str) -> EndpointHandler | None:
-        from botocore.exceptions import ClientError
-
-        try:
-            endpoint = self.sagemaker.describe_endpoint(EndpointName=name)
-        except ClientError:
-            return None
-        if endpoint["EndpointStatus"] not in ("InService", "Updating"):
+        # Looked up on every call, so a deleted or updated endpoint is seen at once; read
+        # from moto's backend rather than through DescribeEndpoint, which costs more than the
+        # model's own answer. What the endpoint's config leads to is cached by config name.
+        endpoint = self._backend().endpoints.get(name)
+        if endpoint is None or endpoint.endpoint_status not in ("InService", "Updating"):
             return None  # SageMaker answers the same "not found" for a Creating endpoint
-        config = self.sagemaker.describe_endpoint_config(
-            EndpointConfigName=endpoint["EndpointConfigName"]
-        )
-        variant = config["ProductionVariants"][0]
-        capture = CaptureSettings.from_config(config.get("DataCaptureConfig"))
-        return partial(self._invoke, name, variant["VariantName"], variant["ModelName"], capture)
+        config_name = endpoint.endpoint_config_name
+        with self._lock:
+            handler = self._handlers.get((name, config_name))
+        if handler is None:
+            config = self.sagemaker.describe_endpoint_config(EndpointConfigName=config_name)
+            variant = config["ProductionVariants"][0]
+            capture = CaptureSettings.from_config(config.get("DataCaptureConfig"))
+            model = self._model(variant["ModelName"])
+            handler = partial(self._invoke, name, variant["VariantName"], model, capture)
+            with self._lock:
+                self._handlers[(name, config_name)] = handler
+        return handler
+
+    def _backend(self) -> Any:
+        from moto.sagemaker.models import sagemaker_backends
+
+        from mlwf.offline.template import ACCOUNT_ID
+
+        return sagemaker_backends[ACCOUNT_ID][self.sagemaker.meta.region_name]
 
     def _invoke(
         self,
         endpoint: str,
         variant: str,
-        model_name: str,
+        model: Any,
         capture: CaptureSettings | None,
         body: bytes,
         content_type: str,
         params: dict[str, Any],
     ) -> tuple[bytes, str]:
-        model = self._model(model_name)
         from mlwf.offline.local_model import LocalModelError
 
         try:
@@ -171,19 +187,38 @@ class LocalEndpoints:
         if params.get("InferenceId"):
             metadata["inferenceId"] = params["InferenceId"]
         record = {"captureData": capture_data, "eventMetadata": metadata, "eventVersion": "0"}
+        destination = (capture.bucket, capture.prefix, endpoint, variant)
+        with self._lock:
+            pending = self._pending.setdefault(destination, [])
+            pending.append((now, json.dumps(record)))
+            batch = self._pending.pop(destination) if len(pending) >= CAPTURE_BATCH else None
+        if batch:
+            self._write(destination, batch)
+        with self._lock:
+            self.captured += 1
+
+    def flush(self) -> None:
+        """Write every buffered capture record."""
+        with self._lock:
+            pending, self._pending = self._pending, {}
+        for destination, batch in pending.items():
+            self._write(destination, batch)
+
+    def _write(self, destination: tuple[str, str, str, str], batch: list) -> None:
+        bucket, prefix, endpoint, variant = destination
+        first = batch[0][0]  # a file is named by the time of its first record
         key = "/".join(
             part
             for part in (
-                capture.prefix,
+                prefix,
                 endpoint,
                 variant,
-                now.strftime("%Y/%m/%d/%H"),
-                f"{now:%M-%S}-{now.microsecond // 1000:03d}-{uuid.uuid4()}.jsonl",
+                first.strftime("%Y/%m/%d/%H"),
+                f"{first:%M-%S}-{first.microsecond // 1000:03d}-{uuid.uuid4()}.jsonl",
             )
             if part
         )
-        self.s3.put_object(
-            Bucket=capture.bucket, Key=key, Body=(json.dumps(record) + "\n").encode()
-        )
+        body = "".join(line + "\n" for _, line in batch).encode()
+        self.s3.put_object(Bucket=bucket, Key=key, Body=body)
         with self._lock:
-            self.captured += 1
+            self.files_written += 1

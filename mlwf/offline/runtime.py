@@ -105,6 +105,7 @@ class OfflineStack:
             cls._running = True
             try:
                 yield stack
+                stack.flush_capture()
             finally:
                 cls._running = False
                 for function in stack.functions.values():
@@ -156,6 +157,11 @@ class OfflineStack:
                 roleArn=role,
                 type=machine.workflow_type,
             )
+
+    def flush_capture(self) -> None:
+        """Write the capture records the endpoints still buffer, as SageMaker does in time."""
+        if self.endpoints is not None:
+            self.endpoints.flush()
 
     def inject(self, fault: str) -> Fault:
         """Make the endpoint or a function fail from now on, e.g. `endpoint:throttle:2`."""
