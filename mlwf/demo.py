@@ -55,7 +55,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--template", type=Path, help="template to run (default: the project's)")
     parser.add_argument(
-        "--concurrency", type=positive_int, default=16, help="executions in flight at once"
+        "--concurrency", type=positive_int, default=4, help="executions in flight at once"
     )
     parser.set_defaults(func=run)
 

@@ -86,7 +86,10 @@ def test_demo_end_to_end_on_synthetic_data(tmp_path: Path, capsys):
         }
     assert "ThresholdConfidenceNotMet" in printed
     # And writes the captured data, the functions' logs and the plots
-    assert len(list((out / "data_capture").rglob("*.jsonl"))) >= 24
+    files = list((out / "data_capture").rglob("*.jsonl"))
+    records = [line for f in files for line in f.read_text().splitlines()]
+    validation = (out / "dataset" / "validation.lst").read_text().splitlines()
+    assert len(records) == 24 + len(validation)  # the executions and the calibration
     for function in (
         "SerializeImageDataFunction",
         "ClassifyImageFunction",
