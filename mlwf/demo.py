@@ -109,17 +109,19 @@ def demo(
     from mlwf.offline.workflow import choose_source, deploy_model, split_inputs
 
     source = choose_source(data, say)
+    from mlwf.offline.faults import Fault
+
     with OfflineStack.start(
         template,
         parameter_overrides=parameter_overrides,
-        faults=faults,
         log_dir=out / "logs",
         say=say,
         seed=seed,
     ) as stack:
         threshold = float(stack.spec.parameters["ConfidenceThreshold"])
-        for fault in stack.faults:
-            say(f"fault injected: {fault}")
+        # Checked now, armed just before the executions: they are for the workflow, not
+        # for the calibration requests the demo sends the endpoint itself.
+        armed = [Fault.parse(f, list(stack.spec.functions)) for f in faults]
         say("\n== stage, train, deploy (training_job code, local compute)")
         deployment = deploy_model(stack, source, seed=seed, work_dir=out / "dataset", say=say)
         settings = deployment.settings
@@ -133,6 +135,9 @@ def demo(
 
             inputs = random.Random(seed).sample(inputs, min(count, len(inputs)))
         say(f"\n== run: {len(inputs)} executions of the state machine, one per test image")
+        for fault in armed:
+            stack.faults.append(fault)
+            say(f"fault injected: {fault}")
         results = run_executions(
             stack.sfn,
             stack.state_machine_arn(),

@@ -169,3 +169,26 @@ def test_threshold_and_monitor_on_the_demo_outputs(tmp_path: Path, capsys):
     assert code == 0
     summary = json.loads((tmp_path / "monitor" / "summary.json").read_text())
     assert summary["records"] >= 6
+
+
+def test_demo_faults_strike_the_workflow_not_the_calibration(tmp_path, capsys):
+    # Given a throttled endpoint for its first two calls
+    out = tmp_path / "faulty"
+    code = main(
+        [
+            "demo",
+            "--data",
+            "synthetic",
+            "--count",
+            "2",
+            "--fault",
+            "endpoint:throttle:2",
+            "--out",
+            str(out),
+        ]
+    )
+    # Then the calibration requests were not throttled, and the workflow's Retry absorbed it
+    assert code == 0
+    summary = json.loads((out / "results.json").read_text())["summary"]
+    assert summary["other_failures"] == {}
+    assert "fault injected: endpoint: throttle on first 2 call(s)" in capsys.readouterr().out
