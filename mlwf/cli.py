@@ -67,8 +67,15 @@ def _is_aws_error(exc: Exception) -> bool:
 
 
 def _aws_message(exc: Exception) -> str:
-    from botocore.exceptions import ClientError
+    from botocore.exceptions import ClientError, NoCredentialsError, NoRegionError
 
+    if isinstance(exc, NoRegionError):
+        return "no AWS region: pass --region, set AWS_REGION, or run `aws configure`"
+    if isinstance(exc, NoCredentialsError):
+        return (
+            "no AWS credentials: run `aws configure` (or set AWS_PROFILE); "
+            "to try the workflow without AWS, run `make demo`"
+        )
     if isinstance(exc, ClientError):
         error = exc.response.get("Error", {})
         operation = exc.operation_name
