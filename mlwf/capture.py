@@ -449,25 +449,11 @@ class LabelSet:
 
 
 def parse_lst(text: str, source: str) -> list[tuple[str, int, str]]:
-    """(index, label, relative path) per line of a SageMaker .lst file."""
-    rows = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        parts = line.rstrip("\r\n").split("\t")
-        if len(parts) < 3:
-            parts = line.split(None, 2)
-        try:
-            if len(parts) < 3:
-                raise ValueError
-            label = float(parts[1])
-            if not label.is_integer() or label < 0:
-                raise ValueError
-        except ValueError:
-            raise MlwfError(
-                f"{source} line {number}: expected index<TAB>label<TAB>relative-path"
-            ) from None
-        rows.append((parts[0].strip(), int(label), parts[-1].strip()))
+    """(index, label, relative path) per line of a SageMaker .lst file, parsed by the same
+    code that writes and checks them in `mlwf stage`."""
+    from training_job.stage import parse_lst as parse_entries
+
+    rows = [(str(e.index), e.label, e.path) for e in parse_entries(text, source)]
     if not rows:
         raise MlwfError(f"{source} lists no images")
     return rows

@@ -108,24 +108,20 @@ class LocalTrainer:
         """Images and labels of a channel, through its .lst file as the algorithm reads them."""
         import numpy as np
 
-        lst_text = "".join(self._read_objects(lst_uri, suffix=".lst").values())
+        from training_job.stage import parse_lst
+
         data_bucket, _, data_prefix = data_uri.removeprefix("s3://").partition("/")
         images, labels = [], []
-        for number, line in enumerate(lst_text.splitlines(), 1):
-            if not line.strip():
-                continue
-            fields = line.split("\t")
-            if len(fields) != 3:
-                raise MlwfError(f"{lst_uri}: line {number} is not index<TAB>label<TAB>path")
-            key = f"{data_prefix.rstrip('/')}/{fields[2]}"
-            try:
-                body = self.s3.get_object(Bucket=data_bucket, Key=key)["Body"].read()
-            except Exception:
-                raise MlwfError(
-                    f"{lst_uri}: line {number}: s3://{data_bucket}/{key} is missing"
-                ) from None
-            images.append(body)
-            labels.append(int(float(fields[1])))
+        for lst_key, text in self._read_objects(lst_uri, suffix=".lst").items():
+            for entry in parse_lst(text, lst_key):
+                key = f"{data_prefix.rstrip('/')}/{entry.path}"
+                try:
+                    body = self.s3.get_object(Bucket=data_bucket, Key=key)["Body"].read()
+                except Exception:
+                    missing = f"s3://{data_bucket}/{key}"
+                    raise MlwfError(f"{lst_key}: {missing} is missing") from None
+                images.append(body)
+                labels.append(entry.label)
         return images, np.asarray(labels)
 
     def _read_objects(self, uri: str, suffix: str) -> dict[str, str]:
