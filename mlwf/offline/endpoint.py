@@ -23,6 +23,8 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from mlwf.offline.bridge import AwsErrorResponse, EndpointHandler, EndpointModelError
 
 Clock = Callable[[], datetime]
@@ -154,7 +156,7 @@ class LocalEndpoints:
         try:
             data = self.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
             model = LocalModel.from_artifact(data)
-        except (LocalModelError, Exception) as exc:
+        except (ClientError, LocalModelError) as exc:
             # SageMaker would have failed the endpoint; the offline one fails each call.
             raise AwsErrorResponse(
                 "ModelError", f"cannot load model {model_name} from {url}: {exc}", 424

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from mlwf.offline.template import ACCOUNT_ID
 from training_job.errors import MlwfError
 
@@ -117,7 +119,7 @@ class LocalTrainer:
                 key = f"{data_prefix.rstrip('/')}/{entry.path}"
                 try:
                     body = self.s3.get_object(Bucket=data_bucket, Key=key)["Body"].read()
-                except Exception:
+                except ClientError:
                     missing = f"s3://{data_bucket}/{key}"
                     raise MlwfError(f"{lst_key}: {missing} is missing") from None
                 images.append(body)

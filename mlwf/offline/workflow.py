@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from mlwf.executions import ExecutionInput
 from mlwf.offline.runtime import OfflineStack
 from training_job.stack import DEFAULT_DATA_PREFIX, StackSettings, fill_from_outputs
@@ -140,7 +142,7 @@ def seed_event_objects(stack: OfflineStack, events_dir: Path = EVENTS_DIR) -> li
             continue
         try:
             s3.head_bucket(Bucket=bucket)
-        except Exception:
+        except ClientError:  # 404: the placeholder bucket the events name
             s3.create_bucket(Bucket=bucket)
         s3.put_object(Bucket=bucket, Key=key, Body=image)
         seeded.append(f"s3://{bucket}/{key}")
