@@ -26,6 +26,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from mlwf.offline.bridge import AwsErrorResponse, EndpointHandler, EndpointModelError
+from mlwf.offline.model_server import ModelServer, RemoteModel, shared_server
 
 Clock = Callable[[], datetime]
 CAPTURE_BATCH = 50
@@ -77,12 +78,20 @@ class CaptureSettings:
 class LocalEndpoints:
     """Resolves endpoint names against moto's SageMaker and answers with local models."""
 
-    def __init__(self, session: Any, *, seed: int = 0, clock: Clock | None = None):
+    def __init__(
+        self,
+        session: Any,
+        *,
+        seed: int = 0,
+        clock: Clock | None = None,
+        server: ModelServer | None = None,
+    ):
+        self.server = server or shared_server()
         self.sagemaker = session.client("sagemaker")
         self.s3 = session.client("s3")
         self.clock = clock or (lambda: datetime.now(UTC))
         self.random = random.Random(seed)  # data capture sampling
-        self._models: dict[str, Any] = {}  # ModelDataUrl -> LocalModel
+        self._models: dict[str, RemoteModel] = {}  # ModelDataUrl -> the model in the server
         self._handlers: dict[tuple[str, str], EndpointHandler] = {}  # (endpoint, config)
         self._lock = threading.Lock()
         self._pending: dict[tuple[str, str, str, str], list[tuple[datetime, str]]] = {}
@@ -144,7 +153,7 @@ class LocalEndpoints:
         return response, accept
 
     def _model(self, model_name: str) -> Any:
-        from mlwf.offline.local_model import LocalModel, LocalModelError
+        from mlwf.offline.local_model import LocalModelError
 
         url = self.sagemaker.describe_model(ModelName=model_name)["PrimaryContainer"][
             "ModelDataUrl"
@@ -155,7 +164,7 @@ class LocalEndpoints:
         bucket, _, key = url.removeprefix("s3://").partition("/")
         try:
             data = self.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-            model = LocalModel.from_artifact(data)
+            model = self.server.load(data)
         except (ClientError, LocalModelError) as exc:
             # SageMaker would have failed the endpoint; the offline one fails each call.
             raise AwsErrorResponse(
@@ -198,6 +207,13 @@ class LocalEndpoints:
             self._write(destination, batch)
         with self._lock:
             self.captured += 1
+
+    def close(self) -> None:
+        """Unload this stack's models from the server."""
+        with self._lock:
+            models, self._models, self._handlers = self._models, {}, {}
+        for model in models.values():
+            model.unload()
 
     def flush(self) -> None:
         """Write every buffered capture record."""

@@ -1,0 +1,209 @@
+"""The offline endpoint's container: local models served from a process of their own.
+
+A SageMaker endpoint runs its model on its own instances, beside the Lambda functions and
+the state machine. The offline mode does the same on one machine: models are loaded and
+invoked in one child process, while moto's interpreter and the handlers run in this one.
+
+That is also what makes it fast. In-process, the model's many short numpy calls each let go
+of the GIL, and with the interpreter's threads busy each one waited a switch interval to get
+it back: 6 ms of model work took ~20 ms at 16 executions in flight. In a child process the
+model keeps a core to itself, and a call costs this process one pipe round trip.
+
+The child is a fresh `python -m mlwf.offline.model_server` (forking a process that runs
+moto's threads is unsafe, and multiprocessing's "spawn" would re-run the caller's main
+script), started on first use and talked to over a socket pair. One is shared by the
+offline stacks of a process and stops with it. Calls are answered one at a time, in the
+order they arrive, as a single-worker model server answers them. If the child dies, the
+call in progress fails and the next call starts a new one, which reloads its models, as
+SageMaker replaces a failed container.
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from mlwf.offline.local_model import LocalModelError
+
+# SageMaker's own limit for a model container to answer InvokeEndpoint.
+INVOKE_TIMEOUT_SECONDS = 60.0
+# Loading imports numpy, scikit-learn and Pillow in a fresh process first.
+LOAD_TIMEOUT_SECONDS = 120.0
+# The child has one core to itself at most (this process has the other): BLAS and OpenMP
+# threads beyond one would only spin.
+_CHILD_ENVIRONMENT = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+_ROOT = str(Path(__file__).resolve().parents[2])
+
+
+class ModelServer:
+    """A child process that loads local-model artifacts and answers invocations."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._process: Any = None
+        self._connection: Connection | None = None
+        self._artifacts: dict[str, bytes] = {}  # model id -> artifact, to reload after a crash
+        self._loaded: set[str] = set()  # model ids the running child has loaded
+
+    def load(self, artifact: bytes) -> RemoteModel:
+        """Load an artifact (LocalModelError if it is not a model) and return its handle."""
+        model_id = hashlib.sha256(artifact).hexdigest()
+        with self._lock:
+            self._artifacts[model_id] = artifact
+            try:
+                self._ensure_loaded(model_id)
+            except LocalModelError:
+                self._artifacts.pop(model_id, None)
+                raise
+        return RemoteModel(self, model_id)
+
+    def invoke(self, model_id: str, body: bytes, content_type: str) -> bytes:
+        with self._lock:
+            self._ensure_loaded(model_id)
+            return self._call(("invoke", model_id, body, content_type), INVOKE_TIMEOUT_SECONDS)
+
+    def unload(self, model_id: str) -> None:
+        with self._lock:
+            self._artifacts.pop(model_id, None)
+            if model_id in self._loaded:
+                self._loaded.discard(model_id)
+                self._call(("unload", model_id), INVOKE_TIMEOUT_SECONDS)
+
+    def close(self) -> None:
+        with self._lock:
+            self._stop()
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    # -- the child ----------------------------------------------------------------------
+    def _ensure_loaded(self, model_id: str) -> None:
+        if self._process is None or self._process.poll() is not None:
+            self._start()
+        if model_id not in self._loaded:
+            if model_id not in self._artifacts:
+                raise LocalModelError("the model was unloaded from the offline endpoint")
+            self._call(("load", model_id, self._artifacts[model_id]), LOAD_TIMEOUT_SECONDS)
+            self._loaded.add(model_id)
+
+    def _start(self) -> None:
+        self._stop()
+        ours, theirs = socket.socketpair()
+        environment = {
+            **os.environ,
+            **_CHILD_ENVIRONMENT,
+            "PYTHONPATH": os.pathsep.join(filter(None, [_ROOT, os.environ.get("PYTHONPATH")])),
+        }
+        with theirs:
+            process = subprocess.Popen(
+                [sys.executable, "-m", __name__, str(theirs.fileno())],
+                pass_fds=[theirs.fileno()],
+                env=environment,
+                stdin=subprocess.DEVNULL,
+            )
+        self._process, self._connection = process, Connection(ours.detach())
+        self._loaded = set()
+
+    def _stop(self) -> None:
+        if self._connection is not None:
+            try:
+                self._connection.send(None)
+            except OSError:
+                pass  # the child is already gone
+            self._connection.close()
+        if self._process is not None:
+            try:
+                self._process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+        self._process = self._connection = None
+        self._loaded = set()
+
+    def _call(self, message: tuple[Any, ...], timeout: float) -> Any:
+        connection = self._connection
+        assert connection is not None
+        try:
+            connection.send(message)
+            if not connection.poll(timeout):
+                self._stop()
+                raise LocalModelError(f"the model did not answer within {timeout:.0f} s")
+            status, payload = connection.recv()
+        except (EOFError, OSError):
+            code = self._process.poll() if self._process is not None else None
+            self._stop()
+            raise LocalModelError(f"the model server stopped (exit code {code})") from None
+        if status == "error":
+            raise LocalModelError(payload)
+        return payload
+
+
+class RemoteModel:
+    """A model loaded in the server: the same `invoke` contract as LocalModel."""
+
+    def __init__(self, server: ModelServer, model_id: str):
+        self.server, self.model_id = server, model_id
+
+    def invoke(self, body: bytes, content_type: str) -> bytes:
+        return self.server.invoke(self.model_id, body, content_type)
+
+    def unload(self) -> None:
+        self.server.unload(self.model_id)
+
+
+_SHARED: ModelServer | None = None
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_server() -> ModelServer:
+    """The process's model server, stopped when the process exits."""
+    global _SHARED
+    with _SHARED_LOCK:
+        if _SHARED is None:
+            _SHARED = ModelServer()
+            atexit.register(_SHARED.close)
+        return _SHARED
+
+
+def _serve(connection: Connection) -> None:
+    """The child's loop: one request at a time until the parent says stop or goes away."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the parent to handle
+    from mlwf.offline.local_model import LocalModel
+
+    models: dict[str, LocalModel] = {}
+    while True:
+        try:
+            message = connection.recv()
+        except (EOFError, OSError):
+            return
+        if message is None:
+            return
+        kind, model_id, *args = message
+        try:
+            if kind == "load":
+                models[model_id] = LocalModel.from_artifact(args[0])
+                reply: tuple[str, Any] = ("ok", None)
+            elif kind == "unload":
+                models.pop(model_id, None)
+                reply = ("ok", None)
+            else:
+                reply = ("ok", models[model_id].invoke(*args))
+        except LocalModelError as exc:
+            reply = ("error", str(exc))
+        except Exception as exc:  # a bug in the model: the container's 5xx, not a crash
+            reply = ("error", f"{type(exc).__name__}: {exc}")
+        connection.send(reply)
+
+
+if __name__ == "__main__":
+    _serve(Connection(int(sys.argv[1])))
