@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -26,7 +27,7 @@ from typing import Any, ClassVar
 from mlwf.offline.bridge import Bridge, EndpointHandler
 from mlwf.offline.endpoint import LocalEndpoints
 from mlwf.offline.faults import ENDPOINT, Fault
-from mlwf.offline.functions import FunctionLog, LocalFunction, patched_environ
+from mlwf.offline.functions import FunctionLog, LocalFunction, function_isolation
 from mlwf.offline.template import ACCOUNT_ID, TemplateSpec, load_template
 from mlwf.offline.trainer import LocalTrainer
 from training_job.errors import MlwfError
@@ -87,6 +88,7 @@ class OfflineStack:
         )
         with ExitStack() as cleanup:
             cleanup.enter_context(_offline_environment(region))
+            cleanup.enter_context(function_isolation())
             cleanup.enter_context(
                 mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
             )
@@ -108,6 +110,7 @@ class OfflineStack:
                 stack.flush_capture()
             finally:
                 cls._running = False
+                stack.endpoints.close()
                 for function in stack.functions.values():
                     function.log.close()
 
@@ -214,3 +217,20 @@ class OfflineStack:
 def _offline_environment(region: str):
     values = {**OFFLINE_ENVIRONMENT, "AWS_REGION": region, "AWS_DEFAULT_REGION": region}
     return patched_environ(values, unset=UNSET_ENVIRONMENT)
+
+
+@contextmanager
+def patched_environ(values: dict[str, str], unset: tuple[str, ...] = ()) -> Iterator[None]:
+    """os.environ with `values` set and `unset` removed, restored afterwards."""
+    saved = {name: os.environ.get(name) for name in (*values, *unset)}
+    for name in unset:
+        os.environ.pop(name, None)
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
