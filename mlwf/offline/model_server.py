@@ -23,12 +23,13 @@ from __future__ import annotations
 import atexit
 import hashlib
 import os
+import pickle
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import threading
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,7 @@ class ModelServer:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._process: Any = None
-        self._connection: Connection | None = None
+        self._socket: socket.socket | None = None
         self._artifacts: dict[str, bytes] = {}  # model id -> artifact, to reload after a crash
         self._loaded: set[str] = set()  # model ids the running child has loaded
 
@@ -111,34 +112,31 @@ class ModelServer:
                 env=environment,
                 stdin=subprocess.DEVNULL,
             )
-        self._process, self._connection = process, Connection(ours.detach())
+        self._process, self._socket = process, ours
         self._loaded = set()
 
     def _stop(self) -> None:
-        if self._connection is not None:
-            try:
-                self._connection.send(None)
-            except OSError:
-                pass  # the child is already gone
-            self._connection.close()
+        if self._socket is not None:
+            self._socket.close()  # the child reads end-of-file and exits
         if self._process is not None:
             try:
                 self._process.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 self._process.kill()
                 self._process.wait()
-        self._process = self._connection = None
+        self._process = self._socket = None
         self._loaded = set()
 
     def _call(self, message: tuple[Any, ...], timeout: float) -> Any:
-        connection = self._connection
-        assert connection is not None
+        sock = self._socket
+        assert sock is not None
         try:
-            connection.send(message)
-            if not connection.poll(timeout):
-                self._stop()
-                raise LocalModelError(f"the model did not answer within {timeout:.0f} s")
-            status, payload = connection.recv()
+            _set_receive_timeout(sock, timeout)
+            _send(sock, message)
+            status, payload = _receive(sock)
+        except TimeoutError:
+            self._stop()
+            raise LocalModelError(f"the model did not answer within {timeout:.0f} s") from None
         except (EOFError, OSError):
             code = self._process.poll() if self._process is not None else None
             self._stop()
@@ -146,6 +144,41 @@ class ModelServer:
         if status == "error":
             raise LocalModelError(payload)
         return payload
+
+
+# Messages are pickles (between this process and its own child), each preceded by its
+# length. Every blocking socket call lets go of the GIL and may wait up to a switch
+# interval to get it back when other threads are busy, so a call is one sendall and,
+# for the short answers, one recv: no poll() before it, and the timeout is the kernel's
+# (SO_RCVTIMEO) rather than Python's, which would poll() first.
+_HEADER = struct.Struct("!I")
+
+
+def _send(sock: socket.socket, message: Any) -> None:
+    payload = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    sock.sendall(_HEADER.pack(len(payload)) + payload)
+
+
+def _receive(sock: socket.socket) -> Any:
+    buffer = bytearray()
+    size = None
+    while size is None or len(buffer) < _HEADER.size + size:
+        try:
+            chunk = sock.recv(1 << 16)
+        except BlockingIOError:  # SO_RCVTIMEO expired
+            raise TimeoutError from None
+        if not chunk:
+            raise EOFError
+        buffer += chunk
+        if size is None and len(buffer) >= _HEADER.size:
+            (size,) = _HEADER.unpack_from(buffer)
+    return pickle.loads(buffer[_HEADER.size :])
+
+
+def _set_receive_timeout(sock: socket.socket, seconds: float) -> None:
+    whole = int(seconds)
+    timeval = struct.pack("ll", whole, int((seconds - whole) * 1_000_000))
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, timeval)
 
 
 class RemoteModel:
@@ -175,20 +208,17 @@ def shared_server() -> ModelServer:
         return _SHARED
 
 
-def _serve(connection: Connection) -> None:
-    """The child's loop: one request at a time until the parent says stop or goes away."""
+def _serve(sock: socket.socket) -> None:
+    """The child's loop: one request at a time until the parent closes the socket."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the parent to handle
     from mlwf.offline.local_model import LocalModel
 
     models: dict[str, LocalModel] = {}
     while True:
         try:
-            message = connection.recv()
+            kind, model_id, *args = _receive(sock)
         except (EOFError, OSError):
             return
-        if message is None:
-            return
-        kind, model_id, *args = message
         try:
             if kind == "load":
                 models[model_id] = LocalModel.from_artifact(args[0])
@@ -202,8 +232,8 @@ def _serve(connection: Connection) -> None:
             reply = ("error", str(exc))
         except Exception as exc:  # a bug in the model: the container's 5xx, not a crash
             reply = ("error", f"{type(exc).__name__}: {exc}")
-        connection.send(reply)
+        _send(sock, reply)
 
 
 if __name__ == "__main__":
-    _serve(Connection(int(sys.argv[1])))
+    _serve(socket.socket(fileno=int(sys.argv[1])))
