@@ -338,7 +338,11 @@ class _Ensemble:
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
         if len(x) == 0:
             return np.zeros((0, 2))
-        with _OneThread():
+        import sklearn
+
+        # Features of decoded uint8 images are always finite: skipping scikit-learn's check
+        # of every array saves ~10% of an invocation.
+        with _OneThread(), sklearn.config_context(assume_finite=True):
             return self.combiner.predict_proba(self.scores(x))
 
 
