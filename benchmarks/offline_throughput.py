@@ -1,13 +1,15 @@
 """Offline workflow throughput: the demo workflow beside moto's interpreter floor.
 
-    .venv/bin/python benchmarks/offline_throughput.py [--executions 200] [--rounds 4]
+    .venv/bin/python benchmarks/offline_throughput.py [--executions 200] [--rounds 8]
+        [--concurrency 1,4,16] [--data synthetic|DIR]
 
-One offline stack, staged/trained/deployed as `mlwf demo` does (synthetic data). Rounds
-alternate between two subjects running the same state machine definition:
+One offline stack, staged/trained/deployed as `mlwf demo` does (synthetic data). Each
+round runs, at each level of executions in flight (the demo's is 4), two subjects through
+the same state machine definition, in alternating order:
   workflow  the real handlers and the local model behind the endpoint (with data capture)
   floor     trivial echo handlers through the same bridge: what moto's interpreter costs
-Per subject: executions per second (median of the rounds) and p50/p95 latency (all
-executions), and the ratio workflow/floor. Also `--data DIR` to use a staged folder.
+Per subject and level: executions per second (median of the rounds) and p50/p95 latency
+(all executions); per level, the median of each round's workflow/floor ratio.
 """
 
 from __future__ import annotations
@@ -16,11 +18,13 @@ import argparse
 import statistics
 import sys
 import time
+from collections import Counter, defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from mlwf.demo import DEFAULT_CONCURRENCY  # noqa: E402
 from mlwf.executions import run_executions  # noqa: E402
 from mlwf.offline.runtime import OfflineStack  # noqa: E402
 from mlwf.offline.workflow import deploy_model, split_inputs  # noqa: E402
@@ -38,11 +42,16 @@ def percentile(values: list[float], q: float) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--executions", type=int, default=200, help="per subject, in all")
-    parser.add_argument("--rounds", type=int, default=4)
-    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--executions", type=int, default=200, help="per subject and level")
+    parser.add_argument("--rounds", type=int, default=8)
+    parser.add_argument(
+        "--concurrency",
+        default=f"1,{DEFAULT_CONCURRENCY},16",
+        help="executions in flight: one level or several, comma-separated",
+    )
     parser.add_argument("--data", default="synthetic")
     args = parser.parse_args()
+    levels = [int(level) for level in args.concurrency.split(",")]
     per_round = args.executions // args.rounds
 
     with OfflineStack.start(say=lambda _: None) as stack:
@@ -50,45 +59,57 @@ def main() -> None:
         inputs = split_inputs(stack, deployment.settings, "test")
         work = [inputs[i % len(inputs)] for i in range(per_round)]
         real = dict(stack.bridge.functions)
-        echoes = dict.fromkeys(real, echo)
-        subjects = {"workflow": real, "floor (echo handlers)": echoes}
-        rates: dict[str, list[float]] = {name: [] for name in subjects}
-        latencies: dict[str, list[float]] = {name: [] for name in subjects}
-        statuses: dict[str, dict[str, int]] = {name: {} for name in subjects}
+        subjects = {"workflow": real, "floor": dict.fromkeys(real, echo)}
+        rates = defaultdict(list)  # (subject, level) -> executions/s of each round
+        latencies = defaultdict(list)  # (subject, level) -> ms of each execution
+        outcomes: dict[tuple[str, int], Counter] = defaultdict(Counter)
         # warm-up: first invocations load modules and the model
         run_executions(stack.sfn, stack.state_machine_arn(), work[:4], name_prefix="warm")
         for round_number in range(args.rounds):
-            for name, functions in subjects.items():
-                stack.bridge.functions = functions
-                started = time.perf_counter()
-                results = run_executions(
-                    stack.sfn,
-                    stack.state_machine_arn(),
-                    work,
-                    name_prefix=f"r{round_number}",
-                    concurrency=args.concurrency,
-                )
-                elapsed = time.perf_counter() - started
-                rates[name].append(len(results) / elapsed)
-                latencies[name] += [r.duration_ms for r in results if r.duration_ms is not None]
-                for r in results:
-                    outcome = r.error or r.status
-                    statuses[name][outcome] = statuses[name].get(outcome, 0) + 1
+            for level in levels:
+                # alternate which subject goes first, so drift in the machine's speed
+                # does not favour one of them
+                order = list(subjects) if round_number % 2 == 0 else list(subjects)[::-1]
+                for name in order:
+                    stack.bridge.functions = subjects[name]
+                    started = time.perf_counter()
+                    results = run_executions(
+                        stack.sfn,
+                        stack.state_machine_arn(),
+                        work,
+                        name_prefix=f"r{round_number}-{level}-{name}",
+                        concurrency=level,
+                    )
+                    elapsed = time.perf_counter() - started
+                    rates[name, level].append(len(results) / elapsed)
+                    latencies[name, level] += [
+                        r.duration_ms for r in results if r.duration_ms is not None
+                    ]
+                    outcomes[name, level].update(r.error or r.status for r in results)
         stack.bridge.functions = real
 
     print(
-        f"{args.rounds} interleaved rounds x {per_round} executions per subject, "
-        f"concurrency {args.concurrency}, data {args.data}"
+        f"{args.rounds} interleaved rounds x {per_round} executions per subject and level, "
+        f"data {args.data}"
     )
-    print(f"{'subject':24} {'exec/s (median)':>16} {'p50 ms':>8} {'p95 ms':>8}  outcomes")
-    for name in subjects:
-        print(
-            f"{name:24} {statistics.median(rates[name]):>16.1f} "
-            f"{percentile(latencies[name], 0.5):>8.0f} {percentile(latencies[name], 0.95):>8.0f}  "
-            f"{statuses[name]}"
-        )
-    workflow, floor = (statistics.median(rates[n]) for n in subjects)
-    print(f"\nworkflow / floor throughput: {workflow / floor:.2f}")
+    print(
+        f"{'in flight':>9} {'subject':9} {'exec/s':>7} {'p50 ms':>7} {'p95 ms':>7}  "
+        f"{'ratio':>5}  outcomes"
+    )
+    for level in levels:
+        for name in subjects:
+            ratio = ""
+            if name == "workflow":
+                # per round, workflow over floor: drift between rounds cancels out
+                pairs = zip(rates["workflow", level], rates["floor", level], strict=True)
+                ratio = f"{statistics.median(w / f for w, f in pairs):.2f}"
+            print(
+                f"{level:>9} {name:9} {statistics.median(rates[name, level]):>7.1f} "
+                f"{percentile(latencies[name, level], 0.5):>7.0f} "
+                f"{percentile(latencies[name, level], 0.95):>7.0f}  {ratio:>5}  "
+                f"{dict(outcomes[name, level])}"
+            )
+    print("\nexec/s: median of the rounds; ratio: median of each round's workflow/floor")
 
 
 if __name__ == "__main__":

@@ -20,6 +20,9 @@ from training_job.argtypes import positive_int
 
 DEFAULT_OUT = Path("demo-output")
 CALIBRATION_ID = "validation/"  # inference ids of the threshold calibration requests
+# Offline, everything but the model shares one core (the GIL): more executions in flight
+# only queue, and 4 measured the best throughput (benchmarks/offline_throughput.py).
+DEFAULT_CONCURRENCY = 4
 
 
 def register(subparsers: Any) -> None:
@@ -55,7 +58,10 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--template", type=Path, help="template to run (default: the project's)")
     parser.add_argument(
-        "--concurrency", type=positive_int, default=4, help="executions in flight at once"
+        "--concurrency",
+        type=positive_int,
+        default=DEFAULT_CONCURRENCY,
+        help="executions in flight at once",
     )
     parser.set_defaults(func=run)
 
