@@ -79,6 +79,13 @@ class ModelServer:
                 self._loaded.discard(model_id)
                 self._call(("unload", model_id), INVOKE_TIMEOUT_SECONDS)
 
+    def start(self) -> None:
+        """Start the child now, if it is not running, without waiting for it: it imports
+        the model's libraries (~1 s) while this process does something else."""
+        with self._lock:
+            if self._process is None or self._process.poll() is not None:
+                self._start()
+
     def close(self) -> None:
         with self._lock:
             self._stop()
@@ -211,6 +218,14 @@ def shared_server() -> ModelServer:
 def _serve(sock: socket.socket) -> None:
     """The child's loop: one request at a time until the parent closes the socket."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the parent to handle
+    # What loading and running a model needs, imported before the first request asks.
+    import skimage.feature  # noqa: F401
+    import sklearn.decomposition  # noqa: F401
+    import sklearn.linear_model  # noqa: F401
+    import sklearn.pipeline  # noqa: F401
+    import sklearn.preprocessing  # noqa: F401
+    import sklearn.svm  # noqa: F401
+
     from mlwf.offline.local_model import LocalModel
 
     models: dict[str, LocalModel] = {}

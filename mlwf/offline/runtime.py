@@ -98,6 +98,7 @@ class OfflineStack:
             for fault in faults or []:
                 stack.inject(fault)
             stack.endpoints = LocalEndpoints(stack.session, seed=seed)
+            stack.endpoints.server.start()  # boots while the model is staged and trained
             stack.trainer = LocalTrainer(stack.session, seed=seed, say=say)
             stack.bridge.account_id = ACCOUNT_ID
             stack.bridge.endpoint_resolver = stack._resolve_endpoint
