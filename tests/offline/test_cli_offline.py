@@ -97,8 +97,23 @@ def test_demo_end_to_end_on_synthetic_data(tmp_path: Path, capsys):
     ):
         log = (out / "logs" / f"{function}.log").read_text()
         assert log.count("START RequestId") >= 24
+        # executions ran side by side, yet each log line is its own invocation's
+        assert_lines_belong_to_their_invocation(log)
     plots = {p.name for p in (out / "plots").glob("*.png")}
     assert {"confidence_over_time.png", "confidence_histogram.png", "threshold_sweep.png"} <= plots
+
+
+def assert_lines_belong_to_their_invocation(log: str) -> None:
+    current, structured = None, 0
+    for line in log.splitlines():
+        if line.startswith("START RequestId: "):
+            current = line.split()[2]
+        elif line.startswith("{"):
+            record = json.loads(line)
+            if "function_request_id" in record:
+                structured += 1
+                assert record["function_request_id"] == current, line
+    assert structured > 0
 
 
 def test_demo_rejects_a_bad_fault_in_one_line(tmp_path, capsys):
