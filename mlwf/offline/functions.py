@@ -30,7 +30,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from mlwf.offline.bridge import Invocation
+from mlwf.offline.bridge import AwsErrorResponse, Invocation
 from mlwf.offline.template import ACCOUNT_ID, FunctionSpec
 from training_job.errors import MlwfError
 
@@ -124,6 +124,10 @@ class LocalFunction:
             log_stream_name=f"offline/[$LATEST]{spec.logical_id}",
             deadline=time.monotonic() + spec.timeout,
         )
+        if _current() is self:
+            # A synchronous call to itself would wait for its own environment forever; with
+            # one environment, Lambda answers as for reserved concurrency 1.
+            raise AwsErrorResponse("TooManyRequestsException", "Rate Exceeded.", 429)
         with self._busy, self.running():
             self.invocations += 1
             self.log.write(f"START RequestId: {invocation.request_id} Version: $LATEST\n")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from mlwf.offline.bridge import Invocation
+from mlwf.offline.bridge import AwsErrorResponse, Invocation
 from mlwf.offline.functions import LocalFunction, function_isolation
 from mlwf.offline.template import FunctionSpec
 from training_job.errors import MlwfError
@@ -36,6 +36,8 @@ def handler(event, context):
         os.environ["COUNT"] = str(int(os.environ.get("COUNT", "0")) + 1)
         os.environ.pop("GREETING", None)
         return {"count": os.environ["COUNT"], "greeting": os.environ.get("GREETING")}
+    if action == "recurse":  # a synchronous call to itself
+        return event["invoke"]({"action": "environ"})
     if action == "hold":  # stay inside until the test has tried a second invocation
         event["started"].set()
         event["release"].wait(timeout=30)
@@ -143,3 +145,12 @@ def test_one_function_handles_one_invocation_at_a_time(tmp_path, isolation):
 def test_functions_only_run_inside_function_isolation(tmp_path):
     with pytest.raises(MlwfError, match="function_isolation"):
         make_function(tmp_path, "Outside", "x")
+
+
+def test_a_function_calling_itself_is_throttled_not_deadlocked(tmp_path, isolation):
+    function = make_function(tmp_path, "Recursive", "x")
+    with pytest.raises(AwsErrorResponse) as raised:
+        invoke(function, {"action": "recurse", "invoke": lambda e: invoke(function, e)})
+    assert raised.value.code == "TooManyRequestsException"
+    # and the function is free again afterwards
+    assert invoke(function, {"action": "environ"})["environ"]["GREETING"] == "x"
