@@ -7,15 +7,15 @@ invoked in one child process, while moto's interpreter and the handlers run in t
 That is also what makes it fast. In-process, the model's many short numpy calls each let go
 of the GIL, and with the interpreter's threads busy each one waited a switch interval to get
 it back: 6 ms of model work took ~20 ms at 16 executions in flight. In a child process the
-model keeps a core to itself, and a call costs this process one pipe round trip.
+model keeps a core to itself, and a call costs this process one socket round trip.
 
 The child is a fresh `python -m mlwf.offline.model_server` (forking a process that runs
 moto's threads is unsafe, and multiprocessing's "spawn" would re-run the caller's main
-script), started on first use and talked to over a socket pair. One is shared by the
-offline stacks of a process and stops with it. Calls are answered one at a time, in the
-order they arrive, as a single-worker model server answers them. If the child dies, the
-call in progress fails and the next call starts a new one, which reloads its models, as
-SageMaker replaces a failed container.
+script), started with the offline stack (or on first use) and talked to over a socket
+pair. One is shared by the offline stacks of a process and stops with it. Calls are
+answered one at a time, in the order they arrive, as a single-worker model server answers
+them. If the child dies, the call in progress fails and the next call starts a new one,
+which reloads its models, as SageMaker replaces a failed container.
 """
 
 from __future__ import annotations
@@ -54,6 +54,7 @@ class ModelServer:
         self._socket: socket.socket | None = None
         self._artifacts: dict[str, bytes] = {}  # model id -> artifact, to reload after a crash
         self._loaded: set[str] = set()  # model ids the running child has loaded
+        self._timeout: float | None = None  # the receive timeout the socket has now
 
     def load(self, artifact: bytes) -> RemoteModel:
         """Load an artifact (LocalModelError if it is not a model) and return its handle."""
@@ -83,7 +84,7 @@ class ModelServer:
         """Start the child now, if it is not running, without waiting for it: it imports
         the model's libraries (~1 s) while this process does something else."""
         with self._lock:
-            if self._process is None or self._process.poll() is not None:
+            if not self._running():
                 self._start()
 
     def close(self) -> None:
@@ -95,8 +96,11 @@ class ModelServer:
         return self._process.pid if self._process is not None else None
 
     # -- the child ----------------------------------------------------------------------
+    def _running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
     def _ensure_loaded(self, model_id: str) -> None:
-        if self._process is None or self._process.poll() is not None:
+        if not self._running():
             self._start()
         if model_id not in self._loaded:
             if model_id not in self._artifacts:
@@ -119,7 +123,7 @@ class ModelServer:
                 env=environment,
                 stdin=subprocess.DEVNULL,
             )
-        self._process, self._socket = process, ours
+        self._process, self._socket, self._timeout = process, ours, None
         self._loaded = set()
 
     def _stop(self) -> None:
@@ -138,7 +142,9 @@ class ModelServer:
         sock = self._socket
         assert sock is not None
         try:
-            _set_receive_timeout(sock, timeout)
+            if timeout != self._timeout:
+                _set_receive_timeout(sock, timeout)
+                self._timeout = timeout
             _send(sock, message)
             status, payload = _receive(sock)
         except TimeoutError:

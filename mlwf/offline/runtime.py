@@ -238,16 +238,12 @@ def _s3_url_table_loaded_once() -> Iterator[None]:
         backend._url_module = original
 
 
-def _offline_environment(region: str):
-    values = {**OFFLINE_ENVIRONMENT, "AWS_REGION": region, "AWS_DEFAULT_REGION": region}
-    return patched_environ(values, unset=UNSET_ENVIRONMENT)
-
-
 @contextmanager
-def patched_environ(values: dict[str, str], unset: tuple[str, ...] = ()) -> Iterator[None]:
-    """os.environ with `values` set and `unset` removed, restored afterwards."""
-    saved = {name: os.environ.get(name) for name in (*values, *unset)}
-    for name in unset:
+def _offline_environment(region: str) -> Iterator[None]:
+    """os.environ with the offline credentials and region, restored afterwards."""
+    values = {**OFFLINE_ENVIRONMENT, "AWS_REGION": region, "AWS_DEFAULT_REGION": region}
+    saved = {name: os.environ.get(name) for name in (*values, *UNSET_ENVIRONMENT)}
+    for name in UNSET_ENVIRONMENT:
         os.environ.pop(name, None)
     os.environ.update(values)
     try:
