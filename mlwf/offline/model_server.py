@@ -33,7 +33,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from mlwf.offline.local_model import LocalModelError
+from mlwf.offline.local_model import LocalModel, LocalModelError, OneThread
 
 # SageMaker's own limit for a model container to answer InvokeEndpoint.
 INVOKE_TIMEOUT_SECONDS = 60.0
@@ -232,8 +232,11 @@ def _serve(sock: socket.socket) -> None:
     import sklearn.preprocessing  # noqa: F401
     import sklearn.svm  # noqa: F401
 
-    from mlwf.offline.local_model import LocalModel
+    with OneThread():  # once, not per invocation: see OneThread
+        _answer(sock)
 
+
+def _answer(sock: socket.socket) -> None:
     models: dict[str, LocalModel] = {}
     while True:
         try:
