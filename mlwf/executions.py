@@ -16,6 +16,8 @@ from typing import Any
 from mlwf.capture import CLASS_NAMES
 
 LOW_CONFIDENCE = "ThresholdConfidenceNotMet"
+# What precedes the JSON inferences in LOW_CONFIDENCE's message (functions/filter_inferences).
+INFERENCES_MARKER = "inferences: "
 CLASSIFY_STATE = "Classify image"
 TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 
@@ -119,7 +121,10 @@ def _result(
     if description["status"] == "SUCCEEDED":
         inferences = json.loads(description.get("output") or "{}").get("inferences")
     elif description["status"] == "FAILED":
-        inferences = _classify_output(sfn, description["executionArn"])
+        # The filter's verdict carries the inferences; other failures need the history.
+        inferences = inferences_from_cause(description.get("cause"))
+        if inferences is None:
+            inferences = _classify_output(sfn, description["executionArn"])
     return ExecutionResult(
         s3_key=item.s3_key,
         true_label=item.true_label,
@@ -129,6 +134,28 @@ def _result(
         duration_ms=duration,
         execution_name=name,
     )
+
+
+def inferences_from_cause(cause: str | None) -> list[float] | None:
+    """The inferences at the end of ThresholdConfidenceNotMet's message, if they are there.
+
+    A failed Lambda task's cause is the function's error payload (JSON). Reading it saves a
+    GetExecutionHistory call per rejected image: an API Step Functions throttles per
+    account, and offline the costliest call of a run (~25 ms, the whole history serialised).
+    """
+    try:
+        message = json.loads(cause or "")["errorMessage"]
+        _, marker, tail = message.rpartition(INFERENCES_MARKER)
+        values = json.loads(tail) if marker else None
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return None
+    if (
+        isinstance(values, list)
+        and values
+        and all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+    ):
+        return [float(v) for v in values]
+    return None
 
 
 def _classify_output(sfn: Any, execution_arn: str) -> list[float] | None:

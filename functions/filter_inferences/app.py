@@ -7,6 +7,7 @@ Otherwise it raises ThresholdConfidenceNotMet, so the execution ends FAILED with
 
 from __future__ import annotations
 
+import json
 import math
 import os
 from typing import Any
@@ -16,6 +17,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 THRESHOLD_BOUNDS = (0.5, 1.0)  # the template's ConfidenceThreshold allows the same range
+INFERENCES_MARKER = "inferences: "  # mlwf reads what follows it in a failed execution
 
 
 # Errors: Step Functions shows the class name as the execution's error.
@@ -64,12 +66,17 @@ def check_inferences(event: Any) -> list[float]:
 
 
 def filter_inferences(event: dict[str, Any], threshold: float) -> dict[str, Any]:
-    """The state unchanged when confident enough, else ThresholdConfidenceNotMet."""
-    confidence = max(check_inferences(event))
+    """The state unchanged when confident enough, else ThresholdConfidenceNotMet.
+
+    The error's message ends with the inferences as JSON, so whoever reads the failed
+    execution (the console, `mlwf run`) has them without fetching its history.
+    """
+    inferences = check_inferences(event)
+    confidence = max(inferences)
     if confidence < threshold:
         raise ThresholdConfidenceNotMet(
             f"{event.get('s3_key', '<unknown key>')}: top confidence {confidence:.4f} "
-            f"is below the threshold {threshold}"
+            f"is below the threshold {threshold}; {INFERENCES_MARKER}{json.dumps(inferences)}"
         )
     return event
 

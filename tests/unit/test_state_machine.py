@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from mlwf.executions import ExecutionInput, inferences_from_cause, run_executions
 from mlwf.offline.bridge import AwsErrorResponse
 from mlwf.offline.runtime import OfflineStack
 from tests.conftest import PROJECT_ROOT
@@ -88,6 +89,33 @@ def test_low_confidence_image_fails_with_threshold_confidence_not_met(stack, end
     assert "0.6100" in cause["errorMessage"]
     # A verdict is never retried: the filter ran once
     assert stack.functions["FilterInferencesFunction"].invocations == 1
+    # And the verdict carries the inferences, for whoever reads the failed execution
+    assert inferences_from_cause(execution["cause"]) == [0.61, 0.39]
+
+
+def test_a_run_reads_rejected_inferences_without_the_history(stack, endpoint, monkeypatch):
+    # Given an image the model is unsure of
+    endpoint.body = b"[0.2, 0.8]"
+    history_calls = []
+    sfn = stack.sfn
+    real_history = sfn.get_execution_history
+    monkeypatch.setattr(
+        sfn,
+        "get_execution_history",
+        lambda **kwargs: history_calls.append(kwargs) or real_history(**kwargs),
+    )
+    item = ExecutionInput(stack.bucket_name(), "incoming/bicycle.png", true_label=1)
+
+    # When mlwf runs it and reports the result
+    (result,) = run_executions(sfn, stack.state_machine_arn(), [item], name_prefix="unsure")
+
+    # Then the rejected execution's inferences come from its cause, not its history
+    assert (result.error, result.inferences, result.predicted) == (
+        "ThresholdConfidenceNotMet",
+        [0.2, 0.8],
+        1,
+    )
+    assert history_calls == []
 
 
 def test_transient_endpoint_failure_is_retried(stack, endpoint):
