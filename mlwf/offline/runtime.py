@@ -13,6 +13,7 @@ mlwf.offline.endpoint) through the bridge.
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -106,6 +107,8 @@ class OfflineStack:
             stack.bridge.on_training_job_created = stack.trainer
             cleanup.enter_context(stack.bridge)
             stack._create_resources(log_dir)
+            cleanup.callback(gc.unfreeze)
+            stack.freeze_heap()
             cls._running = True
             try:
                 yield stack
@@ -162,6 +165,20 @@ class OfflineStack:
                 roleArn=role,
                 type=machine.workflow_type,
             )
+
+    def freeze_heap(self) -> None:
+        """Put what is loaded now out of the cyclic garbage collector's reach until the stack
+        stops: modules, AWS service models, moto's backends, the trained model.
+
+        That is ~650,000 objects once a model is deployed, and Python's full collections
+        walk all of them: ~450 ms each, several a minute with executions running. The
+        workflow creates more long-lived objects than the echo floor, so it triggered
+        more of them: 18 ms of collection per execution against 3.6 for the floor (16 in
+        flight). Frozen, a full collection walks only what executions have added. Called
+        when the stack starts and again once a model is deployed.
+        """
+        gc.collect()  # garbage frozen now would only be freed when the stack stops
+        gc.freeze()
 
     def flush_capture(self) -> None:
         """Write the capture records the endpoints still buffer, as SageMaker does in time."""

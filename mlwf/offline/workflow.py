@@ -106,6 +106,7 @@ def deploy_model(
         say(line)
     # Nothing to drain offline: the next execution's cold handler reads the parameter anew.
     deployed = deploy(sm, ssm, settings, poll_interval=0.0, drain_seconds=0, echo=say)
+    stack.freeze_heap()  # training loaded scikit-learn and more: see freeze_heap
     return Deployment(settings, staged, training, deployed)
 
 

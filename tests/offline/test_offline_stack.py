@@ -6,6 +6,7 @@ training_job's code; faults are injected per test and cleared after it.
 
 from __future__ import annotations
 
+import gc
 import json
 from collections.abc import Iterator
 
@@ -72,6 +73,14 @@ def test_the_workflow_succeeds_and_fails_by_the_threshold(stack, baseline):
 def test_the_local_model_is_mostly_right(baseline):
     right = sum(r.predicted == r.true_label for r in baseline)
     assert right / len(baseline) >= 0.7
+
+
+def test_what_the_deployed_stack_loaded_is_out_of_full_collections(stack, baseline):
+    # Given a deployed stack that has run executions
+    # Then the garbage collector's full collections walk only a small part of the heap:
+    # what was loaded to serve (modules, service models, the model) is frozen
+    frozen, walked = gc.get_freeze_count(), len(gc.get_objects())
+    assert frozen > 5 * walked, (frozen, walked)
 
 
 def test_each_endpoint_invocation_is_captured_once(stack, baseline):
