@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -94,6 +95,7 @@ class OfflineStack:
                 mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
             )
             cleanup.enter_context(_s3_url_table_loaded_once())
+            cleanup.enter_context(_crashed_executions_fail())
             import boto3  # lazy
 
             stack = cls(spec, session=boto3.Session(region_name=region))
@@ -253,6 +255,42 @@ def _s3_url_table_loaded_once() -> Iterator[None]:
         yield
     finally:
         backend._url_module = original
+
+
+@contextmanager
+def _crashed_executions_fail() -> Iterator[None]:
+    """An execution whose interpreter thread dies ends FAILED with States.Runtime, as an
+    internal error ends one in AWS, instead of staying RUNNING until the caller gives up.
+
+    moto runs each execution in a thread and sets its final status as the thread's last
+    step; an unexpected exception before that (once, in a benchmark of 1,200 executions,
+    one was left RUNNING) would leave the execution RUNNING forever and the demo waiting
+    for it. The exception's type and message become the execution's cause.
+    """
+    from moto.stepfunctions.parser.api import ExecutionStatus, SyncExecutionStatus
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+    original = ExecutionWorker.__dict__["_execution_logic"]  # KeyError: moto changed
+
+    def execution_logic(worker: Any) -> None:
+        try:
+            original(worker)
+        except Exception as exc:
+            execution = getattr(worker._execution_communication, "execution", None)
+            if execution is None or execution.exec_status != ExecutionStatus.RUNNING:
+                raise
+            execution.error = "States.Runtime"
+            execution.cause = f"the offline interpreter failed: {type(exc).__name__}: {exc}"
+            execution.stop_date = datetime.now(UTC)
+            execution.exec_status = ExecutionStatus.FAILED
+            if hasattr(execution, "sync_execution_status"):  # StartSyncExecution's
+                execution.sync_execution_status = SyncExecutionStatus.FAILED
+
+    ExecutionWorker._execution_logic = execution_logic
+    try:
+        yield
+    finally:
+        ExecutionWorker._execution_logic = original
 
 
 @contextmanager

@@ -1,10 +1,12 @@
 """What the offline stack changes around moto while it runs (mlwf/offline/runtime.py), each
-undone when it stops: moto's S3 URL table loaded once instead of twice per request, and the
-loaded heap frozen out of the garbage collector's full collections."""
+undone when it stops: moto's S3 URL table loaded once instead of twice per request, the
+loaded heap frozen out of the garbage collector's full collections, and an execution whose
+interpreter thread crashes ended FAILED instead of left RUNNING."""
 
 from __future__ import annotations
 
 import gc
+import json
 
 import boto3
 import moto.s3.models
@@ -50,3 +52,38 @@ def test_a_running_stack_freezes_what_is_loaded_and_a_stopped_one_gives_it_back(
         assert stack.s3.get_object(Bucket=stack.bucket_name(), Key="k")["Body"].read() == b"v"
         gc.collect()
     assert gc.get_freeze_count() == 0
+
+
+def test_an_execution_whose_interpreter_crashes_fails_with_states_runtime(monkeypatch):
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+    original_logic = ExecutionWorker.__dict__["_execution_logic"]
+    real_entrypoint = ExecutionWorker._get_evaluation_entrypoint
+    crashes = iter([RuntimeError("the parser tripped")])
+
+    def entrypoint_that_crashes_once(worker):
+        crash = next(crashes, None)
+        if crash:
+            raise crash
+        return real_entrypoint(worker)
+
+    monkeypatch.setattr(ExecutionWorker, "_get_evaluation_entrypoint", entrypoint_that_crashes_once)
+    with OfflineStack.start(say=lambda _: None) as stack:
+        for function in stack.bridge.functions:  # the handlers are beside the point here
+            stack.bridge.functions[function] = lambda event, _: {
+                **event,
+                "image_data": "",
+                "inferences": [1.0, 0.0],
+            }
+        payload = {"s3_bucket": stack.bucket_name(), "s3_key": "k.png"}
+
+        # When the interpreter's thread dies before the execution could end
+        crashed = stack.run_execution(payload)
+
+        # Then the execution ends FAILED with AWS's error for internal failures, and why
+        assert (crashed["status"], crashed["error"]) == ("FAILED", "States.Runtime")
+        assert "RuntimeError: the parser tripped" in crashed["cause"]
+        assert json.loads(crashed["input"]) == payload
+        # And the next execution runs normally
+        assert stack.run_execution(payload)["status"] == "SUCCEEDED"
+    assert ExecutionWorker.__dict__["_execution_logic"] is original_logic
