@@ -25,7 +25,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from mlwf.demo import DEFAULT_CONCURRENCY  # noqa: E402
-from mlwf.executions import run_executions  # noqa: E402
 from mlwf.offline.runtime import OfflineStack  # noqa: E402
 from mlwf.offline.workflow import deploy_model, split_inputs  # noqa: E402
 
@@ -64,7 +63,7 @@ def main() -> None:
         latencies = defaultdict(list)  # (subject, level) -> ms of each execution
         outcomes: dict[tuple[str, int], Counter] = defaultdict(Counter)
         # warm-up: first invocations load modules and the model
-        run_executions(stack.sfn, stack.state_machine_arn(), work[:4], name_prefix="warm")
+        stack.run_executions(work[:4], name_prefix="warm")
         for round_number in range(args.rounds):
             for level in levels:
                 # alternate which subject goes first, so drift in the machine's speed
@@ -73,9 +72,7 @@ def main() -> None:
                 for name in order:
                     stack.bridge.functions = subjects[name]
                     started = time.perf_counter()
-                    results = run_executions(
-                        stack.sfn,
-                        stack.state_machine_arn(),
+                    results = stack.run_executions(
                         work,
                         name_prefix=f"r{round_number}-{level}-{name}",
                         concurrency=level,

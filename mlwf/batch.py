@@ -10,7 +10,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -65,9 +67,15 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def execute(sfn: Any, arn: str, bucket: str, prefix: str, poll: float) -> dict[str, Any]:
+def execute(
+    sfn: Any,
+    arn: str,
+    bucket: str,
+    prefix: str,
+    poll: float,
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict[str, Any]:
     """Start the batch execution, wait for its end, and return its output."""
-    import time
     import uuid
 
     from training_job.errors import MlwfError
@@ -81,7 +89,7 @@ def execute(sfn: Any, arn: str, bucket: str, prefix: str, poll: float) -> dict[s
         description = sfn.describe_execution(executionArn=started["executionArn"])
         if description["status"] != "RUNNING":
             break
-        time.sleep(poll)
+        sleep(poll)
     if description["status"] != "SUCCEEDED":
         raise MlwfError(
             f"batch execution {description['status']}: {description.get('error')}: "
@@ -104,5 +112,10 @@ def _offline(args: argparse.Namespace) -> dict[str, Any]:
             args.s3_prefix if args.s3_prefix is not None else f"{deployment.settings.prefix}/test/"
         )
         return execute(
-            stack.sfn, stack.state_machine_arn(BATCH_MACHINE), stack.bucket_name(), prefix, 0.02
+            stack.sfn,
+            stack.state_machine_arn(BATCH_MACHINE),
+            stack.bucket_name(),
+            prefix,
+            poll=1.0,
+            sleep=stack.wait_for_executions,  # woken when the execution ends
         )

@@ -110,7 +110,7 @@ def demo(
     template: Path | None,
     concurrency: int,
 ) -> dict[str, Any]:
-    from mlwf.executions import format_summary, format_table, run_executions, summarize
+    from mlwf.executions import format_summary, format_table, summarize
     from mlwf.offline.runtime import OfflineStack
     from mlwf.offline.workflow import choose_source, deploy_model, split_inputs
 
@@ -144,9 +144,7 @@ def demo(
         for fault in armed:
             stack.faults.append(fault)
             say(f"fault injected: {fault}")
-        results = run_executions(
-            stack.sfn,
-            stack.state_machine_arn(),
+        results = stack.run_executions(
             inputs,
             name_prefix="demo",
             concurrency=concurrency,

@@ -105,7 +105,6 @@ def _run_deployed(args: argparse.Namespace):
 
 
 def _run_offline(args: argparse.Namespace):
-    from mlwf.executions import run_executions
     from mlwf.offline.runtime import OfflineStack
     from mlwf.offline.workflow import choose_source, deploy_model, split_inputs
 
@@ -118,11 +117,5 @@ def _run_offline(args: argparse.Namespace):
         inputs = split_inputs(stack, deployment.settings, args.split)
         inputs = sample(inputs, args.count, args.seed)
         say(f"starting {len(inputs)} executions offline")
-        results = run_executions(
-            stack.sfn,
-            stack.state_machine_arn(),
-            inputs,
-            name_prefix="mlwf-run",
-            concurrency=args.concurrency,
-        )
+        results = stack.run_executions(inputs, name_prefix="mlwf-run", concurrency=args.concurrency)
         return results, float(stack.spec.parameters["ConfidenceThreshold"])

@@ -17,14 +17,15 @@ import gc
 import json
 import logging
 import os
+import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from mlwf.offline.bridge import Bridge, EndpointHandler
 from mlwf.offline.endpoint import LocalEndpoints
@@ -34,6 +35,9 @@ from mlwf.offline.template import ACCOUNT_ID, TemplateSpec, load_template
 from mlwf.offline.trainer import LocalTrainer
 from training_job.errors import MlwfError
 from training_job.stack import PROJECT_ROOT
+
+if TYPE_CHECKING:
+    from mlwf.executions import ExecutionInput, ExecutionResult
 
 DEFAULT_TEMPLATE = PROJECT_ROOT / "template.yaml"
 TERMINAL_STATUSES = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
@@ -47,6 +51,27 @@ OFFLINE_ENVIRONMENT = {
 UNSET_ENVIRONMENT = ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_CONFIG_FILE")
 
 
+class _Endings:
+    """Wakes whoever waits for executions as soon as one ends, instead of a polling grid."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._count = 0
+        self._seen = threading.local()  # per waiting thread: the count it last returned at
+
+    def ended(self) -> None:
+        with self._changed:
+            self._count += 1
+            self._changed.notify_all()
+
+    def wait(self, timeout: float) -> None:
+        """Return once an execution has ended since this thread's last wait, or after
+        `timeout` seconds. An end between two waits is never missed: it is counted."""
+        with self._changed:
+            self._changed.wait_for(lambda: self._count != getattr(self._seen, "count", 0), timeout)
+            self._seen.count = self._count
+
+
 @dataclass
 class OfflineStack:
     spec: TemplateSpec
@@ -56,6 +81,7 @@ class OfflineStack:
     faults: list[Fault] = field(default_factory=list)
     endpoints: LocalEndpoints | None = None
     trainer: LocalTrainer | None = None
+    endings: _Endings = field(default_factory=_Endings)
     _running: ClassVar[bool] = False
 
     @classmethod
@@ -95,10 +121,11 @@ class OfflineStack:
                 mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
             )
             cleanup.enter_context(_s3_url_table_loaded_once())
-            cleanup.enter_context(_crashed_executions_fail())
+            endings = _Endings()
+            cleanup.enter_context(_execution_endings(endings))
             import boto3  # lazy
 
-            stack = cls(spec, session=boto3.Session(region_name=region))
+            stack = cls(spec, session=boto3.Session(region_name=region), endings=endings)
             for fault in faults or []:
                 stack.inject(fault)
             stack.endpoints = LocalEndpoints(stack.session, seed=seed)
@@ -210,9 +237,22 @@ class OfflineStack:
         return self._with_faults(handler, ENDPOINT)
 
     # -- executions ----------------------------------------------------------------------
-    def wait_for_execution(
-        self, execution_arn: str, *, timeout: float = 120.0, poll: float = 0.01
-    ) -> dict[str, Any]:
+    def wait_for_executions(self, timeout: float) -> None:
+        """Sleep until an execution ends (or `timeout` seconds): the offline stack's `sleep`
+        for `mlwf.executions.run_executions`, which then sees each end when it happens
+        rather than on a polling grid, and lists executions only when one has ended."""
+        self.endings.wait(timeout)
+
+    def run_executions(
+        self, inputs: Sequence[ExecutionInput], **options: Any
+    ) -> list[ExecutionResult]:
+        """`mlwf.executions.run_executions` on the main state machine, woken by ends."""
+        from mlwf.executions import run_executions
+
+        options = {"sleep": self.wait_for_executions, "poll_interval": 1.0, **options}
+        return run_executions(self.sfn, self.state_machine_arn(), inputs, **options)
+
+    def wait_for_execution(self, execution_arn: str, *, timeout: float = 120.0) -> dict[str, Any]:
         """The execution's description once it has ended (moto runs it in a thread)."""
         sfn = self.sfn
         deadline = time.monotonic() + timeout
@@ -222,7 +262,7 @@ class OfflineStack:
                 return description
             if time.monotonic() > deadline:
                 raise MlwfError(f"execution {execution_arn} did not end within {timeout:.0f} s")
-            time.sleep(poll)
+            self.wait_for_executions(min(1.0, max(0.0, deadline - time.monotonic())))
 
     def run_execution(self, payload: dict[str, Any], name: str | None = None) -> dict[str, Any]:
         """Start one execution of the main state machine and wait for its end."""
@@ -258,14 +298,14 @@ def _s3_url_table_loaded_once() -> Iterator[None]:
 
 
 @contextmanager
-def _crashed_executions_fail() -> Iterator[None]:
-    """An execution whose interpreter thread dies ends FAILED with States.Runtime, as an
-    internal error ends one in AWS, instead of staying RUNNING until the caller gives up.
+def _execution_endings(endings: _Endings) -> Iterator[None]:
+    """Each execution's end reported to `endings`; one whose interpreter thread dies ends
+    FAILED with States.Runtime, as an internal error ends one in AWS.
 
     moto runs each execution in a thread and sets its final status as the thread's last
-    step; an unexpected exception before that (once, in a benchmark of 1,200 executions,
-    one was left RUNNING) would leave the execution RUNNING forever and the demo waiting
-    for it. The exception's type and message become the execution's cause.
+    step. An unexpected exception before that (once, in a benchmark of 1,200 executions,
+    one was left RUNNING) would leave the execution RUNNING forever and its caller waiting.
+    The exception's type and message become the execution's cause.
     """
     from moto.stepfunctions.parser.api import ExecutionStatus, SyncExecutionStatus
     from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
@@ -285,6 +325,8 @@ def _crashed_executions_fail() -> Iterator[None]:
             execution.exec_status = ExecutionStatus.FAILED
             if hasattr(execution, "sync_execution_status"):  # StartSyncExecution's
                 execution.sync_execution_status = SyncExecutionStatus.FAILED
+        finally:
+            endings.ended()
 
     ExecutionWorker._execution_logic = execution_logic
     try:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from mlwf.executions import ExecutionInput, run_executions
+from mlwf.executions import ExecutionInput
 from mlwf.offline.runtime import OfflineStack
 
 pytestmark = pytest.mark.offline
@@ -19,7 +19,5 @@ def test_missing_parameter_fails_with_its_name():
         bucket = stack.bucket_name()
         png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
         stack.s3.put_object(Bucket=bucket, Key="incoming/x.png", Body=png)
-        (result,) = run_executions(
-            stack.sfn, stack.state_machine_arn(), [ExecutionInput(bucket, "incoming/x.png")]
-        )
+        (result,) = stack.run_executions([ExecutionInput(bucket, "incoming/x.png")])
     assert (result.status, result.error) == ("FAILED", "EndpointParameterNotFound")

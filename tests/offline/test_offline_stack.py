@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from mlwf.executions import ExecutionInput, run_executions
+from mlwf.executions import ExecutionInput
 from mlwf.offline.runtime import OfflineStack
 from mlwf.offline.workflow import Deployment, deploy_model, split_inputs
 
@@ -43,7 +43,7 @@ def test_inputs(offline) -> list[ExecutionInput]:
 def baseline(offline, test_inputs):
     """Every test image through the workflow once, without faults."""
     stack, _ = offline
-    return run_executions(stack.sfn, stack.state_machine_arn(), test_inputs, name_prefix="base")
+    return stack.run_executions(test_inputs, name_prefix="base")
 
 
 def task_errors(stack: OfflineStack, name: str) -> list[str]:
@@ -123,36 +123,28 @@ def test_each_endpoint_invocation_is_captured_once(stack, baseline):
 
 def test_transient_endpoint_throttling_is_retried(stack, baseline, test_inputs):
     stack.inject("endpoint:throttle:1")
-    (result,) = run_executions(
-        stack.sfn, stack.state_machine_arn(), [confident_input(baseline, test_inputs)]
-    )
+    (result,) = stack.run_executions([confident_input(baseline, test_inputs)])
     assert result.status == "SUCCEEDED"
     assert task_errors(stack, result.execution_name) == ["EndpointUnavailable"]
 
 
 def test_transient_lambda_throttling_is_retried(stack, baseline, test_inputs):
     stack.inject("ClassifyImageFunction:throttle:1")
-    (result,) = run_executions(
-        stack.sfn, stack.state_machine_arn(), [confident_input(baseline, test_inputs)]
-    )
+    (result,) = stack.run_executions([confident_input(baseline, test_inputs)])
     assert result.status == "SUCCEEDED"
     assert task_errors(stack, result.execution_name) == ["Lambda.TooManyRequestsException"]
 
 
 def test_permanent_model_error_fails_with_its_name(stack, baseline, test_inputs):
     stack.inject("endpoint:model-error")
-    (result,) = run_executions(
-        stack.sfn, stack.state_machine_arn(), [confident_input(baseline, test_inputs)]
-    )
+    (result,) = stack.run_executions([confident_input(baseline, test_inputs)])
     assert (result.status, result.error) == ("FAILED", "EndpointModelError")
     assert task_errors(stack, result.execution_name) == ["EndpointModelError"]  # not retried
 
 
 def test_permanent_lambda_failure_fails_after_the_retries(stack, baseline, test_inputs):
     stack.inject("FilterInferencesFunction:service-error")
-    (result,) = run_executions(
-        stack.sfn, stack.state_machine_arn(), [confident_input(baseline, test_inputs)]
-    )
+    (result,) = stack.run_executions([confident_input(baseline, test_inputs)])
     assert (result.status, result.error) == ("FAILED", "Lambda.ServiceException")
     assert task_errors(stack, result.execution_name) == ["Lambda.ServiceException"] * 4
 
@@ -171,7 +163,12 @@ def test_batch_gives_every_image_a_verdict_and_never_fails_for_one(stack, baseli
     from mlwf.batch import BATCH_MACHINE, execute
 
     output = execute(
-        stack.sfn, stack.state_machine_arn(BATCH_MACHINE), bucket, "batch-check/", 0.02
+        stack.sfn,
+        stack.state_machine_arn(BATCH_MACHINE),
+        bucket,
+        "batch-check/",
+        poll=1.0,
+        sleep=stack.wait_for_executions,
     )
 
     # Then every image has a verdict, the broken one an ERROR with its named error

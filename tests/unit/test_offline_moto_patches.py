@@ -1,18 +1,21 @@
 """What the offline stack changes around moto while it runs (mlwf/offline/runtime.py), each
 undone when it stops: moto's S3 URL table loaded once instead of twice per request, the
-loaded heap frozen out of the garbage collector's full collections, and an execution whose
-interpreter thread crashes ended FAILED instead of left RUNNING."""
+loaded heap frozen out of the garbage collector's full collections, and each execution's end
+reported (waking whoever waits for it; a crashed one ended FAILED instead of left RUNNING)."""
 
 from __future__ import annotations
 
 import gc
 import json
+import threading
+import time
 
 import boto3
 import moto.s3.models
 import pytest
 
-from mlwf.offline.runtime import OfflineStack, _s3_url_table_loaded_once
+from mlwf.executions import ExecutionInput
+from mlwf.offline.runtime import OfflineStack, _Endings, _s3_url_table_loaded_once
 from tests.conftest import REGION
 
 
@@ -87,3 +90,41 @@ def test_an_execution_whose_interpreter_crashes_fails_with_states_runtime(monkey
         # And the next execution runs normally
         assert stack.run_execution(payload)["status"] == "SUCCEEDED"
     assert ExecutionWorker.__dict__["_execution_logic"] is original_logic
+
+
+def test_an_end_between_two_waits_is_not_missed():
+    endings = _Endings()
+    endings.ended()  # before anyone waits
+    started = time.monotonic()
+    endings.wait(timeout=30)
+    assert time.monotonic() - started < 5  # returned for the end, not the timeout
+
+
+def test_an_end_in_another_thread_wakes_the_waiter():
+    endings = _Endings()
+    endings.wait(timeout=0)  # now up to date
+    waker = threading.Timer(0.05, endings.ended)
+    started = time.monotonic()
+    waker.start()
+    endings.wait(timeout=30)
+    waker.join()
+    assert time.monotonic() - started < 5
+
+
+def test_offline_runs_see_each_end_when_it_happens():
+    with OfflineStack.start(say=lambda _: None) as stack:
+        for function in stack.bridge.functions:
+            stack.bridge.functions[function] = lambda event, _: {
+                **event,
+                "image_data": "",
+                "inferences": [1.0, 0.0],
+            }
+        items = [ExecutionInput(stack.bucket_name(), f"k{i}.png") for i in range(3)]
+
+        # With a polling interval far longer than the executions take
+        started = time.monotonic()
+        results = stack.run_executions(items, poll_interval=60, concurrency=1)
+
+        # Then each end was seen when it happened, not a minute later
+        assert [r.status for r in results] == ["SUCCEEDED"] * 3
+        assert time.monotonic() - started < 30
