@@ -306,9 +306,14 @@ def _execution_endings(endings: _Endings) -> Iterator[None]:
     step. An unexpected exception before that (once, in a benchmark of 1,200 executions,
     one was left RUNNING) would leave the execution RUNNING forever and its caller waiting.
     The exception's type and message become the execution's cause.
+
+    At each end, moto's list of every thread its interpreter ever started (TMP_THREADS,
+    appended to and never read) drops the finished ones: they were ~100 of the ~150
+    objects each execution left behind, and Python's full collections walk them all.
     """
     from moto.stepfunctions.parser.api import ExecutionStatus, SyncExecutionStatus
     from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+    from moto.stepfunctions.parser.utils import TMP_THREADS
 
     original = ExecutionWorker.__dict__["_execution_logic"]  # KeyError: moto changed
 
@@ -326,6 +331,7 @@ def _execution_endings(endings: _Endings) -> Iterator[None]:
             if hasattr(execution, "sync_execution_status"):  # StartSyncExecution's
                 execution.sync_execution_status = SyncExecutionStatus.FAILED
         finally:
+            TMP_THREADS[:] = [thread for thread in TMP_THREADS if thread.is_alive()]
             endings.ended()
 
     ExecutionWorker._execution_logic = execution_logic

@@ -1,7 +1,8 @@
 """What the offline stack changes around moto while it runs (mlwf/offline/runtime.py), each
 undone when it stops: moto's S3 URL table loaded once instead of twice per request, the
 loaded heap frozen out of the garbage collector's full collections, and each execution's end
-reported (waking whoever waits for it; a crashed one ended FAILED instead of left RUNNING)."""
+reported (waking whoever waits for it; a crashed one ended FAILED instead of left RUNNING;
+moto's list of finished interpreter threads pruned)."""
 
 from __future__ import annotations
 
@@ -128,3 +129,8 @@ def test_offline_runs_see_each_end_when_it_happens():
         # Then each end was seen when it happened, not a minute later
         assert [r.status for r in results] == ["SUCCEEDED"] * 3
         assert time.monotonic() - started < 30
+        # And moto's list of its interpreter's threads kept none of the finished ones but
+        # the last execution's own (it prunes the list before its thread ends)
+        from moto.stepfunctions.parser.utils import TMP_THREADS
+
+        assert len([thread for thread in TMP_THREADS if not thread.is_alive()]) <= 1
