@@ -18,7 +18,7 @@ NODE_STAMP := node_modules/.installed
 .PHONY: help demo test lint build-check asl unit build deploy clean
 
 help:
-	@echo "make demo    the whole workflow offline: no AWS account, no Docker (about a minute)"
+	@echo "make demo    the whole workflow offline: no AWS account, no Docker (~30 s once installed)"
 	@echo "make test    every check: ruff, cfn-lint, sam validate --lint, sam build, ASL validator, pytest"
 	@echo "make lint    ruff and the template checks only"
 	@echo "make build   sam build (into .aws-sam/)"

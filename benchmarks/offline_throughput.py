@@ -103,12 +103,11 @@ def main() -> None:
                 # per round, workflow over floor: drift between rounds cancels out
                 pairs = zip(rates["workflow", level], rates["floor", level], strict=True)
                 ratios = [w / f for w, f in pairs]
-                low, _, high = (
-                    statistics.quantiles(ratios, n=4, method="inclusive")
-                    if len(ratios) > 1
-                    else [0] * 3
-                )
-                ratio = f"{statistics.median(ratios):.2f} ({low:.2f}-{high:.2f})"
+                spread = "n/a"
+                if len(ratios) > 1:
+                    low, _, high = statistics.quantiles(ratios, n=4, method="inclusive")
+                    spread = f"{low:.2f}-{high:.2f}"
+                ratio = f"{statistics.median(ratios):.2f} ({spread})"
             print(
                 f"{level:>9} {name:9} {statistics.median(rates[name, level]):>7.1f} "
                 f"{percentile(latencies[name, level], 0.5):>7.0f} "

@@ -122,7 +122,8 @@ def _result(
         inferences = json.loads(description.get("output") or "{}").get("inferences")
     elif description["status"] == "FAILED":
         # The filter's verdict carries the inferences; other failures need the history.
-        inferences = inferences_from_cause(description.get("cause"))
+        if description.get("error") == LOW_CONFIDENCE:
+            inferences = inferences_from_cause(description.get("cause"))
         if inferences is None:
             inferences = _classify_output(sfn, description["executionArn"])
     return ExecutionResult(

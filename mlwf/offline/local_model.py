@@ -93,7 +93,8 @@ class OneThread:
     """Run the numeric work with one BLAS/OpenMP thread, process-wide, while any is active.
 
     OpenBLAS and OpenMP threads spin while they wait: measured on 2 cores with one other busy
-    process, training took 50-70 s instead of 15 s and an invocation 40 ms instead of 7 ms.
+    process (with the earlier, bigger defaults), training took 50-70 s instead of 15 s and
+    an invocation 40 ms instead of 7 ms.
     One thread costs ~15% when the machine is otherwise idle. The limit is global, so nested
     and concurrent users share one: the first in sets it, the last out restores it. Setting
     and restoring it costs ~2.5 ms, a third of an invocation: a process that serves many

@@ -81,7 +81,8 @@ class OfflineStack:
     faults: list[Fault] = field(default_factory=list)
     endpoints: LocalEndpoints | None = None
     trainer: LocalTrainer | None = None
-    endings: _Endings = field(default_factory=_Endings)
+    endings: _Endings = field(default_factory=_Endings)  # told by moto's patch: start()
+    _owns_heap: bool = False  # whether freeze_heap may freeze (see start())
     _running: ClassVar[bool] = False
 
     @classmethod
@@ -121,11 +122,10 @@ class OfflineStack:
                 mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
             )
             cleanup.enter_context(_s3_url_table_loaded_once())
-            endings = _Endings()
-            cleanup.enter_context(_execution_endings(endings))
             import boto3  # lazy
 
-            stack = cls(spec, session=boto3.Session(region_name=region), endings=endings)
+            stack = cls(spec, session=boto3.Session(region_name=region))
+            cleanup.enter_context(_execution_endings(stack.endings))
             for fault in faults or []:
                 stack.inject(fault)
             stack.endpoints = LocalEndpoints(stack.session, seed=seed)
@@ -136,7 +136,11 @@ class OfflineStack:
             stack.bridge.on_training_job_created = stack.trainer
             cleanup.enter_context(stack.bridge)
             stack._create_resources(log_dir)
-            cleanup.callback(gc.unfreeze)
+            # The heap is the stack's to freeze only if nothing else froze part of it: gc's
+            # permanent generation is one per process, and unfreeze empties all of it.
+            stack._owns_heap = gc.get_freeze_count() == 0
+            if stack._owns_heap:
+                cleanup.callback(gc.unfreeze)
             stack.freeze_heap()
             cls._running = True
             try:
@@ -206,8 +210,9 @@ class OfflineStack:
         flight). Frozen, a full collection walks only what executions have added. Called
         when the stack starts and again once a model is deployed.
         """
-        gc.collect()  # garbage frozen now would only be freed when the stack stops
-        gc.freeze()
+        if self._owns_heap:
+            gc.collect()  # garbage frozen now would only be freed when the stack stops
+            gc.freeze()
 
     def flush_capture(self) -> None:
         """Write the capture records the endpoints still buffer, as SageMaker does in time."""
@@ -308,8 +313,8 @@ def _execution_endings(endings: _Endings) -> Iterator[None]:
     The exception's type and message become the execution's cause.
 
     At each end, moto's list of every thread its interpreter ever started (TMP_THREADS,
-    appended to and never read) drops the finished ones: they were ~100 of the ~150
-    objects each execution left behind, and Python's full collections walk them all.
+    appended to and never read) drops the finished ones: about half of the ~150 objects
+    each execution left behind, which Python's full collections walk again and again.
     """
     from moto.stepfunctions.parser.api import ExecutionStatus, SyncExecutionStatus
     from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
@@ -324,6 +329,10 @@ def _execution_endings(endings: _Endings) -> Iterator[None]:
             execution = getattr(worker._execution_communication, "execution", None)
             if execution is None or execution.exec_status != ExecutionStatus.RUNNING:
                 raise
+            # The whole traceback, for whoever diagnoses it; the cause keeps the gist.
+            logging.getLogger(__name__).exception(
+                "the offline interpreter failed in execution %s", execution.exec_arn
+            )
             execution.error = "States.Runtime"
             execution.cause = f"the offline interpreter failed: {type(exc).__name__}: {exc}"
             execution.stop_date = datetime.now(UTC)
@@ -331,6 +340,8 @@ def _execution_endings(endings: _Endings) -> Iterator[None]:
             if hasattr(execution, "sync_execution_status"):  # StartSyncExecution's
                 execution.sync_execution_status = SyncExecutionStatus.FAILED
         finally:
+            # Not atomic: a thread appended meanwhile, or appended but not yet started, can
+            # be dropped. Harmless while moto never reads the list (a test pins that).
             TMP_THREADS[:] = [thread for thread in TMP_THREADS if thread.is_alive()]
             endings.ended()
 

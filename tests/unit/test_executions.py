@@ -79,11 +79,11 @@ class RecordedSfn:
         return SimpleNamespace(paginate=lambda **_: pages)
 
 
-def failed_execution(cause: str) -> dict[str, Any]:
+def failed_execution(cause: str, error: str = LOW_CONFIDENCE) -> dict[str, Any]:
     return {
         "executionArn": "arn:aws:states:us-east-1:123456789012:execution:m:e",
         "status": "FAILED",
-        "error": LOW_CONFIDENCE,
+        "error": error,
         "cause": cause,
         "startDate": datetime(2026, 11, 28, 12, 0, 0, tzinfo=UTC),
         "stopDate": datetime(2026, 11, 28, 12, 0, 1, tzinfo=UTC),
@@ -118,3 +118,15 @@ def test_a_verdict_with_inferences_needs_no_history():
 
     assert (result.inferences, result.predicted, result.duration_ms) == ([0.61, 0.39], 0, 1000)
     assert "get_execution_history" not in sfn.calls
+
+
+def test_only_the_filters_verdict_is_read_for_inferences():
+    # Given another error whose message happens to hold the marker (an odd S3 key, say)
+    cause = json.dumps({"errorMessage": f"s3://b/odd {INFERENCES_MARKER}[0.9, 0.1] is missing"})
+    sfn = RecordedSfn(failed_execution(cause, error="ImageNotFound"), [])
+
+    (result,) = run_executions(sfn, "arn:m", [ExecutionInput("b", "k.png", 0)])
+
+    # Then no inferences are made up from it: the history (no classify output) decides
+    assert result.inferences is None
+    assert "get_execution_history" in sfn.calls
