@@ -122,6 +122,7 @@ class OfflineStack:
                 mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
             )
             cleanup.enter_context(_s3_url_table_loaded_once())
+            cleanup.enter_context(_asl_parses_apart())
             import boto3  # lazy
 
             stack = cls(spec, session=boto3.Session(region_name=region))
@@ -303,14 +304,46 @@ def _s3_url_table_loaded_once() -> Iterator[None]:
 
 
 @contextmanager
+def _asl_parses_apart() -> Iterator[None]:
+    """Each parse of a definition with a QueryLanguage scope stack of its own.
+
+    moto's ASL Preprocessor keeps that stack in a class attribute: one list for every parse
+    in the process. Each execution parses its definition in its own thread, so executions
+    that start together push and pop each other's scopes. Checking the list and then
+    reading its top, a parse can find it emptied in between by another one: IndexError,
+    and the execution failed before its first state (before _execution_endings, it stayed
+    RUNNING for ever). Seen twice in tens of thousands of benchmark executions; a test
+    forces the interleaving.
+    """
+    from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
+
+    Preprocessor.__dict__["_query_language_per_scope"]  # KeyError: moto changed; see the test
+    own_init = Preprocessor.__dict__.get("__init__")
+    original_init = Preprocessor.__init__
+
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        original_init(self, *args, **kwargs)
+        self._query_language_per_scope = []
+
+    Preprocessor.__init__ = init
+    try:
+        yield
+    finally:
+        if own_init is None:
+            del Preprocessor.__init__  # back to the inherited one
+        else:
+            Preprocessor.__init__ = own_init
+
+
+@contextmanager
 def _execution_endings(endings: _Endings) -> Iterator[None]:
     """Each execution's end reported to `endings`; one whose interpreter thread dies ends
     FAILED with States.Runtime, as an internal error ends one in AWS.
 
     moto runs each execution in a thread and sets its final status as the thread's last
-    step. An unexpected exception before that (once, in a benchmark of 1,200 executions,
-    one was left RUNNING) would leave the execution RUNNING forever and its caller waiting.
-    The exception's type and message become the execution's cause.
+    step. An unexpected exception before that (such as the parser race _asl_parses_apart
+    removes) would leave the execution RUNNING for ever and its caller waiting. The
+    exception's type and message become the execution's cause.
 
     At each end, moto's list of every thread its interpreter ever started (TMP_THREADS,
     appended to and never read) drops the finished ones: about half of the ~150 objects

@@ -1,8 +1,8 @@
 """What the offline stack changes around moto while it runs (mlwf/offline/runtime.py), each
-undone when it stops: moto's S3 URL table loaded once instead of twice per request, the
-loaded heap frozen out of the garbage collector's full collections, and each execution's end
-reported (waking whoever waits for it; a crashed one ended FAILED instead of left RUNNING;
-moto's list of finished interpreter threads pruned)."""
+undone when it stops: moto's S3 URL table loaded once instead of twice per request, each ASL
+parse with its own scope stack, the loaded heap frozen out of the garbage collector's full
+collections, and each execution's end reported (waking whoever waits for it; a crashed one
+ended FAILED instead of left RUNNING; moto's list of finished interpreter threads pruned)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,9 @@ import pytest
 
 from mlwf.executions import ExecutionInput
 from mlwf.offline.runtime import OfflineStack, _Endings, _s3_url_table_loaded_once
+from mlwf.offline.template import load_template
 from tests.conftest import REGION
+from training_job.stack import PROJECT_ROOT
 
 
 def test_the_pinned_moto_reloads_its_s3_url_table_per_request():
@@ -45,6 +47,69 @@ def test_s3_works_without_reloading_the_url_table(aws, monkeypatch: pytest.Monke
     assert moto.s3.models.S3Backend.__dict__["_url_module"] is original
     s3.head_object(Bucket="tuned-bucket", Key="a/b.txt")
     assert reloads
+
+
+def test_the_pinned_moto_shares_one_query_language_scope_stack_between_parses():
+    # What _asl_parses_apart replaces; if a moto upgrade drops it, the patch must go too.
+    from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
+
+    assert isinstance(Preprocessor.__dict__["_query_language_per_scope"], list)
+    assert "__init__" not in Preprocessor.__dict__
+
+
+def test_two_parses_interleaved_as_racing_executions_do_both_succeed(monkeypatch):
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+    from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
+
+    definition = (
+        load_template(PROJECT_ROOT / "template.yaml")
+        .state_machines["ImageClassificationStateMachine"]
+        .definition
+    )
+    read_top = Preprocessor._get_current_query_language
+    first_paused = threading.Event()  # the first parse is inside its program scope
+    second_reading = threading.Event()  # the second parse is about to read the stack's top
+    first_done = threading.Event()
+
+    def reading_the_top(preprocessor):
+        # Given two executions' parses, paused where the race falls: the first inside its
+        # program scope, the second between seeing a non-empty stack and reading its top
+        if threading.current_thread().name == "first" and not first_paused.is_set():
+            first_paused.set()
+            assert second_reading.wait(10)
+        elif threading.current_thread().name == "second" and not second_reading.is_set():
+            second_reading.set()
+            assert first_done.wait(10)
+        return read_top(preprocessor)
+
+    monkeypatch.setattr(Preprocessor, "_get_current_query_language", reading_the_top)
+    outcomes: dict[str, str] = {}
+
+    def parse(name: str, then: threading.Event | None = None) -> None:
+        try:
+            AmazonStateLanguageParser.parse(definition)
+            outcomes[name] = "parsed"
+        except Exception as exc:
+            outcomes[name] = repr(exc)
+        finally:
+            if then:
+                then.set()
+
+    with OfflineStack.start(say=lambda _: None):
+        first = threading.Thread(target=parse, args=("first", first_done), name="first")
+        second = threading.Thread(target=parse, args=("second",), name="second")
+        # When the first finishes (popping its scopes) while the second reads
+        first.start()
+        assert first_paused.wait(10)
+        second.start()
+        first.join(20)
+        second.join(20)
+
+    # Then both parse, as two executions starting together do in AWS (with one stack of
+    # scopes shared, the second finds it emptied under it: IndexError)
+    assert outcomes == {"first": "parsed", "second": "parsed"}
+    # And afterwards moto is as it was
+    assert "__init__" not in Preprocessor.__dict__
 
 
 def test_a_running_stack_freezes_what_is_loaded_and_a_stopped_one_gives_it_back():
