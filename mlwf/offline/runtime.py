@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
+from unittest.mock import patch  # as moto's mock_aws does: set, then put back as it was
 
 from mlwf.offline.bridge import Bridge, EndpointHandler
 from mlwf.offline.endpoint import LocalEndpoints
@@ -294,13 +295,10 @@ def _s3_url_table_loaded_once() -> Iterator[None]:
     import moto.s3.urls
 
     backend = moto.s3.models.S3Backend
-    original = backend.__dict__["_url_module"]  # KeyError: moto changed; see the test
+    backend.__dict__["_url_module"]  # KeyError: moto changed; see the test
     loaded = reload(moto.s3.urls)
-    backend._url_module = property(lambda self: loaded)
-    try:
+    with patch.object(backend, "_url_module", property(lambda self: loaded)):
         yield
-    finally:
-        backend._url_module = original
 
 
 @contextmanager
@@ -318,21 +316,14 @@ def _asl_parses_apart() -> Iterator[None]:
     from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
 
     Preprocessor.__dict__["_query_language_per_scope"]  # KeyError: moto changed; see the test
-    own_init = Preprocessor.__dict__.get("__init__")
     original_init = Preprocessor.__init__
 
     def init(self: Any, *args: Any, **kwargs: Any) -> None:
         original_init(self, *args, **kwargs)
         self._query_language_per_scope = []
 
-    Preprocessor.__init__ = init
-    try:
+    with patch.object(Preprocessor, "__init__", init):
         yield
-    finally:
-        if own_init is None:
-            del Preprocessor.__init__  # back to the inherited one
-        else:
-            Preprocessor.__init__ = own_init
 
 
 @contextmanager
@@ -378,11 +369,8 @@ def _execution_endings(endings: _Endings) -> Iterator[None]:
             TMP_THREADS[:] = [thread for thread in TMP_THREADS if thread.is_alive()]
             endings.ended()
 
-    ExecutionWorker._execution_logic = execution_logic
-    try:
+    with patch.object(ExecutionWorker, "_execution_logic", execution_logic):
         yield
-    finally:
-        ExecutionWorker._execution_logic = original
 
 
 @contextmanager
