@@ -230,7 +230,10 @@ def _monitor(out: Path, threshold: float, results, calibration, say) -> dict[str
     records = [r for r in read.records if not (r.inference_id or "").startswith(CALIBRATION_ID)]
     labels = [labels_by_id.get(r.inference_id or "") for r in records]
     plots_dir = out / "plots"
+    plots_dir.mkdir(parents=True, exist_ok=True)
     plots = plot_all(records, threshold, plots_dir, labels=labels)
+    if not records:  # e.g. every endpoint call failed: nothing was captured to plot
+        say("  no workflow traffic was captured: no monitor plots")
     monitor_summary = summarize(records, threshold, labels)
     (plots_dir / "summary.json").write_text(json.dumps(monitor_summary, indent=2) + "\n")
 
