@@ -19,6 +19,7 @@ from botocore.exceptions import ClientError
 
 from mlwf.executions import ExecutionInput
 from mlwf.offline.runtime import OfflineStack
+from training_job.errors import MlwfError
 from training_job.stack import DEFAULT_DATA_PREFIX, StackSettings, fill_from_outputs
 
 Say = Callable[[str], None]
@@ -41,8 +42,18 @@ def stack_settings(stack: OfflineStack) -> StackSettings:
 
 
 def choose_source(data: str, say: Say) -> str:
-    """`auto`: the real CIFAR-100 when cached or downloadable, else the synthetic generator."""
+    """`auto`: the real CIFAR-100 when cached or downloadable, else the synthetic generator.
+
+    A folder or file that does not exist is refused here, naming --data, before the stack
+    starts (staging would refuse it too, but as --source and seconds later)."""
+    if data in ("synthetic", "cifar100"):
+        return data
     if data != "auto":
+        if not Path(data).expanduser().exists():
+            raise MlwfError(
+                f"--data {data}: no such file or directory; expected auto, synthetic, "
+                "cifar100, a staged dataset directory or a CIFAR-100 python .tar.gz"
+            )
         return data
     from training_job import cifar
 

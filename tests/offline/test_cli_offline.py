@@ -134,6 +134,17 @@ def test_demo_rejects_a_bad_fault_in_one_line(tmp_path, capsys):
     assert code == 1 and err.count("\n") == 0 and "explode" in err
 
 
+@pytest.mark.parametrize("command", ["demo", "run", "batch"])
+def test_a_data_folder_that_does_not_exist_is_one_line_naming_data(command, tmp_path, capsys):
+    missing = tmp_path / "no" / "such" / "folder"
+    argv = [command, "--data", str(missing)]
+    argv += ["--out", str(tmp_path / "out")] if command == "demo" else ["--offline"]
+    code = main(argv)
+    err = capsys.readouterr().err.strip()
+    assert code == 1 and err.count("\n") == 0
+    assert f"--data {missing}: no such file or directory" in err
+
+
 def test_run_offline_reports_and_exits_zero_on_expected_outcomes(capsys):
     code = main(["run", "--offline", "--count", "8", "--seed", "3"])
     out = capsys.readouterr().out
