@@ -14,13 +14,17 @@ export MPLBACKEND := Agg
 
 VENV_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
-.PHONY: help demo test lint build-check asl unit build deploy clean
+.PHONY: help demo test lint checkov preflight build-check asl unit integration build deploy clean
 
 help:
 	@echo "make demo    the whole workflow offline: no AWS account, no Docker (~30 s once installed)"
 	@echo "make test    every check: ruff, cfn-lint, sam validate --lint, sam build, ASL validator, pytest"
-	@echo "make lint    ruff and the template checks only"
+	@echo "make lint    ruff, cfn-lint, sam validate --lint and checkov only"
+	@echo "make preflight  the deploy preflight: what AWS checks at deploy time (tests/preflight)"
+	@echo "make integration  tests/integration against the stack AWS_SAM_STACK_NAME names"
 	@echo "make build   sam build (into .aws-sam/)"
 	@echo "make deploy  sam build && sam deploy --guided (needs AWS credentials)"
 
@@ -29,6 +33,12 @@ $(VENV_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $@
+
+$(CHECKOV_STAMP): requirements/checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r requirements/checkov.txt
 	@touch $@
 
 $(NODE_STAMP): package.json package-lock.json
@@ -45,6 +55,19 @@ lint: $(VENV_STAMP)
 	ruff format --check .
 	cfn-lint template.yaml
 	sam validate --lint
+	$(MAKE) --no-print-directory checkov
+
+# checkov on the template CloudFormation receives (SAM-translated); every finding this app
+# does not fix is skipped in template.yaml with its reason beside it. BC_SKIP_MAPPING and
+# --skip-download keep it off the network.
+checkov: $(VENV_STAMP) $(CHECKOV_STAMP)
+	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	  $(BIN)/python -m tests.helpers.sam_translate "$$tmp/template.json" && \
+	  BC_SKIP_MAPPING=TRUE $(CHECKOV_VENV)/bin/checkov -f "$$tmp/template.json" \
+	    --framework cloudformation --compact --quiet --skip-download
+
+preflight: $(VENV_STAMP)
+	pytest tests/preflight
 
 # The packages must build; the artefacts go to a temporary folder, not .aws-sam/.
 build-check: $(VENV_STAMP)
@@ -60,6 +83,14 @@ asl: $(VENV_STAMP) $(NODE_STAMP)
 
 unit: $(VENV_STAMP)
 	pytest
+
+# Against a deployed stack (or `mlwf offline up`'s): needs AWS_SAM_STACK_NAME.
+integration: $(VENV_STAMP)
+	@if [ -z "$${AWS_SAM_STACK_NAME:-}" ]; then \
+	  echo "make integration: export AWS_SAM_STACK_NAME=<your stack> (samconfig.toml names image-classification-workflow), and AWS_REGION or AWS_PROFILE for its account" >&2; \
+	  exit 2; \
+	fi
+	pytest tests/integration -m integration
 
 build: $(VENV_STAMP)
 	sam build

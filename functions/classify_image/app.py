@@ -18,12 +18,20 @@ import os
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.parameters import SSMProvider
-from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
+
+try:
+    from aws_lambda_powertools import Logger
+    from aws_lambda_powertools.utilities.parameters import SSMProvider
+    from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+except ModuleNotFoundError as missing:  # no Powertools layer: PowertoolsLayerMissing below
+    if not (missing.name or "").startswith("aws_lambda_powertools"):
+        raise
+    _powertools_missing: ModuleNotFoundError | None = missing
+else:
+    _powertools_missing = None
 
 ENDPOINT_PARAMETER_NAME = os.environ.get("ENDPOINT_PARAMETER_NAME", "")
 ENDPOINT_NAME_CACHE_SECONDS = int(os.environ.get("ENDPOINT_NAME_CACHE_SECONDS", "60"))
@@ -44,6 +52,10 @@ TRANSIENT_ERROR_CODES = {
 # Errors: Step Functions shows the class name as the execution's error.
 class ClassifyImageError(Exception):
     """Base class of this function's errors."""
+
+
+class PowertoolsLayerMissing(ClassifyImageError):
+    """Powertools is not importable: the function's layer is missing or not for its runtime."""
 
 
 class InvalidClassifyInput(ClassifyImageError):
@@ -76,6 +88,17 @@ class EndpointInvocationFailed(ClassifyImageError):
 
 class InvalidInferenceResponse(ClassifyImageError):
     """The endpoint's response is not a JSON list of two probabilities."""
+
+
+# Lambda reports an error raised while the module loads under the exception's class name:
+# say which layer is missing rather than "No module named 'aws_lambda_powertools'".
+POWERTOOLS_LAYER_HINT = (
+    "Powertools for AWS Lambda is not importable: this function needs AWS's Powertools layer "
+    "for python3.13 arm64. Check the function's Layers; template.yaml takes another layer "
+    "through its PowertoolsLayerArn parameter (README: First deploy)."
+)
+if _powertools_missing is not None:
+    raise PowertoolsLayerMissing(POWERTOOLS_LAYER_HINT) from _powertools_missing
 
 
 logger = Logger()

@@ -12,9 +12,16 @@ import math
 import os
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.typing import LambdaContext
+try:
+    from aws_lambda_powertools import Logger, Metrics
+    from aws_lambda_powertools.metrics import MetricUnit
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+except ModuleNotFoundError as missing:  # no Powertools layer: PowertoolsLayerMissing below
+    if not (missing.name or "").startswith("aws_lambda_powertools"):
+        raise
+    _powertools_missing: ModuleNotFoundError | None = missing
+else:
+    _powertools_missing = None
 
 THRESHOLD_BOUNDS = (0.5, 1.0)  # the template's ConfidenceThreshold allows the same range
 INFERENCES_MARKER = "inferences: "  # mlwf reads what follows it in a failed execution
@@ -23,6 +30,10 @@ INFERENCES_MARKER = "inferences: "  # mlwf reads what follows it in a failed exe
 # Errors: Step Functions shows the class name as the execution's error.
 class FilterInferencesError(Exception):
     """Base class of this function's errors."""
+
+
+class PowertoolsLayerMissing(FilterInferencesError):
+    """Powertools is not importable: the function's layer is missing or not for its runtime."""
 
 
 class InvalidThresholdConfiguration(FilterInferencesError):
@@ -79,6 +90,17 @@ def filter_inferences(event: dict[str, Any], threshold: float) -> dict[str, Any]
             f"is below the threshold {threshold}; {INFERENCES_MARKER}{json.dumps(inferences)}"
         )
     return event
+
+
+# Lambda reports an error raised while the module loads under the exception's class name:
+# say which layer is missing rather than "No module named 'aws_lambda_powertools'".
+POWERTOOLS_LAYER_HINT = (
+    "Powertools for AWS Lambda is not importable: this function needs AWS's Powertools layer "
+    "for python3.13 arm64. Check the function's Layers; template.yaml takes another layer "
+    "through its PowertoolsLayerArn parameter (README: First deploy)."
+)
+if _powertools_missing is not None:
+    raise PowertoolsLayerMissing(POWERTOOLS_LAYER_HINT) from _powertools_missing
 
 
 logger = Logger()

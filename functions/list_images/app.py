@@ -11,9 +11,17 @@ import os
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
+
+try:
+    from aws_lambda_powertools import Logger
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+except ModuleNotFoundError as missing:  # no Powertools layer: PowertoolsLayerMissing below
+    if not (missing.name or "").startswith("aws_lambda_powertools"):
+        raise
+    _powertools_missing: ModuleNotFoundError | None = missing
+else:
+    _powertools_missing = None
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 # The Map's results stay in the state (256 KiB): a verdict is ~200 bytes, so a few hundred
@@ -24,6 +32,10 @@ MAX_BATCH_IMAGES = int(os.environ.get("MAX_BATCH_IMAGES", "500"))
 # Errors: Step Functions shows the class name as the execution's error.
 class ListImagesError(Exception):
     """Base class of this function's errors."""
+
+
+class PowertoolsLayerMissing(ListImagesError):
+    """Powertools is not importable: the function's layer is missing or not for its runtime."""
 
 
 class InvalidBatchRequest(ListImagesError):
@@ -40,6 +52,17 @@ class BatchAccessDenied(ListImagesError):
 
 class NoImagesFound(ListImagesError):
     """No PNG or JPEG object under the prefix: most likely a mistyped prefix."""
+
+
+# Lambda reports an error raised while the module loads under the exception's class name:
+# say which layer is missing rather than "No module named 'aws_lambda_powertools'".
+POWERTOOLS_LAYER_HINT = (
+    "Powertools for AWS Lambda is not importable: this function needs AWS's Powertools layer "
+    "for python3.13 arm64. Check the function's Layers; template.yaml takes another layer "
+    "through its PowertoolsLayerArn parameter (README: First deploy)."
+)
+if _powertools_missing is not None:
+    raise PowertoolsLayerMissing(POWERTOOLS_LAYER_HINT) from _powertools_missing
 
 
 logger = Logger()

@@ -10,9 +10,17 @@ import base64
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
+
+try:
+    from aws_lambda_powertools import Logger
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+except ModuleNotFoundError as missing:  # no Powertools layer: PowertoolsLayerMissing below
+    if not (missing.name or "").startswith("aws_lambda_powertools"):
+        raise
+    _powertools_missing: ModuleNotFoundError | None = missing
+else:
+    _powertools_missing = None
 
 # Step Functions fails an execution whose state exceeds 256 KiB with States.DataLimitExceeded,
 # which no Catch or Retry can handle. Refuse big images here instead, keeping room for the
@@ -27,6 +35,10 @@ IMAGE_SIGNATURES = {b"\x89PNG\r\n\x1a\n": "PNG", b"\xff\xd8\xff": "JPEG"}
 # Errors: Step Functions shows the class name as the execution's error.
 class SerializeImageDataError(Exception):
     """Base class of this function's errors."""
+
+
+class PowertoolsLayerMissing(SerializeImageDataError):
+    """Powertools is not importable: the function's layer is missing or not for its runtime."""
 
 
 class InvalidImageRequest(SerializeImageDataError):
@@ -51,6 +63,17 @@ class UnsupportedImageFormat(SerializeImageDataError):
 
 class ImageTooLarge(SerializeImageDataError):
     """The image's base64 would push the state past Step Functions' 256 KiB limit."""
+
+
+# Lambda reports an error raised while the module loads under the exception's class name:
+# say which layer is missing rather than "No module named 'aws_lambda_powertools'".
+POWERTOOLS_LAYER_HINT = (
+    "Powertools for AWS Lambda is not importable: this function needs AWS's Powertools layer "
+    "for python3.13 arm64. Check the function's Layers; template.yaml takes another layer "
+    "through its PowertoolsLayerArn parameter (README: First deploy)."
+)
+if _powertools_missing is not None:
+    raise PowertoolsLayerMissing(POWERTOOLS_LAYER_HINT) from _powertools_missing
 
 
 logger = Logger()

@@ -34,6 +34,8 @@ def statements() -> list[tuple[str, dict]]:
     found = []
     for logical_id, resource in template()["Resources"].items():
         props = resource.get("Properties", {})
+        if resource["Type"] == "AWS::IAM::ManagedPolicy":
+            found += [(logical_id, s) for s in props["PolicyDocument"]["Statement"]]
         for policy in props.get("Policies", []):
             if isinstance(policy, dict) and "Statement" in policy:
                 found += [(logical_id, s) for s in policy["Statement"]]
@@ -54,7 +56,17 @@ def test_no_wildcard_actions():
 
 def test_wildcard_resources_only_where_the_action_has_no_resource_scope():
     # AWS documents these actions as supporting no resource-level permissions.
-    unscoped_actions = {"ecr:GetAuthorizationToken", "cloudwatch:PutMetricData"}
+    log_delivery = {
+        "logs:CreateLogDelivery",
+        "logs:GetLogDelivery",
+        "logs:UpdateLogDelivery",
+        "logs:DeleteLogDelivery",
+        "logs:ListLogDeliveries",
+        "logs:PutResourcePolicy",
+        "logs:DescribeResourcePolicies",
+        "logs:DescribeLogGroups",
+    }
+    unscoped_actions = {"ecr:GetAuthorizationToken", "cloudwatch:PutMetricData", *log_delivery}
     for where, statement in statements():
         if "*" in as_list(statement["Resource"]):
             assert set(as_list(statement["Action"])) <= unscoped_actions, where
@@ -109,7 +121,10 @@ def test_every_function_has_a_log_group_with_retention():
 
 def test_powertools_layer_matches_the_pinned_release():
     (layer,) = template()["Globals"]["Function"]["Layers"]
-    match = re.search(r"AWSLambdaPowertoolsPythonV3-python313-arm64:(\d+)$", layer["Fn::Sub"])
+    condition, published, given = layer["Fn::If"]
+    assert condition == "UsePublishedPowertoolsLayer" and given == {"Ref": "PowertoolsLayerArn"}
+    arn_template = published["Fn::Sub"][0]
+    match = re.search(r"AWSLambdaPowertoolsPythonV3-python313-arm64:(\d+)$", arn_template)
     assert match, layer
     pyproject = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())
     pinned = [
@@ -168,7 +183,7 @@ def test_upload_rule_turns_the_s3_event_into_the_workflow_input():
     for name, path in transformer["InputPathsMap"].items():
         text = text.replace(f"<{name}>", f'"{jsonpath(event, path)}"')
     assert json.loads(text) == load_event("workflow_input.json")
-    assert rule["DeadLetterConfig"]["Type"] == "SQS"
+    assert rule["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": ["UploadDeadLetterQueue", "Arn"]}}
 
 
 def test_outputs_cover_what_the_cli_reads():
