@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from mlwf.offline.options import add_parameter_overrides, parse_parameter_overrides
 from training_job.stack import add_stack_options
 
 BATCH_MACHINE = "BatchClassificationStateMachine"
@@ -34,6 +35,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--offline", action="store_true", help="run against the offline stack")
     parser.add_argument("--data", default="synthetic", help="with --offline: the data to stage")
+    add_parameter_overrides(parser)
     parser.add_argument("--json", type=Path, help="also write the verdicts to this JSON file")
     parser.set_defaults(func=run)
 
@@ -105,8 +107,9 @@ def _offline(args: argparse.Namespace) -> dict[str, Any]:
     def say(text: str) -> None:
         print(text, file=sys.stderr)
 
+    overrides = parse_parameter_overrides(args.parameter_overrides)
     source = choose_source(args.data, say)
-    with OfflineStack.start(say=say) as stack:
+    with OfflineStack.start(parameter_overrides=overrides, say=say) as stack:
         deployment = deploy_model(stack, source, say=say)
         prefix = (
             args.s3_prefix if args.s3_prefix is not None else f"{deployment.settings.prefix}/test/"

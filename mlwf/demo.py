@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from mlwf.offline.options import add_parameter_overrides, parse_parameter_overrides
 from training_job.argtypes import positive_int
 
 DEFAULT_OUT = Path("demo-output")
@@ -57,6 +58,7 @@ def register(subparsers: Any) -> None:
         "(kinds: endpoint throttle|unavailable|model-error; function throttle|service-error)",
     )
     parser.add_argument("--template", type=Path, help="template to run (default: the project's)")
+    add_parameter_overrides(parser)
     parser.add_argument(
         "--concurrency",
         type=positive_int,
@@ -70,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     from training_job.errors import MlwfError
 
     started = time.perf_counter()
-    overrides = {}
+    overrides = parse_parameter_overrides(args.parameter_overrides)
     if args.threshold is not None:
         if not 0.5 <= args.threshold <= 1.0:
             raise MlwfError("--threshold must be within [0.5, 1.0], as ConfidenceThreshold")

@@ -1,6 +1,10 @@
 """Start workflow executions, wait for all of them, and report what each one decided.
 
-Works with any Step Functions client: a deployed stack's, or the offline stack's (moto).
+Works with any Step Functions client: a deployed stack's, or the offline stack's (moto),
+and with either workflow type. A STANDARD execution is started, then read back with
+ListExecutions and DescribeExecution. AWS does not support those calls for EXPRESS
+executions, so an EXPRESS one is run with StartSyncExecution, whose answer carries the
+result (https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartSyncExecution.html).
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -20,6 +25,9 @@ LOW_CONFIDENCE = "ThresholdConfidenceNotMet"
 INFERENCES_MARKER = "inferences: "
 CLASSIFY_STATE = "Classify image"
 TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
+EXPRESS = "EXPRESS"
+# An EXPRESS execution runs for at most 5 minutes; StartSyncExecution answers at its end.
+SYNC_READ_TIMEOUT_SECONDS = 5 * 60 + 10
 
 
 @dataclass
@@ -65,8 +73,20 @@ def run_executions(
     on_done: Callable[[ExecutionResult], None] | None = None,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
+    workflow_type: str | None = None,
 ) -> list[ExecutionResult]:
-    """Run one execution per input, at most `concurrency` at a time; results in input order."""
+    """Run one execution per input, at most `concurrency` at a time; results in input order.
+
+    `workflow_type` is the state machine's type (read from it when not given)."""
+    if (workflow_type or state_machine_type(sfn, state_machine_arn)) == EXPRESS:
+        return run_sync_executions(
+            sfn,
+            state_machine_arn,
+            inputs,
+            name_prefix=name_prefix,
+            concurrency=concurrency,
+            on_done=on_done,
+        )
     batch = uuid.uuid4().hex[:8]
     results: list[ExecutionResult | None] = [None] * len(inputs)
     pending = list(enumerate(inputs))
@@ -105,6 +125,44 @@ def run_executions(
     return [r for r in results if r is not None]
 
 
+def state_machine_type(sfn: Any, state_machine_arn: str) -> str:
+    return str(sfn.describe_state_machine(stateMachineArn=state_machine_arn)["type"])
+
+
+def run_sync_executions(
+    sfn: Any,
+    state_machine_arn: str,
+    inputs: Sequence[ExecutionInput],
+    *,
+    name_prefix: str = "mlwf",
+    concurrency: int = 16,
+    on_done: Callable[[ExecutionResult], None] | None = None,
+) -> list[ExecutionResult]:
+    """One StartSyncExecution per input (EXPRESS), `concurrency` at a time, in input order.
+
+    Give `sfn` a read timeout of SYNC_READ_TIMEOUT_SECONDS: each call waits for the end.
+    """
+    batch = uuid.uuid4().hex[:8]
+    results: list[ExecutionResult | None] = [None] * len(inputs)
+
+    def run(index: int) -> tuple[int, ExecutionResult]:
+        item, name = inputs[index], f"{name_prefix}-{batch}-{index:05d}"
+        answer = sfn.start_sync_execution(
+            stateMachineArn=state_machine_arn,
+            name=name,
+            input=json.dumps({"s3_bucket": item.s3_bucket, "s3_key": item.s3_key}),
+        )
+        return index, _result(sfn, answer, item, name, history=False)
+
+    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+        for future in as_completed([pool.submit(run, i) for i in range(len(inputs))]):
+            index, result = future.result()
+            results[index] = result
+            if on_done:
+                on_done(result)
+    return [r for r in results if r is not None]
+
+
 def _running_arns(sfn: Any, state_machine_arn: str) -> set[str]:
     paginator = sfn.get_paginator("list_executions")
     pages = paginator.paginate(stateMachineArn=state_machine_arn, statusFilter="RUNNING")
@@ -112,8 +170,10 @@ def _running_arns(sfn: Any, state_machine_arn: str) -> set[str]:
 
 
 def _result(
-    sfn: Any, description: dict[str, Any], item: ExecutionInput, name: str
+    sfn: Any, description: dict[str, Any], item: ExecutionInput, name: str, history: bool = True
 ) -> ExecutionResult:
+    """The result from DescribeExecution's answer, or StartSyncExecution's (`history` False:
+    an EXPRESS execution has no history to read)."""
     duration = None
     if description.get("stopDate") and description.get("startDate"):
         duration = (description["stopDate"] - description["startDate"]).total_seconds() * 1000
@@ -124,7 +184,7 @@ def _result(
         # The filter's verdict carries the inferences; other failures need the history.
         if description.get("error") == LOW_CONFIDENCE:
             inferences = inferences_from_cause(description.get("cause"))
-        if inferences is None:
+        if inferences is None and history:
             inferences = _classify_output(sfn, description["executionArn"])
     return ExecutionResult(
         s3_key=item.s3_key,

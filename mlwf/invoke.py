@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from mlwf.offline.options import add_parameter_overrides, parse_parameter_overrides
+
 SEED_COUNT = 40  # synthetic images per class: enough for a model that decides clearly
 
 
@@ -33,13 +35,7 @@ def register(subparsers: Any) -> None:
         help="event file, e.g. events/classify_image.json",
     )
     parser.add_argument("--template", type=Path, help="template (default: the project's)")
-    parser.add_argument(
-        "--parameter-overrides",
-        nargs="*",
-        default=[],
-        metavar="KEY=VALUE",
-        help="template parameters, e.g. ConfidenceThreshold=0.8",
-    )
+    add_parameter_overrides(parser)
     parser.add_argument(
         "--fault", action="append", default=[], metavar="TARGET:KIND[:COUNT]", help="inject a fault"
     )
@@ -55,12 +51,7 @@ def run(args: argparse.Namespace) -> int:
         raise MlwfError(f"event file not found: {args.event}") from None
     except (OSError, json.JSONDecodeError) as exc:
         raise MlwfError(f"{args.event}: not a JSON event: {exc}") from None
-    overrides = {}
-    for item in args.parameter_overrides:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise MlwfError(f"--parameter-overrides takes KEY=VALUE, got {item!r}")
-        overrides[key] = value
+    overrides = parse_parameter_overrides(args.parameter_overrides)
     result = invoke(args.function, event, args.template, overrides, args.fault)
     print(json.dumps(result["payload"], indent=2))
     return 1 if result["function_error"] else 0

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from mlwf.offline.options import add_parameter_overrides, parse_parameter_overrides
 from training_job.argtypes import positive_int
 from training_job.stack import add_stack_options
 
@@ -33,6 +34,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--data", default="synthetic", help="with --offline: the data to stage (as mlwf demo)"
     )
+    add_parameter_overrides(parser)
     parser.add_argument("--count", type=positive_int, default=20, help="executions (default 20)")
     parser.add_argument(
         "--split",
@@ -78,7 +80,9 @@ def sample(inputs: list, count: int, seed: int) -> list:
 
 
 def _run_deployed(args: argparse.Namespace):
-    from mlwf.executions import ExecutionInput, run_executions
+    from botocore.config import Config
+
+    from mlwf.executions import SYNC_READ_TIMEOUT_SECONDS, ExecutionInput, run_executions
     from training_job.stack import aws_session, resolve
     from training_job.stage import read_s3_lst
 
@@ -92,8 +96,11 @@ def _run_deployed(args: argparse.Namespace):
     ]
     chosen = sample(inputs, args.count, args.seed)
     print(f"starting {len(chosen)} executions of {settings.state_machine_arn}", file=sys.stderr)
+    # An EXPRESS machine's executions are run with StartSyncExecution, which answers at
+    # their end: give it the time an execution may take.
+    sfn = session.client("stepfunctions", config=Config(read_timeout=SYNC_READ_TIMEOUT_SECONDS))
     results = run_executions(
-        session.client("stepfunctions"),
+        sfn,
         str(settings.state_machine_arn),
         chosen,
         name_prefix="mlwf-run",
@@ -111,8 +118,9 @@ def _run_offline(args: argparse.Namespace):
     def say(text: str) -> None:
         print(text, file=sys.stderr)
 
+    overrides = parse_parameter_overrides(args.parameter_overrides)
     source = choose_source(args.data, say)
-    with OfflineStack.start(say=say, seed=args.seed) as stack:
+    with OfflineStack.start(parameter_overrides=overrides, say=say, seed=args.seed) as stack:
         deployment = deploy_model(stack, source, seed=args.seed, say=say)
         inputs = split_inputs(stack, deployment.settings, args.split)
         inputs = sample(inputs, args.count, args.seed)

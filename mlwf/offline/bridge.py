@@ -21,12 +21,15 @@ import traceback
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import botocore.handlers
 from botocore.awsrequest import AWSResponse
 from botocore.response import StreamingBody
+
+if TYPE_CHECKING:
+    from mlwf.offline.express import ExpressWorkflows
 
 LambdaHandler = Callable[[Any, Any], Any]
 # (body, content type, the InvokeEndpoint parameters) -> (response body, response content type)
@@ -70,6 +73,8 @@ class Bridge:
     endpoint_resolver: Callable[[str], EndpointHandler | None] | None = None
     # Called with the request right after moto has recorded a CreateTrainingJob.
     on_training_job_created: Callable[[dict[str, Any]], None] | None = None
+    # Step Functions calls whose answer depends on the machine's type (mlwf.offline.express).
+    express: ExpressWorkflows | None = None
     account_id: str = "123456789012"
 
     def __enter__(self) -> Bridge:
@@ -136,6 +141,27 @@ class Bridge:
         }
         return _response(200, parsed)
 
+    # -- states: StartSyncExecution, and what AWS refuses for EXPRESS ----------------
+    def start_sync_execution(self, params: dict[str, Any]) -> tuple[AWSResponse, dict[str, Any]]:
+        if self.express is None:
+            return _error(400, "UnknownOperationException", "StartSyncExecution")
+        try:
+            return _response(200, self.express.start_sync(params))
+        except AwsErrorResponse as exc:
+            return _error(exc.status, exc.code, exc.message)
+
+    def check_execution_call(
+        self, operation: str, params: dict[str, Any]
+    ) -> tuple[AWSResponse, dict[str, Any]] | None:
+        """An error response where AWS refuses the call for EXPRESS, else None (moto answers)."""
+        if self.express is None:
+            return None
+        try:
+            self.express.check(operation, params)
+        except AwsErrorResponse as exc:
+            return _error(exc.status, exc.code, exc.message)
+        return None
+
 
 def lambda_error_payload(exc: BaseException, request_id: str) -> dict[str, Any]:
     """The payload Lambda's Python runtime returns for an unhandled exception."""
@@ -200,6 +226,32 @@ def _on_training_job_created(context: dict[str, Any], **_: Any) -> None:
         bridge.on_training_job_created(params)
 
 
+def _on_start_sync_execution(context: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict] | None:
+    bridge = _active()
+    if bridge is None or _PARAMS_KEY not in context:
+        return None
+    return bridge.start_sync_execution(context.pop(_PARAMS_KEY))
+
+
+def _on_execution_call(
+    context: dict[str, Any], model: Any, **_: Any
+) -> tuple[AWSResponse, dict] | None:
+    bridge = _active()
+    params = context.pop(_PARAMS_KEY, None)
+    if bridge is None or params is None:
+        return None
+    return bridge.check_execution_call(model.name, params)
+
+
+def _on_execution_started(context: dict[str, Any], parsed: dict[str, Any], **_: Any) -> None:
+    bridge = _active()
+    params = context.pop(_PARAMS_KEY, None)
+    if bridge is not None and params is not None and bridge.express is not None:
+        bridge.express.rename_started(params, parsed)
+
+
+_REFUSED_FOR_EXPRESS = ("DescribeExecution", "GetExecutionHistory", "ListExecutions")
+
 _HANDLERS = (
     ("before-parameter-build.lambda.Invoke", _keep_params),
     ("before-call.lambda.Invoke", _on_invoke),
@@ -207,6 +259,12 @@ _HANDLERS = (
     ("before-call.sagemaker-runtime.InvokeEndpoint", _on_invoke_endpoint),
     ("before-parameter-build.sagemaker.CreateTrainingJob", _keep_params),
     ("after-call.sagemaker.CreateTrainingJob", _on_training_job_created),
+    ("before-parameter-build.stepfunctions.StartSyncExecution", _keep_params),
+    ("before-call.stepfunctions.StartSyncExecution", _on_start_sync_execution),
+    ("before-parameter-build.stepfunctions.StartExecution", _keep_params),
+    ("after-call.stepfunctions.StartExecution", _on_execution_started),
+    *((f"before-parameter-build.stepfunctions.{op}", _keep_params) for op in _REFUSED_FOR_EXPRESS),
+    *((f"before-call.stepfunctions.{op}", _on_execution_call) for op in _REFUSED_FOR_EXPRESS),
 )
 
 

@@ -30,6 +30,7 @@ from unittest.mock import patch  # as moto's mock_aws does: set, then put back a
 
 from mlwf.offline.bridge import Bridge, EndpointHandler
 from mlwf.offline.endpoint import LocalEndpoints
+from mlwf.offline.express import ExpressWorkflows
 from mlwf.offline.faults import ENDPOINT, Fault
 from mlwf.offline.functions import FunctionLog, LocalFunction, function_isolation
 from mlwf.offline.template import ACCOUNT_ID, TemplateSpec, load_template
@@ -136,6 +137,7 @@ class OfflineStack:
             stack.bridge.account_id = ACCOUNT_ID
             stack.bridge.endpoint_resolver = stack._resolve_endpoint
             stack.bridge.on_training_job_created = stack.trainer
+            stack.bridge.express = ExpressWorkflows(ACCOUNT_ID, region, stack.wait_for_executions)
             cleanup.enter_context(stack.bridge)
             stack._create_resources(log_dir)
             # The heap is the stack's to freeze only if nothing else froze part of it: gc's
@@ -272,13 +274,17 @@ class OfflineStack:
             self.wait_for_executions(min(1.0, max(0.0, deadline - time.monotonic())))
 
     def run_execution(self, payload: dict[str, Any], name: str | None = None) -> dict[str, Any]:
-        """Start one execution of the main state machine and wait for its end."""
+        """Run one execution of the main state machine to its end: its description, or for
+        EXPRESS (which AWS does not describe) StartSyncExecution's answer."""
         # moto names an unnamed execution "None"; AWS would generate a UUID.
-        started = self.sfn.start_execution(
-            stateMachineArn=self.state_machine_arn(),
-            name=name or str(uuid.uuid4()),
-            input=json.dumps(payload),
-        )
+        request = {
+            "stateMachineArn": self.state_machine_arn(),
+            "name": name or str(uuid.uuid4()),
+            "input": json.dumps(payload),
+        }
+        if next(iter(self.spec.state_machines.values())).workflow_type == "EXPRESS":
+            return dict(self.sfn.start_sync_execution(**request))
+        started = self.sfn.start_execution(**request)
         return self.wait_for_execution(started["executionArn"])
 
 

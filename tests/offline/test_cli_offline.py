@@ -244,3 +244,25 @@ def test_demo_whose_every_endpoint_call_fails_reports_it_and_exits_one(tmp_path,
     assert json.loads((out / "plots" / "summary.json").read_text())["records"] == 0
     assert (out / "plots" / "thresholds.csv").exists()
     assert "no workflow traffic was captured" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command", ["run", "batch"])
+def test_offline_commands_take_parameter_overrides(command, capsys):
+    # Given WorkflowType=EXPRESS, as sam deploy --parameter-overrides takes it
+    argv = [command, "--offline", "--parameter-overrides", "WorkflowType=EXPRESS"]
+    if command == "run":
+        argv += ["--count", "4"]
+    code = main(argv)
+    out = capsys.readouterr().out
+    # Then the run reports as with STANDARD (the batch machine stays STANDARD)
+    assert code == 0
+    if command == "run":
+        assert "executions:            4" in out
+    else:
+        assert " images: " in out
+
+
+def test_an_unknown_parameter_override_is_one_line(capsys):
+    code = main(["run", "--offline", "--parameter-overrides", "NoSuchParameter=1"])
+    err = capsys.readouterr().err.strip()
+    assert code == 1 and err.count("\n") == 0 and "NoSuchParameter" in err

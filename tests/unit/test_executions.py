@@ -58,19 +58,37 @@ def test_a_cause_without_readable_inferences_gives_none(cause):
 class RecordedSfn:
     """A Step Functions client that answers from one finished execution's records."""
 
-    def __init__(self, description: dict[str, Any], history: list[dict[str, Any]]):
+    def __init__(
+        self,
+        description: dict[str, Any],
+        history: list[dict[str, Any]],
+        workflow_type: str = "STANDARD",
+    ):
         self.description, self.history = description, history
+        self.workflow_type = workflow_type
         self.calls: list[str] = []
+
+    def describe_state_machine(self, **kwargs: Any) -> dict[str, Any]:
+        self.calls.append("describe_state_machine")
+        return {"stateMachineArn": kwargs["stateMachineArn"], "type": self.workflow_type}
+
+    def start_sync_execution(self, **kwargs: Any) -> dict[str, Any]:
+        # AWS: "StartSyncExecution is not available for STANDARD workflows"
+        assert self.workflow_type == "EXPRESS", "StateMachineTypeNotSupported"
+        self.calls.append("start_sync_execution")
+        return {**self.description, "name": kwargs["name"], "input": kwargs["input"]}
 
     def start_execution(self, **kwargs: Any) -> dict[str, Any]:
         self.calls.append("start_execution")
         return {"executionArn": self.description["executionArn"]}
 
     def describe_execution(self, **kwargs: Any) -> dict[str, Any]:
+        assert self.workflow_type == "STANDARD", "InvalidArn: not valid in this context: express"
         self.calls.append("describe_execution")
         return self.description
 
     def get_paginator(self, operation: str) -> SimpleNamespace:
+        assert self.workflow_type == "STANDARD", f"{operation}: not supported for EXPRESS"
         self.calls.append(operation)
         pages = {
             "list_executions": [{"executions": []}],  # nothing still running
@@ -130,3 +148,27 @@ def test_only_the_filters_verdict_is_read_for_inferences():
     # Then no inferences are made up from it: the history (no classify output) decides
     assert result.inferences is None
     assert "get_execution_history" in sfn.calls
+
+
+def test_an_express_execution_is_run_synchronously_and_read_from_its_answer():
+    # Given an EXPRESS state machine, whose executions AWS will not describe or list
+    cause = json.dumps({"errorMessage": f"k.png: ...; {INFERENCES_MARKER}[0.61, 0.39]"})
+    sfn = RecordedSfn(failed_execution(cause), [], workflow_type="EXPRESS")
+
+    # When a run reports two images
+    inputs = [ExecutionInput("b", "k.png", 0), ExecutionInput("b", "j.png", 1)]
+    results = run_executions(sfn, "arn:m", inputs, concurrency=2)
+
+    # Then each was run with StartSyncExecution and read from its answer, in input order
+    assert [r.s3_key for r in results] == ["k.png", "j.png"]
+    assert all(r.inferences == [0.61, 0.39] and r.duration_ms == 1000 for r in results)
+    assert sorted(set(sfn.calls)) == ["describe_state_machine", "start_sync_execution"]
+
+
+def test_an_express_failure_without_a_verdict_has_no_inferences():
+    sfn = RecordedSfn(failed_execution("{}", error="ImageNotFound"), [], workflow_type="EXPRESS")
+
+    (result,) = run_executions(sfn, "arn:m", [ExecutionInput("b", "k.png", 0)])
+
+    assert (result.status, result.error, result.inferences) == ("FAILED", "ImageNotFound", None)
+    assert "get_execution_history" not in sfn.calls

@@ -1,0 +1,119 @@
+"""EXPRESS state machines offline as AWS runs them: StartSyncExecution answered, and the
+calls AWS refuses for EXPRESS refused the same way.
+
+moto runs EXPRESS machines like STANDARD ones: it has no StartSyncExecution, and it lets
+DescribeExecution, GetExecutionHistory and ListExecutions read EXPRESS executions, which
+AWS does not. Code that works offline would then fail on AWS with WorkflowType=EXPRESS.
+
+What AWS does (https://docs.aws.amazon.com/step-functions/latest/apireference/):
+- API_StartSyncExecution.html: "StartSyncExecution is not available for STANDARD
+  workflows"; it answers 200 with status SUCCEEDED, FAILED or TIMED_OUT, and "output" only
+  when the execution succeeded.
+- API_DescribeExecution.html, API_GetExecutionHistory.html, API_ListExecutions.html: not
+  supported by EXPRESS state machines (except Map Run children). AWS tells them apart by
+  the execution ARN's resource type, `...:express:<machine>:<name>:<id>`, and answers
+  InvalidArn "Resource type not valid in this context: express"; ListExecutions on an
+  EXPRESS machine answers StateMachineTypeNotSupported. (The error codes and messages are
+  those LocalStack's provider records from AWS.)
+
+So offline, an EXPRESS execution's ARN is given in that form, by StartExecution and
+StartSyncExecution alike, and the calls above refuse it.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from mlwf.offline.bridge import AwsErrorResponse
+
+EXPRESS = "EXPRESS"
+TYPE_NOT_SUPPORTED = (
+    "StateMachineTypeNotSupported",
+    "This operation is not supported by this type of state machine",
+)
+NOT_IN_CONTEXT = ("InvalidArn", "Invalid Arn: 'Resource type not valid in this context: express'")
+
+
+def express_arn(execution_arn: str) -> str:
+    """`...:execution:<machine>:<name>` as AWS names an EXPRESS execution."""
+    return execution_arn.replace(":execution:", ":express:", 1) + ":" + str(uuid.uuid4())
+
+
+def is_express_arn(arn: str) -> bool:
+    parts = arn.split(":")
+    return len(parts) > 5 and parts[5] == "express"
+
+
+class ExpressWorkflows:
+    """The Step Functions calls whose answer depends on the machine's type, in moto's
+    backend for `account` and `region`. `wait(timeout)` returns when some execution ends."""
+
+    def __init__(self, account: str, region: str, wait: Callable[[float], None]):
+        self.account, self.region, self.wait = account, region, wait
+
+    def _backend(self) -> Any:
+        from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+        return stepfunctions_parser_backends[self.account][self.region]
+
+    def machine_type(self, state_machine_arn: str) -> str | None:
+        """The machine's type, or None when moto does not know it (moto then answers)."""
+        from moto.stepfunctions.exceptions import StateMachineDoesNotExist
+
+        try:
+            return str(self._backend().describe_state_machine(state_machine_arn).type)
+        except (StateMachineDoesNotExist, ValueError):
+            return None
+
+    # -- before the call: refusals ---------------------------------------------------
+    def check(self, operation: str, params: dict[str, Any]) -> None:
+        """Raise AwsErrorResponse where AWS refuses `operation` for an EXPRESS machine."""
+        if operation in ("DescribeExecution", "GetExecutionHistory"):
+            if is_express_arn(str(params.get("executionArn", ""))):
+                raise AwsErrorResponse(*NOT_IN_CONTEXT)
+        elif operation == "ListExecutions":
+            arn = params.get("stateMachineArn")
+            if arn and self.machine_type(arn) == EXPRESS:
+                raise AwsErrorResponse(*TYPE_NOT_SUPPORTED)
+
+    # -- after StartExecution: the ARN AWS gives --------------------------------------
+    def rename_started(self, params: dict[str, Any], parsed: dict[str, Any]) -> None:
+        if "executionArn" in parsed and self.machine_type(params["stateMachineArn"]) == EXPRESS:
+            parsed["executionArn"] = express_arn(parsed["executionArn"])
+
+    # -- StartSyncExecution ----------------------------------------------------------
+    def start_sync(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Run the execution to its end and answer as StartSyncExecution does."""
+        arn = params["stateMachineArn"]
+        machine_type = self.machine_type(arn)
+        if machine_type is None:
+            raise AwsErrorResponse(
+                "StateMachineDoesNotExist", f"State Machine Does Not Exist: '{arn}'"
+            )
+        if machine_type != EXPRESS:
+            raise AwsErrorResponse(*TYPE_NOT_SUPPORTED)
+        name = params.get("name") or str(uuid.uuid4())
+        execution = self._backend().start_execution(arn, name, params.get("input") or "{}")
+        while execution.exec_status is None or execution.status == "RUNNING":
+            self.wait(1.0)
+        answer: dict[str, Any] = {
+            "executionArn": express_arn(execution.execution_arn),
+            "stateMachineArn": arn,
+            "name": name,
+            "startDate": execution.start_date,
+            "stopDate": execution.stop_date,
+            "status": execution.status,
+            "input": execution.execution_input,
+            "inputDetails": {"included": True},
+        }
+        if execution.status == "SUCCEEDED":
+            output = execution.output
+            answer["output"] = output if isinstance(output, str) else json.dumps(output)
+            answer["outputDetails"] = {"included": True}
+        for key in ("error", "cause"):
+            if getattr(execution, key, None) is not None:
+                answer[key] = getattr(execution, key)
+        return answer
