@@ -8,7 +8,7 @@ import argparse
 import importlib
 import sys
 
-from training_job.errors import MlwfError
+from training_job.errors import MlwfError, client_error_message
 
 COMMAND_MODULES = (
     "training_job.stage",
@@ -77,9 +77,7 @@ def _aws_message(exc: Exception) -> str:
             "to try the workflow without AWS, run `make demo`"
         )
     if isinstance(exc, ClientError):
-        error = exc.response.get("Error", {})
-        operation = exc.operation_name
-        return f"{operation}: {error.get('Code', 'Error')}: {error.get('Message', exc)}"
+        return client_error_message(exc.operation_name, exc.response)
     return str(exc)
 
 

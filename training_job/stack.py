@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from training_job.errors import MlwfError
+from training_job.errors import MlwfError, client_error_message
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA_PREFIX = "dataset"
@@ -141,6 +141,6 @@ def stack_outputs(stack_name: str, session: Any) -> dict[str, str]:
     try:
         stacks = session.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"]
     except ClientError as exc:
-        message = exc.response.get("Error", {}).get("Message", str(exc))
+        message = client_error_message(exc.operation_name, exc.response)
         raise MlwfError(f"cannot read stack {stack_name!r}: {message}") from exc
     return {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}

@@ -27,3 +27,76 @@ def test_no_region_is_one_actionable_line(monkeypatch, tmp_path, capsys):
     assert code == 1
     assert err.strip().count("\n") == 0
     assert "no AWS region" in err and "--region" in err
+
+
+def raw_answer(status: int, body: bytes):
+    """A service (or what stands in for it) answering with this status and body."""
+    from botocore.awsrequest import AWSResponse
+
+    class Raw:
+        def stream(self, **_):
+            yield body
+
+        def read(self, *_):
+            return body
+
+    def send(request, **_):
+        return AWSResponse(request.url, status, {"content-type": "text/html"}, Raw())
+
+    return send
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (b"", "CreateTrainingJob: HTTP 400 Bad Request with an empty body"),
+        (
+            b"<html>\n <body>Request blocked by proxy</body></html>",
+            "CreateTrainingJob: HTTP 400 Bad Request with a body that is not an AWS error: "
+            "'<html> <body>Request blocked by proxy</body></html>'",
+        ),
+        (
+            b'{"__type": "ValidationException", "message": "bad name"}',
+            "CreateTrainingJob: ValidationException: bad name",
+        ),
+    ],
+)
+def test_an_error_answer_says_its_status_and_what_its_body_holds(body, expected, monkeypatch):
+    # Given a service answering 400 with a body in AWS's error shape or not
+    import boto3
+    from botocore.exceptions import ClientError
+
+    from training_job.errors import client_error_message
+
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    client = boto3.Session(region_name="us-east-1").client("sagemaker")
+    client.meta.events.register("before-send", raw_answer(400, body))
+    with pytest.raises(ClientError) as raised:
+        client.create_training_job(
+            TrainingJobName="j",
+            AlgorithmSpecification={"TrainingInputMode": "File", "TrainingImage": "i"},
+            RoleArn="arn:aws:iam::123456789012:role/r",
+            OutputDataConfig={"S3OutputPath": "s3://b/o"},
+            ResourceConfig={"InstanceCount": 1, "InstanceType": "ml.m5.large", "VolumeSizeInGB": 1},
+            StoppingCondition={"MaxRuntimeInSeconds": 60},
+        )
+    # Then the message says the status and the body, on one line
+    message = client_error_message(raised.value.operation_name, raised.value.response)
+    assert message == expected
+
+
+def test_a_long_body_is_cut_and_the_endpoint_is_named(monkeypatch):
+    from training_job.errors import BODY_EXCERPT_CHARS, client_error_message
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    response = {
+        "Error": {"Code": "502", "Message": "x" * 1000},
+        "ResponseMetadata": {"HTTPStatusCode": 502},
+    }
+    message = client_error_message("ListBuckets", response)
+    assert message.startswith("ListBuckets: HTTP 502 Bad Gateway with a body")
+    assert (
+        "x" * BODY_EXCERPT_CHARS + "..." in message
+        and "x" * (BODY_EXCERPT_CHARS + 1) not in message
+    )
+    assert message.endswith("is AWS_ENDPOINT_URL=http://127.0.0.1:9 an endpoint for this service?")
