@@ -1,8 +1,14 @@
-"""Against a deployed stack: `AWS_SAM_STACK_NAME=<stack> pytest tests/integration`.
+"""Against a deployed stack: `AWS_SAM_STACK_NAME=<stack> make integration`.
 
-Needs AWS credentials, the stack deployed (`sam deploy`), a dataset staged and an endpoint
-deployed (`mlwf stage && mlwf train && mlwf deploy`). Skipped when the variable is unset.
-Objects are written under integration-tests/ and incoming/integration-*, and deleted after.
+Needs AWS credentials (or AWS_ENDPOINT_URL for an emulator), the stack deployed
+(`sam deploy`), a dataset staged and an endpoint deployed (`mlwf stage && mlwf train &&
+mlwf deploy`). Skipped when AWS_SAM_STACK_NAME is unset. It reads which WorkflowType the
+stack was deployed with and checks every behaviour the README promises for that type.
+
+Objects are written under integration-tests/<run>/ and incoming/integration-<run>.png and
+deleted after. test_missing_parameter_* deletes the endpoint's SSM parameter for up to two
+minutes and puts it back as `mlwf deploy` wrote it: do not run it against a stack that
+serves real traffic.
 """
 
 from __future__ import annotations
@@ -17,13 +23,16 @@ from typing import Any
 
 import pytest
 
-from mlwf.executions import ExecutionInput, run_executions
+from mlwf.executions import SYNC_READ_TIMEOUT_SECONDS, ExecutionInput, run_executions
+from tests.conftest import EVENTS_DIR
 
 STACK = os.environ.get("AWS_SAM_STACK_NAME")
 pytestmark = [
     pytest.mark.integration,
     pytest.mark.skipif(not STACK, reason="set AWS_SAM_STACK_NAME to test a deployed stack"),
 ]
+# The classify function caches the endpoint name this long (ENDPOINT_NAME_CACHE_SECONDS).
+NAME_CACHE_SECONDS = 60
 
 
 @pytest.fixture(autouse=True)
@@ -32,18 +41,37 @@ def aws_credentials() -> None:
 
 
 @pytest.fixture(scope="module")
-def outputs() -> dict[str, str]:
+def stack() -> dict[str, Any]:
     import boto3
 
-    stack = boto3.client("cloudformation").describe_stacks(StackName=STACK)["Stacks"][0]
+    return boto3.client("cloudformation").describe_stacks(StackName=STACK)["Stacks"][0]
+
+
+@pytest.fixture(scope="module")
+def outputs(stack) -> dict[str, str]:
     return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+
+
+@pytest.fixture(scope="module")
+def workflow_type(stack) -> str:
+    """The WorkflowType the stack was deployed with (its default when not overridden)."""
+    given = {p["ParameterKey"]: p["ParameterValue"] for p in stack.get("Parameters", [])}
+    return given.get("WorkflowType", "STANDARD")
 
 
 @pytest.fixture(scope="module")
 def clients() -> dict[str, Any]:
     import boto3
+    from botocore.config import Config
 
-    return {name: boto3.client(name) for name in ("s3", "stepfunctions")}
+    sync = Config(read_timeout=SYNC_READ_TIMEOUT_SECONDS)  # StartSyncExecution waits
+    return {
+        "s3": boto3.client("s3"),
+        "stepfunctions": boto3.client("stepfunctions", config=sync),
+        "logs": boto3.client("logs"),
+        "lambda": boto3.client("lambda"),
+        "ssm": boto3.client("ssm"),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +109,8 @@ def images(outputs, clients, run_id) -> Iterator[dict[str, list[str]]]:
 
 
 def poll(check: Callable[[], Any], timeout: float = 120.0, interval: float = 2.0) -> Any:
-    """The first truthy result of check(), or a failure after timeout."""
+    """The first truthy result of check(), asked every `interval` s, or a failure after
+    `timeout`: what is awaited (a log line, an expired cache) has no event to wait on."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         result = check()
@@ -89,6 +118,16 @@ def poll(check: Callable[[], Any], timeout: float = 120.0, interval: float = 2.0
             return result
         time.sleep(interval)
     pytest.fail(f"nothing after {timeout:.0f} s")
+
+
+def test_the_state_machine_has_the_stacks_workflow_type(outputs, clients, workflow_type):
+    sfn = clients["stepfunctions"]
+    for key in ("StateMachineArn",):
+        described = sfn.describe_state_machine(stateMachineArn=outputs[key])
+        assert described["type"] == workflow_type
+    # The batch machine is STANDARD whatever WorkflowType is (it may run past 5 minutes).
+    batch = sfn.describe_state_machine(stateMachineArn=outputs["BatchStateMachineArn"])
+    assert batch["type"] == "STANDARD"
 
 
 def test_confident_images_succeed(outputs, clients, images):
@@ -113,26 +152,60 @@ def test_low_confidence_image_fails_with_threshold_confidence_not_met(outputs, c
     assert {r.error for r in failed} == {"ThresholdConfidenceNotMet"}
 
 
-def test_upload_under_incoming_starts_an_execution(outputs, clients, images, run_id):
-    s3, sfn, bucket = clients["s3"], clients["stepfunctions"], outputs["ImagesBucketName"]
+def test_a_missing_image_fails_with_image_not_found(outputs, clients, run_id):
+    missing = ExecutionInput(outputs["ImagesBucketName"], f"integration-tests/{run_id}/none.png")
+    (result,) = run_executions(clients["stepfunctions"], outputs["StateMachineArn"], [missing])
+    assert (result.status, result.error) == ("FAILED", "ImageNotFound")
+
+
+def serializer_log(outputs, clients, key: str) -> dict[str, Any] | None:
+    """The serializer's "Serialized image" line for `key`: it logs the execution's input,
+    whatever the workflow type (EXPRESS executions cannot be listed)."""
+    group = f"/aws/lambda/{outputs['SerializeImageDataFunctionName']}"
+    pages = (
+        clients["logs"]
+        .get_paginator("filter_log_events")
+        .paginate(logGroupName=group, filterPattern=f'"{key}"')
+    )
+    for page in pages:
+        for event in page["events"]:
+            try:
+                line = json.loads(event["message"])
+            except json.JSONDecodeError:
+                continue
+            if line.get("message") == "Serialized image" and line.get("s3_key") == key:
+                return line
+    return None
+
+
+def test_upload_under_incoming_starts_an_execution_with_the_right_input(
+    outputs, clients, images, run_id, workflow_type
+):
+    # Given an image uploaded under incoming/
+    s3, bucket = clients["s3"], outputs["ImagesBucketName"]
     body = s3.get_object(Bucket=bucket, Key=images["clear"][0])["Body"].read()
     key = f"incoming/integration-{run_id}.png"
     s3.put_object(Bucket=bucket, Key=key, Body=body)
     try:
+        # Then the rule starts the workflow with {s3_bucket, s3_key}: its first function
+        # read that very object
+        line = poll(lambda: serializer_log(outputs, clients, key), timeout=180, interval=5)
+        assert (line["s3_bucket"], line["s3_key"]) == (bucket, key)
+        if workflow_type == "STANDARD":  # and, where AWS lists executions, its input
+            sfn = clients["stepfunctions"]
 
-        def started() -> dict | None:
-            for page in sfn.get_paginator("list_executions").paginate(
-                stateMachineArn=outputs["StateMachineArn"]
-            ):
-                for execution in page["executions"]:
+            def started() -> dict | None:
+                pages = sfn.get_paginator("list_executions").paginate(
+                    stateMachineArn=outputs["StateMachineArn"]
+                )
+                for execution in next(iter(pages))["executions"]:  # newest first
                     described = sfn.describe_execution(executionArn=execution["executionArn"])
                     if json.loads(described.get("input") or "{}").get("s3_key") == key:
                         return described
-                break  # newest first: one page is enough
-            return None
+                return None
 
-        execution = poll(started)
-        assert json.loads(execution["input"]) == {"s3_bucket": bucket, "s3_key": key}
+            execution = poll(started)
+            assert json.loads(execution["input"]) == {"s3_bucket": bucket, "s3_key": key}
     finally:
         s3.delete_object(Bucket=bucket, Key=key)
 
@@ -149,3 +222,32 @@ def test_batch_classifies_a_prefix(outputs, clients, images, run_id):
     )
     assert output["image_count"] == len(images["ambiguous"]) == len(output["verdicts"])
     assert {v["verdict"] for v in output["verdicts"]} <= {"ACCEPTED", "LOW_CONFIDENCE"}
+
+
+def test_missing_parameter_fails_with_endpoint_parameter_not_found(outputs, clients):
+    # Last in this module: it takes the endpoint's parameter away for a while.
+    from training_job.deploy import put_endpoint_parameter
+
+    ssm, name = clients["ssm"], outputs["EndpointNameParameter"]
+    saved = ssm.get_parameter(Name=name)["Parameter"]["Value"]
+    event = json.loads((EVENTS_DIR / "classify_image.json").read_text())
+
+    def classify_error() -> str | None:
+        answer = clients["lambda"].invoke(
+            FunctionName=outputs["ClassifyImageFunctionName"], Payload=json.dumps(event)
+        )
+        payload = json.loads(answer["Payload"].read() or b"null")
+        return payload.get("errorType") if answer.get("FunctionError") else None
+
+    ssm.delete_parameter(Name=name)
+    try:
+        # Warm environments keep the name they read for NAME_CACHE_SECONDS; then they ask
+        # SSM again and name what is missing.
+        error = poll(
+            lambda: classify_error() == "EndpointParameterNotFound" and "EndpointParameterNotFound",
+            timeout=NAME_CACHE_SECONDS + 60,
+            interval=5,
+        )
+        assert error == "EndpointParameterNotFound"
+    finally:
+        put_endpoint_parameter(ssm, name, saved)
