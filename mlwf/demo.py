@@ -20,6 +20,10 @@ from mlwf.offline.options import add_parameter_overrides, parse_parameter_overri
 from training_job.argtypes import positive_int
 
 DEFAULT_OUT = Path("demo-output")
+# What a demo writes in --out, replaced on the next run; and the file that says mlwf wrote
+# them. Without it, a folder that holds any of these is the user's and is left alone.
+OUTPUTS = ("results.json", "logs", "data_capture", "plots", "dataset")
+OUT_MARKER = ".mlwf-demo"
 CALIBRATION_ID = "validation/"  # inference ids of the threshold calibration requests
 # Offline, everything but the model shares one core (the GIL): more executions in flight
 # only queue, and 4 measured the best throughput (benchmarks/offline_throughput.py).
@@ -78,11 +82,7 @@ def run(args: argparse.Namespace) -> int:
             raise MlwfError("--threshold must be within [0.5, 1.0], as ConfidenceThreshold")
         overrides["ConfidenceThreshold"] = str(args.threshold)
     out: Path = args.out
-    if out.exists() and not out.is_dir():
-        raise MlwfError(f"--out {out} is a file")
-    for stale in ("logs", "data_capture", "plots", "dataset"):
-        shutil.rmtree(out / stale, ignore_errors=True)
-    out.mkdir(parents=True, exist_ok=True)
+    prepare_out(out)
     report = demo(
         data=args.data,
         count=args.count,
@@ -95,6 +95,32 @@ def run(args: argparse.Namespace) -> int:
     )
     print(f"\ndone in {time.perf_counter() - started:.0f} s; outputs in {out}/")
     return 0 if report["summary"]["unexpected_failures"] == 0 else 1
+
+
+def prepare_out(out: Path) -> None:
+    """--out made ready for this run: the previous demo's outputs removed, and only when a
+    demo wrote them (its marker is there); a folder holding anything else of those names is
+    refused, never emptied."""
+    from training_job.errors import MlwfError
+
+    if out.exists() and not out.is_dir():
+        raise MlwfError(f"--out {out} is a file")
+    present = [name for name in OUTPUTS if (out / name).exists()]
+    if present and not (out / OUT_MARKER).is_file():
+        raise MlwfError(
+            f"--out {out} already holds {', '.join(present)}, which mlwf demo did not write: "
+            "choose a new or empty folder"
+        )
+    for name in present:
+        path = out / name
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+    out.mkdir(parents=True, exist_ok=True)
+    (out / OUT_MARKER).write_text(
+        "Written by mlwf demo, which replaces " + ", ".join(OUTPUTS) + " here on its next run.\n"
+    )
 
 
 def say(text: str) -> None:
