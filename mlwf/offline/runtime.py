@@ -17,22 +17,26 @@ import gc
 import json
 import logging
 import os
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
-from unittest.mock import patch  # as moto's mock_aws does: set, then put back as it was
 
 from mlwf.offline.bridge import Bridge, EndpointHandler
+from mlwf.offline.definition_check import checked_at_create
 from mlwf.offline.endpoint import LocalEndpoints
 from mlwf.offline.express import ExpressWorkflows
 from mlwf.offline.faults import ENDPOINT, Fault
 from mlwf.offline.functions import FunctionLog, LocalFunction, function_isolation
+from mlwf.offline.moto_patches import (
+    Endings,
+    asl_parses_apart,
+    execution_endings,
+    s3_url_table_loaded_once,
+)
 from mlwf.offline.template import ACCOUNT_ID, TemplateSpec, load_template
 from mlwf.offline.trainer import LocalTrainer
 from training_job.errors import MlwfError
@@ -53,27 +57,6 @@ OFFLINE_ENVIRONMENT = {
 UNSET_ENVIRONMENT = ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_CONFIG_FILE")
 
 
-class _Endings:
-    """Wakes whoever waits for executions as soon as one ends, instead of a polling grid."""
-
-    def __init__(self) -> None:
-        self._changed = threading.Condition()
-        self._count = 0
-        self._seen = threading.local()  # per waiting thread: the count it last returned at
-
-    def ended(self) -> None:
-        with self._changed:
-            self._count += 1
-            self._changed.notify_all()
-
-    def wait(self, timeout: float) -> None:
-        """Return once an execution has ended since this thread's last wait, or after
-        `timeout` seconds. An end between two waits is never missed: it is counted."""
-        with self._changed:
-            self._changed.wait_for(lambda: self._count != getattr(self._seen, "count", 0), timeout)
-            self._seen.count = self._count
-
-
 @dataclass
 class OfflineStack:
     spec: TemplateSpec
@@ -83,7 +66,7 @@ class OfflineStack:
     faults: list[Fault] = field(default_factory=list)
     endpoints: LocalEndpoints | None = None
     trainer: LocalTrainer | None = None
-    endings: _Endings = field(default_factory=_Endings)  # told by moto's patch: start()
+    endings: Endings = field(default_factory=Endings)  # told by moto's patch: start()
     _owns_heap: bool = False  # whether freeze_heap may freeze (see start())
     _running: ClassVar[bool] = False
 
@@ -123,12 +106,13 @@ class OfflineStack:
             cleanup.enter_context(
                 mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
             )
-            cleanup.enter_context(_s3_url_table_loaded_once())
-            cleanup.enter_context(_asl_parses_apart())
+            cleanup.enter_context(s3_url_table_loaded_once())
+            cleanup.enter_context(asl_parses_apart())
+            cleanup.enter_context(checked_at_create())
             import boto3  # lazy
 
             stack = cls(spec, session=boto3.Session(region_name=region))
-            cleanup.enter_context(_execution_endings(stack.endings))
+            cleanup.enter_context(execution_endings(stack.endings))
             for fault in faults or []:
                 stack.inject(fault)
             stack.endpoints = LocalEndpoints(stack.session, seed=seed)
@@ -183,6 +167,8 @@ class OfflineStack:
         return machines[logical_id].arn
 
     def _create_resources(self, log_dir: Path | None) -> None:
+        from botocore.exceptions import ClientError
+
         s3 = self.s3
         for bucket in self.spec.buckets.values():
             s3.create_bucket(Bucket=bucket)
@@ -196,12 +182,22 @@ class OfflineStack:
         sfn = self.sfn
         role = f"arn:aws:iam::{ACCOUNT_ID}:role/{self.spec.stack_name}-states"
         for machine in self.spec.state_machines.values():
-            sfn.create_state_machine(
-                name=machine.name,
-                definition=machine.definition,
-                roleArn=role,
-                type=machine.workflow_type,
-            )
+            try:
+                sfn.create_state_machine(
+                    name=machine.name,
+                    definition=machine.definition,
+                    roleArn=role,
+                    type=machine.workflow_type,
+                )
+            except ClientError as exc:
+                error = exc.response.get("Error", {})
+                if error.get("Code") != "InvalidDefinition":
+                    raise
+                where = _shown(machine.definition_path)
+                raise MlwfError(
+                    f"{where} ({machine.logical_id}): CreateStateMachine refuses it: "
+                    f"{error.get('Message', '')}"
+                ) from None
 
     def freeze_heap(self) -> None:
         """Put what is loaded now out of the cyclic garbage collector's reach until the stack
@@ -288,95 +284,12 @@ class OfflineStack:
         return self.wait_for_execution(started["executionArn"])
 
 
-@contextmanager
-def _s3_url_table_loaded_once() -> Iterator[None]:
-    """moto's S3 reloads its URL module twice per request, to follow changes of its
-    environment variables (custom endpoints), which do not change while a stack runs.
-    The reload reads files, and each read lets go of the GIL: with 4 executions in flight
-    the serializer's 4 ms S3 read took 27 ms, and held its function meanwhile. Loaded once
-    when the stack starts, moto routes every request exactly as it would have."""
-    from importlib import reload
-
-    import moto.s3.models
-    import moto.s3.urls
-
-    backend = moto.s3.models.S3Backend
-    backend.__dict__["_url_module"]  # KeyError: moto changed; see the test
-    loaded = reload(moto.s3.urls)
-    with patch.object(backend, "_url_module", property(lambda self: loaded)):
-        yield
-
-
-@contextmanager
-def _asl_parses_apart() -> Iterator[None]:
-    """Each parse of a definition with a QueryLanguage scope stack of its own.
-
-    moto's ASL Preprocessor keeps that stack in a class attribute: one list for every parse
-    in the process. Each execution parses its definition in its own thread, so executions
-    that start together push and pop each other's scopes. Checking the list and then
-    reading its top, a parse can find it emptied in between by another one: IndexError,
-    and the execution failed before its first state (before _execution_endings, it stayed
-    RUNNING for ever). Seen twice in tens of thousands of benchmark executions; a test
-    forces the interleaving.
-    """
-    from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
-
-    Preprocessor.__dict__["_query_language_per_scope"]  # KeyError: moto changed; see the test
-    original_init = Preprocessor.__init__
-
-    def init(self: Any, *args: Any, **kwargs: Any) -> None:
-        original_init(self, *args, **kwargs)
-        self._query_language_per_scope = []
-
-    with patch.object(Preprocessor, "__init__", init):
-        yield
-
-
-@contextmanager
-def _execution_endings(endings: _Endings) -> Iterator[None]:
-    """Each execution's end reported to `endings`; one whose interpreter thread dies ends
-    FAILED with States.Runtime, as an internal error ends one in AWS.
-
-    moto runs each execution in a thread and sets its final status as the thread's last
-    step. An unexpected exception before that (such as the parser race _asl_parses_apart
-    removes) would leave the execution RUNNING for ever and its caller waiting. The
-    exception's type and message become the execution's cause.
-
-    At each end, moto's list of every thread its interpreter ever started (TMP_THREADS,
-    appended to and never read) drops the finished ones: about half of the ~150 objects
-    each execution left behind, which Python's full collections walk again and again.
-    """
-    from moto.stepfunctions.parser.api import ExecutionStatus, SyncExecutionStatus
-    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
-    from moto.stepfunctions.parser.utils import TMP_THREADS
-
-    original = ExecutionWorker.__dict__["_execution_logic"]  # KeyError: moto changed
-
-    def execution_logic(worker: Any) -> None:
-        try:
-            original(worker)
-        except Exception as exc:
-            execution = getattr(worker._execution_communication, "execution", None)
-            if execution is None or execution.exec_status != ExecutionStatus.RUNNING:
-                raise
-            # The whole traceback, for whoever diagnoses it; the cause keeps the gist.
-            logging.getLogger(__name__).exception(
-                "the offline interpreter failed in execution %s", execution.exec_arn
-            )
-            execution.error = "States.Runtime"
-            execution.cause = f"the offline interpreter failed: {type(exc).__name__}: {exc}"
-            execution.stop_date = datetime.now(UTC)
-            execution.exec_status = ExecutionStatus.FAILED
-            if hasattr(execution, "sync_execution_status"):  # StartSyncExecution's
-                execution.sync_execution_status = SyncExecutionStatus.FAILED
-        finally:
-            # Not atomic: a thread appended meanwhile, or appended but not yet started, can
-            # be dropped. Harmless while moto never reads the list (a test pins that).
-            TMP_THREADS[:] = [thread for thread in TMP_THREADS if thread.is_alive()]
-            endings.ended()
-
-    with patch.object(ExecutionWorker, "_execution_logic", execution_logic):
-        yield
+def _shown(path: Path) -> str:
+    """The path relative to the working folder when it is inside it, else as it is."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 @contextmanager

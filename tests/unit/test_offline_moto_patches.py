@@ -17,7 +17,8 @@ import moto.s3.models
 import pytest
 
 from mlwf.executions import ExecutionInput
-from mlwf.offline.runtime import OfflineStack, _Endings, _s3_url_table_loaded_once
+from mlwf.offline.moto_patches import Endings, s3_url_table_loaded_once
+from mlwf.offline.runtime import OfflineStack
 from mlwf.offline.template import load_template
 from tests.conftest import REGION
 from training_job.stack import PROJECT_ROOT
@@ -35,7 +36,7 @@ def test_s3_works_without_reloading_the_url_table(aws, monkeypatch: pytest.Monke
     original = moto.s3.models.S3Backend.__dict__["_url_module"]
     s3 = boto3.client("s3", region_name=REGION)
 
-    with _s3_url_table_loaded_once():
+    with s3_url_table_loaded_once():
         s3.create_bucket(Bucket="tuned-bucket")
         s3.put_object(Bucket="tuned-bucket", Key="a/b.txt", Body=b"hello")
         assert s3.get_object(Bucket="tuned-bucket", Key="a/b.txt")["Body"].read() == b"hello"
@@ -50,7 +51,7 @@ def test_s3_works_without_reloading_the_url_table(aws, monkeypatch: pytest.Monke
 
 
 def test_the_pinned_moto_shares_one_query_language_scope_stack_between_parses():
-    # What _asl_parses_apart replaces; if a moto upgrade drops it, the patch must go too.
+    # What asl_parses_apart replaces; if a moto upgrade drops it, the patch must go too.
     from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
 
     assert isinstance(Preprocessor.__dict__["_query_language_per_scope"], list)
@@ -160,7 +161,7 @@ def test_an_execution_whose_interpreter_crashes_fails_with_states_runtime(monkey
 
 
 def test_an_end_between_two_waits_is_not_missed():
-    endings = _Endings()
+    endings = Endings()
     endings.ended()  # before anyone waits
     started = time.monotonic()
     endings.wait(timeout=30)
@@ -168,7 +169,7 @@ def test_an_end_between_two_waits_is_not_missed():
 
 
 def test_a_waiter_sleeps_until_an_end_wakes_it():
-    endings = _Endings()
+    endings = Endings()
     endings.wait(timeout=0)  # now up to date
     waiter = threading.Thread(target=endings.wait, kwargs={"timeout": 30})
     waiter.start()

@@ -1,0 +1,130 @@
+"""The transition checks CreateStateMachine and UpdateStateMachine make, which moto skips.
+
+moto parses a definition but does not check where its transitions lead: a `Next` naming a
+missing state is accepted, the execution runs its first tasks (with their side effects) and
+then fails with States.Runtime. AWS refuses such a definition up front with InvalidDefinition:
+
+    Invalid State Machine Definition: 'MISSING_TRANSITION_TARGET: Missing 'Next' target:
+    pass3 at /States/pass1/Next, MISSING_TRANSITION_TARGET: State "pass2" is not reachable.
+    at /States/pass2'
+
+(AWS's answer as recorded in localstack/localstack#11978.) As AWS reports them:
+- a StartAt, Next, Default, Choices[i].Next or Catch[i].Next naming no state of its scope:
+  `Missing 'Next' target: <name>`, whatever the field, at the field's path;
+- a scope with no terminal state (End, Succeed, Fail): `MISSING_END_STATE: Workflow has no
+  terminal state`, with no location; it suppresses the reachability check;
+- otherwise a state no transition reaches: `State "<name>" is not reachable.` at its path.
+Each scope is checked on its own: the top level, each Parallel branch, each Map's item
+processor (a transition cannot leave its scope).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+from unittest.mock import patch  # as moto's mock_aws does: set, then put back as it was
+
+PREFIX = "Invalid State Machine Definition: "
+
+
+def diagnostics(definition: str | dict[str, Any]) -> list[str]:
+    """AWS's diagnostics for the definition's transitions, in AWS's order; [] when none.
+    A definition that is not a JSON object is left to the parser (SCHEMA_VALIDATION)."""
+    try:
+        document = json.loads(definition) if isinstance(definition, str) else definition
+    except json.JSONDecodeError:
+        return []
+    if not isinstance(document, dict):
+        return []
+    return _scope(document, "")
+
+
+def message(found: list[str]) -> str:
+    return PREFIX + "'" + ", ".join(found) + "'"
+
+
+def _scope(scope: dict[str, Any], path: str) -> list[str]:
+    states = scope.get("States")
+    if not isinstance(states, dict) or not states:
+        return []  # a schema error, the parser's to report
+    found: list[str] = []
+    edges: dict[str, list[str]] = {}
+
+    def target(name: Any, where: str, source: str | None) -> None:
+        if not isinstance(name, str):
+            return
+        if name not in states:
+            found.append(f"MISSING_TRANSITION_TARGET: Missing 'Next' target: {name} at {where}")
+        elif source is not None:
+            edges.setdefault(source, []).append(name)
+
+    target(scope.get("StartAt"), f"{path}/StartAt", None)
+    terminal = False
+    nested: list[str] = []
+    for name, state in states.items():
+        if not isinstance(state, dict):
+            continue
+        at = f"{path}/States/{name}"
+        for key, value in state.items():  # in the definition's own order
+            if key in ("Next", "Default"):
+                target(value, f"{at}/{key}", name)
+            elif key in ("Choices", "Catch"):
+                for i, rule in enumerate(_list(value)):
+                    target(rule.get("Next"), f"{at}/{key}[{i}]/Next", name)
+        terminal |= state.get("End") is True or state.get("Type") in ("Succeed", "Fail")
+        for i, branch in enumerate(_list(state.get("Branches"))):
+            nested += _scope(branch, f"{at}/Branches[{i}]")
+        for key in ("ItemProcessor", "Iterator"):
+            if isinstance(state.get(key), dict):
+                nested += _scope(state[key], f"{at}/{key}")
+    if not terminal:
+        found.append("MISSING_END_STATE: Workflow has no terminal state")
+    else:
+        start = scope.get("StartAt")
+        reached = _reachable(start, edges) if start in states else set()
+        for name in states:
+            if name not in reached:
+                unreachable = f'State "{name}" is not reachable.'
+                found.append(f"MISSING_TRANSITION_TARGET: {unreachable} at {path}/States/{name}")
+    return found + nested
+
+
+def _reachable(start: str, edges: dict[str, list[str]]) -> set[str]:
+    seen, stack = {start}, [start]
+    while stack:
+        for following in edges.get(stack.pop(), []):
+            if following not in seen:
+                seen.add(following)
+                stack.append(following)
+    return seen
+
+
+def _list(value: Any) -> list[dict[str, Any]]:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+@contextmanager
+def checked_at_create() -> Iterator[None]:
+    """moto's CreateStateMachine and UpdateStateMachine refusing what AWS refuses, with
+    AWS's error (InvalidDefinition) and message, while the offline stack runs."""
+    from moto.core.exceptions import AWSError
+    from moto.stepfunctions.parser.api import InvalidDefinition
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    original = StepFunctionsParserBackend.__dict__["_validate_definition"]  # KeyError: moto changed
+
+    def validate(definition: str) -> None:
+        # moto's own InvalidDefinition reaches the client with an empty error code (it sets
+        # `code`, moto's AWSError reads `TYPE`): answer with AWS's code in both cases.
+        try:
+            original.__func__(definition=definition)  # moto's parse first: schema errors
+        except InvalidDefinition as exc:
+            raise AWSError(exc.message, "InvalidDefinition") from None
+        found = diagnostics(definition)
+        if found:
+            raise AWSError(message(found), "InvalidDefinition")
+
+    with patch.object(StepFunctionsParserBackend, "_validate_definition", staticmethod(validate)):
+        yield

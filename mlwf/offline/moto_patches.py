@@ -1,0 +1,127 @@
+"""moto, patched where it differs from AWS or where it costs the offline stack time; each
+patch is set and put back with unittest.mock's patch.object, as moto's mock_aws does, and
+pinned by a test that fails when moto changes underneath it
+(tests/unit/test_offline_moto_patches.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+from unittest.mock import patch
+
+
+class Endings:
+    """Wakes whoever waits for executions as soon as one ends, instead of a polling grid."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._count = 0
+        self._seen = threading.local()  # per waiting thread: the count it last returned at
+
+    def ended(self) -> None:
+        with self._changed:
+            self._count += 1
+            self._changed.notify_all()
+
+    def wait(self, timeout: float) -> None:
+        """Return once an execution has ended since this thread's last wait, or after
+        `timeout` seconds. An end between two waits is never missed: it is counted."""
+        with self._changed:
+            self._changed.wait_for(lambda: self._count != getattr(self._seen, "count", 0), timeout)
+            self._seen.count = self._count
+
+
+@contextmanager
+def s3_url_table_loaded_once() -> Iterator[None]:
+    """moto's S3 reloads its URL module twice per request, to follow changes of its
+    environment variables (custom endpoints), which do not change while a stack runs.
+    The reload reads files, and each read lets go of the GIL: with 4 executions in flight
+    the serializer's 4 ms S3 read took 27 ms, and held its function meanwhile. Loaded once
+    when the stack starts, moto routes every request exactly as it would have."""
+    from importlib import reload
+
+    import moto.s3.models
+    import moto.s3.urls
+
+    backend = moto.s3.models.S3Backend
+    backend.__dict__["_url_module"]  # KeyError: moto changed; see the test
+    loaded = reload(moto.s3.urls)
+    with patch.object(backend, "_url_module", property(lambda self: loaded)):
+        yield
+
+
+@contextmanager
+def asl_parses_apart() -> Iterator[None]:
+    """Each parse of a definition with a QueryLanguage scope stack of its own.
+
+    moto's ASL Preprocessor keeps that stack in a class attribute: one list for every parse
+    in the process. Each execution parses its definition in its own thread, so executions
+    that start together push and pop each other's scopes. Checking the list and then
+    reading its top, a parse can find it emptied in between by another one: IndexError,
+    and the execution failed before its first state (before execution_endings, it stayed
+    RUNNING for ever). Seen twice in tens of thousands of benchmark executions; a test
+    forces the interleaving.
+    """
+    from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
+
+    Preprocessor.__dict__["_query_language_per_scope"]  # KeyError: moto changed; see the test
+    original_init = Preprocessor.__init__
+
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        original_init(self, *args, **kwargs)
+        self._query_language_per_scope = []
+
+    with patch.object(Preprocessor, "__init__", init):
+        yield
+
+
+@contextmanager
+def execution_endings(endings: Endings) -> Iterator[None]:
+    """Each execution's end reported to `endings`; one whose interpreter thread dies ends
+    FAILED with States.Runtime, as an internal error ends one in AWS.
+
+    moto runs each execution in a thread and sets its final status as the thread's last
+    step. An unexpected exception before that (such as the parser race asl_parses_apart
+    removes) would leave the execution RUNNING for ever and its caller waiting. The
+    exception's type and message become the execution's cause.
+
+    At each end, moto's list of every thread its interpreter ever started (TMP_THREADS,
+    appended to and never read) drops the finished ones: about half of the ~150 objects
+    each execution left behind, which Python's full collections walk again and again.
+    """
+    from moto.stepfunctions.parser.api import ExecutionStatus, SyncExecutionStatus
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+    from moto.stepfunctions.parser.utils import TMP_THREADS
+
+    original = ExecutionWorker.__dict__["_execution_logic"]  # KeyError: moto changed
+
+    def execution_logic(worker: Any) -> None:
+        try:
+            original(worker)
+        except Exception as exc:
+            execution = getattr(worker._execution_communication, "execution", None)
+            if execution is None or execution.exec_status != ExecutionStatus.RUNNING:
+                raise
+            # The whole traceback, for whoever diagnoses it; the cause keeps the gist.
+            logging.getLogger(__name__).exception(
+                "the offline interpreter failed in execution %s", execution.exec_arn
+            )
+            execution.error = "States.Runtime"
+            execution.cause = f"the offline interpreter failed: {type(exc).__name__}: {exc}"
+            execution.stop_date = datetime.now(UTC)
+            execution.exec_status = ExecutionStatus.FAILED
+            if hasattr(execution, "sync_execution_status"):  # StartSyncExecution's
+                execution.sync_execution_status = SyncExecutionStatus.FAILED
+        finally:
+            # Not atomic: a thread appended meanwhile, or appended but not yet started, can
+            # be dropped. Harmless while moto never reads the list (a test pins that).
+            TMP_THREADS[:] = [thread for thread in TMP_THREADS if thread.is_alive()]
+            endings.ended()
+
+    with patch.object(ExecutionWorker, "_execution_logic", execution_logic):
+        yield

@@ -1,0 +1,77 @@
+"""A definition AWS refuses at CreateStateMachine is refused offline too, before anything runs,
+naming the state and the file (see mlwf.offline.definition_check)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from botocore.exceptions import ClientError
+
+from mlwf.offline.runtime import OfflineStack
+from tests.conftest import PROJECT_ROOT
+from training_job.errors import MlwfError
+
+pytestmark = pytest.mark.offline
+
+
+def project_copy(tmp_path: Path) -> Path:
+    """template.yaml with its definitions and functions, in a folder the test may edit."""
+    for folder in ("functions", "statemachine"):
+        shutil.copytree(PROJECT_ROOT / folder, tmp_path / folder)
+    shutil.copy(PROJECT_ROOT / "template.yaml", tmp_path / "template.yaml")
+    return tmp_path / "template.yaml"
+
+
+def test_a_next_naming_a_missing_state_is_refused_naming_state_and_file(tmp_path):
+    # Given the user mistypes a state's name in a transition
+    template = project_copy(tmp_path)
+    path = tmp_path / "statemachine" / "image_classification.asl.json"
+    definition = json.loads(path.read_text())
+    definition["States"]["Classify image"]["Next"] = "Filter low confidence"
+    path.write_text(json.dumps(definition, indent=2))
+
+    # When the offline stack is started on it, it is refused as CreateStateMachine refuses it
+    with pytest.raises(MlwfError) as raised:
+        with OfflineStack.start(template, say=lambda _: None):
+            pytest.fail("the stack started")
+    text = str(raised.value)
+    assert "image_classification.asl.json" in text and "ImageClassificationStateMachine" in text
+    assert (
+        "MISSING_TRANSITION_TARGET: Missing 'Next' target: Filter low confidence at "
+        "/States/Classify image/Next" in text
+    )
+    assert 'State "Filter low-confidence inferences" is not reachable.' in text
+
+
+def test_create_and_update_answer_invalid_definition_as_aws(tmp_path):
+    broken = json.dumps({"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}}})
+    with OfflineStack.start(say=lambda _: None) as stack:
+        sfn = stack.sfn
+        role = "arn:aws:iam::123456789012:role/r"
+        with pytest.raises(ClientError) as created:
+            sfn.create_state_machine(name="broken", definition=broken, roleArn=role)
+        arn = stack.state_machine_arn()
+        with pytest.raises(ClientError) as updated:
+            sfn.update_state_machine(stateMachineArn=arn, definition=broken)
+    for raised in (created, updated):
+        error = raised.value.response["Error"]
+        assert error["Code"] == "InvalidDefinition"
+        assert error["Message"].startswith("Invalid State Machine Definition: 'MISSING_TRANSITION")
+
+
+def test_moto_alone_still_accepts_a_dangling_next(aws):
+    # The patch exists because moto does not check transitions; if it starts to, this fails
+    # and the two checks are reconciled rather than run twice.
+    import boto3
+
+    broken = json.dumps(
+        {"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}, "C": {"Type": "Succeed"}}}
+    )
+    sfn = boto3.client("stepfunctions")
+    created = sfn.create_state_machine(
+        name="dangling", definition=broken, roleArn="arn:aws:iam::123456789012:role/r"
+    )
+    assert created["stateMachineArn"]
