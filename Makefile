@@ -84,7 +84,7 @@ asl: $(VENV_STAMP) $(NODE_STAMP)
 unit: $(VENV_STAMP)
 	pytest
 
-# Against a deployed stack (or `mlwf offline up`'s): needs AWS_SAM_STACK_NAME.
+# Against a deployed stack: needs AWS_SAM_STACK_NAME (and AWS_ENDPOINT_URL for an emulator).
 integration: $(VENV_STAMP)
 	@if [ -z "$${AWS_SAM_STACK_NAME:-}" ]; then \
 	  echo "make integration: export AWS_SAM_STACK_NAME=<your stack> (samconfig.toml names image-classification-workflow), and AWS_REGION or AWS_PROFILE for its account" >&2; \

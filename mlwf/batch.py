@@ -43,6 +43,8 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from training_job.errors import MlwfError
 
+    if args.parameter_overrides and not args.offline:
+        raise MlwfError("--parameter-overrides is for --offline; a deployed stack has its own")
     if args.offline:
         output = _offline(args)
     else:

@@ -125,6 +125,20 @@ def run_executions(
     return [r for r in results if r is not None]
 
 
+def sync_client_config() -> Any:
+    """botocore settings for a client that calls StartSyncExecution: a read timeout past
+    the 5 minutes an EXPRESS execution may run and, when AWS_ENDPOINT_URL names an
+    endpoint, no "sync-" host prefix (botocore would send to sync-<that host>)."""
+    import os
+
+    from botocore.config import Config
+
+    return Config(
+        read_timeout=SYNC_READ_TIMEOUT_SECONDS,
+        inject_host_prefix=not os.environ.get("AWS_ENDPOINT_URL"),
+    )
+
+
 def state_machine_type(sfn: Any, state_machine_arn: str) -> str:
     return str(sfn.describe_state_machine(stateMachineArn=state_machine_arn)["type"])
 
@@ -154,12 +168,16 @@ def run_sync_executions(
         )
         return index, _result(sfn, answer, item, name, history=False)
 
-    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+    pool = ThreadPoolExecutor(max_workers=max(1, concurrency))
+    try:
         for future in as_completed([pool.submit(run, i) for i in range(len(inputs))]):
             index, result = future.result()
             results[index] = result
             if on_done:
                 on_done(result)
+    finally:
+        # A failed call (or Ctrl-C) starts no more executions; those running finish.
+        pool.shutdown(wait=True, cancel_futures=True)
     return [r for r in results if r is not None]
 
 

@@ -49,6 +49,10 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from training_job.errors import MlwfError
+
+    if args.parameter_overrides and not args.offline:
+        raise MlwfError("--parameter-overrides is for --offline; a deployed stack has its own")
     if args.offline:
         results, threshold = _run_offline(args)
     else:
@@ -80,9 +84,7 @@ def sample(inputs: list, count: int, seed: int) -> list:
 
 
 def _run_deployed(args: argparse.Namespace):
-    from botocore.config import Config
-
-    from mlwf.executions import SYNC_READ_TIMEOUT_SECONDS, ExecutionInput, run_executions
+    from mlwf.executions import ExecutionInput, run_executions, sync_client_config
     from training_job.stack import aws_session, resolve
     from training_job.stage import read_s3_lst
 
@@ -98,7 +100,7 @@ def _run_deployed(args: argparse.Namespace):
     print(f"starting {len(chosen)} executions of {settings.state_machine_arn}", file=sys.stderr)
     # An EXPRESS machine's executions are run with StartSyncExecution, which answers at
     # their end: give it the time an execution may take.
-    sfn = session.client("stepfunctions", config=Config(read_timeout=SYNC_READ_TIMEOUT_SECONDS))
+    sfn = session.client("stepfunctions", config=sync_client_config())
     results = run_executions(
         sfn,
         str(settings.state_machine_arn),

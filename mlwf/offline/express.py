@@ -23,13 +23,18 @@ StartSyncExecution alike, and the calls above refuse it.
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from mlwf.offline.bridge import AwsErrorResponse
 
 EXPRESS = "EXPRESS"
+# "Express Workflows can run for up to five minutes" (choosing-workflow-type.html); a
+# synchronous one past that ends TIMED_OUT.
+EXPRESS_MAX_SECONDS = 5 * 60
 TYPE_NOT_SUPPORTED = (
     "StateMachineTypeNotSupported",
     "This operation is not supported by this type of state machine",
@@ -87,6 +92,8 @@ class ExpressWorkflows:
     # -- StartSyncExecution ----------------------------------------------------------
     def start_sync(self, params: dict[str, Any]) -> dict[str, Any]:
         """Run the execution to its end and answer as StartSyncExecution does."""
+        from moto.core.exceptions import AWSError
+
         arn = params["stateMachineArn"]
         machine_type = self.machine_type(arn)
         if machine_type is None:
@@ -96,20 +103,32 @@ class ExpressWorkflows:
         if machine_type != EXPRESS:
             raise AwsErrorResponse(*TYPE_NOT_SUPPORTED)
         name = params.get("name") or str(uuid.uuid4())
-        execution = self._backend().start_execution(arn, name, params.get("input") or "{}")
+        try:
+            execution = self._backend().start_execution(arn, name, params.get("input") or "{}")
+        except AWSError as exc:  # InvalidExecutionInput, ExecutionAlreadyExists...: as AWS
+            # moto's parser errors carry no error type (see definition_check): their class
+            # names are AWS's codes.
+            raise AwsErrorResponse(exc.error_type or type(exc).__name__, exc.message) from None
+        deadline = time.monotonic() + EXPRESS_MAX_SECONDS
         while execution.exec_status is None or execution.status == "RUNNING":
+            if time.monotonic() > deadline:
+                execution.stop(datetime.now(UTC), "States.Timeout", None)  # as AWS ends it
+                return self._answer(execution, arn, name, status="TIMED_OUT")
             self.wait(1.0)
+        return self._answer(execution, arn, name, status=execution.status)
+
+    def _answer(self, execution: Any, arn: str, name: str, status: str) -> dict[str, Any]:
         answer: dict[str, Any] = {
             "executionArn": express_arn(execution.execution_arn),
             "stateMachineArn": arn,
             "name": name,
             "startDate": execution.start_date,
-            "stopDate": execution.stop_date,
-            "status": execution.status,
+            "stopDate": execution.stop_date or datetime.now(UTC),
+            "status": status,
             "input": execution.execution_input,
             "inputDetails": {"included": True},
         }
-        if execution.status == "SUCCEEDED":
+        if status == "SUCCEEDED":
             output = execution.output
             answer["output"] = output if isinstance(output, str) else json.dumps(output)
             answer["outputDetails"] = {"included": True}

@@ -90,7 +90,21 @@ def _find_in_map(context: DeployContext, arg: list[Any]) -> Any:
 
 def _if(context: DeployContext, arg: list[Any]) -> Any:
     name, when_true, when_false = arg
-    return context.evaluate(when_true if context.condition(name) else when_false)
+    taken, other = (when_true, when_false) if context.condition(name) else (when_false, when_true)
+    _check_mappings(context, other)  # CloudFormation resolves those in both branches
+    return context.evaluate(taken)
+
+
+def _check_mappings(context: DeployContext, value: Any) -> None:
+    if isinstance(value, list):
+        for item in value:
+            _check_mappings(context, item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if key == "Fn::FindInMap":
+                _find_in_map(context, item)
+            else:
+                _check_mappings(context, item)
 
 
 def _get_att(context: DeployContext, arg: Any) -> str:

@@ -2,8 +2,9 @@
 
 Needs AWS credentials (or AWS_ENDPOINT_URL for an emulator), the stack deployed
 (`sam deploy`), a dataset staged and an endpoint deployed (`mlwf stage && mlwf train &&
-mlwf deploy`). Skipped when AWS_SAM_STACK_NAME is unset. It reads which WorkflowType the
-stack was deployed with and checks every behaviour the README promises for that type.
+mlwf deploy`; set MLWF_DATA_PREFIX if the dataset is not under dataset/). Skipped when
+AWS_SAM_STACK_NAME is unset. It reads which WorkflowType the stack was deployed with and
+checks every behaviour the README promises for that type.
 
 Objects are written under integration-tests/<run>/ and incoming/integration-<run>.png and
 deleted after. test_missing_parameter_* deletes the endpoint's SSM parameter for up to two
@@ -23,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from mlwf.executions import SYNC_READ_TIMEOUT_SECONDS, ExecutionInput, run_executions
+from mlwf.executions import ExecutionInput, run_executions, sync_client_config
 from tests.conftest import EVENTS_DIR
 
 STACK = os.environ.get("AWS_SAM_STACK_NAME")
@@ -33,6 +34,8 @@ pytestmark = [
 ]
 # The classify function caches the endpoint name this long (ENDPOINT_NAME_CACHE_SECONDS).
 NAME_CACHE_SECONDS = 60
+# Where `mlwf stage` put the dataset (its --prefix), when not the default.
+DATA_PREFIX = os.environ.get("MLWF_DATA_PREFIX", "dataset")
 
 
 @pytest.fixture(autouse=True)
@@ -62,12 +65,10 @@ def workflow_type(stack) -> str:
 @pytest.fixture(scope="module")
 def clients() -> dict[str, Any]:
     import boto3
-    from botocore.config import Config
 
-    sync = Config(read_timeout=SYNC_READ_TIMEOUT_SECONDS)  # StartSyncExecution waits
     return {
         "s3": boto3.client("s3"),
-        "stepfunctions": boto3.client("stepfunctions", config=sync),
+        "stepfunctions": boto3.client("stepfunctions", config=sync_client_config()),
         "logs": boto3.client("logs"),
         "lambda": boto3.client("lambda"),
         "ssm": boto3.client("ssm"),
@@ -88,13 +89,13 @@ def images(outputs, clients, run_id) -> Iterator[dict[str, list[str]]]:
     from training_job.stage import read_s3_lst
 
     s3, bucket = clients["s3"], outputs["ImagesBucketName"]
-    entries = read_s3_lst(s3, bucket, "dataset", "test")
+    entries = read_s3_lst(s3, bucket, DATA_PREFIX, "test")
     by_label = {label: [e for e in entries if e.label == label] for label in (0, 1)}
     pixels = {}
     for entry in by_label[0][:5] + by_label[1][:5]:
-        body = s3.get_object(Bucket=bucket, Key=f"dataset/test/{entry.path}")["Body"].read()
+        body = s3.get_object(Bucket=bucket, Key=f"{DATA_PREFIX}/test/{entry.path}")["Body"].read()
         pixels[entry.path] = np.asarray(Image.open(io.BytesIO(body)).convert("RGB"), float)
-    clear = [f"dataset/test/{e.path}" for e in by_label[0][:5] + by_label[1][:5]]
+    clear = [f"{DATA_PREFIX}/test/{e.path}" for e in by_label[0][:5] + by_label[1][:5]]
     ambiguous = []
     for i, (a, b) in enumerate(zip(by_label[0][:5], by_label[1][:5], strict=True)):
         blend = ((pixels[a.path] + pixels[b.path]) / 2).astype("uint8")
@@ -154,7 +155,9 @@ def test_low_confidence_image_fails_with_threshold_confidence_not_met(outputs, c
 
 def test_a_missing_image_fails_with_image_not_found(outputs, clients, run_id):
     missing = ExecutionInput(outputs["ImagesBucketName"], f"integration-tests/{run_id}/none.png")
-    (result,) = run_executions(clients["stepfunctions"], outputs["StateMachineArn"], [missing])
+    (result,) = run_executions(
+        clients["stepfunctions"], outputs["StateMachineArn"], [missing], poll_interval=1.0
+    )
     assert (result.status, result.error) == ("FAILED", "ImageNotFound")
 
 

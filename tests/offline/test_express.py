@@ -90,3 +90,26 @@ def test_moto_still_has_no_start_sync_execution():
     from moto.stepfunctions.responses import StepFunctionResponse
 
     assert not hasattr(StepFunctionResponse, "start_sync_execution")
+
+
+def test_a_bad_input_is_refused_as_aws_refuses_it(stack):
+    arn = stack.state_machine_arn()
+    code = error_code(lambda: stack.sfn.start_sync_execution(stateMachineArn=arn, input="{x"))
+    assert code == "InvalidExecutionInput"
+
+
+def test_a_sync_execution_past_five_minutes_ends_timed_out(stack, inputs, monkeypatch):
+    # Given an execution that outlasts the limit: throttled calls retried after 1 s
+    # (the limit shortened from AWS's 300 s to 0.2 s for the test)
+    monkeypatch.setattr("mlwf.offline.express.EXPRESS_MAX_SECONDS", 0.2)
+    stack.inject("ClassifyImageFunction:throttle:2")
+    item = inputs[0]
+    try:
+        answer = stack.sfn.start_sync_execution(
+            stateMachineArn=stack.state_machine_arn(),
+            input=json.dumps({"s3_bucket": item.s3_bucket, "s3_key": item.s3_key}),
+        )
+    finally:
+        stack.faults.clear()
+    # Then StartSyncExecution answers TIMED_OUT, with no output
+    assert answer["status"] == "TIMED_OUT" and "output" not in answer

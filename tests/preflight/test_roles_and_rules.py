@@ -18,9 +18,13 @@ pytestmark = pytest.mark.preflight
 # service does not send makes the condition false and AssumeRole fail at first use.
 DOCUMENTED_TRUST_KEYS = {
     # https://docs.aws.amazon.com/sagemaker/latest/dg/security-confused-deputy-prevention.html:
-    # aws:SourceArn for training jobs ("...:training-job/*") and for inference, where the
-    # ARN must stay "arn:aws:sagemaker:region:account:*". No aws:SourceAccount is shown.
-    "sagemaker.amazonaws.com": {"aws:SourceArn": r"^arn:aws:sagemaker:us-east-1:123456789012:\*$"},
+    # "We recommend using the aws:SourceArn and aws:SourceAccount global condition keys";
+    # for inference the SourceArn "must" stay "arn:aws:sagemaker:region:account:*" (a role
+    # that serves endpoints cannot narrow it, e.g. to training-job/*).
+    "sagemaker.amazonaws.com": {
+        "aws:SourceArn": r"^arn:aws:sagemaker:us-east-1:123456789012:\*$",
+        "aws:SourceAccount": r"^123456789012$",
+    },
     # SAM's roles for functions, state machines and rules carry no condition.
     "lambda.amazonaws.com": {},
     "states.amazonaws.com": {},

@@ -125,6 +125,7 @@ def test_every_substitution_is_defined_and_used(deploy):
 
 
 def test_the_role_may_invoke_every_function_the_definition_calls(deploy):
+    checked = 0
     for logical_id, machine in state_machines(deploy).items():
         role = role_of(deploy, machine["Properties"]["RoleArn"])
         substitutions = deploy.evaluate(machine["Properties"]["DefinitionSubstitutions"])
@@ -137,6 +138,8 @@ def test_the_role_may_invoke_every_function_the_definition_calls(deploy):
             function_id = function[1:].split(".", 1)[0]
             arn = f"arn:aws:lambda:us-east-1:123456789012:function:<{function_id}>"
             assert allowed(deploy, role, "lambda:InvokeFunction", arn), f"{logical_id}: {name}"
+            checked += 1
+    assert checked >= 7, "the definitions' Lambda tasks were not found"
 
 
 def test_express_machines_use_no_pattern_express_lacks(deploy):
@@ -152,6 +155,7 @@ def test_a_task_waits_longer_than_its_function_may_run(deploy):
     # A state's TimeoutSeconds below the function's Timeout turns a slow invocation into
     # States.Timeout, which hides the function's own named error (or Sandbox.Timedout).
     resources = deploy.template["Resources"]
+    checked = 0
     for logical_id, machine in state_machines(deploy).items():
         substitutions = deploy.evaluate(machine["Properties"]["DefinitionSubstitutions"])
         definition = json.loads(definition_text(logical_id))
@@ -162,3 +166,5 @@ def test_a_task_waits_longer_than_its_function_may_run(deploy):
             function_id = substitutions[target.strip("${}")][1:].split(".", 1)[0]
             timeout = int(resources[function_id]["Properties"].get("Timeout", 3))
             assert state.get("TimeoutSeconds", 99999999) > timeout, f"{logical_id}: {name}"
+            checked += 1
+    assert checked >= 7, "the definitions' Lambda tasks were not found"

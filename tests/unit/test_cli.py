@@ -100,3 +100,10 @@ def test_a_long_body_is_cut_and_the_endpoint_is_named(monkeypatch):
         and "x" * (BODY_EXCERPT_CHARS + 1) not in message
     )
     assert message.endswith("is AWS_ENDPOINT_URL=http://127.0.0.1:9 an endpoint for this service?")
+
+
+@pytest.mark.parametrize("command", ["run", "batch"])
+def test_parameter_overrides_without_offline_is_one_line(command, capsys):
+    code = main([command, "--parameter-overrides", "WorkflowType=EXPRESS"])
+    err = capsys.readouterr().err.strip()
+    assert code == 1 and err.count("\n") == 0 and "--offline" in err
