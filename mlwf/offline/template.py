@@ -1,20 +1,29 @@
-"""Read template.yaml the way CloudFormation would, with local names for its resources.
+"""Read template.yaml the way CloudFormation does, with local names for its resources.
 
-The YAML (with its !Ref/!GetAtt/!Sub tags) is parsed by cfn-lint's decoder; this module
-resolves the intrinsics the offline runtime needs to local values: parameters (defaults,
-overridable), pseudo parameters, and the names and ARNs of the local resources.
+The template goes through the SAM transform (aws-sam-translator, what CloudFormation runs
+for `Transform: AWS::Serverless-2016-10-31`), as `sam deploy` would send it: each CodeUri and
+DefinitionUri stands for its local folder or file. The resources it yields are then read with
+every intrinsic function and condition CloudFormation resolves (mlwf.offline.intrinsics),
+parameter values as strings, as CloudFormation passes them, and local physical names and
+ARNs for the resources.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mlwf.offline.intrinsics import Evaluator, IntrinsicError, as_property_string
 from training_job.errors import MlwfError
 
 ACCOUNT_ID = "123456789012"  # moto's default account
+PARTITION = "aws"
+# Where the translated template says a function's code or a definition lives; the offline
+# stack reads them from the local paths these stand for.
+PACKAGED = "mlwf-offline-package"
 
 
 @dataclass
@@ -68,38 +77,73 @@ def load_template(
     region: str = "us-east-1",
 ) -> TemplateSpec:
     """The template's functions, state machines, buckets and outputs, resolved locally."""
-    from cfnlint.decode import cfn_yaml  # lazy: cfn-lint takes a while to import
+    from samtranslator.yaml_helper import yaml_parse  # lazy: the translator takes a while
 
     path = Path(path).resolve()
     try:
-        raw = cfn_yaml.load(str(path))
+        sam = yaml_parse(path.read_text())
     except FileNotFoundError:
         raise MlwfError(f"template not found: {path}") from None
-    except Exception as exc:  # cfn-lint raises its own parse errors
+    except Exception as exc:  # the YAML parser's own errors
         raise MlwfError(f"{path.name}: cannot parse: {exc}") from None
-    parameters = _parameters(raw.get("Parameters", {}), parameter_overrides or {}, path)
-    resources = raw.get("Resources", {})
+    if not isinstance(sam, dict) or not isinstance(sam.get("Resources"), dict):
+        raise MlwfError(f"{path.name}: not a template (no Resources)")
+    parameters = _parameters(sam.get("Parameters") or {}, parameter_overrides or {}, path)
+    code, definitions = _local_artifacts(sam, path.parent)
+    translated = _translate(sam, parameters, region, stack_name, path)
     spec = TemplateSpec(path, stack_name, region, parameters)
-    resolver = _Resolver(spec, resources)
-    globals_function = raw.get("Globals", {}).get("Function", {})
-    for logical_id, resource in resources.items():
-        kind, props = resource.get("Type"), resource.get("Properties", {})
-        if kind == "AWS::S3::Bucket":
-            spec.buckets[logical_id] = resolver.physical_id(logical_id)
-        elif kind == "AWS::Serverless::Function":
-            spec.functions[logical_id] = _function(
-                logical_id, _merge_globals(globals_function, props), resolver, path.parent
-            )
-        elif kind == "AWS::Serverless::StateMachine":
-            spec.state_machines[logical_id] = _state_machine(
-                logical_id, props, resolver, path.parent
-            )
-    for key, output in raw.get("Outputs", {}).items():
-        try:
-            spec.outputs[key] = str(resolver.resolve(output["Value"]))
-        except MlwfError:
-            continue  # an output of a resource the offline mode does not model
+    reader = _Reader(spec, translated)
+    try:
+        reader.read(code, definitions)
+    except IntrinsicError as exc:
+        raise MlwfError(f"{path.name}: {exc}") from None
     return spec
+
+
+def _local_artifacts(sam: dict[str, Any], root: Path) -> tuple[dict[str, Path], dict[str, Path]]:
+    """Each function's code folder and each state machine's definition file, by logical id,
+    and the template rewritten as `sam package` leaves it (S3 locations in their place)."""
+    globals_function = (sam.get("Globals") or {}).get("Function") or {}
+    code: dict[str, Path] = {}
+    definitions: dict[str, Path] = {}
+    for logical_id, resource in sam["Resources"].items():
+        props = resource.setdefault("Properties", {}) if isinstance(resource, dict) else {}
+        kind = resource.get("Type") if isinstance(resource, dict) else None
+        if kind == "AWS::Serverless::Function":
+            uri = props.get("CodeUri", globals_function.get("CodeUri"))
+            if not isinstance(uri, str):
+                raise MlwfError(f"{logical_id}: the offline mode runs code from a local CodeUri")
+            code[logical_id] = (root / uri).resolve()
+            props["CodeUri"] = f"s3://{PACKAGED}/{logical_id}.zip"
+        elif kind == "AWS::Serverless::StateMachine" and isinstance(
+            props.get("DefinitionUri"), str
+        ):
+            definitions[logical_id] = (root / props["DefinitionUri"]).resolve()
+            props["DefinitionUri"] = {"Bucket": PACKAGED, "Key": f"{logical_id}.json"}
+    return code, definitions
+
+
+def _translate(
+    sam: dict[str, Any], parameters: dict[str, str], region: str, stack_name: str, path: Path
+) -> dict[str, Any]:
+    import boto3
+    from samtranslator.model.exceptions import InvalidDocumentException
+    from samtranslator.parser.parser import Parser
+    from samtranslator.translator.translator import Translator
+
+    values = {
+        **parameters,
+        "AWS::Region": region,
+        "AWS::AccountId": ACCOUNT_ID,
+        "AWS::Partition": PARTITION,
+        "AWS::StackName": stack_name,
+    }
+    translator = Translator(None, Parser(), boto_session=boto3.Session(region_name=region))
+    try:
+        return translator.translate(sam, parameter_values=values, get_managed_policy_map=dict)
+    except InvalidDocumentException as exc:
+        causes = "; ".join(str(cause) for cause in exc.causes)
+        raise MlwfError(f"{path.name}: the SAM transform refuses it: {causes}") from None
 
 
 def _parameters(declared: dict, overrides: dict[str, str], path: Path) -> dict[str, str]:
@@ -111,7 +155,7 @@ def _parameters(declared: dict, overrides: dict[str, str], path: Path) -> dict[s
         value = overrides.get(name, declaration.get("Default"))
         if value is None:
             raise MlwfError(f"parameter {name} has no default: pass {name}=VALUE")
-        value = str(value)
+        value = as_property_string(value)  # as CloudFormation passes it: a string
         _check_parameter(name, value, declaration)
         values[name] = value
     return values
@@ -135,152 +179,146 @@ def _check_parameter(name: str, value: str, declaration: dict) -> None:
             raise MlwfError(f"parameter {name}={value} must be within [{low}, {high}]")
 
 
-def _merge_globals(globals_function: dict, props: dict) -> dict:
-    """SAM's Globals rules for the keys used here: maps merge, lists add up, scalars override."""
-    merged = dict(globals_function)
-    for key, value in props.items():
-        base = merged.get(key)
-        if key == "Environment" and isinstance(base, dict):
-            variables = {**base.get("Variables", {}), **value.get("Variables", {})}
-            merged[key] = {"Variables": variables}
-        elif isinstance(base, list) and isinstance(value, list):
-            merged[key] = base + value
-        else:
-            merged[key] = value
-    return merged
+class _Reader:
+    """The translated resources as the offline stack creates them: local names and ARNs."""
 
-
-def _function(logical_id: str, props: dict, resolver: _Resolver, root: Path) -> FunctionSpec:
-    variables = props.get("Environment", {}).get("Variables", {})
-    return FunctionSpec(
-        logical_id=logical_id,
-        name=resolver.physical_id(logical_id),
-        arn=resolver.arn(logical_id),
-        code_uri=(root / str(resolver.resolve(props["CodeUri"]))).resolve(),
-        handler=str(props["Handler"]),
-        environment={k: str(resolver.resolve(v)) for k, v in variables.items()},
-        timeout=int(props.get("Timeout", 3)),
-        memory_size=int(props.get("MemorySize", 128)),
-    )
-
-
-def _state_machine(
-    logical_id: str, props: dict, resolver: _Resolver, root: Path
-) -> StateMachineSpec:
-    if "DefinitionUri" not in props:
-        raise MlwfError(f"{logical_id}: the offline mode reads state machines from DefinitionUri")
-    definition_path = (root / str(props["DefinitionUri"])).resolve()
-    substitutions = {
-        key: str(resolver.resolve(value))
-        for key, value in props.get("DefinitionSubstitutions", {}).items()
+    # What Ref gives, per type: the name, except where CloudFormation gives the ARN or URL.
+    REF_IS_ARN = {"AWS::StepFunctions::StateMachine", "AWS::IAM::ManagedPolicy"}
+    NAME_PROPERTY = {
+        "AWS::S3::Bucket": "BucketName",
+        "AWS::Lambda::Function": "FunctionName",
+        "AWS::StepFunctions::StateMachine": "StateMachineName",
+        "AWS::IAM::Role": "RoleName",
+        "AWS::SQS::Queue": "QueueName",
+        "AWS::Logs::LogGroup": "LogGroupName",
+        "AWS::Events::Rule": "Name",
     }
-    text = definition_path.read_text()
-    # The same ${Name} substitution CloudFormation applies to DefinitionString.
-    definition = re.sub(
-        r"\$\{([A-Za-z0-9]+)\}",
-        lambda m: substitutions.get(m.group(1), m.group(0)),
-        text,
-    )
-    return StateMachineSpec(
-        logical_id=logical_id,
-        name=resolver.physical_id(logical_id),
-        arn=resolver.arn(logical_id),
-        definition_path=definition_path,
-        definition=definition,
-        substitutions=substitutions,
-        workflow_type=str(resolver.resolve(props.get("Type", "STANDARD"))),
-    )
 
+    def __init__(self, spec: TemplateSpec, template: dict[str, Any]):
+        self.spec, self.template = spec, template
+        self.resources: dict[str, Any] = template["Resources"]
+        self.evaluator = Evaluator(
+            template,
+            partition=PARTITION,
+            region=spec.region,
+            account=ACCOUNT_ID,
+            stack_name=spec.stack_name,
+            parameters=spec.parameters,
+            resource_ref=self.ref,
+            resource_attribute=self.attribute,
+        )
 
-class _Resolver:
-    """Ref, Fn::GetAtt and Fn::Sub against parameters, pseudo parameters and local resources."""
+    def kind(self, logical_id: str) -> str:
+        return str(self.resources[logical_id].get("Type"))
 
-    def __init__(self, spec: TemplateSpec, resources: dict):
-        self.spec, self.resources = spec, resources
-
-    def physical_id(self, logical_id: str) -> str:
-        kind = self.resources[logical_id].get("Type")
+    def name(self, logical_id: str) -> str:
+        """The physical name: the template's own name property, else a generated one."""
+        kind = self.kind(logical_id)
+        given = self.resources[logical_id].get("Properties", {}).get(self.NAME_PROPERTY.get(kind))
+        if given is not None:
+            return str(self.evaluator.evaluate(given))
         name = f"{self.spec.stack_name}-{logical_id}"
         return name.lower() if kind == "AWS::S3::Bucket" else name
 
     def arn(self, logical_id: str) -> str:
-        kind = self.resources[logical_id].get("Type")
-        name = self.physical_id(logical_id)
-        region = self.spec.region
-        if kind == "AWS::Serverless::Function":
-            return f"arn:aws:lambda:{region}:{ACCOUNT_ID}:function:{name}"
-        if kind == "AWS::Serverless::StateMachine":
-            return f"arn:aws:states:{region}:{ACCOUNT_ID}:stateMachine:{name}"
-        if kind == "AWS::S3::Bucket":
-            return f"arn:aws:s3:::{name}"
-        if kind == "AWS::IAM::Role":
-            return f"arn:aws:iam::{ACCOUNT_ID}:role/{name}"
-        raise MlwfError(f"the offline mode has no ARN for {logical_id} ({kind})")
-
-    def ref(self, name: str) -> str:
-        pseudo = {
-            "AWS::Region": self.spec.region,
-            "AWS::AccountId": ACCOUNT_ID,
-            "AWS::Partition": "aws",
-            "AWS::StackName": self.spec.stack_name,
-            "AWS::URLSuffix": "amazonaws.com",
+        kind, name = self.kind(logical_id), self.name(logical_id)
+        where = f"{self.spec.region}:{ACCOUNT_ID}"
+        arns = {
+            "AWS::Lambda::Function": f"arn:aws:lambda:{where}:function:{name}",
+            "AWS::StepFunctions::StateMachine": f"arn:aws:states:{where}:stateMachine:{name}",
+            "AWS::S3::Bucket": f"arn:aws:s3:::{name}",
+            "AWS::IAM::Role": f"arn:aws:iam::{ACCOUNT_ID}:role/{name}",
+            "AWS::IAM::ManagedPolicy": f"arn:aws:iam::{ACCOUNT_ID}:policy/{name}",
+            "AWS::SQS::Queue": f"arn:aws:sqs:{where}:{name}",
+            "AWS::Logs::LogGroup": f"arn:aws:logs:{where}:log-group:{name}:*",
+            "AWS::Events::Rule": f"arn:aws:events:{where}:rule/{name}",
         }
-        if name in pseudo:
-            return pseudo[name]
-        if name in self.spec.parameters:
-            return self.spec.parameters[name]
-        if name in self.resources:
-            kind = self.resources[name].get("Type")
-            return (
-                self.arn(name)
-                if kind == "AWS::Serverless::StateMachine"
-                else self.physical_id(name)
-            )
-        raise MlwfError(f"cannot resolve Ref {name}")
+        if kind not in arns:
+            raise IntrinsicError(f"the offline mode has no ARN for {logical_id} ({kind})")
+        return arns[kind]
 
-    def get_att(self, logical_id: str, attribute: str) -> str:
-        if logical_id not in self.resources:
-            raise MlwfError(f"cannot resolve GetAtt {logical_id}.{attribute}")
+    def ref(self, logical_id: str) -> str:
+        kind = self.kind(logical_id)
+        if kind in self.REF_IS_ARN:
+            return self.arn(logical_id)
+        if kind == "AWS::SQS::Queue":
+            return (
+                f"https://sqs.{self.spec.region}.amazonaws.com/{ACCOUNT_ID}/{self.name(logical_id)}"
+            )
+        return self.name(logical_id)
+
+    def attribute(self, logical_id: str, attribute: str) -> str:
         if attribute == "Arn":
             return self.arn(logical_id)
-        if attribute == "Name":
-            return self.physical_id(logical_id)
-        raise MlwfError(f"the offline mode cannot resolve GetAtt {logical_id}.{attribute}")
+        if attribute in ("Name", "QueueName"):
+            return self.name(logical_id)
+        if attribute == "QueueUrl":
+            return self.ref(logical_id)
+        raise IntrinsicError(f"the offline mode cannot resolve GetAtt {logical_id}.{attribute}")
 
-    def resolve(self, value: Any) -> Any:
-        if isinstance(value, dict) and len(value) == 1:
-            ((key, arg),) = value.items()
-            if key == "Ref":
-                return self.ref(arg)
-            if key == "Fn::GetAtt":
-                logical_id, attribute = arg if isinstance(arg, list) else arg.split(".", 1)
-                return self.get_att(logical_id, attribute)
-            if key == "Fn::Sub":
-                return self.sub(arg)
-            if key.startswith("Fn::"):
-                raise MlwfError(f"the offline mode does not resolve {key}")
-        if isinstance(value, dict):
-            return {k: self.resolve(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [self.resolve(v) for v in value]
-        return value
+    def read(self, code: dict[str, Path], definitions: dict[str, Path]) -> None:
+        evaluate = self.evaluator.evaluate
+        for logical_id, resource in self.resources.items():
+            condition = resource.get("Condition")
+            if condition is not None and not self.evaluator.condition(condition):
+                continue
+            kind = resource.get("Type")
+            props = evaluate(resource.get("Properties", {}))
+            if kind == "AWS::S3::Bucket":
+                self.spec.buckets[logical_id] = self.name(logical_id)
+            elif kind == "AWS::Lambda::Function" and logical_id in code:
+                self.spec.functions[logical_id] = self.function(logical_id, props, code[logical_id])
+            elif kind == "AWS::StepFunctions::StateMachine":
+                self.spec.state_machines[logical_id] = self.state_machine(
+                    logical_id, props, definitions.get(logical_id)
+                )
+        for key, output in (self.template.get("Outputs") or {}).items():
+            condition = output.get("Condition")
+            if condition is None or self.evaluator.condition(condition):
+                self.spec.outputs[key] = as_property_string(evaluate(output["Value"]))
 
-    def sub(self, arg: str | list) -> str:
-        template, variables = (arg, {}) if isinstance(arg, str) else (arg[0], arg[1])
-        local = {k: str(self.resolve(v)) for k, v in variables.items()}
+    def function(self, logical_id: str, props: dict[str, Any], code: Path) -> FunctionSpec:
+        variables = props.get("Environment", {}).get("Variables", {})
+        return FunctionSpec(
+            logical_id=logical_id,
+            name=self.name(logical_id),
+            arn=self.arn(logical_id),
+            code_uri=code,
+            handler=str(props["Handler"]),
+            environment={k: as_property_string(v) for k, v in variables.items()},
+            timeout=int(props.get("Timeout", 3)),
+            memory_size=int(props.get("MemorySize", 128)),
+        )
 
-        def replace(match: re.Match[str]) -> str:
-            name = match.group(1)
-            if name.startswith("!"):  # ${!Literal}
-                return "${" + name[1:] + "}"
-            if name in local:
-                return local[name]
-            if "." in name and not name.startswith("AWS::"):
-                logical_id, attribute = name.split(".", 1)
-                return self.get_att(logical_id, attribute)
-            return self.ref(name)
-
-        return re.sub(r"\$\{([^}]+)\}", replace, template)
+    def state_machine(
+        self, logical_id: str, props: dict[str, Any], definition_path: Path | None
+    ) -> StateMachineSpec:
+        if definition_path is not None:
+            text = definition_path.read_text()
+        elif "Definition" in props:
+            text, definition_path = json.dumps(props["Definition"]), self.spec.path
+        elif "DefinitionString" in props:
+            text, definition_path = str(props["DefinitionString"]), self.spec.path
+        else:
+            raise MlwfError(f"{logical_id}: the offline mode needs its definition locally")
+        substitutions = {
+            k: as_property_string(v) for k, v in props.get("DefinitionSubstitutions", {}).items()
+        }
+        # The same ${Name} substitution CloudFormation applies to the definition.
+        definition = re.sub(
+            r"\$\{([A-Za-z0-9_]+)\}",
+            lambda m: substitutions.get(m.group(1), m.group(0)),
+            text,
+        )
+        return StateMachineSpec(
+            logical_id=logical_id,
+            name=self.name(logical_id),
+            arn=self.arn(logical_id),
+            definition_path=definition_path,
+            definition=definition,
+            substitutions=substitutions,
+            workflow_type=str(props.get("StateMachineType", "STANDARD")),
+        )
 
 
 def write_definitions(out_dir: str | Path, template: str | Path | None = None) -> list[Path]:

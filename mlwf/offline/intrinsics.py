@@ -1,0 +1,177 @@
+"""CloudFormation's intrinsic functions and conditions, evaluated for one deploy.
+
+Ref, Fn::GetAtt, Fn::Sub, Fn::Join, Fn::Select, Fn::Split, Fn::FindInMap, Fn::If with
+Fn::Equals/Not/And/Or and Condition, Fn::Base64 and the pseudo parameters, as CloudFormation
+resolves them after the SAM transform. How a resource's Ref and attributes resolve is the
+caller's: the offline stack gives local names and ARNs, the deploy preflight symbols.
+https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/intrinsic-function-reference.html
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+NO_VALUE = object()  # AWS::NoValue: the property or list item is dropped
+
+
+class IntrinsicError(ValueError):
+    """A function CloudFormation would reject: a missing mapping key, an unknown name."""
+
+
+def symbolic_ref(logical_id: str) -> str:
+    return f"<{logical_id}>"
+
+
+def symbolic_attribute(logical_id: str, attribute: str) -> str:
+    return f"<{logical_id}.{attribute}>"
+
+
+@dataclass
+class Evaluator:
+    template: dict[str, Any]
+    partition: str = "aws"
+    region: str = "us-east-1"
+    account: str = "123456789012"
+    stack_name: str = "image-classification-workflow"
+    parameters: dict[str, str] = field(default_factory=dict)
+    resource_ref: Callable[[str], str] = symbolic_ref
+    resource_attribute: Callable[[str, str], str] = symbolic_attribute
+
+    def parameter(self, name: str) -> str:
+        if name in self.parameters:
+            return str(self.parameters[name])
+        declared = self.template.get("Parameters", {})[name]
+        return str(declared.get("Default", ""))
+
+    def condition(self, name: str) -> bool:
+        try:
+            expression = self.template["Conditions"][name]
+        except KeyError:
+            raise IntrinsicError(f"no condition {name}") from None
+        return bool(self.evaluate(expression))
+
+    def ref(self, name: str) -> Any:
+        suffix = "amazonaws.com.cn" if self.partition == "aws-cn" else "amazonaws.com"
+        pseudo = {
+            "AWS::Partition": self.partition,
+            "AWS::Region": self.region,
+            "AWS::AccountId": self.account,
+            "AWS::StackName": self.stack_name,
+            "AWS::StackId": f"arn:{self.partition}:cloudformation:{self.region}:{self.account}"
+            f":stack/{self.stack_name}/offline",
+            "AWS::URLSuffix": suffix,
+            "AWS::NoValue": NO_VALUE,
+        }
+        if name in pseudo:
+            return pseudo[name]
+        declared = self.template.get("Parameters", {})
+        if name in declared:
+            kind = str(declared[name].get("Type", "String"))
+            if kind == "CommaDelimitedList" or kind.startswith("List<"):
+                return [item.strip() for item in self.parameter(name).split(",")]
+            return self.parameter(name)
+        if name in self.template.get("Resources", {}):
+            return self.resource_ref(name)
+        raise IntrinsicError(f"Ref to {name}, which is no parameter or resource")
+
+    def evaluate(self, value: Any) -> Any:
+        if isinstance(value, list):
+            return [v for v in (self.evaluate(item) for item in value) if v is not NO_VALUE]
+        if not isinstance(value, dict):
+            return value
+        if len(value) == 1:
+            ((key, arg),) = value.items()
+            function = _FUNCTIONS.get(key)
+            if function is not None:
+                return function(self, arg)
+        evaluated = {k: self.evaluate(v) for k, v in value.items()}
+        return {k: v for k, v in evaluated.items() if v is not NO_VALUE}
+
+
+def _sub(context: Evaluator, arg: Any) -> str:
+    text, variables = (arg, {}) if isinstance(arg, str) else (arg[0], arg[1])
+    local = {k: context.evaluate(v) for k, v in variables.items()}
+
+    def replace(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name.startswith("!"):
+            return "${" + name[1:] + "}"
+        if name in local:
+            return str(local[name])
+        if "." in name and not name.startswith("AWS::"):
+            logical_id, attribute = name.split(".", 1)
+            return str(context.resource_attribute(logical_id, attribute))
+        return str(context.ref(name))
+
+    return re.sub(r"\$\{([^}]+)\}", replace, text)
+
+
+def _find_in_map(context: Evaluator, arg: list[Any]) -> Any:
+    name, top, second = (str(context.evaluate(a)) for a in arg)
+    try:
+        return context.template["Mappings"][name][top][second]
+    except KeyError:
+        raise IntrinsicError(f"Fn::FindInMap: mapping {name} has no {top}/{second}") from None
+
+
+def _if(context: Evaluator, arg: list[Any]) -> Any:
+    name, when_true, when_false = arg
+    taken, other = (when_true, when_false) if context.condition(name) else (when_false, when_true)
+    _check_mappings(context, other)  # CloudFormation resolves those in both branches
+    return context.evaluate(taken)
+
+
+def _check_mappings(context: Evaluator, value: Any) -> None:
+    if isinstance(value, list):
+        for item in value:
+            _check_mappings(context, item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if key == "Fn::FindInMap":
+                _find_in_map(context, item)
+            else:
+                _check_mappings(context, item)
+
+
+def _get_att(context: Evaluator, arg: Any) -> Any:
+    logical_id, attribute = arg if isinstance(arg, list) else arg.split(".", 1)
+    if logical_id not in context.template.get("Resources", {}):
+        raise IntrinsicError(f"Fn::GetAtt of {logical_id}, which is no resource")
+    return context.resource_attribute(logical_id, str(context.evaluate(attribute)))
+
+
+def _select(context: Evaluator, arg: list[Any]) -> Any:
+    index, items = int(context.evaluate(arg[0])), context.evaluate(arg[1])
+    if not 0 <= index < len(items):
+        raise IntrinsicError(f"Fn::Select: index {index} out of {len(items)} items")
+    return items[index]
+
+
+_FUNCTIONS: dict[str, Callable[[Evaluator, Any], Any]] = {
+    "Ref": lambda c, a: c.ref(a),
+    "Fn::Sub": _sub,
+    "Fn::FindInMap": _find_in_map,
+    "Fn::If": _if,
+    "Fn::GetAtt": _get_att,
+    "Fn::Join": lambda c, a: str(a[0]).join(str(v) for v in c.evaluate(a[1])),
+    "Fn::Select": _select,
+    "Fn::Split": lambda c, a: str(c.evaluate(a[1])).split(str(a[0])),
+    "Fn::Base64": lambda c, a: base64.b64encode(str(c.evaluate(a)).encode()).decode(),
+    "Fn::Equals": lambda c, a: str(c.evaluate(a[0])) == str(c.evaluate(a[1])),
+    "Fn::Not": lambda c, a: not c.evaluate(a[0]),
+    "Fn::And": lambda c, a: all(c.evaluate(x) for x in a),
+    "Fn::Or": lambda c, a: any(c.evaluate(x) for x in a),
+    "Condition": lambda c, a: c.condition(a),
+}
+
+
+def as_property_string(value: Any) -> str:
+    """A scalar as CloudFormation passes it to a string property: YAML `true` becomes
+    "true" (not Python's "True"), 30 becomes "30"."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

@@ -1,0 +1,125 @@
+"""The offline stack reads a template as CloudFormation does: through the SAM transform, with
+every intrinsic function and condition resolved, parameters and scalars as strings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mlwf.offline.template import load_template
+from training_job.errors import MlwfError
+
+TEMPLATE = """
+AWSTemplateFormatVersion: "2010-09-09"
+Transform: AWS::Serverless-2016-10-31
+Parameters:
+  Stage:
+    Type: String
+    Default: dev
+    AllowedValues: [dev, prod]
+  Sizes:
+    Type: CommaDelimitedList
+    Default: "128,256"
+  Verbose:
+    Type: String
+    Default: true
+Mappings:
+  ByStage:
+    dev: {Threshold: 0.5}
+    prod: {Threshold: 0.9}
+Conditions:
+  IsProd: !Equals [!Ref Stage, prod]
+  IsDev: !Not [!Condition IsProd]
+Globals:
+  Function:
+    Runtime: python3.13
+    Handler: app.handler
+Resources:
+  Bucket:
+    Type: AWS::S3::Bucket
+  Worker:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: worker/
+      MemorySize: !Select [1, !Ref Sizes]
+      Timeout: 7
+      Environment:
+        Variables:
+          JOINED: !Join ["-", [a, !Ref Stage, !Select [0, !Split [",", "x,y"]]]]
+          MODE: !If [IsProd, strict, lenient]
+          THRESHOLD: !FindInMap [ByStage, !Ref Stage, Threshold]
+          FLAG: true
+          VERBOSE: !Ref Verbose
+          BUCKET_ARN: !GetAtt Bucket.Arn
+          SELF: !Sub "${AWS::StackName}-${AWS::Region}-${AWS::Partition}"
+  OnlyInProd:
+    Type: AWS::Serverless::Function
+    Condition: IsProd
+    Properties:
+      CodeUri: worker/
+Outputs:
+  WorkerName:
+    Value: !Ref Worker
+  DevOnly:
+    Condition: IsDev
+    Value: !GetAtt Worker.Arn
+"""
+
+
+@pytest.fixture
+def template(tmp_path: Path) -> Path:
+    (tmp_path / "worker").mkdir()
+    (tmp_path / "worker" / "app.py").write_text("def handler(event, context):\n    return event\n")
+    path = tmp_path / "template.yaml"
+    path.write_text(TEMPLATE)
+    return path
+
+
+def test_intrinsics_and_conditions_resolve_as_cloudformation_resolves_them(template):
+    spec = load_template(template, stack_name="s")
+    worker = spec.functions["Worker"]
+    assert worker.environment == {
+        "JOINED": "a-dev-x",
+        "MODE": "lenient",
+        "THRESHOLD": "0.5",
+        "FLAG": "true",  # CloudFormation's "true", not Python's "True"
+        "VERBOSE": "true",
+        "BUCKET_ARN": "arn:aws:s3:::s-bucket",
+        "SELF": "s-us-east-1-aws",
+    }
+    assert (worker.memory_size, worker.timeout, worker.handler) == (256, 7, "app.handler")
+    assert worker.code_uri == template.parent / "worker"
+    assert "OnlyInProd" not in spec.functions  # its condition is false
+    assert spec.outputs == {
+        "WorkerName": "s-Worker",
+        "DevOnly": "arn:aws:lambda:us-east-1:123456789012:function:s-Worker",
+    }
+    assert spec.parameters["Verbose"] == "true"
+
+
+def test_overrides_switch_conditions(template):
+    spec = load_template(template, parameter_overrides={"Stage": "prod"}, stack_name="s")
+    assert spec.functions["Worker"].environment["MODE"] == "strict"
+    assert spec.functions["Worker"].environment["THRESHOLD"] == "0.9"
+    assert "OnlyInProd" in spec.functions and "DevOnly" not in spec.outputs
+
+
+def test_a_ref_to_nothing_is_one_line_naming_it(template):
+    template.write_text(TEMPLATE.replace("!Ref Stage, !Select", "!Ref Nothing, !Select"))
+    with pytest.raises(MlwfError) as raised:
+        load_template(template)
+    assert "Nothing" in str(raised.value) and "\n" not in str(raised.value)
+
+
+def test_what_the_sam_transform_refuses_is_refused(template):
+    template.write_text(
+        TEMPLATE.replace("      Timeout: 7\n", "      Timeout: 7\n      Events: 3\n")
+    )
+    with pytest.raises(MlwfError, match="SAM transform refuses it"):
+        load_template(template)
+
+
+def test_a_parameter_out_of_its_allowed_values_is_refused(template):
+    with pytest.raises(MlwfError, match="Stage=test"):
+        load_template(template, parameter_overrides={"Stage": "test"})
