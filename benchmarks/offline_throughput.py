@@ -65,8 +65,11 @@ def main() -> None:
         rates = defaultdict(list)  # (subject, level) -> executions/s of each round
         latencies = defaultdict(list)  # (subject, level) -> ms of each execution
         outcomes: dict[tuple[str, int], Counter] = defaultdict(Counter)
-        # warm-up: first invocations load modules and the model
-        stack.run_executions(work[:4], name_prefix="warm")
+        # warm-up: first invocations load modules and the model, and start the execution
+        # environments the highest level will use (a cold start is not throughput)
+        top = max(levels)
+        warm = [work[i % len(work)] for i in range(max(4, top))]
+        stack.run_executions(warm, name_prefix="warm", concurrency=top)
         for round_number in range(args.rounds):
             for level in levels:
                 # alternate which subject goes first, so drift in the machine's speed

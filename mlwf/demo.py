@@ -58,7 +58,7 @@ def register(subparsers: Any) -> None:
         action="append",
         default=[],
         metavar="TARGET:KIND[:COUNT]",
-        help="inject a fault, e.g. endpoint:throttle:2 or ClassifyImageFunction:throttle:1 "
+        help="inject a fault, e.g. endpoint:throttle:3 or ClassifyImageFunction:throttle:1 "
         "(kinds: endpoint throttle|unavailable|model-error; function throttle|service-error)",
     )
     parser.add_argument("--template", type=Path, help="template to run (default: the project's)")

@@ -50,6 +50,14 @@ class AwsErrorResponse(Exception):  # noqa: N818 - it is an answer, not a failur
         self.code, self.message, self.status = code, message, status
 
 
+class FunctionError(Exception):
+    """A function failed: `payload` is what Lambda returns (errorType, errorMessage, ...)."""
+
+    def __init__(self, payload: dict[str, Any]):
+        super().__init__(f"{payload.get('errorType')}: {payload.get('errorMessage')}")
+        self.payload = payload
+
+
 @dataclass
 class Invocation:
     """What the bridge passes a Lambda handler runner besides the event."""
@@ -106,6 +114,9 @@ class Bridge:
             payload = json.dumps(result).encode()
         except AwsErrorResponse as exc:
             return _error(exc.status, exc.code, exc.message)
+        except FunctionError as exc:  # as the function's runtime reported it
+            parsed["FunctionError"] = "Unhandled"
+            payload = json.dumps({**exc.payload, "requestId": invocation.request_id}).encode()
         except Exception as exc:  # a function error, reported the way Lambda reports it
             parsed["FunctionError"] = "Unhandled"
             payload = json.dumps(lambda_error_payload(exc, invocation.request_id)).encode()
@@ -192,6 +203,11 @@ def _install() -> None:
         botocore.handlers.BUILTIN_HANDLERS.append((event, handler))
         if boto3.DEFAULT_SESSION is not None:
             boto3.DEFAULT_SESSION.events.register(event, handler)
+
+
+def active() -> Bridge | None:
+    """The bridge of the offline stack running in this process, if any."""
+    return _active()
 
 
 def _active() -> Bridge | None:

@@ -1,7 +1,8 @@
 """Fault injection for the offline stack: make the endpoint or a function fail, the first
 N calls (transient) or every call (permanent), with the error AWS would return.
 
-    endpoint:throttle:2              the first 2 InvokeEndpoint calls are throttled
+    endpoint:throttle:3              the first 3 InvokeEndpoint calls are throttled (the
+                                     function's SDK retries 2, the workflow the third)
     endpoint:model-error             every call fails in the model (ModelError)
     ClassifyImageFunction:throttle:1 Lambda throttles the first invocation
     FilterInferencesFunction:service-error   Lambda fails every invocation (5xx)

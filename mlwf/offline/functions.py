@@ -1,83 +1,76 @@
-"""Run a template's function as Lambda would: its own module, environment, context and logs.
+"""A template's function as Lambda runs it: execution environments in processes of their own.
 
-Each function's handler module is loaded from its CodeUri under a module name of its own,
-so three `app.py` files do not collide, and it stays loaded between invocations, so module
-state (clients, caches) survives warm invocations as it does in Lambda.
-
-A function is one execution environment: it handles one invocation at a time, and
-different functions run at the same time, as in Lambda. One process has one `os.environ`
-and one `sys.stdout`, so while the offline stack runs (`function_isolation()`), both are
-replaced by views that depend on the thread: a thread running a function sees that
-function's variables on top of the process's, and what it prints goes to that function's
-log; every other thread sees and writes what it did before. (An earlier version patched
-the real environment around each invocation under one process-wide lock; at 16
-executions in flight that lock was held 82% of the time and capped the throughput.)
+Each execution environment is a worker process (mlwf.offline.lambda_runtime) with the
+function's code, handler and environment: its variables, Lambda's own, the offline
+credentials, and AWS_ENDPOINT_URL naming the offline stack's server, so that its SDK calls
+reach the offline stack as they would reach AWS. As in Lambda:
+- an environment runs one invocation at a time; a function scales out to more environments
+  under concurrency, up to its ReservedConcurrentExecutions (then TooManyRequestsException,
+  429, which the workflow retries) or, without one, MAX_ENVIRONMENTS here;
+- the init (importing the handler's module) happens once per environment, and its errors
+  fail that function's invocations only (Runtime.ImportModuleError, ...); the next
+  invocation tries a new environment;
+- the function's Timeout is enforced: past it the environment is stopped and replaced, and
+  the invocation fails with Sandbox.Timedout;
+- a process that exits mid-invocation fails it with Runtime.ExitError;
+- what the code prints, tracebacks included, is the function's log, with Lambda's
+  START/END/REPORT lines; Powertools' cold_start is true on each environment's first call.
+https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html
 """
 
 from __future__ import annotations
 
-import contextlib
-import importlib.util
-import io
 import json
 import os
+import select
+import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, MutableMapping
-from dataclasses import dataclass
+import uuid
+from datetime import UTC, datetime
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
-from mlwf.offline.bridge import AwsErrorResponse, Invocation
+from mlwf.offline.bridge import AwsErrorResponse, FunctionError, Invocation
 from mlwf.offline.template import ACCOUNT_ID, FunctionSpec
-from training_job.errors import MlwfError
 
-_UNSET = object()  # a variable the function deleted, hidden from its view
-_THREAD = threading.local()  # .function: the LocalFunction this thread is running, if any
-
-
-@dataclass
-class LambdaContext:
-    """The attributes of Lambda's Python context object that handlers and Powertools read."""
-
-    function_name: str
-    function_version: str
-    invoked_function_arn: str
-    memory_limit_in_mb: int
-    aws_request_id: str
-    log_group_name: str
-    log_stream_name: str
-    deadline: float
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self.deadline - time.monotonic()) * 1000))
+# Environments per function without a reservation. Lambda would go on to the account's
+# concurrency; each environment here is a process on the user's machine.
+MAX_ENVIRONMENTS = 10
+INIT_TIMEOUT_SECONDS = 10  # Lambda's init phase limit
 
 
-class FunctionLog(io.TextIOBase):
-    """One function's log: what its code prints, plus Lambda's START/END/REPORT lines."""
+class FunctionLog:
+    """One function's log group: what its code prints, plus Lambda's START/END/REPORT lines,
+    each line in its environment's log stream. The file has them as `sam logs` prints them:
+    `<stream> <line>`, so that one environment's lines can be read apart from another's."""
 
     def __init__(self, path: Path | None = None):
         self.lines: list[str] = []
-        self._partial = ""
+        self.streams: dict[str, list[str]] = {}
+        self._lock = threading.Condition()
         self._file = path.open("a", encoding="utf-8") if path else None
 
-    def writable(self) -> bool:
-        return True
-
-    def write(self, text: str) -> int:
-        self._partial += text
-        *complete, self._partial = self._partial.split("\n")
-        for line in complete:
-            self.lines.append(line)
+    def write(self, text: str, stream: str = "offline") -> int:
+        with self._lock:
+            lines = self.streams.setdefault(stream, [])
+            for line in text.splitlines():
+                self.lines.append(line)
+                lines.append(line)
+                if self._file:
+                    self._file.write(f"{stream} {line}\n")
             if self._file:
-                self._file.write(line + "\n")
+                self._file.flush()
+            self._lock.notify_all()
         return len(text)
 
-    def flush(self) -> None:
-        if self._file:
-            self._file.flush()
+    def wait_for(self, line: str, stream: str, timeout: float) -> bool:
+        """Whether `line` reached `stream` within `timeout` s: the worker prints its lines
+        before it answers, but they travel through another pipe and thread."""
+        with self._lock:
+            # One invocation at a time per stream: its END is among the stream's last lines.
+            return self._lock.wait_for(lambda: line in self.streams.get(stream, [])[-3:], timeout)
 
     def close(self) -> None:
         if self._file:
@@ -85,189 +78,221 @@ class FunctionLog(io.TextIOBase):
             self._file = None
 
 
-class LocalFunction:
-    """A function of the template, loaded once and invoked like Lambda."""
+class _Environment:
+    """One worker process, started and initialised by the constructor."""
 
-    def __init__(self, spec: FunctionSpec, region: str, log: FunctionLog | None = None):
-        self.spec, self.region = spec, region
+    def __init__(self, function: LocalFunction):
+        self.function = function
+        self.environment = function.process_environment()
+        self.stream = self.environment["AWS_LAMBDA_LOG_STREAM_NAME"]
+        requests_read, requests_write = os.pipe()
+        answers_read, answers_write = os.pipe()
+        spec = function.spec
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "mlwf.offline.lambda_runtime",
+                str(spec.code_uri),
+                spec.handler,
+                str(requests_read),
+                str(answers_write),
+            ],
+            cwd=spec.code_uri,
+            env=self.environment,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            pass_fds=(requests_read, answers_write),
+        )
+        os.close(requests_read)
+        os.close(answers_write)
+        self._requests = os.fdopen(requests_write, "w")
+        self._answers = answers_read
+        self._buffer = b""
+        self._log_copier = threading.Thread(target=self._copy_log, daemon=True)
+        self._log_copier.start()
+        ready = self._read(time.monotonic() + INIT_TIMEOUT_SECONDS)
+        if not ready or "init_error" in ready:
+            self.stop()
+            payload = (ready or {}).get("init_error") or {
+                "errorType": "Runtime.Unknown",
+                "errorMessage": "the function's init did not complete",
+            }
+            raise FunctionError(payload)
+
+    def _copy_log(self) -> None:
+        assert self.process.stdout is not None
+        for raw in self.process.stdout:
+            self.function.log.write(raw.decode("utf-8", "replace"), self.stream)
+
+    def _read(self, deadline: float) -> dict[str, Any] | None:
+        """The next answer; None when the deadline passes; {} when the process has gone."""
+        while b"\n" not in self._buffer:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            ready, _, _ = select.select([self._answers], [], [], remaining)
+            if not ready:
+                continue
+            chunk = os.read(self._answers, 65536)
+            if not chunk:
+                return {}  # the process closed its end: it exited
+            self._buffer += chunk
+        line, _, self._buffer = self._buffer.partition(b"\n")
+        return dict(json.loads(line))
+
+    def invoke(self, event: Any, invocation: Invocation) -> Any:
+        spec = self.function.spec
+        started = time.monotonic()
+        deadline_ms = (time.time() + spec.timeout) * 1000
+        request = {
+            "event": event,
+            "request_id": invocation.request_id,
+            "deadline_ms": deadline_ms,
+            "invoked_function_arn": spec.arn,
+        }
+        try:
+            self._requests.write(json.dumps(request) + "\n")
+            self._requests.flush()
+        except BrokenPipeError:
+            pass  # gone: the read below reports it
+        answer = self._read(started + spec.timeout)
+        if not answer:  # None: past the Timeout; {}: the process exited
+            return self._failed(invocation.request_id, time.monotonic() - started, answer is None)
+        # Its END/REPORT lines are in the log before the invocation is over, as in Lambda.
+        report = f"END RequestId: {invocation.request_id}"
+        self.function.log.wait_for(report, self.stream, timeout=5)
+        if "error" in answer:
+            raise FunctionError(answer["error"])
+        return json.loads(answer["result"])
+
+    def _failed(self, request_id: str, seconds: float, timed_out: bool) -> Any:
+        """The invocation timed out or its process exited: stop it, log it, raise it."""
+        self.stop()
+        exited = self.process.returncode
+        log, stream = self.function.log, self.stream
+        if timed_out:  # still running past its Timeout
+            stamp = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+            log.write(f"END RequestId: {request_id}\n", stream)
+            log.write(
+                f"REPORT RequestId: {request_id}\tDuration: {seconds * 1000:.2f} ms\n", stream
+            )
+            log.write(f"{stamp} {request_id} Task timed out after {seconds:.2f} seconds\n", stream)
+            message = f"RequestId: {request_id} Error: Task timed out after {seconds:.2f} seconds"
+            raise FunctionError({"errorType": "Sandbox.Timedout", "errorMessage": message})
+        message = f"RequestId: {request_id} Error: Runtime exited with error: exit status {exited}"
+        log.write(message + "\n", stream)
+        raise FunctionError({"errorType": "Runtime.ExitError", "errorMessage": message})
+
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        self._log_copier.join(timeout=5)  # its last lines land before what follows
+        for close in (self._requests.close, lambda: os.close(self._answers)):
+            try:
+                close()
+            except OSError:
+                pass
+
+
+class LocalFunction:
+    """A function of the template, invoked like Lambda: `function(event, invocation)`."""
+
+    def __init__(
+        self,
+        spec: FunctionSpec,
+        region: str,
+        log: FunctionLog | None = None,
+        *,
+        endpoint_url: str,
+        credentials: dict[str, str],
+    ):
+        self.spec, self.region, self.endpoint_url = spec, region, endpoint_url
+        self.credentials = credentials
         self.log = log or FunctionLog()
         self.invocations = 0
-        # The function's variables and Lambda's own. Writes by the function's code land here
-        # and last as long as its execution environment does.
-        self.environment: dict[str, Any] = {
+        self.limit = spec.reserved_concurrency or MAX_ENVIRONMENTS
+        self._idle: list[_Environment] = []
+        self._all: list[_Environment] = []  # to stop them all when the stack stops
+        self._busy = 0
+        self._changed = threading.Condition()
+        self._closed = False
+
+    def process_environment(self) -> dict[str, str]:
+        """What the worker's os.environ holds: the function's variables and Lambda's own."""
+        spec = self.spec
+        stream = f"{datetime.now(UTC):%Y/%m/%d}/[$LATEST]{uuid.uuid4().hex}"
+        return {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "LANG": "en_US.UTF-8",
+            "TZ": ":UTC",
+            "PYTHONUNBUFFERED": "1",  # each line reaches the log as it is printed
             **spec.environment,
-            "AWS_REGION": region,
-            "AWS_DEFAULT_REGION": region,
+            "AWS_REGION": self.region,
+            "AWS_DEFAULT_REGION": self.region,
             "AWS_LAMBDA_FUNCTION_NAME": spec.name,
             "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_size),
             "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{spec.name}",
+            "AWS_LAMBDA_LOG_STREAM_NAME": stream,
+            "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
+            "LAMBDA_TASK_ROOT": str(spec.code_uri),
+            "_HANDLER": spec.handler,
             "AWS_ACCOUNT_ID": ACCOUNT_ID,
+            "AWS_ENDPOINT_URL": self.endpoint_url,
+            **self.credentials,
         }
-        self._busy = threading.Lock()  # one invocation at a time, as one environment
-        with self._busy, self.running():
-            self.module = _load_module(spec)
-        handler_name = spec.handler.rsplit(".", 1)[1]
-        self.handler = getattr(self.module, handler_name, None)
-        if not callable(self.handler):
-            raise MlwfError(f"{spec.logical_id}: {spec.handler} is not a function")
 
     def __call__(self, event: Any, invocation: Invocation) -> Any:
-        spec = self.spec
-        context = LambdaContext(
-            function_name=spec.name,
-            function_version="$LATEST",
-            invoked_function_arn=spec.arn,
-            memory_limit_in_mb=spec.memory_size,
-            aws_request_id=invocation.request_id,
-            log_group_name=f"/aws/lambda/{spec.name}",
-            log_stream_name=f"offline/[$LATEST]{spec.logical_id}",
-            deadline=time.monotonic() + spec.timeout,
-        )
-        if _current() is self:
-            # A synchronous call to itself would wait for its own environment forever; with
-            # one environment, Lambda answers as for reserved concurrency 1.
-            raise AwsErrorResponse("TooManyRequestsException", "Rate Exceeded.", 429)
-        with self._busy, self.running():
-            self.invocations += 1
-            self.log.write(f"START RequestId: {invocation.request_id} Version: $LATEST\n")
-            started = time.perf_counter()
-            try:
-                return self.handler(event, context)
-            except Exception as exc:
-                # Lambda's runtime logs the unhandled error as one JSON line.
-                error = {"errorMessage": str(exc), "errorType": type(exc).__name__}
-                self.log.write(f"[ERROR] {json.dumps(error)}\n")
-                raise
-            finally:
-                duration = (time.perf_counter() - started) * 1000
-                self.log.write(f"END RequestId: {invocation.request_id}\n")
-                self.log.write(
-                    f"REPORT RequestId: {invocation.request_id}\tDuration: {duration:.2f} ms\t"
-                    f"Memory Size: {spec.memory_size} MB\n"
-                )
-
-    @contextlib.contextmanager
-    def running(self) -> Iterator[None]:
-        """This thread runs the function: it sees its environment and prints to its log."""
-        if not isinstance(os.environ, _ThreadEnviron):
-            raise MlwfError("functions run only inside function_isolation()")
-        if not isinstance(sys.stdout, _ThreadStdout):
-            # Something replaced sys.stdout since (pytest's capture does, for each test).
-            sys.stdout = _ThreadStdout(sys.stdout)
-        outer = getattr(_THREAD, "function", None)  # a function invoked from a function
-        _THREAD.function = self
+        environment = self._acquire()  # an idle environment, or a new one (init errors)
+        self.invocations += 1
         try:
-            yield
+            return environment.invoke(event, invocation)
         finally:
-            _THREAD.function = outer
+            self._release(environment)
 
+    def _acquire(self) -> _Environment:
+        with self._changed:
+            if self._idle:
+                self._busy += 1
+                return self._idle.pop()
+            if self._busy >= self.limit:
+                if self.spec.reserved_concurrency:
+                    # Lambda throttles past a reservation; the workflow's Retry absorbs it.
+                    raise AwsErrorResponse("TooManyRequestsException", "Rate Exceeded.", 429)
+                self._changed.wait_for(lambda: bool(self._idle) or self._busy < self.limit)
+                if self._idle:
+                    self._busy += 1
+                    return self._idle.pop()
+            self._busy += 1
+        try:
+            environment = _Environment(self)  # the init runs outside the lock: others go on
+            with self._changed:
+                self._all = [e for e in self._all if e.alive] + [environment]
+            return environment
+        except BaseException:
+            with self._changed:
+                self._busy -= 1
+                self._changed.notify()
+            raise
 
-def _current() -> LocalFunction | None:
-    return getattr(_THREAD, "function", None)
+    def _release(self, environment: _Environment) -> None:
+        with self._changed:
+            self._busy -= 1
+            if environment.alive and not self._closed:
+                self._idle.append(environment)
+            self._changed.notify()
 
-
-class _ThreadEnviron(MutableMapping[str, str]):
-    """os.environ as the current thread sees it: its function's variables over the process's."""
-
-    def __init__(self, base: MutableMapping[str, str]):
-        self.base = base
-
-    def __getitem__(self, key: str) -> str:
-        function = _current()
-        if function is not None and key in function.environment:
-            value = function.environment[key]
-            if value is _UNSET:
-                raise KeyError(key)
-            return value
-        return self.base[key]
-
-    def __setitem__(self, key: str, value: str) -> None:
-        function = _current()
-        if function is None:
-            self.base[key] = value
-        elif not isinstance(value, str):
-            raise TypeError(f"str expected, not {type(value).__name__}")
-        else:
-            function.environment[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        function = _current()
-        if function is None:
-            del self.base[key]
-            return
-        if key not in self:
-            raise KeyError(key)
-        function.environment[key] = _UNSET
-
-    def _view(self) -> dict[str, str]:
-        function = _current()
-        if function is None:
-            return dict(self.base)
-        merged = {**self.base, **function.environment}
-        return {key: value for key, value in merged.items() if value is not _UNSET}
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._view())
-
-    def __len__(self) -> int:
-        return len(self._view())
-
-    def copy(self) -> dict[str, str]:
-        return self._view()
-
-
-class _ThreadStdout:
-    """sys.stdout as the current thread writes it: its function's log, or the old stdout."""
-
-    def __init__(self, base: Any):
-        self.base = base
-
-    def _target(self) -> Any:
-        function = _current()
-        return function.log if function is not None else self.base
-
-    def write(self, text: str) -> int:
-        return self._target().write(text)
-
-    def flush(self) -> None:
-        self._target().flush()
-
-    def __getattr__(self, name: str) -> Any:  # isatty, fileno, encoding...: the old stdout's
-        return getattr(self.base, name)
-
-
-@contextlib.contextmanager
-def function_isolation() -> Iterator[None]:
-    """Install the thread-dependent os.environ and sys.stdout (process-wide) for a while."""
-    environ, stdout = _ThreadEnviron(os.environ), _ThreadStdout(sys.stdout)
-    # The process's real environment is untouched: _ThreadEnviron writes through to it
-    # outside functions, so subprocesses and C code see what they saw before.
-    os.environ, sys.stdout = environ, stdout  # noqa: B003
-    try:
-        yield
-    finally:
-        if os.environ is environ:
-            # Puts the original mapping back (B003 is about clearing the environment by
-            # assignment, which is not what this does).
-            os.environ = environ.base  # noqa: B003
-        if sys.stdout is stdout:
-            sys.stdout = stdout.base
-
-
-def _load_module(spec: FunctionSpec) -> ModuleType:
-    module_file, _ = spec.handler.rsplit(".", 1)
-    path = spec.code_uri / (module_file.replace(".", "/") + ".py")
-    if not path.is_file():
-        raise MlwfError(f"{spec.logical_id}: handler module not found: {path}")
-    name = f"mlwf_offline_functions.{spec.logical_id}.{module_file}"
-    module_spec = importlib.util.spec_from_file_location(name, path)
-    assert module_spec is not None and module_spec.loader is not None
-    module = importlib.util.module_from_spec(module_spec)
-    sys.modules[name] = module  # dataclasses and pickling look modules up by name
-    try:
-        module_spec.loader.exec_module(module)
-    except Exception:
-        sys.modules.pop(name, None)
-        raise
-    return module
+    def close(self) -> None:
+        with self._changed:
+            self._closed = True
+            self._idle, environments, self._all = [], self._all, []
+        for environment in environments:
+            environment.stop()
+        self.log.close()

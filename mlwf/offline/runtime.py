@@ -30,13 +30,14 @@ from mlwf.offline.definition_check import checked_at_create
 from mlwf.offline.endpoint import LocalEndpoints
 from mlwf.offline.express import ExpressWorkflows
 from mlwf.offline.faults import ENDPOINT, Fault
-from mlwf.offline.functions import FunctionLog, LocalFunction, function_isolation
+from mlwf.offline.functions import FunctionLog, LocalFunction
 from mlwf.offline.moto_patches import (
     Endings,
     asl_parses_apart,
     execution_endings,
     s3_url_table_loaded_once,
 )
+from mlwf.offline.server import serving
 from mlwf.offline.template import ACCOUNT_ID, TemplateSpec, load_template
 from mlwf.offline.trainer import LocalTrainer
 from training_job.errors import MlwfError
@@ -67,6 +68,7 @@ class OfflineStack:
     endpoints: LocalEndpoints | None = None
     trainer: LocalTrainer | None = None
     endings: Endings = field(default_factory=Endings)  # told by moto's patch: start()
+    endpoint_url: str = ""  # the offline AWS over HTTP, for the functions' processes
     _owns_heap: bool = False  # whether freeze_heap may freeze (see start())
     _running: ClassVar[bool] = False
 
@@ -102,13 +104,13 @@ class OfflineStack:
         )
         with ExitStack() as cleanup:
             cleanup.enter_context(_offline_environment(region))
-            cleanup.enter_context(function_isolation())
             cleanup.enter_context(
                 mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
             )
             cleanup.enter_context(s3_url_table_loaded_once())
             cleanup.enter_context(asl_parses_apart())
             cleanup.enter_context(checked_at_create())
+            endpoint_url = cleanup.enter_context(serving())
             import boto3  # lazy
 
             stack = cls(spec, session=boto3.Session(region_name=region))
@@ -123,6 +125,7 @@ class OfflineStack:
             stack.bridge.on_training_job_created = stack.trainer
             stack.bridge.express = ExpressWorkflows(ACCOUNT_ID, region, stack.wait_for_executions)
             cleanup.enter_context(stack.bridge)
+            stack.endpoint_url = endpoint_url
             stack._create_resources(log_dir)
             # The heap is the stack's to freeze only if nothing else froze part of it: gc's
             # permanent generation is one per process, and unfreeze empties all of it.
@@ -138,7 +141,7 @@ class OfflineStack:
                 cls._running = False
                 stack.endpoints.close()
                 for function in stack.functions.values():
-                    function.log.close()
+                    function.close()  # its environments' processes, and its log
 
     # -- clients -------------------------------------------------------------------------
     def client(self, service: str) -> Any:
@@ -176,7 +179,13 @@ class OfflineStack:
             log_dir.mkdir(parents=True, exist_ok=True)
         for logical_id, function_spec in self.spec.functions.items():
             log = FunctionLog(log_dir / f"{logical_id}.log" if log_dir else None)
-            function = LocalFunction(function_spec, self.spec.region, log)
+            function = LocalFunction(
+                function_spec,
+                self.spec.region,
+                log,
+                endpoint_url=self.endpoint_url,
+                credentials=OFFLINE_ENVIRONMENT,
+            )
             self.functions[logical_id] = function
             self.bridge.functions[function_spec.name] = self._with_faults(function, logical_id)
         sfn = self.sfn

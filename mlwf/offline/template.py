@@ -36,6 +36,7 @@ class FunctionSpec:
     environment: dict[str, str]
     timeout: int
     memory_size: int
+    reserved_concurrency: int | None = None
 
 
 @dataclass
@@ -288,6 +289,11 @@ class _Reader:
             environment={k: as_property_string(v) for k, v in variables.items()},
             timeout=int(props.get("Timeout", 3)),
             memory_size=int(props.get("MemorySize", 128)),
+            reserved_concurrency=(
+                int(props["ReservedConcurrentExecutions"])
+                if "ReservedConcurrentExecutions" in props
+                else None
+            ),
         )
 
     def state_machine(

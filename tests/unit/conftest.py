@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from mlwf.offline.functions import LambdaContext
+from mlwf.offline.lambda_runtime import LambdaContext
 from mlwf.offline.template import TemplateSpec, load_template
 from tests.conftest import EVENTS_DIR, PROJECT_ROOT
 
@@ -49,7 +49,7 @@ def lambda_context() -> LambdaContext:
         aws_request_id="52fdfc07-2182-454f-963f-5f0f9a621d72",
         log_group_name="/aws/lambda/test-function",
         log_stream_name="2026/11/26/[$LATEST]test",
-        deadline=float("inf"),
+        deadline_ms=float("inf"),
     )
 
 

@@ -1,6 +1,7 @@
-"""Functions run as Lambda runs them (mlwf/offline/functions.py): each with its own module,
-environment and log; different functions at the same time, one function one invocation at a
-time."""
+"""Functions run as Lambda runs them (mlwf/offline/functions.py): each execution environment
+a process with the function's environment; one invocation at a time per environment, more
+environments under concurrency; Timeout enforced; init errors and crashes reported with
+Lambda's error types; the code's output, tracebacks included, in the function's log."""
 
 from __future__ import annotations
 
@@ -10,46 +11,68 @@ from pathlib import Path
 
 import pytest
 
-from mlwf.offline.bridge import AwsErrorResponse, Invocation
-from mlwf.offline.functions import LocalFunction, function_isolation
+from mlwf.offline.bridge import AwsErrorResponse, FunctionError, Invocation
+from mlwf.offline.functions import LocalFunction
 from mlwf.offline.template import FunctionSpec
-from training_job.errors import MlwfError
 
 HANDLER = """
 import os
-import threading
+import sys
+import time
+from pathlib import Path
 
 GREETING_AT_IMPORT = os.environ.get("GREETING")
-entered = threading.Event()
+CALLS = 0
 
 
 def handler(event, context):
-    entered.set()
+    global CALLS
+    CALLS += 1
     action = event["action"]
-    if action == "meet":  # both functions inside their handlers at once
-        event["barrier"].wait(timeout=30)
-        greeting = os.environ["GREETING"]
-        print(f"greeting {greeting}")
-        event["barrier"].wait(timeout=30)
-        return {"greeting": greeting, "at_import": GREETING_AT_IMPORT}
+    if action == "environ":
+        return {"environ": dict(os.environ), "calls": CALLS, "pid": os.getpid()}
     if action == "count":
         os.environ["COUNT"] = str(int(os.environ.get("COUNT", "0")) + 1)
-        os.environ.pop("GREETING", None)
-        return {"count": os.environ["COUNT"], "greeting": os.environ.get("GREETING")}
-    if action == "recurse":  # a synchronous call to itself
-        return event["invoke"]({"action": "environ"})
-    if action == "hold":  # stay inside until the test has tried a second invocation
-        event["started"].set()
-        event["release"].wait(timeout=30)
+        return {"count": os.environ["COUNT"]}
+    if action == "fail":
+        print("about to fail")
+        raise LookupError("no such thing")
+    if action == "sleep":
+        time.sleep(event["seconds"])
+        return {"slept": True}
+    if action == "exit":
+        sys.stdout.flush()
+        os._exit(3)
+    if action == "unmarshallable":
+        return {1, 2}
+    if action == "meet":  # wait inside the handler until `count` environments are inside
+        folder = Path(event["folder"])
+        (folder / str(os.getpid())).touch()
+        deadline = time.monotonic() + 30
+        while len(list(folder.iterdir())) < event["count"] and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return {"pid": os.getpid(), "met": len(list(folder.iterdir()))}
+    if action == "hold":
+        (Path(event["folder"]) / "inside").touch()
+        while not (Path(event["folder"]) / "release").exists():
+            time.sleep(0.01)
         return {}
-    return {"environ": dict(os.environ)}
+    return {"remaining_ms": context.get_remaining_time_in_millis()}
 """
 
 
-def make_function(tmp_path: Path, logical_id: str, greeting: str) -> LocalFunction:
+def make_function(
+    tmp_path: Path,
+    logical_id: str,
+    *,
+    source: str = HANDLER,
+    timeout: int = 10,
+    reserved: int | None = None,
+    greeting: str = "hello",
+) -> LocalFunction:
     code = tmp_path / logical_id
     code.mkdir()
-    (code / "app.py").write_text(HANDLER)
+    (code / "app.py").write_text(source)
     spec = FunctionSpec(
         logical_id=logical_id,
         name=f"offline-{logical_id}",
@@ -57,100 +80,187 @@ def make_function(tmp_path: Path, logical_id: str, greeting: str) -> LocalFuncti
         code_uri=code,
         handler="app.handler",
         environment={"GREETING": greeting},
-        timeout=10,
+        timeout=timeout,
         memory_size=128,
+        reserved_concurrency=reserved,
     )
-    return LocalFunction(spec, "us-east-1")
-
-
-def invoke(function: LocalFunction, event: dict) -> dict:
-    return function(event, Invocation(function.spec.name, "request-id"))
+    # No AWS is called by these handlers: the endpoint is never reached.
+    return LocalFunction(
+        spec, "us-east-1", endpoint_url="http://127.0.0.1:9", credentials={"AWS_ACCESS_KEY_ID": "k"}
+    )
 
 
 @pytest.fixture
-def isolation():
-    with function_isolation():
-        yield
+def functions():
+    made: list[LocalFunction] = []
+    yield made
+    for function in made:
+        function.close()
 
 
-def test_two_functions_at_once_each_see_their_own_environment_and_log(tmp_path, isolation):
-    # Given two functions whose GREETING differs
-    hello = make_function(tmp_path, "Hello", "hello")
-    bye = make_function(tmp_path, "Bye", "bye")
-    barrier = threading.Barrier(2)
-    results: dict[str, dict] = {}
+def invoke(function: LocalFunction, event: dict, request_id: str = "request-id") -> dict:
+    return function(event, Invocation(function.spec.name, request_id))
 
-    def run(function: LocalFunction) -> None:
-        results[function.spec.logical_id] = invoke(function, {"action": "meet", "barrier": barrier})
 
-    # When both run in their handlers at the same time, on two threads
-    threads = [threading.Thread(target=run, args=(f,)) for f in (hello, bye)]
+def failure(function: LocalFunction, event: dict) -> dict:
+    with pytest.raises(FunctionError) as raised:
+        invoke(function, event)
+    return raised.value.payload
+
+
+def test_a_function_sees_its_variables_and_lambdas_and_keeps_its_writes(tmp_path, functions):
+    counter = make_function(tmp_path, "Counter", greeting="hi")
+    other = make_function(tmp_path, "Other", greeting="other")
+    functions += [counter, other]
+
+    answer = invoke(counter, {"action": "environ"})
+    environ = answer["environ"]
+    assert environ["GREETING"] == "hi"
+    assert environ["AWS_LAMBDA_FUNCTION_NAME"] == "offline-Counter"
+    assert environ["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == "128"
+    assert environ["AWS_ENDPOINT_URL"] == "http://127.0.0.1:9"
+    assert answer["pid"] != os.getpid()  # a process of its own
+
+    # Writes last as long as the environment, and reach neither another function nor us
+    assert invoke(counter, {"action": "count"}) == {"count": "1"}
+    assert invoke(counter, {"action": "count"}) == {"count": "2"}
+    assert "COUNT" not in invoke(other, {"action": "environ"})["environ"]
+    assert "COUNT" not in os.environ and "GREETING" not in os.environ
+
+
+def test_the_log_has_lambdas_lines_the_output_and_the_traceback(tmp_path, functions):
+    function = make_function(tmp_path, "Failing")
+    functions.append(function)
+
+    payload = failure(function, {"action": "fail"})
+
+    assert payload["errorType"] == "LookupError" and payload["errorMessage"] == "no such thing"
+    log = "\n".join(function.log.lines)
+    assert "START RequestId: request-id Version: $LATEST" in log
+    assert "about to fail" in log
+    assert "[ERROR] LookupError: no such thing" in log
+    assert "Traceback (most recent call last):" in log and 'app.py", line' in log
+    assert "END RequestId: request-id" in log and "REPORT RequestId: request-id" in log
+
+
+def test_the_timeout_is_enforced_and_the_environment_replaced(tmp_path, functions):
+    function = make_function(tmp_path, "Slow", timeout=1)
+    functions.append(function)
+    first_pid = invoke(function, {"action": "environ"})["pid"]
+
+    payload = failure(function, {"action": "sleep", "seconds": 30})
+
+    assert payload["errorType"] == "Sandbox.Timedout"
+    assert "Task timed out after 1.0" in payload["errorMessage"]
+    assert any("Task timed out after" in line for line in function.log.lines)
+    # The next invocation gets a new environment, with its own cold start
+    answer = invoke(function, {"action": "environ"})
+    assert answer["pid"] != first_pid and answer["calls"] == 1
+
+
+def test_the_remaining_time_counts_down_from_the_timeout(tmp_path, functions):
+    function = make_function(tmp_path, "Timer", timeout=7)
+    functions.append(function)
+    remaining = invoke(function, {"action": "remaining"})["remaining_ms"]
+    assert 5000 < remaining <= 7000
+
+
+@pytest.mark.parametrize(
+    ("source", "error_type", "message"),
+    [
+        (
+            "def handler(event, context)\n    return 1\n",
+            "Runtime.UserCodeSyntaxError",
+            "Syntax error in module 'app'",
+        ),
+        (
+            "import no_such_module\n",
+            "Runtime.ImportModuleError",
+            "Unable to import module 'app': No module named 'no_such_module'",
+        ),
+        ("x = 1\n", "Runtime.HandlerNotFound", "Handler 'handler' missing on module 'app'"),
+        (
+            "class BadConfig(Exception): pass\nraise BadConfig('THRESHOLD is missing')\n",
+            "BadConfig",
+            "THRESHOLD is missing",
+        ),
+    ],
+)
+def test_an_init_error_fails_only_that_functions_invocations(
+    tmp_path, functions, source, error_type, message
+):
+    broken = make_function(tmp_path, "Broken", source=source)
+    healthy = make_function(tmp_path, "Healthy")
+    functions += [broken, healthy]
+
+    for _ in range(2):  # each invocation tries a new environment, as Lambda does
+        payload = failure(broken, {"action": "environ"})
+        assert payload["errorType"] == error_type and message in payload["errorMessage"]
+    assert any(line.startswith(f"[ERROR] {error_type}") for line in broken.log.lines)
+    assert invoke(healthy, {"action": "environ"})["environ"]["GREETING"] == "hello"
+
+
+def test_a_process_that_exits_fails_the_invocation_with_runtime_exit_error(tmp_path, functions):
+    function = make_function(tmp_path, "Exiting")
+    functions.append(function)
+    payload = failure(function, {"action": "exit"})
+    assert payload["errorType"] == "Runtime.ExitError"
+    assert payload["errorMessage"].endswith("Runtime exited with error: exit status 3")
+    assert invoke(function, {"action": "environ"})["calls"] == 1  # a new environment
+
+
+def test_a_result_that_is_not_json_fails_with_runtime_marshal_error(tmp_path, functions):
+    function = make_function(tmp_path, "Marshal")
+    functions.append(function)
+    payload = failure(function, {"action": "unmarshallable"})
+    assert payload["errorType"] == "Runtime.MarshalError"
+    assert payload["errorMessage"].startswith("Unable to marshal response:")
+
+
+def test_concurrent_invocations_scale_out_to_environments_of_their_own(tmp_path, functions):
+    # Given two invocations that each wait inside the handler for the other
+    function = make_function(tmp_path, "Wide")
+    functions.append(function)
+    folder = tmp_path / "meet"
+    folder.mkdir()
+    answers: list[dict] = []
+    threads = [
+        threading.Thread(
+            target=lambda i=i: answers.append(
+                invoke(function, {"action": "meet", "folder": str(folder), "count": 2}, f"r{i}")
+            )
+        )
+        for i in range(2)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
-
-    # Then each saw its own variable, at import and while invoked, and printed to its own log
-    assert results == {
-        "Hello": {"greeting": "hello", "at_import": "hello"},
-        "Bye": {"greeting": "bye", "at_import": "bye"},
-    }
-    assert "greeting hello" in hello.log.lines and "greeting bye" not in hello.log.lines
-    assert "greeting bye" in bye.log.lines and "greeting hello" not in bye.log.lines
-    # and the process's own environment never had either
-    assert "GREETING" not in os.environ
+    # Then both were inside at once, each in its own environment
+    assert [a["met"] for a in answers] == [2, 2]
+    assert answers[0]["pid"] != answers[1]["pid"]
 
 
-def test_a_function_sees_lambdas_variables_and_keeps_its_own_writes(tmp_path, isolation):
-    counter = make_function(tmp_path, "Counter", "hi")
-    other = make_function(tmp_path, "Other", "other")
-
-    environ = invoke(counter, {"action": "environ"})["environ"]
-    assert environ["AWS_LAMBDA_FUNCTION_NAME"] == "offline-Counter"
-    assert environ["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == "128"
-    assert environ["GREETING"] == "hi"
-
-    # Writes and deletions last for the function's environment, as in one Lambda sandbox
-    assert invoke(counter, {"action": "count"}) == {"count": "1", "greeting": None}
-    assert invoke(counter, {"action": "count"}) == {"count": "2", "greeting": None}
-    # and reach neither another function nor the process
-    assert "COUNT" not in invoke(other, {"action": "environ"})["environ"]
-    assert "COUNT" not in os.environ
-
-
-def test_one_function_handles_one_invocation_at_a_time(tmp_path, isolation):
-    # Given an invocation that stays inside the handler
-    function = make_function(tmp_path, "Single", "x")
-    started, release = threading.Event(), threading.Event()
-    first = threading.Thread(
-        target=invoke, args=(function, {"action": "hold", "started": started, "release": release})
+def test_past_its_reserved_concurrency_a_function_is_throttled(tmp_path, functions):
+    function = make_function(tmp_path, "Reserved", reserved=1)
+    functions.append(function)
+    folder = tmp_path / "hold"
+    folder.mkdir()
+    holder = threading.Thread(
+        target=invoke, args=(function, {"action": "hold", "folder": str(folder)})
     )
-    first.start()
-    assert started.wait(timeout=30)
-    function.module.entered.clear()
-
-    # When a second invocation of the same function comes in
-    second = threading.Thread(target=invoke, args=(function, {"action": "environ"}))
-    second.start()
-
-    # Then it does not enter the handler until the first has returned
-    assert not function.module.entered.wait(timeout=0.5)
-    release.set()
-    first.join(timeout=30)
-    second.join(timeout=30)
-    assert function.module.entered.is_set()
-    assert function.invocations == 2
-
-
-def test_functions_only_run_inside_function_isolation(tmp_path):
-    with pytest.raises(MlwfError, match="function_isolation"):
-        make_function(tmp_path, "Outside", "x")
-
-
-def test_a_function_calling_itself_is_throttled_not_deadlocked(tmp_path, isolation):
-    function = make_function(tmp_path, "Recursive", "x")
-    with pytest.raises(AwsErrorResponse) as raised:
-        invoke(function, {"action": "recurse", "invoke": lambda e: invoke(function, e)})
-    assert raised.value.code == "TooManyRequestsException"
-    # and the function is free again afterwards
-    assert invoke(function, {"action": "environ"})["environ"]["GREETING"] == "x"
+    holder.start()
+    try:
+        # Once the first invocation is inside the handler (its only environment busy)
+        for _ in range(600):
+            if (folder / "inside").exists():
+                break
+            holder.join(timeout=0.05)
+        assert (folder / "inside").exists()
+        with pytest.raises(AwsErrorResponse) as raised:
+            invoke(function, {"action": "environ"})
+        assert (raised.value.code, raised.value.status) == ("TooManyRequestsException", 429)
+    finally:
+        (folder / "release").touch()
+        holder.join(timeout=30)
+    assert invoke(function, {"action": "environ"})["calls"] == 2  # the same, warm environment

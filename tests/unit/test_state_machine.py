@@ -119,8 +119,9 @@ def test_a_run_reads_rejected_inferences_without_the_history(stack, endpoint, mo
 
 
 def test_transient_endpoint_failure_is_retried(stack, endpoint):
-    # Given an endpoint throttled once, then answering
-    answers = iter([AwsErrorResponse("ThrottlingException", "Rate exceeded")])
+    # Given an endpoint throttled three times, then answering: the function's SDK retries
+    # twice (standard mode), the third throttle is the function's EndpointUnavailable
+    answers = iter([AwsErrorResponse("ThrottlingException", "Rate exceeded")] * 3)
 
     def flaky(body: bytes, content_type: str, params: dict) -> tuple[bytes, str]:
         failure = next(answers, None)

@@ -1,0 +1,145 @@
+"""One Lambda execution environment: a process that loads a handler and runs invocations.
+
+    python -m mlwf.offline.lambda_runtime CODE_DIR MODULE.HANDLER IN_FD OUT_FD
+
+Started by mlwf.offline.environments with the function's environment (its variables,
+Lambda's own, and AWS_ENDPOINT_URL naming the offline stack's server). Like Lambda's Python
+runtime (awslambdaric), it imports the handler's module from the code folder once (the
+init phase), then runs one invocation at a time. Invocations arrive as JSON lines on IN_FD
+and results leave as JSON lines on OUT_FD, so that whatever the code prints stays its log:
+stdout and stderr are the function's log stream, with Lambda's START/END/REPORT lines and
+an unhandled error logged as Lambda logs it (`[ERROR] Type: message` and the traceback).
+
+Init errors are reported as Lambda reports them: Runtime.ImportModuleError for an import
+that fails, Runtime.UserCodeSyntaxError for a syntax error, Runtime.HandlerNotFound for a
+missing handler, and any other exception under its class name.
+https://docs.aws.amazon.com/lambda/latest/dg/python-exceptions.html
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import sys
+import time
+import traceback
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass
+class LambdaContext:
+    """The attributes of Lambda's Python context object that handlers and Powertools read."""
+
+    function_name: str
+    function_version: str
+    invoked_function_arn: str
+    memory_limit_in_mb: int
+    aws_request_id: str
+    log_group_name: str
+    log_stream_name: str
+    deadline_ms: float  # epoch milliseconds, as Lambda's runtime API gives it
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int(self.deadline_ms - time.time() * 1000))
+
+
+def error_payload(exc: BaseException, error_type: str | None = None, message: str | None = None):
+    frames = traceback.extract_tb(exc.__traceback__)
+    return {
+        "errorMessage": message if message is not None else str(exc),
+        "errorType": error_type or type(exc).__name__,
+        "stackTrace": traceback.format_list(frames),
+    }
+
+
+def log_error(payload: dict[str, Any], exc: BaseException | None) -> None:
+    lines = [f"[ERROR] {payload['errorType']}: {payload['errorMessage']}"]
+    if exc is not None:
+        lines.append("Traceback (most recent call last):")
+        lines += [line.rstrip("\n") for line in payload["stackTrace"]]
+    print("\n".join(lines), flush=True)
+
+
+def load_handler(code_dir: str, handler: str) -> Any:
+    """The handler, or the error payload Lambda reports for a failed init."""
+    module_name, _, function_name = handler.rpartition(".")
+    sys.path.insert(0, code_dir)
+    try:
+        module = importlib.import_module(module_name)
+    except SyntaxError as exc:
+        message = f"Syntax error in module '{module_name}': {exc}"
+        return error_payload(exc, "Runtime.UserCodeSyntaxError", message), exc
+    except ImportError as exc:
+        message = f"Unable to import module '{module_name}': {exc}"
+        return error_payload(exc, "Runtime.ImportModuleError", message), exc
+    except Exception as exc:  # an error in the module's own code: Lambda names its class
+        return error_payload(exc), exc
+    function = getattr(module, function_name, None)
+    if not callable(function):
+        message = f"Handler '{function_name}' missing on module '{module_name}'"
+        return {"errorMessage": message, "errorType": "Runtime.HandlerNotFound"}, None
+    return function, None
+
+
+def serve(code_dir: str, handler: str, incoming: Any, outgoing: Any) -> int:
+    function, init_exception = load_handler(code_dir, handler)
+    if isinstance(function, dict):  # the init failed: say so, and leave (Lambda does too)
+        log_error(function, init_exception)
+        outgoing.write(json.dumps({"init_error": function}) + "\n")
+        outgoing.flush()
+        return 1
+    outgoing.write(json.dumps({"ready": True}) + "\n")
+    outgoing.flush()
+    environ = os.environ
+    for line in incoming:
+        request = json.loads(line)
+        request_id = request["request_id"]
+        context = LambdaContext(
+            function_name=environ["AWS_LAMBDA_FUNCTION_NAME"],
+            function_version=environ.get("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
+            invoked_function_arn=request["invoked_function_arn"],
+            memory_limit_in_mb=int(environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")),
+            aws_request_id=request_id,
+            log_group_name=environ.get("AWS_LAMBDA_LOG_GROUP_NAME", ""),
+            log_stream_name=environ.get("AWS_LAMBDA_LOG_STREAM_NAME", ""),
+            deadline_ms=request["deadline_ms"],
+        )
+        print(f"START RequestId: {request_id} Version: $LATEST", flush=True)
+        started = time.perf_counter()
+        answer: dict[str, Any]
+        try:
+            result = function(request["event"], context)
+        except Exception as exc:  # the function's error, reported as Lambda reports it
+            payload = error_payload(exc)
+            log_error(payload, exc)
+            answer = {"error": payload}
+        else:
+            try:
+                answer = {"result": json.dumps(result)}
+            except (TypeError, ValueError) as exc:
+                message = f"Unable to marshal response: {exc}"
+                payload = error_payload(exc, "Runtime.MarshalError", message)
+                log_error(payload, None)
+                answer = {"error": payload}
+        duration = (time.perf_counter() - started) * 1000
+        print(f"END RequestId: {request_id}", flush=True)
+        print(
+            f"REPORT RequestId: {request_id}\tDuration: {duration:.2f} ms\t"
+            f"Memory Size: {context.memory_limit_in_mb} MB",
+            flush=True,
+        )
+        outgoing.write(json.dumps(answer) + "\n")
+        outgoing.flush()
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    code_dir, handler, in_fd, out_fd = argv
+    with os.fdopen(int(in_fd), "r") as incoming, os.fdopen(int(out_fd), "w") as outgoing:
+        return serve(code_dir, handler, incoming, outgoing)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
