@@ -37,6 +37,7 @@ from mlwf.offline.moto_patches import (
     execution_endings,
     s3_url_table_loaded_once,
 )
+from mlwf.offline.rules import step_functions_targets
 from mlwf.offline.server import serving
 from mlwf.offline.template import ACCOUNT_ID, TemplateSpec, load_template
 from mlwf.offline.trainer import LocalTrainer
@@ -110,6 +111,7 @@ class OfflineStack:
             cleanup.enter_context(s3_url_table_loaded_once())
             cleanup.enter_context(asl_parses_apart())
             cleanup.enter_context(checked_at_create())
+            cleanup.enter_context(step_functions_targets())
             endpoint_url = cleanup.enter_context(serving())
             import boto3  # lazy
 
@@ -175,6 +177,13 @@ class OfflineStack:
         s3 = self.s3
         for bucket in self.spec.buckets.values():
             s3.create_bucket(Bucket=bucket)
+            if bucket in self.spec.event_bridge_buckets:
+                s3.put_bucket_notification_configuration(
+                    Bucket=bucket,
+                    NotificationConfiguration={"EventBridgeConfiguration": {}},
+                )
+        for queue in self.spec.queues.values():
+            self.client("sqs").create_queue(QueueName=queue)
         if log_dir is not None:
             log_dir.mkdir(parents=True, exist_ok=True)
         for logical_id, function_spec in self.spec.functions.items():
@@ -207,6 +216,12 @@ class OfflineStack:
                     f"{where} ({machine.logical_id}): CreateStateMachine refuses it: "
                     f"{error.get('Message', '')}"
                 ) from None
+        events = self.client("events")
+        for rule in self.spec.rules.values():
+            events.put_rule(
+                Name=rule.name, EventPattern=json.dumps(rule.event_pattern), State=rule.state
+            )
+            events.put_targets(Rule=rule.name, Targets=rule.targets)
 
     def freeze_heap(self) -> None:
         """Put what is loaded now out of the cyclic garbage collector's reach until the stack

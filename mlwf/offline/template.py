@@ -51,6 +51,16 @@ class StateMachineSpec:
 
 
 @dataclass
+class RuleSpec:
+    logical_id: str
+    name: str
+    arn: str
+    event_pattern: dict[str, Any]
+    targets: list[dict[str, Any]]  # as PutTargets takes them, every intrinsic resolved
+    state: str = "ENABLED"
+
+
+@dataclass
 class TemplateSpec:
     path: Path
     stack_name: str
@@ -59,6 +69,9 @@ class TemplateSpec:
     functions: dict[str, FunctionSpec] = field(default_factory=dict)
     state_machines: dict[str, StateMachineSpec] = field(default_factory=dict)
     buckets: dict[str, str] = field(default_factory=dict)  # logical id -> bucket name
+    event_bridge_buckets: set[str] = field(default_factory=set)  # notify EventBridge
+    queues: dict[str, str] = field(default_factory=dict)  # logical id -> queue name
+    rules: dict[str, RuleSpec] = field(default_factory=dict)
     outputs: dict[str, str] = field(default_factory=dict)
 
     def function(self, name: str) -> FunctionSpec:
@@ -267,6 +280,28 @@ class _Reader:
             props = evaluate(resource.get("Properties", {}))
             if kind == "AWS::S3::Bucket":
                 self.spec.buckets[logical_id] = self.name(logical_id)
+                notifications = props.get("NotificationConfiguration", {})
+                if (
+                    str(
+                        notifications.get("EventBridgeConfiguration", {}).get(
+                            "EventBridgeEnabled", ""
+                        )
+                    ).lower()
+                    == "true"
+                ):
+                    self.spec.event_bridge_buckets.add(self.name(logical_id))
+            elif kind == "AWS::SQS::Queue":
+                self.spec.queues[logical_id] = self.name(logical_id)
+            elif kind == "AWS::Events::Rule" and "EventPattern" in props:
+                pattern = props["EventPattern"]
+                self.spec.rules[logical_id] = RuleSpec(
+                    logical_id=logical_id,
+                    name=self.name(logical_id),
+                    arn=self.arn(logical_id),
+                    event_pattern=json.loads(pattern) if isinstance(pattern, str) else pattern,
+                    targets=list(props.get("Targets", [])),
+                    state=str(props.get("State", "ENABLED")),
+                )
             elif kind == "AWS::Lambda::Function" and logical_id in code:
                 self.spec.functions[logical_id] = self.function(logical_id, props, code[logical_id])
             elif kind == "AWS::StepFunctions::StateMachine":

@@ -1,0 +1,125 @@
+"""The template's EventBridge rules, live offline: an upload matching the upload rule starts
+the state machine with the rule's InputTransformer, as EventBridge does in AWS.
+
+moto sends S3's "Object Created" events to its EventBridge rules, but cannot deliver them to
+a Step Functions target (it supports logs, SQS and event buses, and drops the rest), and it
+skips the target's InputTransformer for S3's events. While the offline stack runs, a rule's
+Step Functions targets are delivered here:
+- the InputTransformer is applied as EventBridge applies it: each `<name>` takes the value
+  of its path in the event, a string quoted as JSON unless the template already quotes it
+  (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-transform-target-input.html);
+- the state machine's StartExecution is called with an execution name EventBridge-like
+  (a UUID);
+- an event that cannot be delivered goes to the target's dead-letter queue with the
+  attributes EventBridge sets (ERROR_CODE, ERROR_MESSAGE, RULE_ARN, TARGET_ARN)
+  (https://docs.aws.amazon.com/eventbridge/latest/userguide/rule-dlq.html). Delivery is
+  tried once: the RetryPolicy's backoff over hours is not modelled.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import re
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+from unittest.mock import patch  # as moto's mock_aws does: set, then put back as it was
+
+LOG = logging.getLogger(__name__)
+_PLACEHOLDER = re.compile(r'("?)<([A-Za-z0-9_.\-]+)>("?)')
+
+
+def transform_input(transformer: dict[str, Any], event: dict[str, Any]) -> str:
+    """The target's input for `event`, as EventBridge's InputTransformer builds it."""
+    from jsonpath_ng.ext import parse  # moto's own dependency, as its events use it
+
+    template = transformer.get("InputTemplate")
+    if template is None:
+        return json.dumps(event)
+    values: dict[str, Any] = {}
+    for name, path in (transformer.get("InputPathsMap") or {}).items():
+        found = parse(path).find(event)
+        values[name] = found[0].value if found else None
+    values.setdefault("aws.events.event.json", event)
+
+    def replace(match: re.Match[str]) -> str:
+        opening, name, closing = match.groups()
+        if name not in values:
+            return match.group(0)
+        value = values[name]
+        if opening and closing and isinstance(value, str):  # "<name>": the string's content
+            return json.dumps(value)
+        text = "null" if value is None else json.dumps(value)
+        return f"{opening}{text}{closing}"
+
+    return _PLACEHOLDER.sub(replace, template)
+
+
+def _is_state_machine(arn: str) -> bool:
+    parts = arn.split(":")
+    return len(parts) > 6 and parts[2] == "states" and parts[5] == "stateMachine"
+
+
+def _deliver(rule: Any, target: dict[str, Any], event: dict[str, Any]) -> None:
+    from moto.core.exceptions import AWSError
+    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+    arn = target["Arn"]
+    try:
+        body = transform_input(target.get("InputTransformer") or {}, event)
+        json.loads(body)  # EventBridge refuses to deliver what is not JSON
+        account, region = arn.split(":")[4], arn.split(":")[3]
+        backend = stepfunctions_parser_backends[account][region]
+        backend.start_execution(arn, str(uuid.uuid4()), body)
+    except (AWSError, ValueError, KeyError) as exc:
+        code = getattr(exc, "error_type", None) or type(exc).__name__
+        _dead_letter(rule, target, event, code, str(getattr(exc, "message", exc)))
+
+
+def _dead_letter(
+    rule: Any, target: dict[str, Any], event: dict[str, Any], code: str, message: str
+) -> None:
+    from moto.sqs.models import sqs_backends
+
+    queue_arn = (target.get("DeadLetterConfig") or {}).get("Arn")
+    LOG.warning("rule %s could not deliver to %s: %s: %s", rule.name, target["Arn"], code, message)
+    if not queue_arn:
+        return  # EventBridge drops it too
+    _, _, _, region, account, queue = queue_arn.split(":")
+    attributes = {
+        name: {"DataType": "String", "StringValue": value}
+        for name, value in (
+            ("RULE_ARN", rule.arn),
+            ("TARGET_ARN", target["Arn"]),
+            ("ERROR_CODE", code),
+            ("ERROR_MESSAGE", message[:256]),
+        )
+    }
+    sqs_backends[account][region].send_message(
+        queue_name=queue, message_body=json.dumps(event), message_attributes=attributes
+    )
+
+
+@contextmanager
+def step_functions_targets() -> Iterator[None]:
+    """Rules deliver to Step Functions targets while the block runs."""
+    from moto.events.models import Rule
+
+    original = Rule.__dict__["send_to_targets"]  # KeyError: moto changed; see the test
+
+    def send_to_targets(rule: Any, event: dict[str, Any], transform_input: bool = True) -> None:
+        if not rule.event_pattern.matches_event(event):
+            return
+        ours = [t for t in rule.targets if _is_state_machine(t["Arn"])]
+        for target in ours:
+            _deliver(rule, target, copy.deepcopy(event))
+        if len(ours) < len(rule.targets):  # the rest as moto delivers them
+            others = copy.copy(rule)
+            others.targets = [t for t in rule.targets if t not in ours]
+            original(others, event, transform_input)
+
+    with patch.object(Rule, "send_to_targets", send_to_targets):
+        yield

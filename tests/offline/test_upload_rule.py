@@ -1,0 +1,64 @@
+"""The upload rule is live offline: an object created under incoming/ starts the workflow
+with the rule's InputTransformer, as EventBridge does (see mlwf.offline.rules)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from mlwf.offline.runtime import OfflineStack
+
+pytestmark = pytest.mark.offline
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[OfflineStack]:
+    with OfflineStack.start(say=lambda _: None) as stack:
+        yield stack
+
+
+def executions(stack: OfflineStack) -> list[dict]:
+    listed = stack.sfn.list_executions(stateMachineArn=stack.state_machine_arn())["executions"]
+    return [stack.wait_for_execution(e["executionArn"]) for e in listed]
+
+
+def test_an_upload_under_incoming_starts_the_workflow_with_its_bucket_and_key(stack):
+    # Given uploads under incoming/ and elsewhere
+    bucket = stack.bucket_name()
+    before = len(executions(stack))
+    stack.s3.put_object(Bucket=bucket, Key="incoming/first.png", Body=PNG)
+    stack.s3.put_object(Bucket=bucket, Key="dataset/not-watched.png", Body=PNG)
+
+    # Then exactly one execution started, with the transformed input
+    started = executions(stack)[: len(executions(stack)) - before]
+    assert [json.loads(e["input"]) for e in started] == [
+        {"s3_bucket": bucket, "s3_key": "incoming/first.png"}
+    ]
+    # (no endpoint is deployed in this stack: the workflow itself fails, as it would on AWS)
+    assert started[0]["error"] == "EndpointParameterNotFound"
+
+
+def test_an_event_that_cannot_be_delivered_lands_in_the_dead_letter_queue(stack):
+    # Given the state machine is gone
+    sqs = stack.client("sqs")
+    (queue,) = stack.spec.queues.values()
+    url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
+    stack.sfn.delete_state_machine(stateMachineArn=stack.state_machine_arn())
+
+    # When an image is uploaded
+    stack.s3.put_object(Bucket=stack.bucket_name(), Key="incoming/lost.png", Body=PNG)
+
+    # Then the event is kept in the dead-letter queue, with why
+    answer = sqs.receive_message(QueueUrl=url, MessageAttributeNames=["All"])
+    (message,) = answer["Messages"]
+    assert json.loads(message["Body"])["detail"]["object"]["key"] == "incoming/lost.png"
+    attributes = {k: v["StringValue"] for k, v in message["MessageAttributes"].items()}
+    assert attributes["ERROR_CODE"] == "StateMachineDoesNotExist"
+    assert attributes["TARGET_ARN"] == stack.state_machine_arn()
+    assert attributes["RULE_ARN"].endswith(
+        ":rule/offline-ImageClassificationStateMachineImageUploaded"
+    )

@@ -1,0 +1,57 @@
+"""EventBridge's input transformer, and why the offline stack delivers to Step Functions."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from mlwf.offline.rules import transform_input
+from tests.helpers.sam_translate import sam_template
+from tests.unit.conftest import load_event
+
+
+def upload_rule() -> dict:
+    machine = sam_template()["Resources"]["ImageClassificationStateMachine"]
+    return machine["Properties"]["Events"]["ImageUploaded"]["Properties"]
+
+
+def test_the_upload_rules_transformer_gives_the_workflow_input():
+    event = load_event("s3_object_created.json")
+    body = transform_input(upload_rule()["InputTransformer"], event)
+    assert json.loads(body) == load_event("workflow_input.json")
+
+
+@pytest.mark.parametrize(
+    ("template", "expected"),
+    [
+        ('{"k": <key>}', {"k": 'a "quoted" key'}),  # a string, quoted as JSON
+        ('{"k": "<key>"}', {"k": 'a "quoted" key'}),  # already quoted: not twice
+        ('{"n": <size>, "o": <object>}', {"n": 5, "o": {"key": 'a "quoted" key', "size": 5}}),
+        ('{"missing": <nothing>}', {"missing": None}),
+    ],
+)
+def test_placeholders_become_json_values(template, expected):
+    event = {"detail": {"object": {"key": 'a "quoted" key', "size": 5}}}
+    transformer = {
+        "InputPathsMap": {
+            "key": "$.detail.object.key",
+            "size": "$.detail.object.size",
+            "object": "$.detail.object",
+            "nothing": "$.detail.none",
+        },
+        "InputTemplate": template,
+    }
+    assert json.loads(transform_input(transformer, event)) == expected
+
+
+def test_moto_alone_still_cannot_deliver_to_a_state_machine():
+    # Why mlwf.offline.rules delivers Step Functions targets itself: moto raises for them
+    # (and its S3 notifications swallow the error). If it learns to, this fails.
+    from moto.events.models import Rule
+
+    rule = Rule.__new__(Rule)
+    rule.event_pattern = type("AnyEvent", (), {"matches_event": lambda self, e: True})()
+    rule.targets = [{"Id": "t", "Arn": "arn:aws:states:us-east-1:123456789012:stateMachine:m"}]
+    with pytest.raises(NotImplementedError):
+        Rule.send_to_targets(rule, {"detail": {}}, transform_input=False)
