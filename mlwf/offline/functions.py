@@ -28,6 +28,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -41,29 +42,48 @@ MAX_ENVIRONMENTS = 10
 INIT_TIMEOUT_SECONDS = 10  # Lambda's init phase limit
 
 
+LogSink = Callable[[str, list[str]], None]  # (log stream, lines)
+
+
 class FunctionLog:
     """One function's log group: what its code prints, plus Lambda's START/END/REPORT lines,
     each line in its environment's log stream. The file has them as `sam logs` prints them:
     `<stream> <line>`, so that one environment's lines can be read apart from another's."""
 
-    def __init__(self, path: Path | None = None):
+    def __init__(self, path: Path | None = None, sink: LogSink | None = None):
         self.lines: list[str] = []
         self.streams: dict[str, list[str]] = {}
+        self.sink = sink  # where each invocation's lines go too (CloudWatch Logs)
+        self._pending: dict[str, list[str]] = {}
         self._lock = threading.Condition()
         self._file = path.open("a", encoding="utf-8") if path else None
 
     def write(self, text: str, stream: str = "offline") -> int:
         with self._lock:
             lines = self.streams.setdefault(stream, [])
+            pending = self._pending.setdefault(stream, [])
+            ended = False
             for line in text.splitlines():
                 self.lines.append(line)
                 lines.append(line)
+                pending.append(line)
+                ended |= line.startswith("REPORT RequestId: ")
                 if self._file:
                     self._file.write(f"{stream} {line}\n")
             if self._file:
                 self._file.flush()
             self._lock.notify_all()
+        if ended:
+            self.flush_stream(stream)
         return len(text)
+
+    def flush_stream(self, stream: str) -> None:
+        """Hand the stream's lines not yet handed to the sink: at each invocation's end,
+        and when its environment stops."""
+        with self._lock:
+            lines, self._pending[stream] = self._pending.get(stream, []), []
+        if lines and self.sink is not None:
+            self.sink(stream, lines)
 
     def wait_for(self, line: str, stream: str, timeout: float) -> bool:
         """Whether `line` reached `stream` within `timeout` s: the worker prints its lines
@@ -194,6 +214,7 @@ class _Environment:
             self.process.kill()
         self.process.wait()
         self._log_copier.join(timeout=5)  # its last lines land before what follows
+        self.function.log.flush_stream(self.stream)
         for close in (self._requests.close, lambda: os.close(self._answers)):
             try:
                 close()

@@ -17,6 +17,7 @@ import gc
 import json
 import logging
 import os
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -184,10 +185,18 @@ class OfflineStack:
                 )
         for queue in self.spec.queues.values():
             self.client("sqs").create_queue(QueueName=queue)
+        logs = self.client("logs")
+        for group, retention in self.spec.log_groups.items():
+            logs.create_log_group(logGroupName=group)
+            if retention is not None:
+                logs.put_retention_policy(logGroupName=group, retentionInDays=retention)
         if log_dir is not None:
             log_dir.mkdir(parents=True, exist_ok=True)
         for logical_id, function_spec in self.spec.functions.items():
-            log = FunctionLog(log_dir / f"{logical_id}.log" if log_dir else None)
+            log = FunctionLog(
+                log_dir / f"{logical_id}.log" if log_dir else None,
+                sink=self._cloudwatch_sink(f"/aws/lambda/{function_spec.name}"),
+            )
             function = LocalFunction(
                 function_spec,
                 self.spec.region,
@@ -222,6 +231,32 @@ class OfflineStack:
                 Name=rule.name, EventPattern=json.dumps(rule.event_pattern), State=rule.state
             )
             events.put_targets(Rule=rule.name, Targets=rule.targets)
+
+    def _cloudwatch_sink(self, group: str) -> Callable[[str, list[str]], None]:
+        """A function's log lines into its CloudWatch Logs group, a stream per environment,
+        as Lambda writes them (the group is created when the template has none)."""
+        logs = self.client("logs")
+        streams: set[str] = set()
+        lock = threading.Lock()
+
+        def sink(stream: str, lines: list[str]) -> None:
+            with lock:
+                if stream not in streams:
+                    if group not in self.spec.log_groups and not streams:
+                        try:
+                            logs.create_log_group(logGroupName=group)
+                        except logs.exceptions.ResourceAlreadyExistsException:
+                            pass
+                    logs.create_log_stream(logGroupName=group, logStreamName=stream)
+                    streams.add(stream)
+            now = int(time.time() * 1000)
+            logs.put_log_events(
+                logGroupName=group,
+                logStreamName=stream,
+                logEvents=[{"timestamp": now, "message": line} for line in lines],
+            )
+
+        return sink
 
     def freeze_heap(self) -> None:
         """Put what is loaded now out of the cyclic garbage collector's reach until the stack

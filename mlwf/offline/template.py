@@ -72,6 +72,7 @@ class TemplateSpec:
     event_bridge_buckets: set[str] = field(default_factory=set)  # notify EventBridge
     queues: dict[str, str] = field(default_factory=dict)  # logical id -> queue name
     rules: dict[str, RuleSpec] = field(default_factory=dict)
+    log_groups: dict[str, int | None] = field(default_factory=dict)  # name -> retention days
     outputs: dict[str, str] = field(default_factory=dict)
 
     def function(self, name: str) -> FunctionSpec:
@@ -290,6 +291,11 @@ class _Reader:
                     == "true"
                 ):
                     self.spec.event_bridge_buckets.add(self.name(logical_id))
+            elif kind == "AWS::Logs::LogGroup":
+                retention = props.get("RetentionInDays")
+                self.spec.log_groups[self.name(logical_id)] = (
+                    int(retention) if retention is not None else None
+                )
             elif kind == "AWS::SQS::Queue":
                 self.spec.queues[logical_id] = self.name(logical_id)
             elif kind == "AWS::Events::Rule" and "EventPattern" in props:

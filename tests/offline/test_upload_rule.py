@@ -42,6 +42,24 @@ def test_an_upload_under_incoming_starts_the_workflow_with_its_bucket_and_key(st
     assert started[0]["error"] == "EndpointParameterNotFound"
 
 
+def test_function_logs_reach_cloudwatch_logs_a_stream_per_environment(stack):
+    # Given a workflow run started by an upload
+    stack.s3.put_object(Bucket=stack.bucket_name(), Key="incoming/logged.png", Body=PNG)
+    executions(stack)  # all ended
+    logs = stack.client("logs")
+    group = f"/aws/lambda/{stack.spec.functions['SerializeImageDataFunction'].name}"
+
+    # Then the serializer's lines are in its log group, as sam logs would read them
+    found = logs.filter_log_events(logGroupName=group, filterPattern='"incoming/logged.png"')
+    (line,) = [json.loads(e["message"]) for e in found["events"]]
+    assert (line["message"], line["s3_key"]) == ("Serialized image", "incoming/logged.png")
+    streams = logs.describe_log_streams(logGroupName=group)["logStreams"]
+    assert streams and all("[$LATEST]" in s["logStreamName"] for s in streams)
+    # and the template's log group kept its retention
+    (described,) = logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"]
+    assert described["retentionInDays"] == 30
+
+
 def test_an_event_that_cannot_be_delivered_lands_in_the_dead_letter_queue(stack):
     # Given the state machine is gone
     sqs = stack.client("sqs")
