@@ -21,7 +21,7 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
 help:
 	@echo "make demo    the whole workflow offline: no AWS account, no Docker (~30 s once installed)"
-	@echo "make test    every check: ruff, cfn-lint, sam validate --lint, sam build, ASL validator, pytest"
+	@echo "make test    every check: ruff, cfn-lint, sam validate --lint, checkov, sam build, ASL validator, pytest"
 	@echo "make lint    ruff, cfn-lint, sam validate --lint and checkov only"
 	@echo "make preflight  the deploy preflight: what AWS checks at deploy time (tests/preflight)"
 	@echo "make integration  tests/integration against the stack AWS_SAM_STACK_NAME names"

@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "mlwf.batch",
     "mlwf.monitor",
     "mlwf.threshold",
+    "mlwf.offline_up",
 )
 
 

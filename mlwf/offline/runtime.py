@@ -87,6 +87,7 @@ class OfflineStack:
         seed: int = 0,
         region: str = "us-east-1",
         stack_name: str = "offline",
+        port: int | None = None,
     ) -> Iterator[OfflineStack]:
         """moto started, the template's resources created, the bridge installed."""
         from moto import mock_aws  # lazy: moto is slow to import
@@ -113,7 +114,7 @@ class OfflineStack:
             cleanup.enter_context(asl_parses_apart())
             cleanup.enter_context(checked_at_create())
             cleanup.enter_context(step_functions_targets())
-            endpoint_url = cleanup.enter_context(serving())
+            endpoint_url = cleanup.enter_context(serving(port))
             import boto3  # lazy
 
             stack = cls(spec, session=boto3.Session(region_name=region))
@@ -240,21 +241,24 @@ class OfflineStack:
         lock = threading.Lock()
 
         def sink(stream: str, lines: list[str]) -> None:
-            with lock:
-                if stream not in streams:
-                    if group not in self.spec.log_groups and not streams:
-                        try:
-                            logs.create_log_group(logGroupName=group)
-                        except logs.exceptions.ResourceAlreadyExistsException:
-                            pass
-                    logs.create_log_stream(logGroupName=group, logStreamName=stream)
-                    streams.add(stream)
-            now = int(time.time() * 1000)
-            logs.put_log_events(
-                logGroupName=group,
-                logStreamName=stream,
-                logEvents=[{"timestamp": now, "message": line} for line in lines],
-            )
+            try:
+                with lock:
+                    if stream not in streams:
+                        if group not in self.spec.log_groups and not streams:
+                            try:
+                                logs.create_log_group(logGroupName=group)
+                            except logs.exceptions.ResourceAlreadyExistsException:
+                                pass
+                        logs.create_log_stream(logGroupName=group, logStreamName=stream)
+                        streams.add(stream)
+                now = int(time.time() * 1000)
+                logs.put_log_events(
+                    logGroupName=group,
+                    logStreamName=stream,
+                    logEvents=[{"timestamp": now, "message": line} for line in lines],
+                )
+            except Exception:  # lines lost from CloudWatch must not stop the function's log
+                logging.getLogger(__name__).warning("lost %d log lines of %s", len(lines), group)
 
         return sink
 

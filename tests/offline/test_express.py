@@ -84,14 +84,6 @@ def test_start_sync_execution_refuses_a_standard_machine(stack):
     assert code == "StateMachineTypeNotSupported"
 
 
-def test_moto_still_has_no_start_sync_execution():
-    # The offline stack answers StartSyncExecution itself (mlwf.offline.bridge); if moto
-    # gains its own, this fails so that the two are reconciled rather than one shadowing.
-    from moto.stepfunctions.responses import StepFunctionResponse
-
-    assert not hasattr(StepFunctionResponse, "start_sync_execution")
-
-
 def test_a_bad_input_is_refused_as_aws_refuses_it(stack):
     arn = stack.state_machine_arn()
     code = error_code(lambda: stack.sfn.start_sync_execution(stateMachineArn=arn, input="{x"))

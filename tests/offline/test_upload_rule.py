@@ -60,6 +60,18 @@ def test_function_logs_reach_cloudwatch_logs_a_stream_per_environment(stack):
     assert described["retentionInDays"] == 30
 
 
+def test_a_disabled_rule_starts_nothing(stack):
+    events = stack.client("events")
+    (rule,) = stack.spec.rules.values()
+    before = len(executions(stack))
+    events.disable_rule(Name=rule.name)
+    try:
+        stack.s3.put_object(Bucket=stack.bucket_name(), Key="incoming/ignored.png", Body=PNG)
+    finally:
+        events.enable_rule(Name=rule.name)
+    assert len(executions(stack)) == before
+
+
 def test_an_event_that_cannot_be_delivered_lands_in_the_dead_letter_queue(stack):
     # Given the state machine is gone
     sqs = stack.client("sqs")

@@ -271,3 +271,13 @@ def test_moto_servers_sagemaker_runtime_still_cannot_read_an_image():
                 EndpointName="e", ContentType="image/png", Body=b"\x89PNG\r\n\x1a\n"
             )
     assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
+
+
+def test_moto_still_has_no_start_sync_execution():
+    # The offline stack answers StartSyncExecution itself (mlwf.offline.bridge in-process,
+    # mlwf.offline.server over HTTP); if moto gains its own, this fails so that the two are
+    # reconciled rather than one shadowing the other. (No stack runs here: while one does,
+    # the server's answer is patched in.)
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    assert "start_sync_execution" not in vars(StepFunctionResponse)

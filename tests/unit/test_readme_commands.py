@@ -51,10 +51,15 @@ def test_the_readme_shows_mlwf_commands():
 def test_every_mlwf_command_and_flag_exists(words):
     parser = build_parser()
     subparsers = parser._subparsers._group_actions[0].choices  # argparse keeps them here
-    command = words[0]
+    command, rest = words[0], words[1:]
     assert command in subparsers, f"mlwf {command}: no such command"
-    flags = {flag for action in subparsers[command]._actions for flag in action.option_strings}
-    for word in words[1:]:
+    chosen = subparsers[command]
+    if chosen._subparsers is not None and rest and not rest[0].startswith("-"):
+        actions = chosen._subparsers._group_actions[0].choices  # e.g. `offline up`
+        assert rest[0] in actions, f"mlwf {command} {rest[0]}: no such action"
+        chosen, rest = actions[rest[0]], rest[1:]
+    flags = {flag for action in chosen._actions for flag in action.option_strings}
+    for word in rest:
         if word.startswith("-"):
             flag = word.split("=", 1)[0]
             assert flag in flags, f"mlwf {command}: no flag {flag}"

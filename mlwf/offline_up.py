@@ -1,0 +1,105 @@
+"""`mlwf offline up`: the offline stack as a local AWS endpoint, until Ctrl-C.
+
+Deploys template.yaml (under the stack name samconfig.toml gives), stages and trains the
+local model, deploys the endpoint and writes its SSM parameter, then serves the stack on
+127.0.0.1 as an AWS endpoint: point AWS_ENDPOINT_URL at it, and the AWS CLI, your scripts,
+`mlwf run`/`batch`/`monitor`/`threshold` and `AWS_SAM_STACK_NAME=... make integration` work
+against it as against a deployed stack. CloudFormation's DescribeStacks answers the stack's
+outputs and parameters, as mlwf and the tests read them on AWS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+from typing import Any
+
+from mlwf.offline.options import add_parameter_overrides, parse_parameter_overrides
+
+DEFAULT_PORT = 4566  # the field's convention for a local AWS endpoint (LocalStack's)
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "offline",
+        help="serve the offline stack as a local AWS endpoint (offline up)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    up = actions.add_parser("up", help="start the offline stack and serve it until Ctrl-C")
+    up.add_argument("--port", type=int, default=DEFAULT_PORT, help="port on 127.0.0.1")
+    up.add_argument("--data", default="synthetic", help="the data to stage (as mlwf demo)")
+    up.add_argument("--stack-name", help="stack name (default: samconfig.toml's)")
+    up.add_argument("--seed", type=int, default=0, help="seed of data, split and model")
+    add_parameter_overrides(up)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from mlwf.offline.runtime import OfflineStack
+    from mlwf.offline.workflow import choose_source, deploy_model
+    from training_job.stack import default_stack_name
+
+    overrides = parse_parameter_overrides(args.parameter_overrides)
+    stack_name = args.stack_name or default_stack_name() or "image-classification-workflow"
+
+    def say(text: str) -> None:
+        print(text, file=sys.stderr, flush=True)
+
+    source = choose_source(args.data, say)
+    with OfflineStack.start(
+        parameter_overrides=overrides,
+        say=say,
+        seed=args.seed,
+        stack_name=stack_name,
+        port=args.port,
+    ) as stack:
+        deploy_model(stack, source, seed=args.seed, say=say)
+        register_stack(stack)
+        region = stack.spec.region
+        print(
+            f"\nThe offline stack {stack_name!r} is up. In another shell:\n\n"
+            f"export AWS_ENDPOINT_URL={stack.endpoint_url} AWS_REGION={region} "
+            f"AWS_DEFAULT_REGION={region} "
+            "AWS_ACCESS_KEY_ID=offline AWS_SECRET_ACCESS_KEY=offline "
+            "AWS_DISABLE_HOST_PREFIX_INJECTION=true\n"
+            "mlwf run --count 5\n"
+            f"aws s3 ls s3://{stack.bucket_name()}/\n"
+            f"AWS_SAM_STACK_NAME={stack_name} make integration\n\n"
+            "Ctrl-C stops it (its state goes with it).",
+            flush=True,
+        )
+        try:
+            threading.Event().wait()  # until Ctrl-C
+        except KeyboardInterrupt:
+            say("stopping the offline stack")
+    return 0
+
+
+def register_stack(stack: Any) -> None:
+    """The stack in CloudFormation, so that DescribeStacks answers its outputs and its
+    parameters. Its resources exist already (the offline stack made them); CloudFormation's
+    record holds one placeholder resource, as a stack must hold one."""
+    import json
+    import warnings
+
+    spec = stack.spec
+    template = {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": f"The offline stack of {spec.path.name}",
+        "Parameters": {name: {"Type": "String"} for name in spec.parameters},
+        "Resources": {"OfflineStack": {"Type": "AWS::CloudFormation::WaitConditionHandle"}},
+        "Outputs": {key: {"Value": value} for key, value in spec.outputs.items()},
+    }
+    with warnings.catch_warnings():  # moto warns that it does not model the placeholder
+        warnings.simplefilter("ignore", UserWarning)
+        stack.client("cloudformation").create_stack(
+            StackName=spec.stack_name,
+            TemplateBody=json.dumps(template),
+            Parameters=[
+                {"ParameterKey": key, "ParameterValue": value}
+                for key, value in spec.parameters.items()
+            ],
+        )
