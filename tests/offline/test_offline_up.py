@@ -56,7 +56,7 @@ def offline_up(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
             if line.startswith(READY):
                 break
         exported = dict(word.split("=", 1) for word in line.split()[1:])
-        yield {**exported, "AWS_SAM_STACK_NAME": STACK}
+        yield {**exported, "AWS_SAM_STACK_NAME": STACK, "WORKFLOW_TYPE": request.param}
     finally:
         server.send_signal(signal.SIGINT)  # Ctrl-C
         code = server.wait(timeout=60)
@@ -65,8 +65,15 @@ def offline_up(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
 
 def test_the_integration_tests_pass_against_it(offline_up):
     environment = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    command = [sys.executable, "-m", "pytest", "tests/integration", "-q", "-p", "no:cacheprovider"]
+    expected = "7 passed"
+    if offline_up.pop("WORKFLOW_TYPE") == "EXPRESS":
+        # The missing-parameter test invokes the function directly, whatever the type, and
+        # waits out its 60 s name cache: once, with STANDARD, is enough.
+        command += ["-k", "not missing_parameter"]
+        expected = "6 passed"
     completed = subprocess.run(
-        [sys.executable, "-m", "pytest", "tests/integration", "-q", "-p", "no:cacheprovider"],
+        command,
         cwd=PROJECT_ROOT,
         env={**environment, **offline_up},
         capture_output=True,
@@ -75,4 +82,4 @@ def test_the_integration_tests_pass_against_it(offline_up):
         check=False,
     )
     assert completed.returncode == 0, completed.stdout[-3000:]
-    assert "7 passed" in completed.stdout
+    assert expected in completed.stdout
