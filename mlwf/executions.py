@@ -36,6 +36,10 @@ class ExecutionInput:
     s3_key: str
     true_label: int | None = None
 
+    def as_input(self) -> str:
+        """The workflow's input for this image (events/workflow_input.json's shape)."""
+        return json.dumps({"s3_bucket": self.s3_bucket, "s3_key": self.s3_key})
+
 
 @dataclass
 class ExecutionResult:
@@ -97,9 +101,7 @@ def run_executions(
             index, item = pending.pop(0)
             name = f"{name_prefix}-{batch}-{index:05d}"
             started = sfn.start_execution(
-                stateMachineArn=state_machine_arn,
-                name=name,
-                input=json.dumps({"s3_bucket": item.s3_bucket, "s3_key": item.s3_key}),
+                stateMachineArn=state_machine_arn, name=name, input=item.as_input()
             )
             running[started["executionArn"]] = (index, name)
         finished = False
@@ -162,9 +164,7 @@ def run_sync_executions(
     def run(index: int) -> tuple[int, ExecutionResult]:
         item, name = inputs[index], f"{name_prefix}-{batch}-{index:05d}"
         answer = sfn.start_sync_execution(
-            stateMachineArn=state_machine_arn,
-            name=name,
-            input=json.dumps({"s3_bucket": item.s3_bucket, "s3_key": item.s3_key}),
+            stateMachineArn=state_machine_arn, name=name, input=item.as_input()
         )
         return index, _result(sfn, answer, item, name, history=False)
 

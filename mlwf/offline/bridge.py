@@ -152,7 +152,7 @@ class Bridge:
         }
         return _response(200, parsed)
 
-    # -- states: StartSyncExecution, and what AWS refuses for EXPRESS ----------------
+    # -- states: StartSyncExecution (moto's in-process routing misses its sync- host) ----
     def start_sync_execution(self, params: dict[str, Any]) -> tuple[AWSResponse, dict[str, Any]]:
         if self.express is None:
             return _error(400, "UnknownOperationException", "StartSyncExecution")
@@ -160,18 +160,6 @@ class Bridge:
             return _response(200, self.express.start_sync(params))
         except AwsErrorResponse as exc:
             return _error(exc.status, exc.code, exc.message)
-
-    def check_execution_call(
-        self, operation: str, params: dict[str, Any]
-    ) -> tuple[AWSResponse, dict[str, Any]] | None:
-        """An error response where AWS refuses the call for EXPRESS, else None (moto answers)."""
-        if self.express is None:
-            return None
-        try:
-            self.express.check(operation, params)
-        except AwsErrorResponse as exc:
-            return _error(exc.status, exc.code, exc.message)
-        return None
 
 
 def lambda_error_payload(exc: BaseException, request_id: str) -> dict[str, Any]:
@@ -207,66 +195,43 @@ def _install() -> None:
 
 def active() -> Bridge | None:
     """The bridge of the offline stack running in this process, if any."""
-    return _active()
-
-
-def _active() -> Bridge | None:
     with _LOCK:
         return _ACTIVE[-1] if _ACTIVE else None
 
 
 def _keep_params(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
     # before-call only sees the serialized request; keep the API parameters for it.
-    if _active() is not None:
+    if active() is not None:
         context[_PARAMS_KEY] = dict(params)
 
 
 def _on_invoke(context: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict] | None:
-    bridge = _active()
+    bridge = active()
     if bridge is None or _PARAMS_KEY not in context:
         return None
     return bridge.invoke_function(context.pop(_PARAMS_KEY))
 
 
 def _on_invoke_endpoint(context: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict] | None:
-    bridge = _active()
+    bridge = active()
     if bridge is None or _PARAMS_KEY not in context:
         return None
     return bridge.invoke_endpoint(context.pop(_PARAMS_KEY))
 
 
 def _on_training_job_created(context: dict[str, Any], **_: Any) -> None:
-    bridge = _active()
+    bridge = active()
     params = context.pop(_PARAMS_KEY, None)
     if bridge is not None and params is not None and bridge.on_training_job_created:
         bridge.on_training_job_created(params)
 
 
 def _on_start_sync_execution(context: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict] | None:
-    bridge = _active()
+    bridge = active()
     if bridge is None or _PARAMS_KEY not in context:
         return None
     return bridge.start_sync_execution(context.pop(_PARAMS_KEY))
 
-
-def _on_execution_call(
-    context: dict[str, Any], model: Any, **_: Any
-) -> tuple[AWSResponse, dict] | None:
-    bridge = _active()
-    params = context.pop(_PARAMS_KEY, None)
-    if bridge is None or params is None:
-        return None
-    return bridge.check_execution_call(model.name, params)
-
-
-def _on_execution_started(context: dict[str, Any], parsed: dict[str, Any], **_: Any) -> None:
-    bridge = _active()
-    params = context.pop(_PARAMS_KEY, None)
-    if bridge is not None and params is not None and bridge.express is not None:
-        bridge.express.rename_started(params, parsed)
-
-
-_REFUSED_FOR_EXPRESS = ("DescribeExecution", "GetExecutionHistory", "ListExecutions")
 
 _HANDLERS = (
     ("before-parameter-build.lambda.Invoke", _keep_params),
@@ -277,10 +242,6 @@ _HANDLERS = (
     ("after-call.sagemaker.CreateTrainingJob", _on_training_job_created),
     ("before-parameter-build.stepfunctions.StartSyncExecution", _keep_params),
     ("before-call.stepfunctions.StartSyncExecution", _on_start_sync_execution),
-    ("before-parameter-build.stepfunctions.StartExecution", _keep_params),
-    ("after-call.stepfunctions.StartExecution", _on_execution_started),
-    *((f"before-parameter-build.stepfunctions.{op}", _keep_params) for op in _REFUSED_FOR_EXPRESS),
-    *((f"before-call.stepfunctions.{op}", _on_execution_call) for op in _REFUSED_FOR_EXPRESS),
 )
 
 

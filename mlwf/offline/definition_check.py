@@ -8,7 +8,11 @@ then fails with States.Runtime. AWS refuses such a definition up front with Inva
     pass3 at /States/pass1/Next, MISSING_TRANSITION_TARGET: State "pass2" is not reachable.
     at /States/pass2'
 
-(AWS's answer as recorded in localstack/localstack#11978.) As AWS reports them:
+(AWS's answer as recorded in localstack/localstack#11978; the error is InvalidDefinition in
+https://docs.aws.amazon.com/step-functions/latest/apireference/API_CreateStateMachine.html,
+and the codes are those of
+https://docs.aws.amazon.com/step-functions/latest/apireference/API_ValidateStateMachineDefinitionDiagnostic.html.)
+As AWS reports them:
 - a StartAt, Next, Default, Choices[i].Next or Catch[i].Next naming no state of its scope:
   `Missing 'Next' target: <name>`, whatever the field, at the field's path;
 - a scope with no terminal state (End, Succeed, Fail): `MISSING_END_STATE: Workflow has no

@@ -85,9 +85,10 @@ class ExpressWorkflows:
                 raise AwsErrorResponse(*TYPE_NOT_SUPPORTED)
 
     # -- after StartExecution: the ARN AWS gives --------------------------------------
-    def rename_started(self, params: dict[str, Any], parsed: dict[str, Any]) -> None:
-        if "executionArn" in parsed and self.machine_type(params["stateMachineArn"]) == EXPRESS:
-            parsed["executionArn"] = express_arn(parsed["executionArn"])
+    def started_arn(self, state_machine_arn: str, execution_arn: str) -> str:
+        if self.machine_type(state_machine_arn) == EXPRESS:
+            return express_arn(execution_arn)
+        return execution_arn
 
     # -- StartSyncExecution ----------------------------------------------------------
     def start_sync(self, params: dict[str, Any]) -> dict[str, Any]:

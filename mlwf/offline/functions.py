@@ -15,7 +15,10 @@ reach the offline stack as they would reach AWS. As in Lambda:
 - a process that exits mid-invocation fails it with Runtime.ExitError;
 - what the code prints, tracebacks included, is the function's log, with Lambda's
   START/END/REPORT lines; Powertools' cold_start is true on each environment's first call.
-https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html
+https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html (environments),
+https://docs.aws.amazon.com/lambda/latest/dg/troubleshooting-invocation.html#troubleshooting-timeouts
+(Sandbox.Timedout), https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html
+(a reservation throttles past its value).
 """
 
 from __future__ import annotations

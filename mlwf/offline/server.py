@@ -65,11 +65,10 @@ def _invoke_endpoint_answered_locally() -> Iterator[None]:
         active = bridge.active()
         if match is None or active is None:
             return original(response, request, full_url, headers)
-        body = request.get_data() if hasattr(request, "get_data") else request.body
-        named = {str(k).lower(): v for k, v in dict(headers).items()}  # HTTP names: any case
+        body, named = _body_and_headers(request, headers)
         params: dict[str, Any] = {
             "EndpointName": unquote(match.group(1)),
-            "Body": body if isinstance(body, bytes) else str(body or "").encode(),
+            "Body": body,
             "ContentType": named.get("content-type", ""),
             "Accept": named.get("accept", ""),
         }
@@ -100,6 +99,7 @@ def answered_as_in_process() -> Iterator[None]:
     CreateTrainingJob. What reaches the server from a function, the AWS CLI or a script
     then behaves as what the offline commands call in-process."""
     from moto.awslambda.responses import LambdaResponse
+    from moto.core.responses import ActionResult
     from moto.sagemaker.responses import SageMakerResponse
     from moto.stepfunctions.responses import StepFunctionResponse
 
@@ -111,8 +111,7 @@ def answered_as_in_process() -> Iterator[None]:
         active = bridge.active()
         if match is None or active is None:
             return lambda_dispatch(response, request, full_url, headers)
-        named = {str(k).lower(): v for k, v in dict(headers).items()}
-        body = request.get_data() if hasattr(request, "get_data") else request.body
+        body, named = _body_and_headers(request, headers)
         params = {
             "FunctionName": unquote(match.group(1)),
             "Payload": body or b"",
@@ -138,26 +137,33 @@ def answered_as_in_process() -> Iterator[None]:
 
         def call(response: Any) -> Any:
             active = bridge.active()
+            if active is None or active.express is None:
+                return original(response)
             params = json.loads(response.body or "{}")
-            if active is not None and active.express is not None:
-                refused = active.check_execution_call(_OPERATIONS[name], params)
-                if refused is not None:
-                    error = refused[1]["Error"]
-                    return _json_error(400, error["Code"], error["Message"])
-            return original(response)
+            try:
+                active.express.check(_OPERATIONS[name], params)
+            except bridge.AwsErrorResponse as exc:
+                raise _aws_error(exc.code, exc.message, exc.status) from None
+            answer = original(response)
+            if name == "start_execution":  # AWS names an EXPRESS execution differently
+                started = dict(answer.result)
+                started["executionArn"] = active.express.started_arn(
+                    params["stateMachineArn"], started["executionArn"]
+                )
+                return ActionResult(started)
+            return answer
 
         return call
 
     def start_sync_execution(response: Any) -> Any:
         active = bridge.active()
         if active is None:
-            return _json_error(400, "UnknownOperationException", "StartSyncExecution")
+            raise _aws_error("UnknownOperationException", "StartSyncExecution", 400)
         _, parsed = active.start_sync_execution(json.loads(response.body or "{}"))
         if "Error" in parsed:
             error = parsed["Error"]
-            return _json_error(
-                parsed["ResponseMetadata"]["HTTPStatusCode"], error["Code"], error["Message"]
-            )
+            status = parsed["ResponseMetadata"]["HTTPStatusCode"]
+            raise _aws_error(error["Code"], error["Message"], status)
         answer = {k: v for k, v in parsed.items() if k != "ResponseMetadata"}
         for key in ("startDate", "stopDate"):
             if isinstance(answer.get(key), datetime):
@@ -186,13 +192,27 @@ def answered_as_in_process() -> Iterator[None]:
         yield
 
 
+# What AWS answers differently for EXPRESS executions (mlwf.offline.express). Patched here,
+# in moto's responses, they hold for the in-process clients and for HTTP alike.
 _OPERATIONS = {
+    "start_execution": "StartExecution",
     "describe_execution": "DescribeExecution",
     "get_execution_history": "GetExecutionHistory",
     "list_executions": "ListExecutions",
 }
 
 
-def _json_error(status: int, code: str, message: str) -> tuple[int, dict[str, str], str]:
-    body = json.dumps({"__type": code, "message": message})
-    return status, {"x-amzn-ErrorType": code, "Content-Type": "application/x-amz-json-1.0"}, body
+def _body_and_headers(request: Any, headers: Any) -> tuple[bytes, dict[str, str]]:
+    """The raw body (werkzeug's request over HTTP) and the headers by lower-case name."""
+    body = request.get_data() if hasattr(request, "get_data") else request.body
+    if not isinstance(body, bytes):
+        body = str(body or "").encode()
+    return body, {str(k).lower(): v for k, v in dict(headers).items()}  # any case on the wire
+
+
+def _aws_error(code: str, message: str, status: int) -> Exception:
+    """An error moto serialises as the service's protocol wants it (a tuple returned from a
+    Step Functions action loses its status)."""
+    from moto.core.exceptions import AWSError
+
+    return AWSError(message, code, status)

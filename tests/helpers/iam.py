@@ -8,6 +8,22 @@ from typing import Any
 
 from tests.helpers.intrinsics import DeployContext
 
+# https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html: "You will also need to
+# configure your IAM role to have the proper permission to log to CloudWatch Logs", with
+# these actions on Resource "*" (they have no resource-level permissions). Without them
+# CreateStateMachine fails with AccessDeniedException: "The state machine IAM Role is not
+# authorized to access the Log Destination", and the stack rolls back.
+STEP_FUNCTIONS_LOG_DELIVERY_ACTIONS = (
+    "logs:CreateLogDelivery",
+    "logs:GetLogDelivery",
+    "logs:UpdateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:DescribeResourcePolicies",
+    "logs:DescribeLogGroups",
+)
+
 # AWS managed policies SAM attaches, by name, with the actions the preflight asks about.
 # https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSXrayWriteOnlyAccess.html
 AWS_MANAGED = {

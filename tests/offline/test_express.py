@@ -105,3 +105,19 @@ def test_a_sync_execution_past_five_minutes_ends_timed_out(stack, inputs, monkey
         stack.faults.clear()
     # Then StartSyncExecution answers TIMED_OUT, with no output
     assert answer["status"] == "TIMED_OUT" and "output" not in answer
+
+
+def test_over_http_express_executions_are_named_and_refused_the_same(stack, inputs):
+    # The rules live in moto's responses, which serve the in-process clients and HTTP alike
+    import boto3
+
+    sfn = boto3.client("stepfunctions", endpoint_url=stack.endpoint_url, region_name="us-east-1")
+    item = inputs[0]
+    body = json.dumps({"s3_bucket": item.s3_bucket, "s3_key": item.s3_key})
+    started = sfn.start_execution(stateMachineArn=stack.state_machine_arn(), input=body)
+    assert started["executionArn"].split(":")[5] == "express"
+    arn = started["executionArn"]
+    assert error_code(lambda: sfn.describe_execution(executionArn=arn)) == "InvalidArn"
+    assert error_code(lambda: sfn.list_executions(stateMachineArn=stack.state_machine_arn())) == (
+        "StateMachineTypeNotSupported"
+    )

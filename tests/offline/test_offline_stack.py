@@ -123,8 +123,9 @@ def test_each_endpoint_invocation_is_captured_once(stack, baseline):
 
 
 def test_transient_endpoint_throttling_is_retried(stack, baseline, test_inputs):
-    # The function's SDK retries a throttled call twice (standard mode, 3 attempts), as on
-    # AWS; the third throttle reaches the workflow as EndpointUnavailable, which it retries.
+    # The function's SDK retries a throttled call twice (standard mode, 3 attempts, as on
+    # AWS: https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html); the
+    # third throttle reaches the workflow as EndpointUnavailable, which it retries.
     stack.inject("endpoint:throttle:3")
     (result,) = stack.run_executions([confident_input(baseline, test_inputs)])
     assert result.status == "SUCCEEDED"

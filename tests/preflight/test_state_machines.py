@@ -12,27 +12,17 @@ from typing import Any
 
 import pytest
 
-from tests.helpers.iam import allowed, role_of, trusted_services
+from tests.helpers.iam import (
+    STEP_FUNCTIONS_LOG_DELIVERY_ACTIONS,
+    allowed,
+    role_of,
+    trusted_services,
+)
 from tests.helpers.intrinsics import DeployContext
 from tests.helpers.sam_translate import PROJECT_ROOT, sam_template
 
 pytestmark = pytest.mark.preflight
 
-# https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html: "You will also need to
-# configure your IAM role to have the proper permission to log to CloudWatch Logs", with
-# these actions on Resource "*". Without them CreateStateMachine fails with
-# AccessDeniedException: "The state machine IAM Role is not authorized to access the Log
-# Destination", and the stack rolls back.
-LOG_DELIVERY_ACTIONS = (
-    "logs:CreateLogDelivery",
-    "logs:GetLogDelivery",
-    "logs:UpdateLogDelivery",
-    "logs:DeleteLogDelivery",
-    "logs:ListLogDeliveries",
-    "logs:PutResourcePolicy",
-    "logs:DescribeResourcePolicies",
-    "logs:DescribeLogGroups",
-)
 # https://docs.aws.amazon.com/step-functions/latest/dg/xray-iam.html
 XRAY_ACTIONS = (
     "xray:PutTraceSegments",
@@ -79,7 +69,8 @@ def test_a_state_machine_that_logs_may_deliver_its_logs(deploy):
         if not destinations:
             continue
         role = role_of(deploy, machine["Properties"]["RoleArn"])
-        missing = [a for a in LOG_DELIVERY_ACTIONS if not allowed(deploy, role, a, "*")]
+        actions = STEP_FUNCTIONS_LOG_DELIVERY_ACTIONS
+        missing = [a for a in actions if not allowed(deploy, role, a, "*")]
         assert not missing, f"{logical_id}: its role {role} lacks {missing} on '*'"
 
 

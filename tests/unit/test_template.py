@@ -12,6 +12,7 @@ import pytest
 from cfnlint.decode import cfn_yaml
 
 from tests.conftest import PROJECT_ROOT
+from tests.helpers.iam import STEP_FUNCTIONS_LOG_DELIVERY_ACTIONS
 from tests.unit.conftest import load_event
 from training_job.stack import OUTPUT_FIELDS
 
@@ -56,17 +57,11 @@ def test_no_wildcard_actions():
 
 def test_wildcard_resources_only_where_the_action_has_no_resource_scope():
     # AWS documents these actions as supporting no resource-level permissions.
-    log_delivery = {
-        "logs:CreateLogDelivery",
-        "logs:GetLogDelivery",
-        "logs:UpdateLogDelivery",
-        "logs:DeleteLogDelivery",
-        "logs:ListLogDeliveries",
-        "logs:PutResourcePolicy",
-        "logs:DescribeResourcePolicies",
-        "logs:DescribeLogGroups",
+    unscoped_actions = {
+        "ecr:GetAuthorizationToken",
+        "cloudwatch:PutMetricData",
+        *STEP_FUNCTIONS_LOG_DELIVERY_ACTIONS,
     }
-    unscoped_actions = {"ecr:GetAuthorizationToken", "cloudwatch:PutMetricData", *log_delivery}
     for where, statement in statements():
         if "*" in as_list(statement["Resource"]):
             assert set(as_list(statement["Action"])) <= unscoped_actions, where
