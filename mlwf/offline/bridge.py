@@ -99,21 +99,23 @@ class Bridge:
         name, qualifier = _function_name(params["FunctionName"], params.get("Qualifier"))
         runner = self.functions.get(name)
         if runner is None:
-            return _error(404, "ResourceNotFoundException", f"Function not found: {name}")
+            return error_response(404, "ResourceNotFoundException", f"Function not found: {name}")
         invocation_type = params.get("InvocationType", "RequestResponse")
         if invocation_type == "DryRun":
             return _response(204, {"StatusCode": 204})
         try:
             event = json.loads(_as_bytes(params.get("Payload")) or b"{}")
         except (UnicodeDecodeError, json.JSONDecodeError):
-            return _error(400, "InvalidRequestContentException", "Could not parse request body")
+            return error_response(
+                400, "InvalidRequestContentException", "Could not parse request body"
+            )
         invocation = Invocation(name, str(uuid.uuid4()), qualifier)
         parsed: dict[str, Any] = {"ExecutedVersion": "$LATEST"}
         try:
             result = runner(event, invocation)
             payload = json.dumps(result).encode()
         except AwsErrorResponse as exc:
-            return _error(exc.status, exc.code, exc.message)
+            return error_response(exc.status, exc.code, exc.message)
         except FunctionError as exc:  # as the function's runtime reported it
             parsed["FunctionError"] = "Unhandled"
             payload = json.dumps({**exc.payload, "requestId": invocation.request_id}).encode()
@@ -135,16 +137,16 @@ class Bridge:
                 handler = self.endpoint_resolver(name)
             if handler is None:
                 message = f"Endpoint {name} of account {self.account_id} not found."
-                return _error(400, "ValidationError", message)
+                return error_response(400, "ValidationError", message)
             response_body, content_type = handler(body, params.get("ContentType", ""), params)
         except AwsErrorResponse as exc:
-            return _error(exc.status, exc.code, exc.message)
+            return error_response(exc.status, exc.code, exc.message)
         except EndpointModelError as exc:
             message = (
                 "Received client error (400) from primary with message "
                 f'"{exc}". See CloudWatch logs for the endpoint.'
             )
-            return _error(424, "ModelError", message)
+            return error_response(424, "ModelError", message)
         parsed = {
             "Body": _stream(response_body),
             "ContentType": content_type,
@@ -155,11 +157,11 @@ class Bridge:
     # -- states: StartSyncExecution (moto's in-process routing misses its sync- host) ----
     def start_sync_execution(self, params: dict[str, Any]) -> tuple[AWSResponse, dict[str, Any]]:
         if self.express is None:
-            return _error(400, "UnknownOperationException", "StartSyncExecution")
+            return error_response(400, "UnknownOperationException", "StartSyncExecution")
         try:
             return _response(200, self.express.start_sync(params))
         except AwsErrorResponse as exc:
-            return _error(exc.status, exc.code, exc.message)
+            return error_response(exc.status, exc.code, exc.message)
 
 
 def lambda_error_payload(exc: BaseException, request_id: str) -> dict[str, Any]:
@@ -197,6 +199,11 @@ def active() -> Bridge | None:
     """The bridge of the offline stack running in this process, if any."""
     with _LOCK:
         return _ACTIVE[-1] if _ACTIVE else None
+
+
+def api_params(context: dict[str, Any]) -> dict[str, Any]:
+    """In a before-call handler, the call's API parameters (kept by _keep_params)."""
+    return dict(context.get(_PARAMS_KEY) or {})
 
 
 def _keep_params(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
@@ -282,7 +289,7 @@ def _response(status: int, parsed: dict[str, Any]) -> tuple[AWSResponse, dict[st
     return AWSResponse("https://mlwf.offline", status, headers, None), parsed
 
 
-def _error(status: int, code: str, message: str) -> tuple[AWSResponse, dict[str, Any]]:
+def error_response(status: int, code: str, message: str) -> tuple[AWSResponse, dict[str, Any]]:
     return _response(status, {"Error": {"Code": code, "Message": message}})
 
 

@@ -28,6 +28,8 @@ from contextlib import contextmanager
 from typing import Any
 from unittest.mock import patch  # as moto's mock_aws does: set, then put back as it was
 
+from mlwf.offline import iam
+
 LOG = logging.getLogger(__name__)
 _PLACEHOLDER = re.compile(r'("?)<([A-Za-z0-9_.\-]+)>("?)')
 
@@ -58,6 +60,17 @@ def transform_input(transformer: dict[str, Any], event: dict[str, Any]) -> str:
     return _PLACEHOLDER.sub(replace, template)
 
 
+# The ERROR_CODE EventBridge gives an undelivered event, by what refused it (rule-dlq.html).
+DEAD_LETTER_CODES = {
+    "StateMachineDoesNotExist": "NO_RESOURCE",
+    "StateMachineDeleting": "NO_RESOURCE",
+    "InvalidExecutionInput": "INVALID_JSON",
+    "JSONDecodeError": "INVALID_JSON",
+    "ExecutionLimitExceeded": "RESOURCE_LIMIT_EXCEEDED",
+    "InvalidArn": "INVALID_PARAMETER",
+}
+
+
 def _is_state_machine(arn: str) -> bool:
     parts = arn.split(":")
     return len(parts) > 6 and parts[2] == "states" and parts[5] == "stateMachine"
@@ -68,6 +81,10 @@ def _deliver(rule: Any, target: dict[str, Any], event: dict[str, Any]) -> None:
     from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
     arn = target["Arn"]
+    denied = _denial(target)
+    if denied is not None:  # no retry: straight to the DLQ (rule-dlq.html, above)
+        _dead_letter(rule, target, event, "NO_PERMISSIONS", denied)
+        return
     try:
         body = transform_input(target.get("InputTransformer") or {}, event)
         json.loads(body)  # EventBridge refuses to deliver what is not JSON
@@ -75,8 +92,19 @@ def _deliver(rule: Any, target: dict[str, Any], event: dict[str, Any]) -> None:
         backend = stepfunctions_parser_backends[account][region]
         backend.start_execution(arn, str(uuid.uuid4()), body)
     except (AWSError, ValueError, KeyError) as exc:
-        code = getattr(exc, "error_type", None) or type(exc).__name__
-        _dead_letter(rule, target, event, code, str(getattr(exc, "message", exc)))
+        error = getattr(exc, "error_type", None) or type(exc).__name__
+        code = DEAD_LETTER_CODES.get(error, "UNKNOWN")
+        _dead_letter(rule, target, event, code, f"{error}: {getattr(exc, 'message', exc)}")
+
+
+def _denial(target: dict[str, Any]) -> str | None:
+    """Why the target's role may not start the execution, if it may not (mlwf.offline.iam)."""
+    authorizer = iam.current()
+    role = str(target.get("RoleArn", ""))
+    principal = authorizer.role_principal(role, "offline-events") if authorizer else None
+    if principal is None or authorizer is None:
+        return None
+    return authorizer.denial(principal, "states:StartExecution", target["Arn"])
 
 
 def _dead_letter(

@@ -32,6 +32,7 @@ from mlwf.offline.endpoint import LocalEndpoints
 from mlwf.offline.express import ExpressWorkflows
 from mlwf.offline.faults import ENDPOINT, Fault
 from mlwf.offline.functions import FunctionLog, LocalFunction
+from mlwf.offline.iam import Authorizer, PolicyNotFound, enforced
 from mlwf.offline.moto_patches import (
     Endings,
     asl_parses_apart,
@@ -71,6 +72,7 @@ class OfflineStack:
     trainer: LocalTrainer | None = None
     endings: Endings = field(default_factory=Endings)  # told by moto's patch: start()
     endpoint_url: str = ""  # the offline AWS over HTTP, for the functions' processes
+    authorizer: Authorizer | None = None  # the stack's roles, enforced (mlwf.offline.iam)
     _owns_heap: bool = False  # whether freeze_heap may freeze (see start())
     _running: ClassVar[bool] = False
 
@@ -118,6 +120,10 @@ class OfflineStack:
             import boto3  # lazy
 
             stack = cls(spec, session=boto3.Session(region_name=region))
+            try:
+                stack.authorizer = cleanup.enter_context(enforced(Authorizer(spec)))
+            except PolicyNotFound as exc:
+                raise MlwfError(f"{spec.path.name}: {exc}") from None
             cleanup.enter_context(execution_endings(stack.endings))
             for fault in faults or []:
                 stack.inject(fault)
@@ -203,18 +209,17 @@ class OfflineStack:
                 self.spec.region,
                 log,
                 endpoint_url=self.endpoint_url,
-                credentials=OFFLINE_ENVIRONMENT,
+                credentials=self._credentials(function_spec.role_arn, function_spec.name),
             )
             self.functions[logical_id] = function
             self.bridge.functions[function_spec.name] = self._with_faults(function, logical_id)
         sfn = self.sfn
-        role = f"arn:aws:iam::{ACCOUNT_ID}:role/{self.spec.stack_name}-states"
         for machine in self.spec.state_machines.values():
             try:
                 sfn.create_state_machine(
                     name=machine.name,
                     definition=machine.definition,
-                    roleArn=role,
+                    roleArn=machine.role_arn or self._fallback_role,
                     type=machine.workflow_type,
                 )
             except ClientError as exc:
@@ -232,6 +237,17 @@ class OfflineStack:
                 Name=rule.name, EventPattern=json.dumps(rule.event_pattern), State=rule.state
             )
             events.put_targets(Rule=rule.name, Targets=rule.targets)
+
+    @property
+    def _fallback_role(self) -> str:  # a machine whose template names no role
+        return f"arn:aws:iam::{ACCOUNT_ID}:role/{self.spec.stack_name}-states"
+
+    def _credentials(self, role_arn: str, session: str) -> dict[str, str]:
+        """The role's own credentials when the template defines it, so that IAM is
+        enforced on the function's calls; the offline defaults otherwise."""
+        if self.authorizer is not None and self.authorizer.governs(role_arn):
+            return self.authorizer.credentials(role_arn, session)
+        return OFFLINE_ENVIRONMENT
 
     def _cloudwatch_sink(self, group: str) -> Callable[[str, list[str]], None]:
         """A function's log lines into its CloudWatch Logs group, a stream per environment,

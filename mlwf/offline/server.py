@@ -22,7 +22,8 @@ from typing import Any
 from unittest.mock import patch  # as moto's mock_aws does: set, then put back as it was
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from mlwf.offline import bridge
+from mlwf.offline import bridge, iam
+from mlwf.offline.template import ACCOUNT_ID, PARTITION
 
 HOST = "127.0.0.1"
 INVOCATIONS = re.compile(r"^/endpoints/([^/]+)/invocations$")
@@ -66,8 +67,19 @@ def _invoke_endpoint_answered_locally() -> Iterator[None]:
         if match is None or active is None:
             return original(response, request, full_url, headers)
         body, named = _body_and_headers(request, headers)
+        name = unquote(match.group(1))
+        denied = iam.denial_for_request(
+            headers,
+            "sagemaker:InvokeEndpoint",
+            lambda region: (
+                f"arn:{PARTITION}:sagemaker:{region}:{ACCOUNT_ID}:endpoint/{name.lower()}"
+            ),
+        )
+        if denied is not None:
+            text = json.dumps({"__type": "AccessDeniedException", "message": denied})
+            return 400, {"x-amzn-ErrorType": "AccessDeniedException"}, text
         params: dict[str, Any] = {
-            "EndpointName": unquote(match.group(1)),
+            "EndpointName": name,
             "Body": body,
             "ContentType": named.get("content-type", ""),
             "Accept": named.get("accept", ""),

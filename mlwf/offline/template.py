@@ -37,6 +37,7 @@ class FunctionSpec:
     timeout: int
     memory_size: int
     reserved_concurrency: int | None = None
+    role_arn: str = ""
 
 
 @dataclass
@@ -48,6 +49,7 @@ class StateMachineSpec:
     definition: str  # with DefinitionSubstitutions applied
     substitutions: dict[str, str]
     workflow_type: str
+    role_arn: str = ""
 
 
 @dataclass
@@ -58,6 +60,18 @@ class RuleSpec:
     event_pattern: dict[str, Any]
     targets: list[dict[str, Any]]  # as PutTargets takes them, every intrinsic resolved
     state: str = "ENABLED"
+
+
+@dataclass
+class RoleSpec:
+    """An IAM role as the stack creates it: its policy documents, inline and attached."""
+
+    logical_id: str
+    name: str
+    arn: str
+    trust_policy: dict[str, Any]
+    inline_policies: dict[str, dict[str, Any]]  # policy name -> document
+    managed_policy_arns: list[str]
 
 
 @dataclass
@@ -73,6 +87,8 @@ class TemplateSpec:
     queues: dict[str, str] = field(default_factory=dict)  # logical id -> queue name
     rules: dict[str, RuleSpec] = field(default_factory=dict)
     log_groups: dict[str, int | None] = field(default_factory=dict)  # name -> retention days
+    roles: dict[str, RoleSpec] = field(default_factory=dict)
+    managed_policies: dict[str, dict[str, Any]] = field(default_factory=dict)  # ARN -> document
     outputs: dict[str, str] = field(default_factory=dict)
 
     def function(self, name: str) -> FunctionSpec:
@@ -308,6 +324,19 @@ class _Reader:
                     targets=list(props.get("Targets", [])),
                     state=str(props.get("State", "ENABLED")),
                 )
+            elif kind == "AWS::IAM::Role":
+                self.spec.roles[logical_id] = RoleSpec(
+                    logical_id=logical_id,
+                    name=self.name(logical_id),
+                    arn=self.arn(logical_id),
+                    trust_policy=props.get("AssumeRolePolicyDocument", {}),
+                    inline_policies={
+                        str(p["PolicyName"]): p["PolicyDocument"] for p in props.get("Policies", [])
+                    },
+                    managed_policy_arns=[str(a) for a in props.get("ManagedPolicyArns", [])],
+                )
+            elif kind == "AWS::IAM::ManagedPolicy":
+                self.spec.managed_policies[self.arn(logical_id)] = props["PolicyDocument"]
             elif kind == "AWS::Lambda::Function" and logical_id in code:
                 self.spec.functions[logical_id] = self.function(logical_id, props, code[logical_id])
             elif kind == "AWS::StepFunctions::StateMachine":
@@ -335,6 +364,7 @@ class _Reader:
                 if "ReservedConcurrentExecutions" in props
                 else None
             ),
+            role_arn=str(props.get("Role", "")),
         )
 
     def state_machine(
@@ -365,6 +395,7 @@ class _Reader:
             definition=definition,
             substitutions=substitutions,
             workflow_type=str(props.get("StateMachineType", "STANDARD")),
+            role_arn=str(props.get("RoleArn", "")),
         )
 
 

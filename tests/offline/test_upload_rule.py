@@ -87,7 +87,8 @@ def test_an_event_that_cannot_be_delivered_lands_in_the_dead_letter_queue(stack)
     (message,) = answer["Messages"]
     assert json.loads(message["Body"])["detail"]["object"]["key"] == "incoming/lost.png"
     attributes = {k: v["StringValue"] for k, v in message["MessageAttributes"].items()}
-    assert attributes["ERROR_CODE"] == "StateMachineDoesNotExist"
+    assert attributes["ERROR_CODE"] == "NO_RESOURCE"  # rule-dlq.html
+    assert attributes["ERROR_MESSAGE"].startswith("StateMachineDoesNotExist")
     assert attributes["TARGET_ARN"] == stack.state_machine_arn()
     assert attributes["RULE_ARN"].endswith(
         ":rule/offline-ImageClassificationStateMachineImageUploaded"

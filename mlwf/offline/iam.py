@@ -1,0 +1,311 @@
+"""IAM, enforced offline on the stack's own principals as AWS enforces it.
+
+Each function runs with credentials of its own role, each state machine calls its tasks as
+its role, and the upload rule starts executions as its role, the roles and policies being
+those the SAM transform generates from template.yaml. A call one of them makes is allowed
+only if that role's policies allow the action on the resource: an explicit Deny wins, and
+no Allow is an implicit deny (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html).
+The policies are evaluated by moto's own evaluator (moto.iam.access_control.IAMPolicy).
+
+Calls made with any other credentials (the user's: the AWS CLI, mlwf, the tests) are not
+checked, as an administrator's are not refused in their own account.
+
+What is not modelled (README, fidelity table): resource-based policies (bucket policies,
+Lambda permissions), permission boundaries, SCPs, condition keys, and actions of services
+this module does not name a resource for, which are allowed when the role allows the action
+on some resource.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+import secrets
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+from unittest.mock import patch  # as moto's mock_aws does: set, then put back as it was
+
+from mlwf.offline.template import ACCOUNT_ID, PARTITION, TemplateSpec
+
+AWS_MANAGED_PREFIX = f"arn:{PARTITION}:iam::aws:policy/"
+_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/[^/]+/([^/]+)/([^/]+)/")
+
+
+class PolicyNotFound(Exception):
+    """A role attaches a managed policy that neither the template nor AWS defines."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    role_arn: str
+    session: str
+    documents: tuple[str, ...]  # the role's policy documents, as JSON
+
+    @property
+    def arn(self) -> str:
+        role_name = self.role_arn.rsplit("/", 1)[-1]
+        return f"arn:{PARTITION}:sts::{ACCOUNT_ID}:assumed-role/{role_name}/{self.session}"
+
+
+class Authorizer:
+    """The stack's roles, the credentials handed to each, and the decision on each call."""
+
+    def __init__(self, spec: TemplateSpec):
+        self.spec = spec
+        self._documents = {
+            role.arn: self._role_documents(role.logical_id) for role in spec.roles.values()
+        }
+        self._by_key: dict[str, Principal] = {}
+        self._by_role: dict[tuple[str, str], tuple[str, str, str]] = {}
+        self._lock = threading.Lock()
+
+    def _role_documents(self, logical_id: str) -> tuple[str, ...]:
+        role = self.spec.roles[logical_id]
+        documents = [json.dumps(d) for d in role.inline_policies.values()]
+        for arn in role.managed_policy_arns:
+            documents.append(json.dumps(self._managed_policy(arn, role.logical_id)))
+        return tuple(documents)
+
+    def _managed_policy(self, arn: str, role: str) -> dict[str, Any]:
+        if arn in self.spec.managed_policies:
+            return self.spec.managed_policies[arn]
+        if arn.startswith(AWS_MANAGED_PREFIX):
+            from moto.iam.aws_managed_policies import aws_managed_policies_data
+
+            known = json.loads(aws_managed_policies_data)  # AWS's own, as moto records them
+            name = arn.rsplit("/", 1)[-1]
+            if name in known:
+                return known[name]["Document"]
+        raise PolicyNotFound(f"{role}: managed policy {arn} does not exist")
+
+    def governs(self, role_arn: str) -> bool:
+        return role_arn in self._documents
+
+    def credentials(self, role_arn: str, session: str) -> dict[str, str]:
+        """Temporary credentials of the role, as Lambda gives a function its execution
+        role's: the variables a worker process reads."""
+        with self._lock:
+            found = self._by_role.get((role_arn, session))
+            if found is None:
+                key = "ASIA" + secrets.token_hex(8).upper()
+                found = (key, secrets.token_urlsafe(30), secrets.token_urlsafe(60))
+                self._by_role[(role_arn, session)] = found
+                self._by_key[key] = Principal(role_arn, session, self._documents[role_arn])
+        key, secret, token = found
+        return {
+            "AWS_ACCESS_KEY_ID": key,
+            "AWS_SECRET_ACCESS_KEY": secret,
+            "AWS_SESSION_TOKEN": token,
+        }
+
+    def function_arn(self, name: str) -> str:
+        for function in self.spec.functions.values():
+            if name in (function.name, function.arn) or name.startswith(function.arn + ":"):
+                return function.arn
+        return f"arn:{PARTITION}:lambda:{self.spec.region}:{ACCOUNT_ID}:function:{name}"
+
+    def principal(self, access_key: str | None) -> Principal | None:
+        return self._by_key.get(access_key or "")
+
+    def role_principal(self, role_arn: str, session: str) -> Principal | None:
+        if not self.governs(role_arn):
+            return None
+        return Principal(role_arn, session, self._documents[role_arn])
+
+    def denial(self, principal: Principal, action: str, resource: str | None) -> str | None:
+        """None when the principal may call `action` on `resource`, else AWS's message.
+        A resource of None (one this module does not work out) needs an Allow of the
+        action on any resource."""
+        from moto.iam.access_control import IAMPolicy, PermissionResult
+
+        allowed = False
+        for document in principal.documents:
+            if resource is None:
+                if _allows_action(json.loads(document), action):
+                    allowed = True
+                continue
+            result = IAMPolicy(document).is_action_permitted(action, resource)
+            if result == PermissionResult.DENIED:
+                return _message(principal, action, resource, explicit=True)
+            allowed = allowed or result == PermissionResult.PERMITTED
+        if allowed:
+            return None
+        return _message(principal, action, resource or "*", explicit=False)
+
+
+def _message(principal: Principal, action: str, resource: str, *, explicit: bool) -> str:
+    # AWS's wording (https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html)
+    reason = (
+        "with an explicit deny in an identity-based policy"
+        if explicit
+        else f"because no identity-based policy allows the {action} action"
+    )
+    return (
+        f"User: {principal.arn} is not authorized to perform: {action} "
+        f"on resource: {resource} {reason}"
+    )
+
+
+def _allows_action(document: dict[str, Any], action: str) -> bool:
+    statements = document.get("Statement", [])
+    for statement in statements if isinstance(statements, list) else [statements]:
+        actions = statement.get("Action", [])
+        for pattern in actions if isinstance(actions, list) else [actions]:
+            regex = "^" + re.escape(pattern).replace(r"\*", ".*").replace(r"\?", ".") + "$"
+            if statement.get("Effect") == "Allow" and re.match(regex, action, re.IGNORECASE):
+                return True
+    return False
+
+
+def access_key(headers: Any) -> tuple[str, str, str] | None:
+    """(access key, region, signing service) from a SigV4 Authorization header."""
+    named = {str(k).lower(): v for k, v in dict(headers).items()}
+    match = _CREDENTIAL.search(str(named.get("authorization", "")))
+    return (match.group(1), match.group(2), match.group(3)) if match else None
+
+
+def resource_for(service: str, action: str, body: Any, region: str) -> str | None:
+    """The ARN a call acts on, for the calls this app's roles make over HTTP
+    (https://docs.aws.amazon.com/service-authorization/latest/reference/)."""
+    try:
+        params = json.loads(body or "{}") if isinstance(body, str | bytes) else dict(body or {})
+    except ValueError:
+        return None
+    where = f"{region}:{ACCOUNT_ID}"
+    if service == "ssm" and action in ("GetParameter", "GetParameterHistory", "PutParameter"):
+        name = str(params.get("Name", ""))
+        if name.startswith("arn:"):
+            return name
+        return f"arn:{PARTITION}:ssm:{where}:parameter/{name.lstrip('/')}"
+    if service == "states":
+        for key in ("stateMachineArn", "executionArn", "mapRunArn"):
+            if key in params:
+                return str(params[key])
+    return None
+
+
+# The authorizer the patched moto consults; one offline stack runs per process.
+_current: Authorizer | None = None
+
+
+def current() -> Authorizer | None:
+    return _current
+
+
+def denial_for_request(headers: Any, action: str, resource: Callable[[str], str]) -> str | None:
+    """For a call moto does not authorize itself (one the bridge answers): AWS's message
+    when its credentials are one of the stack's roles' and the role may not make it.
+    `resource(region)` is the ARN acted on."""
+    credential = access_key(headers)
+    authorizer = _current
+    if authorizer is None or credential is None:
+        return None
+    principal = authorizer.principal(credential[0])
+    if principal is None:
+        return None
+    return authorizer.denial(principal, action, resource(credential[1]))
+
+
+@contextmanager
+def enforced(authorizer: Authorizer) -> Iterator[Authorizer]:
+    """moto checks each call made with one of the stack's roles while the block runs."""
+    global _current
+    from moto.core.authorization import ActionAuthenticatorMixin
+    from moto.core.exceptions import AWSError
+    from moto.s3.exceptions import S3AccessDeniedError
+
+    if "_authenticate_and_authorize_action" not in ActionAuthenticatorMixin.__dict__:
+        raise RuntimeError(
+            "moto changed: no ActionAuthenticatorMixin._authenticate_and_authorize_action"
+        )
+
+    def authorize(response: Any, iam_request_cls: type, resource: str = "*") -> None:
+        credential = access_key(response.headers)
+        principal = authorizer.principal(credential[0] if credential else None)
+        if principal is None or credential is None:
+            return  # not one of the stack's roles: moto's own setting decides (off)
+        _, region, service = credential
+        action_name = response._get_action()
+        action = f"{service}:{action_name}"
+        if resource == "*":
+            resource = resource_for(service, action_name, response.body, region)
+        message = authorizer.denial(principal, action, resource)
+        if message is None:
+            return
+        if iam_request_cls.__name__ == "S3IAMRequest":
+            raise S3AccessDeniedError()
+        # The JSON services' code and status (https://docs.aws.amazon.com/sagemaker/latest/APIReference/CommonErrors.html)
+        raise AWSError(message, "AccessDeniedException", 400)
+
+    _current = authorizer
+    try:
+        with (
+            patch.object(ActionAuthenticatorMixin, "_authenticate_and_authorize_action", authorize),
+            _state_machines_as_their_roles(authorizer),
+        ):
+            yield authorizer
+    finally:
+        _current = None
+
+
+@contextmanager
+def _state_machines_as_their_roles(authorizer: Authorizer) -> Iterator[None]:
+    """A state machine's Lambda tasks are called as its role, and a call the role may not
+    make fails as Step Functions reports it: Lambda's AccessDeniedException is not one of
+    Invoke's modelled errors, so the SDK Step Functions runs raises it as the service's
+    generic AWSLambdaException, the error `Lambda.AWSLambdaException`, with the code in the
+    cause (https://docs.aws.amazon.com/step-functions/latest/dg/bp-lambda-serviceexception.html)."""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_lambda as service_lambda,
+    )
+
+    from mlwf.offline import bridge
+
+    task = service_lambda.StateTaskServiceLambda
+    make_client = lambda_eval_utils.boto_client_for  # AttributeError: moto changed; see the test
+    error_cause = task.__dict__["_error_cause_from_client_error"].__func__  # KeyError: likewise
+
+    def client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+        client = make_client(region=region, service=service, state_credentials=state_credentials)
+        principal = authorizer.role_principal(
+            str(getattr(state_credentials, "role_arn", "")), "offline-execution"
+        )
+        if principal is not None and service == "lambda":
+
+            def check(context: dict[str, Any], **_: Any) -> Any:
+                name = str(bridge.api_params(context).get("FunctionName", ""))
+                arn = name if name.startswith("arn:") else authorizer.function_arn(name)
+                message = authorizer.denial(principal, "lambda:InvokeFunction", arn)
+                if message is None:
+                    return None
+                return bridge.error_response(403, "AccessDeniedException", message)
+
+            client.meta.events.register_first("before-call.lambda.Invoke", check)
+        return client
+
+    def error_cause_from(client_error: Any) -> tuple[str, str]:
+        error, cause = error_cause(client_error)
+        code = client_error.response["Error"]["Code"]
+        if code not in _invoke_modelled_errors():
+            error = "Lambda.AWSLambdaException"
+        return error, cause
+
+    with (
+        patch.object(lambda_eval_utils, "boto_client_for", client_for),
+        patch.object(task, "_error_cause_from_client_error", staticmethod(error_cause_from)),
+    ):
+        yield
+
+
+@functools.cache
+def _invoke_modelled_errors() -> frozenset[str]:
+    """The error codes Lambda's Invoke declares, from botocore's model of the API."""
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("lambda")
+    return frozenset(shape.name for shape in model.operation_model("Invoke").error_shapes)
