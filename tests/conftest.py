@@ -32,6 +32,21 @@ def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_REGION", REGION)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Trained local models cached for this run only (mlwf.offline.model_cache): never in
+    the user's home, and shared by the tests (and the processes they start) that train on
+    the same data."""
+    folder = tmp_path_factory.mktemp("model-cache")
+    previous = os.environ.get("MLWF_MODEL_CACHE_DIR")
+    os.environ["MLWF_MODEL_CACHE_DIR"] = str(folder)
+    yield folder
+    if previous is None:
+        del os.environ["MLWF_MODEL_CACHE_DIR"]
+    else:
+        os.environ["MLWF_MODEL_CACHE_DIR"] = previous
+
+
 @pytest.fixture
 def aws() -> Iterator[None]:
     """moto's in-process AWS, with Step Functions executing state machines."""

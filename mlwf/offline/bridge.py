@@ -1,5 +1,5 @@
-"""Answer `lambda:Invoke` and `sagemaker-runtime:InvokeEndpoint` in-process, and run a
-local trainer when a training job is created.
+"""Answer `lambda:Invoke` and `sagemaker-runtime:InvokeEndpoint` in-process (the local
+trainer runs from moto's CreateTrainingJob: mlwf.offline.server).
 
 moto runs state machines (`mock_aws(config={"stepfunctions": {"execute_state_machine": True}})`)
 but answers Lambda tasks through its Lambda backend, which needs Docker, and its
@@ -226,13 +226,6 @@ def _on_invoke_endpoint(context: dict[str, Any], **_: Any) -> tuple[AWSResponse,
     return bridge.invoke_endpoint(context.pop(_PARAMS_KEY))
 
 
-def _on_training_job_created(context: dict[str, Any], **_: Any) -> None:
-    bridge = active()
-    params = context.pop(_PARAMS_KEY, None)
-    if bridge is not None and params is not None and bridge.on_training_job_created:
-        bridge.on_training_job_created(params)
-
-
 def _on_start_sync_execution(context: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict] | None:
     bridge = active()
     if bridge is None or _PARAMS_KEY not in context:
@@ -246,7 +239,6 @@ _HANDLERS = (
     ("before-parameter-build.sagemaker-runtime.InvokeEndpoint", _keep_params),
     ("before-call.sagemaker-runtime.InvokeEndpoint", _on_invoke_endpoint),
     ("before-parameter-build.sagemaker.CreateTrainingJob", _keep_params),
-    ("after-call.sagemaker.CreateTrainingJob", _on_training_job_created),
     ("before-parameter-build.stepfunctions.StartSyncExecution", _keep_params),
     ("before-call.stepfunctions.StartSyncExecution", _on_start_sync_execution),
 )

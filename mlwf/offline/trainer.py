@@ -18,6 +18,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from mlwf.offline import model_cache
 from mlwf.offline.template import ACCOUNT_ID
 from training_job.errors import MlwfError
 
@@ -70,6 +71,8 @@ class LocalTrainer:
         )
 
     def train(self, request: dict[str, Any]) -> TrainingReport:
+        import numpy as np
+
         from mlwf.offline.local_model import train
 
         started = time.perf_counter()
@@ -81,22 +84,36 @@ class LocalTrainer:
         if missing:
             raise MlwfError(f"training job has no {', '.join(sorted(missing))} channel")
         images, labels = self._read_channel(channels["train"], channels["train_lst"])
-        self.say(f"  training the local model on {len(images)} images (offline stand-in)")
-        model = train(
-            images, labels, hyperparameters=request.get("HyperParameters"), seed=self.seed
-        )
-        accuracy, validation_count = None, 0
+        val_images, val_labels = [], np.asarray([], dtype=int)
         if "validation" in channels and "validation_lst" in channels:
             val_images, val_labels = self._read_channel(
                 channels["validation"], channels["validation_lst"]
             )
+        hyperparameters = request.get("HyperParameters")
+        cache_key = model_cache.model_key(
+            images, labels, (val_images, val_labels), hyperparameters, self.seed
+        )
+        cached = model_cache.load(cache_key)
+        if cached is not None:
+            self.say(f"  local model: cache used ({cached.path}), not trained again")
+            body, accuracy, validation_count = (
+                cached.artifact,
+                cached.validation_accuracy,
+                cached.validation_count,
+            )
+        else:
+            self.say(f"  training the local model on {len(images)} images (offline stand-in)")
+            model = train(images, labels, hyperparameters=hyperparameters, seed=self.seed)
+            accuracy, validation_count = None, 0
             if val_images:
                 predicted = model.predict_proba(val_images).argmax(axis=1)
                 accuracy = float((predicted == val_labels).mean())
                 validation_count = len(val_images)
+            body = model.to_artifact()
+            model_cache.store(cache_key, body, accuracy, validation_count)
         artifact = self._artifact_path(request["TrainingJobName"])
         bucket, _, key = artifact.removeprefix("s3://").partition("/")
-        self.s3.put_object(Bucket=bucket, Key=key, Body=model.to_artifact())
+        self.s3.put_object(Bucket=bucket, Key=key, Body=body)
         return TrainingReport(
             request["TrainingJobName"],
             len(images),

@@ -199,3 +199,28 @@ def test_batch_definition_avoids_what_behaves_differently_offline(stack):
     for name, state in map_state["ItemProcessor"]["States"].items():
         if state["Type"] == "Task":
             assert any("States.ALL" in c["ErrorEquals"] for c in state["Catch"]), name
+
+
+def test_one_training_job_trains_once_and_a_second_one_uses_the_cache(offline):
+    # Given the module's stack, which staged, trained and deployed once
+    stack, deployment = offline
+    assert len(stack.trainer.reports) == 1  # (an in-process hook once trained it twice)
+
+    # When the same data is trained on again (as `mlwf train` would)
+    said: list[str] = []
+    stack.trainer.say = said.append
+    from training_job.train import train
+
+    again = train(
+        stack.client("sagemaker"),
+        stack.s3,
+        deployment.settings,
+        region="us-east-1",
+        poll_interval=0.0,
+        echo=lambda _: None,
+    )
+
+    # Then the model comes from the cache, and the job still completes with its metrics
+    assert any("cache used" in line for line in said), said
+    assert len(stack.trainer.reports) == 2
+    assert again.validation_accuracy == deployment.training.validation_accuracy
