@@ -168,16 +168,10 @@ def demo(
             import random
 
             inputs = random.Random(seed).sample(inputs, min(count, len(inputs)))
-        say(f"\n== run: {len(inputs)} executions of the state machine, one per test image")
         for fault in armed:
             stack.faults.append(fault)
             say(f"fault injected: {fault}")
-        results = stack.run_executions(
-            inputs,
-            name_prefix="demo",
-            concurrency=concurrency,
-            on_done=_progress(len(inputs)),
-        )
+        results = _run(stack, inputs, concurrency)
         summary = summarize(results, threshold)
         summary["unexpected_failures"] = sum(summary["other_failures"].values())
         summary["data"] = source
@@ -196,6 +190,41 @@ def demo(
         }
         (out / "results.json").write_text(json.dumps(report, indent=2) + "\n")
         return report
+
+
+def _run(stack, inputs, concurrency: int):
+    """The test images through the workflow as production runs it: uploaded under the
+    prefix the template's rule watches, the rule starting each execution. An EXPRESS
+    machine's executions cannot be described, so those are run with StartSyncExecution."""
+    from mlwf.uploads import rule_prefix, run_by_uploads
+
+    arn = stack.state_machine_arn()
+    machine = next(m for m in stack.spec.state_machines.values() if m.arn == arn)
+    prefixes = [
+        rule_prefix(rule.event_pattern)
+        for rule in stack.spec.rules.values()
+        if rule.state == "ENABLED" and any(t.get("Arn") == arn for t in rule.targets)
+    ]
+    prefix = next((p for p in prefixes if p), None)
+    if machine.workflow_type == "STANDARD" and prefix is not None:
+        say(
+            f"\n== run: {len(inputs)} test images uploaded under {prefix}; the upload rule "
+            f"starts one execution each ({concurrency} in flight)"
+        )
+        return run_by_uploads(
+            stack.s3,
+            stack.sfn,
+            arn,
+            inputs,
+            prefix=prefix,
+            concurrency=concurrency,
+            on_done=_progress(len(inputs)),
+        )
+    why = "an EXPRESS machine" if prefix else "no upload rule targets the machine"
+    say(f"\n== run: {len(inputs)} executions started directly ({why}), one per test image")
+    return stack.run_executions(
+        inputs, name_prefix="demo", concurrency=concurrency, on_done=_progress(len(inputs))
+    )
 
 
 def _progress(total: int):

@@ -116,7 +116,7 @@ def run_executions(
                 continue
             del running[arn]
             finished = True
-            result = _result(sfn, description, inputs[index], name)
+            result = result_from(sfn, description, inputs[index], name)
             results[index] = result
             if on_done:
                 on_done(result)
@@ -166,7 +166,7 @@ def run_sync_executions(
         answer = sfn.start_sync_execution(
             stateMachineArn=state_machine_arn, name=name, input=item.as_input()
         )
-        return index, _result(sfn, answer, item, name, history=False)
+        return index, result_from(sfn, answer, item, name, history=False)
 
     pool = ThreadPoolExecutor(max_workers=max(1, concurrency))
     try:
@@ -187,7 +187,7 @@ def _running_arns(sfn: Any, state_machine_arn: str) -> set[str]:
     return {e["executionArn"] for page in pages for e in page["executions"]}
 
 
-def _result(
+def result_from(
     sfn: Any, description: dict[str, Any], item: ExecutionInput, name: str, history: bool = True
 ) -> ExecutionResult:
     """The result from DescribeExecution's answer, or StartSyncExecution's (`history` False:

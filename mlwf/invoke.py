@@ -1,6 +1,11 @@
 """`mlwf invoke`: the offline `sam local invoke`.
 
-Runs one function of template.yaml with an event file, against a seeded offline stack:
+Runs one function of template.yaml with an event file, against a seeded offline stack.
+As `sam local invoke` does, it runs with your credentials, not the function's role (the SAM
+CLI reads them as the AWS CLI does:
+https://github.com/aws/aws-sam-cli/commit/f700f680156d842c5ef5045107256d92b09c033a);
+--as-role runs it as its role, with that role's policies enforced, as in the workflow.
+The stack is seeded:
 the bucket holds a small synthetic dataset and the objects events/*.json name, a local
 model is trained and deployed, and the endpoint's name is in the SSM parameter. Prints the
 function's result, or its error as Lambda reports it (exit 1), and its log on stderr.
@@ -35,6 +40,12 @@ def register(subparsers: Any) -> None:
         help="event file, e.g. events/classify_image.json",
     )
     parser.add_argument("--template", type=Path, help="template (default: the project's)")
+    parser.add_argument(
+        "--as-role",
+        action="store_true",
+        help="run as the function's role, its policies enforced (default: your credentials, "
+        "as sam local invoke)",
+    )
     add_parameter_overrides(parser)
     parser.add_argument(
         "--fault", action="append", default=[], metavar="TARGET:KIND[:COUNT]", help="inject a fault"
@@ -52,7 +63,9 @@ def run(args: argparse.Namespace) -> int:
     except (OSError, json.JSONDecodeError) as exc:
         raise MlwfError(f"{args.event}: not a JSON event: {exc}") from None
     overrides = parse_parameter_overrides(args.parameter_overrides)
-    result = invoke(args.function, event, args.template, overrides, args.fault)
+    result = invoke(
+        args.function, event, args.template, overrides, args.fault, as_role=args.as_role
+    )
     print(json.dumps(result["payload"], indent=2))
     return 1 if result["function_error"] else 0
 
@@ -63,6 +76,8 @@ def invoke(
     template: Path | None,
     overrides: dict[str, str],
     faults: list[str],
+    *,
+    as_role: bool = False,
 ) -> dict[str, Any]:
     from mlwf.offline.runtime import OfflineStack
     from mlwf.offline.workflow import deploy_model, seed_event_objects
@@ -71,7 +86,11 @@ def invoke(
         print(text, file=sys.stderr)
 
     with OfflineStack.start(
-        template, parameter_overrides=overrides, faults=faults, say=quiet
+        template,
+        parameter_overrides=overrides,
+        faults=faults,
+        say=quiet,
+        function_roles=as_role,
     ) as stack:
         spec = stack.spec.function(function)  # fails early, naming the functions there are
         quiet("seeding the offline stack (synthetic data, local model, endpoint, parameter)")

@@ -73,6 +73,7 @@ class OfflineStack:
     endings: Endings = field(default_factory=Endings)  # told by moto's patch: start()
     endpoint_url: str = ""  # the offline AWS over HTTP, for the functions' processes
     authorizer: Authorizer | None = None  # the stack's roles, enforced (mlwf.offline.iam)
+    function_roles: bool = True  # whether functions run as their roles (see start())
     _owns_heap: bool = False  # whether freeze_heap may freeze (see start())
     _running: ClassVar[bool] = False
 
@@ -90,8 +91,12 @@ class OfflineStack:
         region: str = "us-east-1",
         stack_name: str = "offline",
         port: int | None = None,
+        function_roles: bool = True,
     ) -> Iterator[OfflineStack]:
-        """moto started, the template's resources created, the bridge installed."""
+        """moto started, the template's resources created, the bridge installed.
+
+        With `function_roles` False, the functions run with the caller's credentials, not
+        their roles', as `sam local invoke` runs them (mlwf invoke)."""
         from moto import mock_aws  # lazy: moto is slow to import
 
         # The interpreter logs every failed state at ERROR level; the same failure is in the
@@ -120,6 +125,7 @@ class OfflineStack:
             import boto3  # lazy
 
             stack = cls(spec, session=boto3.Session(region_name=region))
+            stack.function_roles = function_roles
             try:
                 stack.authorizer = cleanup.enter_context(enforced(Authorizer(spec)))
             except PolicyNotFound as exc:
@@ -245,7 +251,7 @@ class OfflineStack:
     def _credentials(self, role_arn: str, session: str) -> dict[str, str]:
         """The role's own credentials when the template defines it, so that IAM is
         enforced on the function's calls; the offline defaults otherwise."""
-        if self.authorizer is not None and self.authorizer.governs(role_arn):
+        if self.function_roles and self.authorizer and self.authorizer.governs(role_arn):
             return self.authorizer.credentials(role_arn, session)
         return OFFLINE_ENVIRONMENT
 

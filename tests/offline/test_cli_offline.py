@@ -48,6 +48,19 @@ def test_invoke_runs_each_event(event_file, capsys):
         assert payload["errorMessage"]
 
 
+def test_invoke_as_role_enforces_the_functions_policies(capsys):
+    # The event names a placeholder bucket (events/ are for any account's bucket): the
+    # caller's credentials may read it, the function's role, scoped to the stack's bucket,
+    # may not, as on AWS.
+    event = str(EVENTS_DIR / "serialize_image_data.json")
+    assert main(["invoke", "SerializeImageDataFunction", "-e", event]) == 0
+    capsys.readouterr()
+    code = main(["invoke", "SerializeImageDataFunction", "-e", event, "--as-role"])
+    payload = json.loads(capsys.readouterr().out)
+    assert code == 1
+    assert payload["errorType"] == "ImageAccessDenied"
+
+
 def test_invoke_classify_returns_inferences(capsys):
     code = main(["invoke", "ClassifyImageFunction", "-e", str(EVENTS_DIR / "classify_image.json")])
     payload = json.loads(capsys.readouterr().out)

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import PurePosixPath
 
 import pytest
 
+from mlwf.executions import ExecutionInput
 from mlwf.offline.runtime import OfflineStack
+from mlwf.uploads import rule_prefix, run_by_uploads
+from training_job.errors import MlwfError
 
 pytestmark = pytest.mark.offline
 
@@ -72,6 +76,56 @@ def test_a_disabled_rule_starts_nothing(stack):
     assert len(executions(stack)) == before
 
 
+def test_run_by_uploads_pairs_each_upload_with_the_execution_the_rule_started(stack):
+    # Given three images in the bucket, outside the watched prefix
+    bucket = stack.bucket_name()
+    inputs = []
+    for index in range(3):
+        stack.s3.put_object(Bucket=bucket, Key=f"dataset/test/{index}.png", Body=PNG)
+        inputs.append(ExecutionInput(bucket, f"dataset/test/{index}.png", true_label=index % 2))
+    (rule,) = stack.spec.rules.values()
+    prefix = rule_prefix(rule.event_pattern)
+    assert prefix == "incoming/"  # read from template.yaml's rule
+
+    # When they are run as production runs them: uploaded, two in flight
+    results = run_by_uploads(
+        stack.s3, stack.sfn, stack.state_machine_arn(), inputs, prefix=prefix, concurrency=2
+    )
+
+    # Then each result is its image's, from an execution the rule started on its upload
+    assert [(r.s3_key, r.true_label) for r in results] == [(i.s3_key, i.true_label) for i in inputs]
+    assert len({r.execution_name for r in results}) == 3
+    for result in results:
+        described = stack.sfn.describe_execution(
+            executionArn=f"{stack.state_machine_arn().replace(':stateMachine:', ':execution:')}"
+            f":{result.execution_name}"
+        )
+        uploaded = json.loads(described["input"])["s3_key"]
+        assert uploaded.startswith(prefix) and uploaded.endswith(PurePosixPath(result.s3_key).name)
+        assert result.error == "EndpointParameterNotFound"  # no endpoint in this stack
+
+
+def test_run_by_uploads_names_a_rule_that_starts_nothing(stack):
+    events = stack.client("events")
+    (rule,) = stack.spec.rules.values()
+    stack.s3.put_object(Bucket=stack.bucket_name(), Key="dataset/x.png", Body=PNG)
+    item = ExecutionInput(stack.bucket_name(), "dataset/x.png")
+    events.disable_rule(Name=rule.name)
+    try:
+        with pytest.raises(MlwfError, match="the upload rule started no execution for incoming/"):
+            run_by_uploads(
+                stack.s3,
+                stack.sfn,
+                stack.state_machine_arn(),
+                [item],
+                prefix="incoming/",
+                discovery_timeout=0.5,
+            )
+    finally:
+        events.enable_rule(Name=rule.name)
+
+
+# Last: it deletes the module's state machine.
 def test_an_event_that_cannot_be_delivered_lands_in_the_dead_letter_queue(stack):
     # Given the state machine is gone
     sqs = stack.client("sqs")
