@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,10 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--fault", action="append", default=[], metavar="TARGET:KIND[:COUNT]", help="inject a fault"
     )
+    parser.add_argument(
+        "--stack-name",
+        help="with AWS_ENDPOINT_URL set: the running stack (default: samconfig.toml's)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -63,11 +68,62 @@ def run(args: argparse.Namespace) -> int:
     except (OSError, json.JSONDecodeError) as exc:
         raise MlwfError(f"{args.event}: not a JSON event: {exc}") from None
     overrides = parse_parameter_overrides(args.parameter_overrides)
-    result = invoke(
-        args.function, event, args.template, overrides, args.fault, as_role=args.as_role
-    )
+    endpoint = os.environ.get("AWS_ENDPOINT_URL")
+    if endpoint:
+        given = [
+            flag
+            for flag, value in (
+                ("--template", args.template),
+                ("--parameter-overrides", overrides),
+                ("--fault", args.fault),
+            )
+            if value
+        ]
+        if given:
+            raise MlwfError(
+                f"{given[0]} configures a stack this command starts; AWS_ENDPOINT_URL "
+                f"({endpoint}) points at a running one: unset it, or drop {given[0]}"
+            )
+        result = invoke_running(args.function, event, args.stack_name)
+    else:
+        result = invoke(
+            args.function, event, args.template, overrides, args.fault, as_role=args.as_role
+        )
     print(json.dumps(result["payload"], indent=2))
     return 1 if result["function_error"] else 0
+
+
+def invoke_running(function: str, event: Any, stack_name: str | None) -> dict[str, Any]:
+    """The function of the stack AWS_ENDPOINT_URL serves (`mlwf offline up`), invoked as
+    `sam remote invoke` would: its name from the stack's `<LogicalId>Name` output, its log
+    from Lambda's LogType=Tail. It runs as its role, as every function of that stack does."""
+    import base64
+
+    import boto3
+    from botocore.exceptions import BotoCoreError
+
+    from training_job.errors import MlwfError
+    from training_job.stack import default_stack_name, stack_outputs
+
+    name = stack_name or default_stack_name()
+    if not name:
+        raise MlwfError("no stack name: pass --stack-name, or run from the project folder")
+    session = boto3.Session()
+    outputs = stack_outputs(name, session)
+    physical = outputs.get(f"{function}Name")
+    if physical is None:
+        known = sorted(k.removesuffix("Name") for k in outputs if k.endswith("FunctionName"))
+        raise MlwfError(f"stack {name} has no output {function}Name; functions: {', '.join(known)}")
+    try:
+        response = session.client("lambda").invoke(
+            FunctionName=physical, Payload=json.dumps(event).encode(), LogType="Tail"
+        )
+    except BotoCoreError as exc:  # nothing listening there, or it went away
+        raise MlwfError(f"cannot invoke {physical}: {exc}") from None
+    if response.get("LogResult"):
+        sys.stderr.write(base64.b64decode(response["LogResult"]).decode(errors="replace"))
+    payload = json.loads(response["Payload"].read() or b"null")
+    return {"payload": payload, "function_error": response.get("FunctionError")}
 
 
 def invoke(

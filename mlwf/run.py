@@ -1,9 +1,10 @@
 """`mlwf run`: test executions of the workflow on random images of a staged split.
 
 Against the deployed stack (its state machine, bucket and staged dataset come from the
-stack's outputs) or, with --offline, against the offline stack after staging, training
-and deploying there. Low-confidence failures are expected outcomes, not command errors:
-the command exits 1 only when an execution failed for another reason.
+stack's outputs) or, with --offline, against the offline stack: the one AWS_ENDPOINT_URL
+points at (`mlwf offline up`), else one it starts, stages, trains and deploys.
+Low-confidence failures are expected outcomes, not command errors: the command exits 1
+only when an execution failed for another reason.
 """
 
 from __future__ import annotations
@@ -15,7 +16,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from mlwf.offline.options import add_parameter_overrides, parse_parameter_overrides
+from mlwf.offline.options import (
+    add_parameter_overrides,
+    parse_parameter_overrides,
+    running_stack,
+)
 from training_job.argtypes import positive_int
 from training_job.stack import add_stack_options
 
@@ -53,7 +58,11 @@ def run(args: argparse.Namespace) -> int:
 
     if args.parameter_overrides and not args.offline:
         raise MlwfError("--parameter-overrides is for --offline; a deployed stack has its own")
-    if args.offline:
+    endpoint = running_stack(args.parameter_overrides) if args.offline else None
+    if endpoint:
+        print(f"using the offline stack at {endpoint} (AWS_ENDPOINT_URL)", file=sys.stderr)
+        results, threshold = _run_deployed(args)
+    elif args.offline:
         results, threshold = _run_offline(args)
     else:
         results, threshold = _run_deployed(args)

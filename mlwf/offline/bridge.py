@@ -14,6 +14,7 @@ and the SageMaker SDK create on their own, the way moto registers itself: throug
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import threading
@@ -81,6 +82,7 @@ class Bridge:
     endpoint_resolver: Callable[[str], EndpointHandler | None] | None = None
     # Called with the request right after moto has recorded a CreateTrainingJob.
     on_training_job_created: Callable[[dict[str, Any]], None] | None = None
+    log_tail: Callable[[str, str], str] | None = None  # (function name, request id) -> lines
     # Step Functions calls whose answer depends on the machine's type (mlwf.offline.express).
     express: ExpressWorkflows | None = None
     account_id: str = "123456789012"
@@ -124,6 +126,10 @@ class Bridge:
             payload = json.dumps(lambda_error_payload(exc, invocation.request_id)).encode()
         if invocation_type == "Event":
             return _response(202, {"StatusCode": 202, "Payload": _stream(b"")})
+        if params.get("LogType") == "Tail" and self.log_tail is not None:
+            # The last 4 KB of the invocation's log, base64, as Lambda answers LogType=Tail.
+            tail = self.log_tail(name, invocation.request_id).encode()[-4096:]
+            parsed["LogResult"] = base64.b64encode(tail).decode()
         parsed.update(StatusCode=200, Payload=_stream(payload))
         return _response(200, parsed)
 

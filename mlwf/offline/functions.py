@@ -95,6 +95,24 @@ class FunctionLog:
             # One invocation at a time per stream: its END is among the stream's last lines.
             return self._lock.wait_for(lambda: line in self.streams.get(stream, [])[-3:], timeout)
 
+    def request_lines(self, request_id: str, timeout: float = 5.0) -> list[str]:
+        """One invocation's lines, START to REPORT, once its REPORT has arrived."""
+        start, report = f"START RequestId: {request_id} ", f"REPORT RequestId: {request_id}\t"
+        with self._lock:
+            self._lock.wait_for(
+                lambda: any(line.startswith(report) for line in self.lines), timeout
+            )
+            for lines in self.streams.values():
+                first = next((i for i, line in enumerate(lines) if line.startswith(start)), None)
+                if first is None:
+                    continue
+                last = next(
+                    (i for i in range(first, len(lines)) if lines[i].startswith(report)),
+                    len(lines) - 1,
+                )
+                return lines[first : last + 1]
+        return []
+
     def close(self) -> None:
         if self._file:
             self._file.close()

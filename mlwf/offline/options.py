@@ -33,3 +33,17 @@ def parse_parameter_overrides(items: list[str]) -> dict[str, str]:
             raise MlwfError(f"--parameter-overrides takes KEY=VALUE, got {item!r}")
         overrides[key] = value
     return overrides
+
+
+def running_stack(parameter_overrides: list[str]) -> str | None:
+    """The offline stack AWS_ENDPOINT_URL points at (`mlwf offline up`), for an --offline
+    command to use rather than start one; its parameters are its own."""
+    import os
+
+    endpoint = os.environ.get("AWS_ENDPOINT_URL")
+    if endpoint and parameter_overrides:
+        raise MlwfError(
+            f"--parameter-overrides configures a stack this command starts; AWS_ENDPOINT_URL "
+            f"({endpoint}) points at a running one: unset it, or drop --parameter-overrides"
+        )
+    return endpoint or None

@@ -139,6 +139,7 @@ class OfflineStack:
             stack.bridge.account_id = ACCOUNT_ID
             stack.bridge.endpoint_resolver = stack._resolve_endpoint
             stack.bridge.on_training_job_created = stack.trainer
+            stack.bridge.log_tail = stack._log_tail
             stack.bridge.express = ExpressWorkflows(ACCOUNT_ID, region, stack.wait_for_executions)
             cleanup.enter_context(stack.bridge)
             stack.endpoint_url = endpoint_url
@@ -243,6 +244,10 @@ class OfflineStack:
                 Name=rule.name, EventPattern=json.dumps(rule.event_pattern), State=rule.state
             )
             events.put_targets(Rule=rule.name, Targets=rule.targets)
+
+    def _log_tail(self, name: str, request_id: str) -> str:
+        function = next(f for f in self.functions.values() if f.spec.name == name)
+        return "\n".join(function.log.request_lines(request_id)) + "\n"
 
     @property
     def _fallback_role(self) -> str:  # a machine whose template names no role

@@ -128,6 +128,7 @@ def answered_as_in_process() -> Iterator[None]:
             "FunctionName": unquote(match.group(1)),
             "Payload": body or b"",
             "InvocationType": named.get("x-amz-invocation-type", "RequestResponse"),
+            "LogType": named.get("x-amz-log-type", "None"),
         }
         qualifier = parse_qs(urlsplit(full_url).query).get("Qualifier")
         if qualifier:
@@ -141,6 +142,8 @@ def answered_as_in_process() -> Iterator[None]:
         answer = {"X-Amz-Executed-Version": "$LATEST", "Content-Type": "application/json"}
         if "FunctionError" in parsed:
             answer["X-Amz-Function-Error"] = parsed["FunctionError"]
+        if "LogResult" in parsed:
+            answer["X-Amz-Log-Result"] = parsed["LogResult"]
         payload = parsed.get("Payload")
         return status, answer, payload.read() if payload is not None else b""
 

@@ -3,18 +3,24 @@ against it over HTTP, with only the exported variables set, for both workflow ty
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import queue
 import signal
 import subprocess
 import sys
 import threading
+import time
+import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
+import boto3
 import pytest
 
 from mlwf.offline.server import free_port
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import EVENTS_DIR, PROJECT_ROOT
 
 pytestmark = pytest.mark.offline
 STACK = "offline-up-test"
@@ -22,7 +28,7 @@ READY = "export AWS_ENDPOINT_URL="
 STARTUP_SECONDS = 180
 
 
-@pytest.fixture(params=["STANDARD", "EXPRESS"])
+@pytest.fixture(scope="module", params=["STANDARD", "EXPRESS"])
 def offline_up(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
     """The variables `mlwf offline up` tells the user to export, while it serves."""
     port = free_port()
@@ -57,17 +63,58 @@ def offline_up(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
                 break
         exported = dict(word.split("=", 1) for word in line.split()[1:])
         yield {**exported, "AWS_SAM_STACK_NAME": STACK, "WORKFLOW_TYPE": request.param}
+        printed.clear()  # what it printed while serving is not the test's to show
     finally:
         server.send_signal(signal.SIGINT)  # Ctrl-C
         code = server.wait(timeout=60)
     assert code == 0, "".join(printed)
 
 
-def test_the_integration_tests_pass_against_it(offline_up):
+def exported(offline_up: dict[str, str]) -> dict[str, str]:
+    """The environment of a shell where the user pasted the export line."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    return {**environment, **{k: v for k, v in offline_up.items() if k != "WORKFLOW_TYPE"}}
+
+
+def mlwf(offline_up: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "mlwf.cli", *args]
+    return subprocess.run(
+        command,
+        cwd=PROJECT_ROOT,
+        env=exported(offline_up),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_mlwf_invoke_and_run_use_the_running_stack(offline_up):
+    # mlwf invoke: the stack's function, its log from LogType=Tail, nothing seeded anew
+    event = "events/classify_image.json"
+    invoked = mlwf(
+        offline_up, "invoke", "ClassifyImageFunction", "-e", event, "--stack-name", STACK
+    )
+    assert invoked.returncode == 0, invoked.stderr[-2000:]
+    assert len(json.loads(invoked.stdout)["inferences"]) == 2
+    assert "START RequestId" in invoked.stderr and "REPORT RequestId" in invoked.stderr
+    assert "seeding the offline stack" not in invoked.stderr
+    # what configures a stack of its own is refused, in one line
+    refused = mlwf(offline_up, "invoke", "ClassifyImageFunction", "-e", event, "--fault", "x")
+    assert refused.returncode != 0 and "AWS_ENDPOINT_URL" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    # mlwf run --offline: executions of the running stack's machine, on its staged images
+    ran = mlwf(offline_up, "run", "--offline", "--stack-name", STACK, "--count", "3")
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    assert f"using the offline stack at {offline_up['AWS_ENDPOINT_URL']}" in ran.stderr
+    assert "executions:            3" in ran.stdout
+
+
+def test_the_integration_tests_pass_against_it(offline_up):
+    environment = exported(offline_up)
     command = [sys.executable, "-m", "pytest", "tests/integration", "-q", "-p", "no:cacheprovider"]
     expected = "7 passed"
-    if offline_up.pop("WORKFLOW_TYPE") == "EXPRESS":
+    if offline_up["WORKFLOW_TYPE"] == "EXPRESS":
         # The missing-parameter test invokes the function directly, whatever the type, and
         # waits out its 60 s name cache: once, with STANDARD, is enough.
         command += ["-k", "not missing_parameter"]
@@ -75,7 +122,7 @@ def test_the_integration_tests_pass_against_it(offline_up):
     completed = subprocess.run(
         command,
         cwd=PROJECT_ROOT,
-        env={**environment, **offline_up},
+        env=environment,
         capture_output=True,
         text=True,
         timeout=600,
@@ -83,3 +130,51 @@ def test_the_integration_tests_pass_against_it(offline_up):
     )
     assert completed.returncode == 0, completed.stdout[-3000:]
     assert expected in completed.stdout
+
+
+def test_the_aws_cli_uploads_and_sam_logs_reads_the_functions_log(offline_up, tmp_path):
+    # Given an image uploaded under incoming/ with the AWS CLI
+    environment = exported(offline_up)
+    outputs = {
+        o["OutputKey"]: o["OutputValue"]
+        for o in boto3.Session(region_name=environment["AWS_REGION"])
+        .client("cloudformation", endpoint_url=environment["AWS_ENDPOINT_URL"])
+        .describe_stacks(StackName=STACK)["Stacks"][0]["Outputs"]
+    }
+    image = tmp_path / "cli.png"
+    event = json.loads((EVENTS_DIR / "classify_image.json").read_text())
+    image.write_bytes(base64.b64decode(event["image_data"]))
+    key = f"incoming/cli-{uuid.uuid4().hex[:8]}.png"
+    copied = tool(
+        environment, "aws", "s3", "cp", str(image), f"s3://{outputs['ImagesBucketName']}/{key}"
+    )
+    assert copied.returncode == 0, copied.stderr
+
+    # Then the rule started the workflow on it: its serializer's log line, read with sam logs
+    group = f"/aws/lambda/{outputs['SerializeImageDataFunctionName']}"
+    deadline = time.monotonic() + 60
+    while True:
+        # (from another folder: the project's samconfig.toml makes sam logs tail)
+        logs = tool(environment, "sam", "logs", "--cw-log-group", group, *WINDOW, cwd=tmp_path)
+        if key in logs.stdout or time.monotonic() > deadline:
+            break
+        time.sleep(1)  # the execution runs on; sam logs reads what has arrived so far
+    assert logs.returncode == 0, logs.stderr[-2000:]
+    # (sam logs prints a JSON line indented, over several lines)
+    assert '"message": "Serialized image"' in logs.stdout, logs.stdout[-3000:]
+    assert f'"s3_key": "{key}"' in logs.stdout
+    assert "[$LATEST]" in logs.stdout  # the environment's stream, as sam logs prints it
+
+
+WINDOW = ("--start-time", "10min ago", "--end-time", "now")
+
+
+def tool(
+    environment: dict[str, str], *command: str, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """A tool of the venv (the AWS CLI, the SAM CLI) run as from the user's shell."""
+    path = str(Path(sys.executable).parent)
+    env = {**environment, "PATH": f"{path}:{environment.get('PATH', '')}", "SAM_CLI_TELEMETRY": "0"}
+    return subprocess.run(
+        list(command), cwd=cwd, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
