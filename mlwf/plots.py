@@ -10,12 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from mlwf.capture import CaptureRecord, LabelJoin, class_name, labels_of
-
-if TYPE_CHECKING:
-    from mlwf.threshold import ThresholdRow
+from mlwf.settings import ThresholdRow
 
 FIGSIZE = (10.0, 5.0)
 DPI = 120
