@@ -21,7 +21,6 @@ from mlwf.capture.join import (
     read_labels,
 )
 from mlwf.capture.records import (
-    CLASS_NAMES,
     KNOWN_ENCODINGS,
     MALFORMED_REASONS,
     PROBABILITY_TOLERANCE,
@@ -29,13 +28,13 @@ from mlwf.capture.records import (
     CaptureRead,
     CaptureRecord,
     MalformedRecord,
-    class_name,
     parse_probabilities,
     parse_record,
     parse_time,
     read_capture,
 )
 from mlwf.capture.s3 import S3Location, is_s3_url, parse_s3_url
+from training_job.dataset.classes import CLASS_NAMES, class_name  # one place, named here too
 
 __all__ = [
     "CLASS_NAMES",

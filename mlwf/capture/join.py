@@ -84,7 +84,7 @@ class LabelSet:
 def parse_lst(text: str, source: str) -> list[tuple[str, int, str]]:
     """(index, label, relative path) per line of a SageMaker .lst file, parsed by the same
     code that writes and checks them in `mlwf stage`."""
-    from training_job.stage import parse_lst as parse_entries
+    from training_job.dataset.lst import parse_lst as parse_entries
 
     rows = [(str(e.index), e.label, e.path) for e in parse_entries(text, source)]
     if not rows:

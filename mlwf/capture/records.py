@@ -32,9 +32,8 @@ from mlwf.capture.s3 import (
     is_s3_url,
     parse_s3_url,
 )
+from training_job.dataset.classes import class_name
 from training_job.errors import MlwfError
-
-CLASS_NAMES = ("bicycle", "motorcycle")
 
 # Why a line was not usable; the keys are what the summaries report.
 MALFORMED_REASONS = {
@@ -49,11 +48,6 @@ MALFORMED_REASONS = {
 KNOWN_ENCODINGS = ("BASE64", "JSON", "CSV")
 PROBABILITY_TOLERANCE = 1e-6  # each probability may stray this far outside [0, 1]
 SUM_TOLERANCE = 0.01  # the probabilities must sum to 1 within this
-
-
-def class_name(index: int) -> str:
-    """The class name of a class index (``class N`` beyond the two known classes)."""
-    return CLASS_NAMES[index] if 0 <= index < len(CLASS_NAMES) else f"class {index}"
 
 
 @dataclass(frozen=True)
