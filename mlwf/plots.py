@@ -3,6 +3,10 @@
 Figures are built with matplotlib's object API (`matplotlib.figure.Figure`, rendered
 by Agg), never pyplot, so no GUI backend or global state is involved. matplotlib and
 numpy are imported inside the functions to keep `mlwf --help` fast.
+
+One module of ~500 lines on purpose: every plot draws with the same figure size, colours,
+threshold line and time axis (the helpers at the top), and they are read and changed
+together; split up, each would import the same helpers and little else.
 """
 
 from __future__ import annotations

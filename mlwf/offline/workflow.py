@@ -30,7 +30,7 @@ EVENTS_DIR = Path(__file__).resolve().parents[2] / "events"
 class Deployment:
     settings: StackSettings
     staged: Any  # training_job.stage.StageResult
-    training: Any  # training_job.train.TrainingSummary
+    training: Any  # training_job.training_summary.TrainingSummary
     deployed: Any  # training_job.deploy.DeployResult
 
 

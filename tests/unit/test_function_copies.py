@@ -118,3 +118,15 @@ def test_the_threshold_range_is_the_templates_everywhere(filter_app):
     template_range = (float(threshold["MinValue"]), float(threshold["MaxValue"]))
     assert filter_app.THRESHOLD_BOUNDS == template_range
     assert THRESHOLD_RANGE == template_range  # `mlwf monitor` / `mlwf threshold` check with it
+
+
+# --------------------------------------------------------------------------- redeploy drain
+
+
+def test_a_replaced_endpoint_drains_for_the_classifiers_cache_and_timeout(classifier, template):
+    # mlwf deploy keeps a replaced endpoint alive while warm classify functions may still
+    # hold its name: for their SSM cache time plus one invocation.
+    from training_job import deploy
+
+    assert deploy.PARAMETER_CACHE_SECONDS == classifier.ENDPOINT_NAME_CACHE_SECONDS
+    assert deploy.CLASSIFY_TIMEOUT_SECONDS == template.function("ClassifyImageFunction").timeout

@@ -66,6 +66,12 @@ def read_s3_lst(s3_client: Any, bucket: str, prefix: str, split: str) -> list[Ls
     return parse_lst(body.decode("utf-8"), f"s3://{bucket}/{key}")
 
 
+def count_entries(text: str) -> int:
+    """The number of entries of a .lst text, one per non-blank line as parse_lst reads them,
+    without checking each (for a quick count of a list that was checked when written)."""
+    return sum(1 for line in text.splitlines() if line.strip())
+
+
 def format_lst(entries: Iterable[tuple[int, int, str]]) -> str:
     """The text of a .lst file listing (index, label, path) entries."""
     return "".join(f"{index}\t{label}\t{path}\n" for index, label, path in entries)
