@@ -29,7 +29,7 @@ CAPTURE_HELP = (
     "it with / to mean one folder) or a local folder searched recursively for *.jsonl "
     f"(default: s3://<stack output ImagesBucketName>/{CAPTURE_PREFIX}/)"
 )
-THRESHOLD_RANGE = (0.5, 1.0)  # template.yaml allows ConfidenceThreshold 0.5..1.0
+THRESHOLD_RANGE = (0.5, 1.0)  # template.yaml's ConfidenceThreshold range (test_function_copies.py)
 
 
 @dataclass(frozen=True)
