@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from mlwf.offline.local_model import OneThread, decode_image, train  # noqa: E402
+from training_job.dataset.lst import read_lst  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "cifar100-bicycle-motorcycle"
 CONFIDENT = 0.93
@@ -37,13 +38,9 @@ EARLIER_DEFAULTS = {"local_num_centroids": "800", "local_hog_cells": "4,8"}
 
 
 def read_split(data: Path, split: str) -> tuple[list[bytes], np.ndarray]:
-    images, labels = [], []
-    for line in (data / f"{split}.lst").read_text().splitlines():
-        if line.strip():
-            _, label, path = line.split("\t")
-            images.append((data / split / path).read_bytes())
-            labels.append(int(float(label)))
-    return images, np.asarray(labels)
+    entries = read_lst(data / f"{split}.lst")
+    images = [(data / split / entry.path).read_bytes() for entry in entries]
+    return images, np.asarray([entry.label for entry in entries])
 
 
 class HogSvm:

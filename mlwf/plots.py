@@ -3,6 +3,10 @@
 Figures are built with matplotlib's object API (`matplotlib.figure.Figure`, rendered
 by Agg), never pyplot, so no GUI backend or global state is involved. matplotlib and
 numpy are imported inside the functions to keep `mlwf --help` fast.
+
+One module of ~500 lines on purpose: every plot draws with the same figure size, colours,
+threshold line and time axis (the helpers at the top), and they are read and changed
+together; split up, each would import the same helpers and little else.
 """
 
 from __future__ import annotations
@@ -10,12 +14,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from mlwf.capture import CaptureRecord, LabelJoin, class_name, labels_of
-
-if TYPE_CHECKING:
-    from mlwf.threshold import ThresholdRow
+from mlwf.settings import ThresholdRow
 
 FIGSIZE = (10.0, 5.0)
 DPI = 120

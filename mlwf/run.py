@@ -94,8 +94,8 @@ def sample(inputs: list, count: int, seed: int) -> list:
 
 def _run_deployed(args: argparse.Namespace):
     from mlwf.executions import ExecutionInput, run_executions, sync_client_config
+    from training_job.dataset.lst import read_s3_lst
     from training_job.stack import aws_session, resolve
-    from training_job.stage import read_s3_lst
 
     settings = resolve(args, "bucket", "state_machine_arn")
     session = aws_session(settings)

@@ -17,11 +17,11 @@ import csv
 import json
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from mlwf.monitor import CAPTURE_HELP
+from mlwf.settings import CAPTURE_HELP, ThresholdRow
 from training_job.errors import MlwfError
 from training_job.stack import add_stack_options
 
@@ -34,16 +34,6 @@ FEW_RECORDS = 30  # below this many accepted records the accuracy estimate is ro
 def default_thresholds() -> list[float]:
     """0.50, 0.51, ..., 0.99 (rounded, so 0.93 is exactly the float 0.93)."""
     return [round(0.50 + 0.01 * i, 2) for i in range(50)]
-
-
-@dataclass(frozen=True)
-class ThresholdRow:
-    threshold: float
-    accepted: int  # records with top confidence >= threshold
-    rejected: int
-    correct_accepted: int
-    coverage: float  # accepted / all
-    accuracy: float | None  # correct_accepted / accepted; None when nothing is accepted
 
 
 def threshold_table(
@@ -171,8 +161,8 @@ def parse_fraction(value: str, flag: str, low: float = 0.0, high: float = 1.0) -
 
 def run(args: argparse.Namespace) -> int:
     from mlwf.capture import join_labels, read_capture, read_labels
-    from mlwf.monitor import capture_location, default_capture, deployed_threshold, s3_client_for
     from mlwf.plots import PLOT_FILES, plot_threshold_sweep
+    from mlwf.settings import capture_location, default_capture, deployed_threshold, s3_client_for
 
     target = parse_fraction(args.target_accuracy, "--target-accuracy")
     try:

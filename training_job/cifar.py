@@ -2,8 +2,8 @@
 
 Public API:
 
-- `CIFAR100_URL`, `CIFAR100_MD5`, `FINE_LABELS` (CIFAR fine label -> our label 0/1),
-  `CLASS_NAMES` (our label -> name).
+- `CIFAR100_URL`, `CIFAR100_MD5`, `FINE_LABELS` (CIFAR fine label -> our label 0/1; the
+  class names are training_job.dataset.classes').
 - `default_cache_dir() -> Path`: `$MLWF_CACHE_DIR`, else `~/.cache/mlwf`.
 - `file_md5(path) -> str`.
 - `ensure_tarball(cache_dir, url=CIFAR100_URL, md5=CIFAR100_MD5, opener=None,
@@ -36,13 +36,13 @@ from typing import IO, Any
 
 import numpy as np
 
+from training_job.dataset.classes import CIFAR_FINE_LABELS
 from training_job.errors import MlwfError
 
 CIFAR100_URL = "https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz"
 CIFAR100_MD5 = "eb9058c3a382ffc7106e4002c42a8d85"
 CIFAR100_FILENAME = "cifar-100-python.tar.gz"
-FINE_LABELS = {8: 0, 48: 1}  # CIFAR-100 fine label -> our label
-CLASS_NAMES = ("bicycle", "motorcycle")
+FINE_LABELS = {fine: label for label, fine in enumerate(CIFAR_FINE_LABELS)}  # -> our label
 MEMBERS = {"train": "cifar-100-python/train", "test": "cifar-100-python/test"}
 REQUIRED_KEYS = ("data", "fine_labels", "filenames")
 DOWNLOAD_TIMEOUT = 60  # seconds without data before a download fails

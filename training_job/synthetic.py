@@ -34,7 +34,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-CLASSES = ("bicycle", "motorcycle")
 SIZE = 32
 DEFAULT_COUNTS = {"train": 300, "test": 50}
 AMBIGUOUS_FRACTION = 0.18

@@ -4,26 +4,35 @@ the staged dataset (transfer learning from a pretrained ResNet-18).
 The AWS calls are small functions that take boto3 clients, so other code (the offline mode,
 the tests) can run the same requests against any endpoint botocore talks to:
 `build_training_job_request`, `start_training_job`, `wait_for_training_job`
-(training_job.sagemaker_io), `summarize_training_job`, and `train` that strings them together.
+(training_job.sagemaker_io), `summarize_training_job` (training_job.training_summary), and
+`train` that strings them together. The hyperparameters are training_job.hyperparameters'.
 """
 
 from __future__ import annotations
 
 import argparse
-import difflib
 import json
 import textwrap
 import time
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from training_job import sagemaker_io
 from training_job.argtypes import non_negative_float, positive_int
+from training_job.dataset.lst import count_entries
 from training_job.errors import MlwfError
+from training_job.hyperparameters import (
+    DEFAULT_HYPERPARAMETERS,
+    build_hyperparameters,
+    parse_hyperparameter_overrides,
+)
 from training_job.sagemaker_io import Echo, format_duration
 from training_job.stack import MODELS_PREFIX, StackSettings, add_stack_options
+from training_job.training_summary import (
+    TrainingSummary,
+    raise_if_unsuccessful,
+    summarize_training_job,
+)
 
 # ml.g4dn.xlarge: the cheapest GPU instance the algorithm trains on (it supports P2, P3, G4dn
 # and G5; P2 is being retired and P3 costs ~5x more). Its T4 (16 GB) is far more than a
@@ -42,140 +51,6 @@ CHANNELS = {
     "train_lst": "train.lst",
     "validation_lst": "validation.lst",
 }
-
-# Transfer learning: start from the ImageNet-pretrained ResNet-18 and fine-tune on 32x32
-# CIFAR images. Early stopping watches validation accuracy: at least 10 epochs, then stop
-# after 5 without improvement, so `epochs` is a ceiling rather than a cost.
-DEFAULT_HYPERPARAMETERS: dict[str, str] = {
-    "num_classes": "2",
-    "image_shape": "3,32,32",
-    "use_pretrained_model": "1",
-    "num_layers": "18",
-    "augmentation_type": "crop_color_transform",
-    "epochs": "30",
-    "mini_batch_size": "32",
-    "learning_rate": "0.01",
-    "early_stopping": "true",
-    "early_stopping_min_epochs": "10",
-    "early_stopping_patience": "5",
-    "early_stopping_tolerance": "0.0",
-    "precision_dtype": "float32",
-}
-
-# The algorithm's documented hyperparameters: an unknown key is a typo that would otherwise
-# fail the job minutes after it started.
-KNOWN_HYPERPARAMETERS = frozenset(
-    {
-        "augmentation_type",
-        "beta_1",
-        "beta_2",
-        "checkpoint_frequency",
-        "early_stopping",
-        "early_stopping_min_epochs",
-        "early_stopping_patience",
-        "early_stopping_tolerance",
-        "epochs",
-        "eps",
-        "gamma",
-        "image_shape",
-        "kv_store",
-        "learning_rate",
-        "lr_scheduler_factor",
-        "lr_scheduler_step",
-        "mini_batch_size",
-        "momentum",
-        "multi_label",
-        "num_classes",
-        "num_layers",
-        "num_training_samples",
-        "optimizer",
-        "precision_dtype",
-        "resize",
-        "top_k",
-        "use_pretrained_model",
-        "use_weighted_loss",
-        "weight_decay",
-    }
-)
-_INTEGER_HYPERPARAMETERS = frozenset(
-    {
-        "checkpoint_frequency",
-        "early_stopping_min_epochs",
-        "early_stopping_patience",
-        "epochs",
-        "mini_batch_size",
-        "num_classes",
-        "num_layers",
-        "num_training_samples",
-        "resize",
-        "top_k",
-    }
-)
-_FLOAT_HYPERPARAMETERS = frozenset(
-    {
-        "beta_1",
-        "beta_2",
-        "early_stopping_tolerance",
-        "eps",
-        "gamma",
-        "learning_rate",
-        "lr_scheduler_factor",
-        "momentum",
-        "weight_decay",
-    }
-)
-VALIDATION_ACCURACY = "validation:accuracy"
-
-
-# ---------------------------------------------------------------- hyperparameters
-
-
-def parse_hyperparameter_overrides(items: Iterable[str]) -> dict[str, str]:
-    """`KEY=VALUE` strings -> dict; MlwfError on a malformed item or an unknown key."""
-    overrides: dict[str, str] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        key, value = key.strip(), value.strip()
-        if not sep or not key or not value:
-            raise MlwfError(f"--hyperparameter {item!r}: expected KEY=VALUE, e.g. epochs=20")
-        if key not in KNOWN_HYPERPARAMETERS:
-            close = difflib.get_close_matches(key, sorted(KNOWN_HYPERPARAMETERS), n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise MlwfError(
-                f"--hyperparameter {item!r}: {key!r} is not a hyperparameter of the "
-                f"{sagemaker_io.ALGORITHM} algorithm{hint}"
-            )
-        if len(value) > 256:
-            raise MlwfError(f"--hyperparameter {key}: values are limited to 256 characters")
-        overrides[key] = value
-    return overrides
-
-
-def build_hyperparameters(
-    num_training_samples: int, overrides: Mapping[str, str] | None = None
-) -> dict[str, str]:
-    """The defaults, the real size of the training split, then the overrides; checked."""
-    hyperparameters = dict(DEFAULT_HYPERPARAMETERS)
-    hyperparameters["num_training_samples"] = str(num_training_samples)
-    # A tiny (e.g. synthetic) dataset gets smaller batches; an explicit override is checked.
-    default_batch = int(hyperparameters["mini_batch_size"])
-    hyperparameters["mini_batch_size"] = str(max(1, min(default_batch, num_training_samples)))
-    hyperparameters.update({k: str(v) for k, v in (overrides or {}).items()})
-    for key, value in hyperparameters.items():
-        if key in _INTEGER_HYPERPARAMETERS:
-            if not value.isdigit() or int(value) < 1:
-                raise MlwfError(f"hyperparameter {key}={value!r}: expected a positive integer")
-        elif key in _FLOAT_HYPERPARAMETERS:
-            try:
-                float(value)
-            except ValueError:
-                raise MlwfError(f"hyperparameter {key}={value!r}: expected a number") from None
-    if int(hyperparameters["mini_batch_size"]) > int(hyperparameters["num_training_samples"]):
-        raise MlwfError(
-            f"mini_batch_size {hyperparameters['mini_batch_size']} is larger than the "
-            f"{hyperparameters['num_training_samples']} training images"
-        )
-    return hyperparameters
 
 
 # ---------------------------------------------------------------- the staged dataset
@@ -248,7 +123,7 @@ def num_training_samples(s3: Any, bucket: str, prefix: str) -> int:
             f"no staged dataset at {s3_uri(bucket, prefix)}/ (neither manifest.json nor "
             "train.lst): run `mlwf stage` first"
         )
-    count = sum(1 for line in raw.decode("utf-8").splitlines() if line.strip())
+    count = count_entries(raw.decode("utf-8"))
     if not count:
         raise MlwfError(f"{s3_uri(bucket, prefix, 'train.lst')} is empty: run `mlwf stage`")
     return count
@@ -350,88 +225,6 @@ def build_training_job_request(
 def start_training_job(sm: Any, request: Mapping[str, Any]) -> str:
     """CreateTrainingJob; returns the job's ARN."""
     return str(sm.create_training_job(**request)["TrainingJobArn"])
-
-
-# ---------------------------------------------------------------- the result
-
-
-@dataclass
-class TrainingSummary:
-    job_name: str
-    status: str
-    secondary_status: str | None = None
-    failure_reason: str | None = None
-    total_seconds: float | None = None  # creation to end, including waiting for capacity
-    training_seconds: float | None = None
-    billable_seconds: float | None = None
-    spot: bool = False
-    validation_accuracy: float | None = None
-    model_artifact: str | None = None
-    instance_type: str | None = None
-
-    def lines(self) -> list[str]:
-        accuracy = (
-            f"{self.validation_accuracy:.4f}"
-            if self.validation_accuracy is not None
-            else f"not reported (no {VALIDATION_ACCURACY} in FinalMetricDataList)"
-        )
-        billable = format_duration(self.billable_seconds)
-        if self.spot and self.billable_seconds is not None and self.training_seconds:
-            saving = 100 * (1 - self.billable_seconds / self.training_seconds)
-            billable += f" (managed spot: {saving:.0f}% saved)"
-        status = self.status + (
-            f" ({self.secondary_status})"
-            if self.secondary_status and self.secondary_status != self.status
-            else ""
-        )
-        return [
-            f"Training job {self.job_name}",
-            f"  status               {status}",
-            f"  duration             {format_duration(self.total_seconds)} in all, "
-            f"{format_duration(self.training_seconds)} training",
-            f"  billable time        {billable} on {self.instance_type or 'n/a'}",
-            f"  validation accuracy  {accuracy}",
-            f"  model artifact       {self.model_artifact or 'none'}",
-        ]
-
-
-def _seconds_between(start: Any, end: Any) -> float | None:
-    if isinstance(start, datetime) and isinstance(end, datetime):
-        return max(0.0, (end - start).total_seconds())
-    return None
-
-
-def final_metric(desc: Mapping[str, Any], name: str) -> float | None:
-    for metric in desc.get("FinalMetricDataList") or []:
-        if metric.get("MetricName") == name and metric.get("Value") is not None:
-            return float(metric["Value"])
-    return None
-
-
-def summarize_training_job(desc: Mapping[str, Any]) -> TrainingSummary:
-    training = desc.get("TrainingTimeInSeconds")
-    if training is None:
-        training = _seconds_between(desc.get("TrainingStartTime"), desc.get("TrainingEndTime"))
-    return TrainingSummary(
-        job_name=desc["TrainingJobName"],
-        status=desc["TrainingJobStatus"],
-        secondary_status=desc.get("SecondaryStatus"),
-        failure_reason=desc.get("FailureReason"),
-        total_seconds=_seconds_between(desc.get("CreationTime"), desc.get("TrainingEndTime")),
-        training_seconds=training,
-        billable_seconds=desc.get("BillableTimeInSeconds"),
-        spot=bool(desc.get("EnableManagedSpotTraining")),
-        validation_accuracy=final_metric(desc, VALIDATION_ACCURACY),
-        model_artifact=(desc.get("ModelArtifacts") or {}).get("S3ModelArtifacts"),
-        instance_type=(desc.get("ResourceConfig") or {}).get("InstanceType"),
-    )
-
-
-def raise_if_unsuccessful(desc: Mapping[str, Any]) -> None:
-    status = desc["TrainingJobStatus"]
-    if status in ("Failed", "Stopped"):
-        reason = desc.get("FailureReason") or f"secondary status {desc.get('SecondaryStatus')}"
-        raise MlwfError(f"training job {desc['TrainingJobName']} {status.lower()}: {reason}")
 
 
 # ---------------------------------------------------------------- all together

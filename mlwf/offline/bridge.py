@@ -22,17 +22,23 @@ import traceback
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import boto3
 import botocore.handlers
 from botocore.awsrequest import AWSResponse
 from botocore.response import StreamingBody
 
-if TYPE_CHECKING:
-    from mlwf.offline.express import ExpressWorkflows
-
 LambdaHandler = Callable[[Any, Any], Any]
+
+
+class SyncExecutions(Protocol):
+    """What the bridge needs of mlwf.offline.express.ExpressWorkflows (a protocol, so the
+    bridge does not import the module that imports it)."""
+
+    def start_sync(self, params: dict[str, Any]) -> dict[str, Any]: ...
+
+
 # (body, content type, the InvokeEndpoint parameters) -> (response body, response content type)
 EndpointHandler = Callable[[bytes, str, dict[str, Any]], tuple[bytes, str]]
 
@@ -84,7 +90,7 @@ class Bridge:
     on_training_job_created: Callable[[dict[str, Any]], None] | None = None
     log_tail: Callable[[str, str], str] | None = None  # (function name, request id) -> lines
     # Step Functions calls whose answer depends on the machine's type (mlwf.offline.express).
-    express: ExpressWorkflows | None = None
+    express: SyncExecutions | None = None
     account_id: str = "123456789012"
 
     def __enter__(self) -> Bridge:

@@ -127,7 +127,7 @@ class LocalTrainer:
         """Images and labels of a channel, through its .lst file as the algorithm reads them."""
         import numpy as np
 
-        from training_job.stage import parse_lst
+        from training_job.dataset.lst import parse_lst
 
         data_bucket, _, data_prefix = data_uri.removeprefix("s3://").partition("/")
         images, labels = [], []

@@ -30,7 +30,7 @@ EVENTS_DIR = Path(__file__).resolve().parents[2] / "events"
 class Deployment:
     settings: StackSettings
     staged: Any  # training_job.stage.StageResult
-    training: Any  # training_job.train.TrainingSummary
+    training: Any  # training_job.training_summary.TrainingSummary
     deployed: Any  # training_job.deploy.DeployResult
 
 
@@ -123,7 +123,7 @@ def deploy_model(
 
 def split_inputs(stack: OfflineStack, settings: StackSettings, split: str) -> list[ExecutionInput]:
     """One workflow input per image of a staged split, with its true label."""
-    from training_job.stage import read_s3_lst
+    from training_job.dataset.lst import read_s3_lst
 
     entries = read_s3_lst(stack.s3, str(settings.bucket), settings.prefix, split)
     return [

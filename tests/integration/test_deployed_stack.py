@@ -86,7 +86,7 @@ def images(outputs, clients, run_id) -> Iterator[dict[str, list[str]]]:
     import numpy as np
     from PIL import Image
 
-    from training_job.stage import read_s3_lst
+    from training_job.dataset.lst import read_s3_lst
 
     s3, bucket = clients["s3"], outputs["ImagesBucketName"]
     entries = read_s3_lst(s3, bucket, DATA_PREFIX, "test")

@@ -1,4 +1,4 @@
-"""The data-capture reader and the label join (mlwf/capture.py).
+"""The data-capture reader and the label join (the mlwf/capture package).
 
 The helpers at the top build capture records and trees; test_monitor.py and
 test_threshold.py import them."""

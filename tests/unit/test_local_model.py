@@ -1,4 +1,4 @@
-"""The local model (mlwf/offline/local_model.py): the offline stand-in for SageMaker's
+"""The local model (the mlwf/offline/local_model package): the offline stand-in for SageMaker's
 image-classification algorithm.
 
 Most tests train on small seeded synthetic images drawn here: "bicycles" are thin dark rings

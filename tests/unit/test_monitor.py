@@ -12,7 +12,7 @@ from PIL import Image
 
 from mlwf.capture import CaptureRecord, read_capture
 from mlwf.cli import main
-from mlwf.monitor import format_summary, resolve_threshold, summarize, threshold_output_key
+from mlwf.monitor import format_summary, summarize
 from mlwf.plots import (
     bucket_counts,
     choose_bucket,
@@ -20,6 +20,7 @@ from mlwf.plots import (
     plot_reliability,
     reliability_bins,
 )
+from mlwf.settings import resolve_threshold, threshold_output_key
 from tests.unit.test_capture import (
     BUCKET,
     T0,

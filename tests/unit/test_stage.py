@@ -1,4 +1,5 @@
-"""`mlwf stage` (training_job/stage.py, training_job/cifar.py) under moto, never the network.
+"""`mlwf stage` (training_job/stage.py, training_job/dataset/, training_job/cifar.py) under
+moto, never the network.
 
 The helpers at the top build tarballs in the real CIFAR-100 python format: pickled dicts
 with `filenames`, `batch_label`, `fine_labels`, `coarse_labels` and `data` (N x 3072 uint8,
@@ -27,6 +28,13 @@ from PIL import Image
 
 from mlwf.cli import main
 from training_job import cifar, stage
+from training_job.dataset.classes import CLASS_NAMES
+from training_job.dataset.layout import SPLITS
+from training_job.dataset.lst import LstEntry, parse_lst, read_lst, read_s3_lst
+from training_job.dataset.manifest import read_manifest
+from training_job.dataset.sources import load_source
+from training_job.dataset.split import split_validation
+from training_job.dataset.types import Dataset
 from training_job.errors import MlwfError
 
 BUCKET = "stage-test-bucket"
@@ -187,10 +195,7 @@ def test_cli_stages_a_tarball_end_to_end(
     }
     assert (manifest["seed"], manifest["validation_fraction"]) == (0, 0.1)
 
-    staged = {
-        split: [e.path for e in stage.read_s3_lst(s3, BUCKET, PREFIX, split)]
-        for split in stage.SPLITS
-    }
+    staged = {split: [e.path for e in read_s3_lst(s3, BUCKET, PREFIX, split)] for split in SPLITS}
     assert sorted(staged["train"] + staged["validation"]) == sorted(train_names)
     assert staged["test"] == test_names  # held out, in source order
     assert keys(s3) == {f"{PREFIX}/{s}/{n}" for s, names in staged.items() for n in names} | {
@@ -212,7 +217,7 @@ def test_cli_stages_a_tarball_end_to_end(
 
 def test_lst_files_are_exact(s3: Any, tarball: Path) -> None:
     stage.stage(tarball, verify=False, s3_client=s3, bucket=BUCKET, log=quiet)
-    for split in stage.SPLITS:
+    for split in SPLITS:
         text = read_object(s3, f"{PREFIX}/{split}.lst").decode()
         assert text.endswith("\n") and "\r" not in text
         for line in text.splitlines():
@@ -242,7 +247,7 @@ def test_reading_accepts_bytes_keys_and_newer_pickle_protocols(tmp_path: Path) -
         test=cifar_batch(TEST_LABELS, split="test", bytes_keys=True),
         protocol=5,
     )
-    dataset = stage.load_source(path, verify=False, log=quiet)
+    dataset = load_source(path, verify=False, log=quiet)
     assert dataset.counts() == {
         "train": {"bicycle": 10, "motorcycle": 10},
         "test": {"bicycle": 3, "motorcycle": 3},
@@ -299,7 +304,7 @@ def test_reads_python2_numpy1_pickles_like_the_official_file(tmp_path: Path) -> 
     path = write_tarball(tmp_path / "py2.tar.gz", python2_pickle(train), python2_pickle(test))
     assert pickle.loads(python2_pickle(test), encoding="latin1")["filenames"] == test["filenames"]
 
-    dataset = stage.load_source(path, verify=False, log=quiet)
+    dataset = load_source(path, verify=False, log=quiet)
     assert dataset.counts()["train"] == {"bicycle": 10, "motorcycle": 10}
     split = dataset.splits["train"]
     assert split.names[:2] == ("bicycle_s_000000.png", "motorcycle_s_000001.png")
@@ -314,17 +319,17 @@ def test_a_pickle_that_would_run_code_is_refused(tmp_path: Path) -> None:
 
     path = write_tarball(tmp_path / "evil.tar.gz", train=pickle.dumps({"data": Exploit()}))
     with pytest.raises(MlwfError, match=r"refusing to load (posix|nt)\.system"):
-        stage.load_source(path, verify=False, log=quiet)
+        load_source(path, verify=False, log=quiet)
 
 
 # --------------------------------------------------------------------------- validation split
 
 
 def test_validation_split_is_stratified_seeded_and_keeps_test(tarball: Path) -> None:
-    dataset = stage.load_source(tarball, verify=False, log=quiet)
-    first = stage.split_validation(dataset, fraction=0.2, seed=5)
-    again = stage.split_validation(dataset, fraction=0.2, seed=5)
-    other = stage.split_validation(dataset, fraction=0.2, seed=6)
+    dataset = load_source(tarball, verify=False, log=quiet)
+    first = split_validation(dataset, fraction=0.2, seed=5)
+    again = split_validation(dataset, fraction=0.2, seed=5)
+    other = split_validation(dataset, fraction=0.2, seed=6)
 
     assert first.counts() == {
         "train": {"bicycle": 8, "motorcycle": 8},
@@ -349,14 +354,14 @@ def test_validation_split_is_stratified_seeded_and_keeps_test(tarball: Path) -> 
 
 
 def test_validation_split_does_not_depend_on_input_order(tarball: Path) -> None:
-    dataset = stage.load_source(tarball, verify=False, log=quiet)
+    dataset = load_source(tarball, verify=False, log=quiet)
     train = dataset.splits["train"]
-    shuffled = stage.Dataset(
+    shuffled = Dataset(
         splits={**dataset.splits, "train": train.take(np.random.default_rng(1).permutation(20))},
         source=dataset.source,
     )
-    a = stage.split_validation(dataset, 0.3, seed=2).splits["validation"].names
-    b = stage.split_validation(shuffled, 0.3, seed=2).splits["validation"].names
+    a = split_validation(dataset, 0.3, seed=2).splits["validation"].names
+    b = split_validation(shuffled, 0.3, seed=2).splits["validation"].names
     assert sorted(a) == sorted(b)
 
 
@@ -364,8 +369,8 @@ def test_validation_split_does_not_depend_on_input_order(tarball: Path) -> None:
     ("fraction", "per_class"), [(0.1, 1), (0.01, 1), (0.25, 3), (0.5, 5), (0.99, 9)]
 )
 def test_each_class_keeps_images_on_both_sides(tarball: Path, fraction: float, per_class: int):
-    dataset = stage.load_source(tarball, verify=False, log=quiet)
-    split = stage.split_validation(dataset, fraction, seed=0)
+    dataset = load_source(tarball, verify=False, log=quiet)
+    split = split_validation(dataset, fraction, seed=0)
     assert split.counts()["validation"] == {"bicycle": per_class, "motorcycle": per_class}
 
 
@@ -475,7 +480,7 @@ def test_a_failed_upload_is_never_reported_complete(s3: Any, tarball: Path) -> N
     assert len([k for k in left if "synthetic" in k]) == 8  # old images: deleted only at the end
     assert len(left) == 8 + 25
     with pytest.raises(MlwfError, match="run mlwf stage first"):
-        stage.read_manifest(s3, BUCKET, PREFIX)
+        read_manifest(s3, BUCKET, PREFIX)
 
     # Running again finishes the job, uploading only what is missing, and still knows the
     # old images (no list names them any more) as its own through their metadata.
@@ -485,7 +490,7 @@ def test_a_failed_upload_is_never_reported_complete(s3: Any, tarball: Path) -> N
     assert report.skipped == 25
     assert report.deleted == 8
     assert not any("synthetic" in k for k in keys(s3))
-    assert stage.read_manifest(s3, BUCKET, PREFIX)["num_training_samples"] == 18
+    assert read_manifest(s3, BUCKET, PREFIX)["num_training_samples"] == 18
 
 
 def test_restaging_different_data_replaces_what_mlwf_staged(s3: Any) -> None:
@@ -499,7 +504,7 @@ def test_restaging_different_data_replaces_what_mlwf_staged(s3: Any) -> None:
     assert second.report.deleted == 12  # every image of seed 1 (the lists were rewritten)
     assert all("_s2_" in k for k in keys(s3) if k.endswith(".png"))
     assert len(keys(s3)) == 12 + 4
-    assert stage.read_manifest(s3, BUCKET, PREFIX)["source"]["seed"] == 2
+    assert read_manifest(s3, BUCKET, PREFIX)["source"]["seed"] == 2
 
 
 def test_foreign_objects_under_the_prefix_need_replace(
@@ -542,10 +547,10 @@ def test_a_missing_bucket_fails_before_any_work(
 
 def test_read_manifest_says_to_stage_first(s3: Any) -> None:
     with pytest.raises(MlwfError, match="run mlwf stage first"):
-        stage.read_manifest(s3, BUCKET, PREFIX)
+        read_manifest(s3, BUCKET, PREFIX)
     s3.put_object(Bucket=BUCKET, Key=f"{PREFIX}/manifest.json", Body=b"{not json")
     with pytest.raises(MlwfError, match="not valid JSON"):
-        stage.read_manifest(s3, BUCKET, PREFIX)
+        read_manifest(s3, BUCKET, PREFIX)
 
 
 def test_an_empty_prefix_is_refused(s3: Any, tarball: Path) -> None:
@@ -747,7 +752,7 @@ def test_an_image_listed_in_two_splits_is_refused(tmp_path: Path, tarball: Path)
     with open(work / "train.lst", "a") as handle:
         handle.write("998\t0\tshared.png\n")
     with pytest.raises(MlwfError, match=r"shared\.png is also listed in train\.lst"):
-        stage.load_source(work, log=quiet)
+        load_source(work, log=quiet)
 
 
 @pytest.mark.parametrize(
@@ -770,16 +775,16 @@ def test_bad_options_fail_with_one_line(
 
 
 def test_parse_lst_rejects_duplicates_and_accepts_float_labels() -> None:
-    assert stage.parse_lst("3\t1.000000\ta.png\n\n4\t0\tb.png\r\n") == [
-        stage.LstEntry(3, 1, "a.png"),
-        stage.LstEntry(4, 0, "b.png"),
+    assert parse_lst("3\t1.000000\ta.png\n\n4\t0\tb.png\r\n") == [
+        LstEntry(3, 1, "a.png"),
+        LstEntry(4, 0, "b.png"),
     ]
     with pytest.raises(MlwfError, match=r"x\.lst:2: index 3 appears twice"):
-        stage.parse_lst("3\t1\ta.png\n3\t0\tb.png\n", "x.lst")
+        parse_lst("3\t1\ta.png\n3\t0\tb.png\n", "x.lst")
     with pytest.raises(MlwfError, match=r"x\.lst:2: a\.png appears twice"):
-        stage.parse_lst("3\t1\ta.png\n4\t0\ta.png\n", "x.lst")
+        parse_lst("3\t1\ta.png\n4\t0\ta.png\n", "x.lst")
     with pytest.raises(MlwfError, match=r"x\.lst:1: index and label must be numbers"):
-        stage.parse_lst("three\t1\ta.png\n", "x.lst")
+        parse_lst("three\t1\ta.png\n", "x.lst")
 
 
 # --------------------------------------------------------------------------- directory source
@@ -792,10 +797,10 @@ def test_restaging_a_staged_directory_reproduces_the_split(tmp_path: Path, tarba
     again = stage.stage(
         tmp_path / "a", work_dir=tmp_path / "b", seed=4, validation_fraction=0.3, log=quiet
     )
-    for split in stage.SPLITS:
+    for split in SPLITS:
         assert (tmp_path / "a" / f"{split}.lst").read_text() != ""
-        assert sorted(stage.read_lst(tmp_path / "a" / f"{split}.lst")) == sorted(
-            stage.read_lst(tmp_path / "b" / f"{split}.lst")
+        assert sorted(read_lst(tmp_path / "a" / f"{split}.lst")) == sorted(
+            read_lst(tmp_path / "b" / f"{split}.lst")
         )
     assert first.manifest["splits"] == again.manifest["splits"]
 
@@ -834,7 +839,7 @@ def test_rgba_and_odd_sized_images_become_32x32_rgb(tmp_path: Path) -> None:
     for png in pngs:
         assert re.fullmatch(r"img_\d(_\d)?\.png", png.name)  # made safe: no space
         decode_png(png.read_bytes())
-    entries = {e.path: e.label for s in stage.SPLITS for e in stage.read_lst(work / f"{s}.lst")}
+    entries = {e.path: e.label for s in SPLITS for e in read_lst(work / f"{s}.lst")}
     assert entries == {"img_0.png": 0, "img_1.png": 1, "img_2.png": 0, "img_3.png": 1} | {
         "img_0_0.png": 0,  # test's img 0.png clashes with train's: made unique
         "img_1_1.png": 1,
@@ -849,14 +854,14 @@ def test_stages_the_shared_real_data(s3: Any, cifar_dir: Path, tmp_path: Path) -
         "validation": {"bicycle": 50, "motorcycle": 50},
         "test": {"bicycle": 100, "motorcycle": 100},
     }
-    assert stage.read_manifest(s3, BUCKET, PREFIX)["num_training_samples"] == 900
+    assert read_manifest(s3, BUCKET, PREFIX)["num_training_samples"] == 900
     assert result.report.uploaded == 1200 + 4
     # Names, labels and lst indices come from the source lists; pixels lose only alpha.
-    source = {e.path: e for s in ("train", "test") for e in stage.read_lst(cifar_dir / f"{s}.lst")}
-    staged_test = stage.read_s3_lst(s3, BUCKET, PREFIX, "test")
-    assert staged_test == stage.read_lst(cifar_dir / "test.lst")
+    source = {e.path: e for s in ("train", "test") for e in read_lst(cifar_dir / f"{s}.lst")}
+    staged_test = read_s3_lst(s3, BUCKET, PREFIX, "test")
+    assert staged_test == read_lst(cifar_dir / "test.lst")
     for split in ("train", "validation"):
-        for entry in stage.read_s3_lst(s3, BUCKET, PREFIX, split):
+        for entry in read_s3_lst(s3, BUCKET, PREFIX, split):
             assert source[entry.path] == entry
     entry = staged_test[0]
     with Image.open(cifar_dir / "test" / entry.path) as original:
@@ -885,7 +890,7 @@ def test_cli_stages_synthetic_data(s3: Any, capsys: pytest.CaptureFixture[str]) 
         == 0
     )
     out = capsys.readouterr().out
-    manifest = stage.read_manifest(s3, BUCKET, PREFIX)
+    manifest = read_manifest(s3, BUCKET, PREFIX)
     assert manifest["source"] == {
         "kind": "synthetic",
         "seed": 3,
@@ -1000,7 +1005,7 @@ def test_cli_downloads_into_the_cache_dir_once(
     assert f"downloading {tarball.as_uri()}" in out
     cached = list(cache.iterdir())
     assert len(cached) == 1 and cached[0].read_bytes() == tarball.read_bytes()
-    manifest = stage.read_manifest(s3, BUCKET, PREFIX)
+    manifest = read_manifest(s3, BUCKET, PREFIX)
     assert manifest["source"]["kind"] == "cifar100"
     assert manifest["source"]["location"] == tarball.as_uri()
 
@@ -1014,9 +1019,7 @@ def test_the_official_download_is_verified(tmp_path: Path, tarball: Path) -> Non
     """With verification on, anything but the official tarball is rejected, cached or not."""
     opener = CountingOpener()
     with pytest.raises(MlwfError, match=cifar.CIFAR100_MD5):
-        stage.load_source(
-            "cifar100", url=tarball.as_uri(), cache_dir=tmp_path, opener=opener, log=quiet
-        )
+        load_source("cifar100", url=tarball.as_uri(), cache_dir=tmp_path, opener=opener, log=quiet)
     assert opener.calls == 1
 
 
@@ -1032,5 +1035,9 @@ def test_cache_dir_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
 
 
 def test_constants_agree() -> None:
-    assert stage.CIFAR100_URL == cifar.CIFAR100_URL  # stage.py keeps its own copy: no numpy
-    assert stage.CLASSES == cifar.CLASS_NAMES
+    assert stage.CIFAR100_URL == cifar.CIFAR100_URL  # sources.py keeps its own copy: no numpy
+    # The class names are in one place; CIFAR's labels map onto them: 8 bicycle, 48 motorcycle.
+    assert {fine: CLASS_NAMES[label] for fine, label in cifar.FINE_LABELS.items()} == {
+        8: "bicycle",
+        48: "motorcycle",
+    }
