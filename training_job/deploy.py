@@ -494,7 +494,9 @@ def register(subparsers: Any) -> None:
         "same name, blue/green, no downtime), then deletes its previous config and model. "
         "With no such endpoint a new one named <endpoint prefix>-<UTC timestamp> is created. "
         f"Default instance {DEFAULT_INSTANCE_TYPE}: a ResNet-18 on 32x32 images needs no GPU. "
-        "Example: mlwf deploy --instance-type ml.c5.large",
+        "With --max-instances the endpoint scales with load; a redeploy keeps that scaling, "
+        "in the order SageMaker documents (docs/scaling.md). "
+        "Example: mlwf deploy --instance-type ml.c5.large --max-instances 4",
     )
     parser.add_argument(
         "--training-job",

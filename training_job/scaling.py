@@ -386,7 +386,11 @@ def scale(aas: Any, endpoint_name: str, variant_name: str, plan: UpdatePlan, ech
         if plan.desired is not None:
             apply(aas, endpoint_name, variant_name, plan.desired)
             echo(f"  auto scaling: {plan.desired.describe()}")
-            return f"{plan.desired.describe()} (policy {POLICY_NAME})"
+            return (
+                f"{plan.desired.describe()} (policy {POLICY_NAME}); size the stack's "
+                f"ClassifyReservedConcurrency to about {plan.desired.max_instances} x the "
+                "requests one instance serves at once (docs/scaling.md)"
+            )
         if plan.remove and aas is not None:
             removed = remove_ours(aas, describe(aas, endpoint_name, variant_name))
             return f"removed: {', '.join(removed)}" if removed else "none (nothing to remove)"
