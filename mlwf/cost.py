@@ -9,9 +9,10 @@ How AWS bills what the workflow does (https://aws.amazon.com/step-functions/pric
 - a STANDARD execution: one state transition per state it enters;
 - an EXPRESS execution: one request, and its duration rounded up to 100 ms times its memory
   in 64 MB chunks, in GB-hours tiered per month;
-- a Distributed Map (the batch): "you're charged one state transition for each child
-  workflow execution that the Distributed Map state starts"; its EXPRESS children are then
-  billed as Express executions; the ItemReader lists the bucket, the ResultWriter PUTs.
+- a Distributed Map (the batch): one state transition for each child workflow execution it
+  starts (no transition per iteration of an INLINE Map); its EXPRESS children are then billed
+  as Express executions; the ItemReader lists the bucket, the ResultWriter PUTs. Read in the
+  Korean and Japanese copies of the page, the ones the project's search corpus holds:
   https://docs.aws.amazon.com/step-functions/latest/dg/concepts-transitions.html
 """
 
