@@ -3,9 +3,9 @@ use auto scaling:
 
 - "If the update would change the instance type for any model that is a target for auto
   scaling, the update fails" (a ValidationException here);
-- with RetainAllVariantProperties, "production variants with the same name will be updated
-  with the most recent DesiredInstanceCount from DescribeEndpoint regardless of the
-  InitialInstanceCount in the new EndpointConfig";
+- with RetainAllVariantProperties, a production variant of the same name keeps the latest
+  DesiredInstanceCount (as DescribeEndpoint reports it), whatever InitialInstanceCount the
+  new EndpointConfig gives (step 6 of the page);
 - otherwise the new config's InitialInstanceCount applies.
 
 https://docs.aws.amazon.com/sagemaker/latest/dg/endpoint-scaling-update.html
