@@ -347,7 +347,9 @@ def register(subparsers: Any) -> None:
         "estimate, not a quote.",
         epilog="Example: mlwf cost --images 1000000 --batch",
     )
-    parser.add_argument("--images", type=positive_int, required=True, metavar="N")
+    parser.add_argument(
+        "--images", type=positive_int, required=True, metavar="N", help="images to classify"
+    )
     parser.add_argument(
         "--workflow-type",
         choices=("STANDARD", "EXPRESS"),
@@ -358,14 +360,20 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="one batch execution (Distributed Map with EXPRESS children) instead",
     )
-    parser.add_argument("--instance-type", default=DEFAULT_INSTANCE_TYPE)
+    parser.add_argument(
+        "--instance-type",
+        default=DEFAULT_INSTANCE_TYPE,
+        help=f"endpoint instance type (default: {DEFAULT_INSTANCE_TYPE}, mlwf deploy's)",
+    )
     parser.add_argument(
         "--instance-price",
         type=non_negative_float,
         metavar="USD",
         help="hourly price of --instance-type, when the data file has none",
     )
-    parser.add_argument("--instances", type=positive_int, default=1, help="(default: 1)")
+    parser.add_argument(
+        "--instances", type=positive_int, default=1, help="endpoint instances (default: 1)"
+    )
     parser.add_argument(
         "--hours",
         type=non_negative_float,

@@ -386,6 +386,14 @@ def deploy(
                 except MlwfError:  # rolled back: the endpoint serves its old config
                     scaling.restore(aas, current.endpoint_name, VARIANT_NAME, plan, deregistered)
                     raise
+                except KeyboardInterrupt:
+                    if deregistered and plan.desired is not None:
+                        echo(
+                            "Auto scaling was deregistered for this update: once the endpoint "
+                            f"is InService, `mlwf deploy --max-instances "
+                            f"{plan.desired.max_instances}` registers it again."
+                        )
+                    raise
                 if deregistered:
                     result.notes.append(
                         "auto scaling was deregistered for the instance type change, then "

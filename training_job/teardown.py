@@ -117,7 +117,11 @@ def plan_teardown(
     current_scaling = None
     if aas is not None and endpoint is not None and endpoint.exists:
         current_scaling = scaling.read(aas, endpoint.endpoint_name, VARIANT_NAME, notes)
-        notes += [f"left alone: {item}" for item in scaling.left_alone(current_scaling)]
+        notes += [
+            f"mlwf left alone {item}; SageMaker deregisters it with the endpoint when you may "
+            "(endpoint-delete-with-scaling.html)"
+            for item in scaling.left_alone(current_scaling)
+        ]
     return TeardownPlan(parameter_name, value, endpoint, delete_parameter, notes, current_scaling)
 
 
