@@ -403,3 +403,27 @@ def test_cli_bad_scaling_numbers_are_usage_errors(
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+class Denied:
+    """An application-autoscaling client for a user without its permissions."""
+
+    def __init__(self, code: str) -> None:
+        self.code = code
+
+    def describe_scalable_targets(self, **_: Any) -> Any:
+        from botocore.exceptions import ClientError
+
+        error = {"Error": {"Code": self.code, "Message": "not authorized"}}
+        raise ClientError(error, "DescribeScalableTargets")
+
+
+def test_a_user_who_may_not_read_scaling_is_told_and_not_stopped() -> None:
+    notes: list[str] = []
+    current = scaling.read(Denied("AccessDeniedException"), "ep", "AllTraffic", notes)
+    assert not current.registered
+    assert notes == ["could not read the auto scaling of ep (AccessDeniedException); assumed none"]
+    from botocore.exceptions import ClientError
+
+    with pytest.raises(ClientError):
+        scaling.read(Denied("ThrottlingException"), "ep", "AllTraffic", notes)
