@@ -38,7 +38,7 @@ INVOCATIONS_PER_INSTANCE_MINUTE = DEFAULT_TARGET_INVOCATIONS
 NOT_COUNTED = (
     "free tiers (Lambda 1M requests and 400,000 GB-s, Step Functions 4,000 transitions a "
     "month), retries, cold starts, X-Ray traces, CloudWatch Logs, EventBridge, data transfer, "
-    "the dataset, training"
+    "the images' own storage, the dataset, training"
 )
 
 
