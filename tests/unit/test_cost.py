@@ -225,3 +225,13 @@ def test_cli_refuses_batch_with_a_workflow_type(capsys: pytest.CaptureFixture[st
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1
     assert "--batch and --workflow-type do not combine" in err
+
+
+def test_every_ml_m5_large_price_in_the_readme_is_the_data_files(prices: dict[str, Any]) -> None:
+    # The README quotes the endpoint's hourly price in several places (First deploy, What it
+    # costs while it runs, Costs): each must be the data file's.
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    quoted = re.findall(r"ml\.m5\.large`?[^$]{0,80}?\$(\d+\.\d+)", readme)
+    assert len(quoted) >= 3
+    price = prices["prices"]["sagemaker_realtime_instance_hour"]["instances"]["ml.m5.large"]
+    assert {float(q) for q in quoted} == {price}
