@@ -115,7 +115,9 @@ def tiered(quantity: float, tiers: list[dict[str, Any]], size_key: str, price_ke
     return cost
 
 
-def express_billing(steps: list[Step], definition_bytes: int, prices: dict[str, Any]) -> tuple:
+def express_billing(
+    steps: list[Step], definition_bytes: int, prices: dict[str, Any]
+) -> tuple[float, float]:
     """(billed seconds, billed GB) of one Express execution running `steps`."""
     assumptions = prices["assumptions"]
     rule = prices["prices"]["stepfunctions_express_duration"]
