@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "mlwf.batch",
     "mlwf.monitor",
     "mlwf.threshold",
+    "mlwf.cost",
     "mlwf.offline_up",
 )
 

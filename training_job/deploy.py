@@ -21,6 +21,14 @@ keep invoking the deleted endpoint for up to a minute. So:
   there, the InService endpoint is replaced as above; because warm functions may still hold
   its name, it is deleted only after `drain_seconds` (the 60 s cache plus the function's 30 s
   timeout). A Failed old endpoint cannot serve anyway and is deleted without waiting.
+
+With auto scaling registered (training_job/scaling.py), an update follows SageMaker's "Update
+endpoints that use auto scaling": an update that changes the instance type of a scaled
+variant fails, so mlwf's policy is deleted and the variant deregistered first; UpdateEndpoint
+runs with RetainAllVariantProperties, so the variant keeps the instance count scaling gave
+it instead of falling back to InitialInstanceCount; once InService, the variant is
+registered again and the policy put back. A model-only change needs no deregistration.
+https://docs.aws.amazon.com/sagemaker/latest/dg/endpoint-scaling-update.html
 """
 
 from __future__ import annotations
@@ -31,7 +39,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from training_job import sagemaker_io
+from training_job import sagemaker_io, scaling
 from training_job.argtypes import non_negative_float, positive_int
 from training_job.errors import MlwfError
 from training_job.job_lookup import describe_training_job, find_latest_training_job, job_prefixes
@@ -133,6 +141,8 @@ class DeployResult:
     deleted: list[str] = field(default_factory=list)
     left_alone: list[str] = field(default_factory=list)
     capture_uri: str = ""
+    scaling: str = "none (fixed instance count)"
+    notes: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         how = {
@@ -148,9 +158,11 @@ class DeployResult:
             f"  model            {self.model_name} <- {self.model_data_url}",
             f"  SSM parameter    {self.parameter_name} = {self.endpoint_name}",
             f"  captured data    {self.capture_uri}{self.endpoint_name}/{VARIANT_NAME}/",
+            f"  auto scaling     {self.scaling}",
             f"  deleted          {', '.join(self.deleted) or 'nothing'}",
         ]
         lines += [f"  left alone       {item}" for item in self.left_alone]
+        lines += [f"  note             {note}" for note in self.notes]
         return lines
 
 
@@ -172,6 +184,9 @@ def deploy(
     training_job: str | None = None,
     instance_type: str = DEFAULT_INSTANCE_TYPE,
     instance_count: int = 1,
+    aas: Any | None = None,
+    autoscaling: scaling.ScalingConfig | None = None,
+    remove_autoscaling: bool = False,
     poll_interval: float = DEFAULT_POLL_INTERVAL,
     drain_seconds: float = DRAIN_SECONDS,
     endpoint_timeout: float | None = sagemaker_io.DEFAULT_ENDPOINT_TIMEOUT,
@@ -180,7 +195,10 @@ def deploy(
     echo: Echo = print,
 ) -> DeployResult:
     """Deploy a training job's model (default: our latest completed job); see the module doc
-    for the order of the steps."""
+    for the order of the steps. `aas` (an application-autoscaling client) is needed for
+    `autoscaling`, and to keep the scaling of an endpoint that is updated or replaced."""
+    if (autoscaling is not None or remove_autoscaling) and aas is None:
+        raise MlwfError("auto scaling needs an application-autoscaling client")
     settings.require("bucket", "role_arn", "parameter_name", "endpoint_prefix")
     bucket, parameter_name = str(settings.bucket), str(settings.parameter_name)
     prefix = sagemaker_io.name_prefix(settings)
@@ -213,6 +231,23 @@ def deploy(
             f"endpoint {current_name} (the parameter named it, but it is not named {prefix}-*)"
         )
 
+    notes: list[str] = []
+    plan = scaling.UpdatePlan(
+        scaling.CurrentScaling(""), autoscaling, deregister_first=False, remove=False
+    )
+    if current is not None and aas is not None:
+        current_scaling = scaling.read(aas, current.endpoint_name, VARIANT_NAME, notes)
+        plan = scaling.plan_update(
+            current_scaling,
+            autoscaling,
+            remove=remove_autoscaling,
+            instance_type_changes=current.status == "InService"
+            and scaling.current_instance_type(sm, current.config_name, VARIANT_NAME)
+            != instance_type,
+            endpoint_name=current.endpoint_name,
+        )
+        left_alone += scaling.left_alone(current_scaling)
+
     wait = {
         "poll_interval": poll_interval,
         "sleep": sleep,
@@ -232,6 +267,7 @@ def deploy(
         parameter_name=parameter_name,
         left_alone=left_alone,
         capture_uri=capture_uri(bucket),
+        notes=notes,
     )
     echo(f"Deploying training job {job_name} ({model_data_url})")
     sm.create_model(
@@ -253,16 +289,40 @@ def deploy(
         echo(f"  model and endpoint config {name}: {instance_type} x {instance_count}")
 
         if current is not None and current.status == "InService":
+            deregistered = scaling.deregister_for_update(aas, plan, echo)
             try:
-                sm.update_endpoint(EndpointName=current.endpoint_name, EndpointConfigName=name)
+                sm.update_endpoint(
+                    **scaling.update_endpoint_request(current.endpoint_name, name, plan)
+                )
             except NotImplementedError:
                 # moto 5.2.5 implements no UpdateEndpoint; botocore never raises this itself.
                 echo("  UpdateEndpoint is not implemented here (moto): replacing the endpoint")
+            except Exception:
+                scaling.restore(aas, current.endpoint_name, VARIANT_NAME, plan, deregistered)
+                raise
             else:
                 in_use = True
                 result.endpoint_name = result.previous_endpoint = current.endpoint_name
                 result.action = "updated"
-                result.deleted = _finish_update(sm, ssm, current, name, parameter_name, wait)
+                try:
+                    result.deleted = _finish_update(sm, ssm, current, name, parameter_name, wait)
+                except MlwfError:  # rolled back: the endpoint serves its old config
+                    scaling.restore(aas, current.endpoint_name, VARIANT_NAME, plan, deregistered)
+                    raise
+                except KeyboardInterrupt:
+                    if deregistered and plan.desired is not None:
+                        echo(
+                            "Auto scaling was deregistered for this update: once the endpoint "
+                            f"is InService, `mlwf deploy --max-instances "
+                            f"{plan.desired.max_instances}` registers it again."
+                        )
+                    raise
+                if deregistered:
+                    result.notes.append(
+                        "auto scaling was deregistered for the instance type change, then "
+                        "registered again (SageMaker's endpoint-scaling-update.html)"
+                    )
+                result.scaling = scaling.scale(aas, current.endpoint_name, VARIANT_NAME, plan, echo)
                 return result
 
         echo(f"  creating endpoint {name}")
@@ -271,6 +331,7 @@ def deploy(
         _wait_for_new_endpoint(sm, name, current_name, wait)
         put_endpoint_parameter(ssm, parameter_name, name)
         echo(f"  parameter {parameter_name} = {name}")
+        result.scaling = scaling.scale(aas, name, VARIANT_NAME, plan, echo)
         if current is not None:
             result.action, result.previous_endpoint = "replaced", current.endpoint_name
             if current.status == "InService" and drain_seconds > 0:
@@ -280,7 +341,10 @@ def deploy(
                     f"up to {PARAMETER_CACHE_SECONDS} s"
                 )
                 sleep(drain_seconds)
-            result.deleted = delete_endpoint_resources(sm, current)
+            if aas is not None:  # before the endpoint, as teardown does
+                old = scaling.read(aas, current.endpoint_name, VARIANT_NAME, result.notes)
+                result.deleted = scaling.remove_ours(aas, old)
+            result.deleted += delete_endpoint_resources(sm, current)
         return result
     except Exception:
         if not in_use:  # nothing runs the new config: do not leave it behind
@@ -361,7 +425,9 @@ def register(subparsers: Any) -> None:
         "same name, blue/green, no downtime), then deletes its previous config and model. "
         "With no such endpoint a new one named <endpoint prefix>-<UTC timestamp> is created. "
         f"Default instance {DEFAULT_INSTANCE_TYPE}: a ResNet-18 on 32x32 images needs no GPU. "
-        "Example: mlwf deploy --instance-type ml.c5.large",
+        "With --max-instances the endpoint scales with load; a redeploy keeps that scaling, "
+        "in the order SageMaker documents (docs/scaling.md). "
+        "Example: mlwf deploy --instance-type ml.c5.large --max-instances 4",
     )
     parser.add_argument(
         "--training-job",
@@ -396,11 +462,13 @@ def register(subparsers: Any) -> None:
         "UpdateEndpoint is missing, e.g. moto), wait this long before deleting it, so warm "
         f"classify functions stop using its cached name (default: {DRAIN_SECONDS})",
     )
+    scaling.add_options(parser)
     add_stack_options(parser, "bucket", "role_arn", "parameter_name", "endpoint_prefix")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    autoscaling = scaling.config_from_args(args)  # a bad combination fails before any call
     settings = sagemaker_io.resolve_settings(
         args, ("bucket", "role_arn", "parameter_name", "endpoint_prefix")
     )
@@ -412,6 +480,9 @@ def run(args: argparse.Namespace) -> int:
         training_job=args.training_job,
         instance_type=args.instance_type,
         instance_count=args.instance_count,
+        aas=session.client("application-autoscaling"),
+        autoscaling=autoscaling,
+        remove_autoscaling=args.no_autoscaling,
         poll_interval=args.poll_interval,
         drain_seconds=args.drain_seconds,
     )

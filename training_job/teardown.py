@@ -7,9 +7,16 @@ with EndpointParameterNotFound ("run mlwf deploy") instead of invoking a deleted
 a made-up name, and a later `mlwf deploy` creates it again. The stack does not own the
 parameter (template.yaml only names it), so deleting it causes no drift.
 
-Order: endpoint, config, model(s), parameter last. The endpoint is what costs money; if the
-command is interrupted half-way, the parameter still names the endpoint and running teardown
-again finishes the job. Running it when everything is gone says so and exits 0.
+Auto scaling first: SageMaker's DeleteEndpoint deregisters a scaled variant itself when the
+caller may, but mlwf deletes its own policy and deregisters the target it registered
+explicitly, so nothing is left behind for a caller without that permission; a target with
+policies mlwf did not put is left alone and named.
+https://docs.aws.amazon.com/sagemaker/latest/dg/endpoint-delete-with-scaling.html
+
+Order: auto scaling, endpoint, config, model(s), parameter last. The endpoint is what costs
+money; if the command is interrupted half-way, the parameter still names the endpoint and
+running teardown again finishes the job. Running it when everything is gone says so and
+exits 0.
 """
 
 from __future__ import annotations
@@ -19,7 +26,8 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
-from training_job import sagemaker_io
+from training_job import sagemaker_io, scaling
+from training_job.deploy import VARIANT_NAME
 from training_job.errors import MlwfError
 from training_job.sagemaker_io import (
     Echo,
@@ -38,6 +46,7 @@ class TeardownPlan:
     endpoint: EndpointResources | None  # what will be deleted; None: no endpoint named
     delete_parameter: bool
     notes: list[str] = field(default_factory=list)
+    autoscaling: scaling.CurrentScaling | None = None  # of the endpoint to delete
 
     @property
     def empty(self) -> bool:
@@ -52,6 +61,10 @@ class TeardownPlan:
     def lines(self) -> list[str]:
         lines = []
         endpoint = self.endpoint
+        if self.autoscaling is not None and self.autoscaling.ours:
+            lines.append(f"  scaling policy   {scaling.POLICY_NAME}")
+            if not self.autoscaling.foreign_policies:
+                lines.append(f"  scalable target  {self.autoscaling.resource_id}")
         if endpoint is not None:
             if endpoint.exists:
                 lines.append(f"  endpoint         {endpoint.endpoint_name} ({endpoint.status})")
@@ -78,10 +91,16 @@ class TeardownReport:
 
 
 def plan_teardown(
-    sm: Any, ssm: Any | None, *, parameter_name: str | None, endpoint_name: str | None = None
+    sm: Any,
+    ssm: Any | None,
+    *,
+    parameter_name: str | None,
+    endpoint_name: str | None = None,
+    aas: Any | None = None,
 ) -> TeardownPlan:
     """What teardown would delete: the endpoint `endpoint_name`, else the one the parameter
-    names; the parameter when it names that endpoint or a missing one."""
+    names, with the auto scaling mlwf registered for it; the parameter when it names that
+    endpoint or a missing one."""
     value = get_parameter_value(ssm, parameter_name) if ssm is not None and parameter_name else None
     notes: list[str] = []
     target = endpoint_name or value
@@ -95,7 +114,15 @@ def plan_teardown(
     )
     if value is not None and not delete_parameter:
         notes.append(f"parameter {parameter_name} names endpoint {value}, which stays")
-    return TeardownPlan(parameter_name, value, endpoint, delete_parameter, notes)
+    current_scaling = None
+    if aas is not None and endpoint is not None and endpoint.exists:
+        current_scaling = scaling.read(aas, endpoint.endpoint_name, VARIANT_NAME, notes)
+        notes += [
+            f"mlwf left alone {item}; SageMaker deregisters it with the endpoint when you may "
+            "(endpoint-delete-with-scaling.html)"
+            for item in scaling.left_alone(current_scaling)
+        ]
+    return TeardownPlan(parameter_name, value, endpoint, delete_parameter, notes, current_scaling)
 
 
 def teardown(
@@ -104,13 +131,20 @@ def teardown(
     *,
     parameter_name: str | None = None,
     endpoint_name: str | None = None,
+    aas: Any | None = None,
     plan: TeardownPlan | None = None,
     echo: Echo = print,
 ) -> TeardownReport:
     """Delete what `plan` (default: plan_teardown(...)) lists; idempotent."""
     if plan is None:
-        plan = plan_teardown(sm, ssm, parameter_name=parameter_name, endpoint_name=endpoint_name)
+        plan = plan_teardown(
+            sm, ssm, parameter_name=parameter_name, endpoint_name=endpoint_name, aas=aas
+        )
     report = TeardownReport(notes=list(plan.notes))
+    if plan.autoscaling is not None and aas is not None:
+        for item in scaling.remove_ours(aas, plan.autoscaling):
+            echo(f"  deleted {item}")
+            report.deleted.append(item)
     if plan.endpoint is not None:
         for item in delete_endpoint_resources(sm, plan.endpoint):
             echo(f"  deleted {item}")
@@ -192,8 +226,9 @@ def run(args: argparse.Namespace) -> int:
         settings = sagemaker_io.resolve_settings(args, ("parameter_name",), ("bucket",))
     session, region = sagemaker_io.session_and_region(settings)
     sm, ssm = session.client("sagemaker"), session.client("ssm")
+    aas = session.client("application-autoscaling")
     plan = plan_teardown(
-        sm, ssm, parameter_name=settings.parameter_name, endpoint_name=args.endpoint_name
+        sm, ssm, parameter_name=settings.parameter_name, endpoint_name=args.endpoint_name, aas=aas
     )
     if plan.empty:
         if args.endpoint_name:
@@ -214,7 +249,7 @@ def run(args: argparse.Namespace) -> int:
             raise MlwfError("stdin is not a terminal: pass --yes to delete without a question")
         if not confirm("Delete these?"):
             raise MlwfError("cancelled; nothing was deleted")
-    report = teardown(sm, ssm, plan=plan, echo=lambda _: None)
+    report = teardown(sm, ssm, aas=aas, plan=plan, echo=lambda _: None)
     print()
     print(f"Teardown done in {region}")
     parameter_item = f"SSM parameter {plan.parameter_name}"

@@ -38,6 +38,7 @@ class FunctionSpec:
     memory_size: int
     reserved_concurrency: int | None = None
     role_arn: str = ""
+    architectures: tuple[str, ...] = ("x86_64",)  # Lambda's default
 
 
 @dataclass
@@ -359,6 +360,7 @@ class _Reader:
             environment={k: as_property_string(v) for k, v in variables.items()},
             timeout=int(props.get("Timeout", 3)),
             memory_size=int(props.get("MemorySize", 128)),
+            architectures=tuple(str(a) for a in props.get("Architectures", ["x86_64"])),
             reserved_concurrency=(
                 int(props["ReservedConcurrentExecutions"])
                 if "ReservedConcurrentExecutions" in props
