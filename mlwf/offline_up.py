@@ -18,6 +18,9 @@ from typing import Any
 from mlwf.offline.options import add_parameter_overrides, parse_parameter_overrides
 
 DEFAULT_PORT = 4566  # the field's convention for a local AWS endpoint (LocalStack's)
+# SageMaker writes capture files "a few minutes" after the requests; offline does it sooner,
+# so that `mlwf monitor` right after `mlwf run` has something to read.
+CAPTURE_FLUSH_SECONDS = 5.0
 
 
 def register(subparsers: Any) -> None:
@@ -59,20 +62,24 @@ def run(args: argparse.Namespace) -> int:
         deploy_model(stack, source, seed=args.seed, say=say)
         register_stack(stack)
         region = stack.spec.region
-        print(
-            f"\nThe offline stack {stack_name!r} is up. In another shell:\n\n"
-            f"export AWS_ENDPOINT_URL={stack.endpoint_url} AWS_REGION={region} "
-            f"AWS_DEFAULT_REGION={region} "
-            "AWS_ACCESS_KEY_ID=offline AWS_SECRET_ACCESS_KEY=offline "
-            "AWS_DISABLE_HOST_PREFIX_INJECTION=true\n"
-            "mlwf run --count 5\n"
-            f"aws s3 ls s3://{stack.bucket_name()}/\n"
-            f"AWS_SAM_STACK_NAME={stack_name} make integration\n\n"
-            "Ctrl-C stops it (its state goes with it).",
-            flush=True,
-        )
-        try:
-            threading.Event().wait()  # until Ctrl-C
+        stopped = threading.Event()
+        try:  # from before the ready line: a Ctrl-C right after it still stops cleanly
+            print(
+                f"\nThe offline stack {stack_name!r} is up. In another shell:\n\n"
+                f"export AWS_ENDPOINT_URL={stack.endpoint_url} AWS_REGION={region} "
+                f"AWS_DEFAULT_REGION={region} "
+                "AWS_ACCESS_KEY_ID=offline AWS_SECRET_ACCESS_KEY=offline "
+                "AWS_DISABLE_HOST_PREFIX_INJECTION=true\n"
+                "mlwf run --count 5\n"
+                f"aws s3 ls s3://{stack.bucket_name()}/\n"
+                f"AWS_SAM_STACK_NAME={stack_name} make integration\n\n"
+                "Ctrl-C stops it (its state goes with it).",
+                flush=True,
+            )
+            # Until Ctrl-C; meanwhile the endpoint's buffered capture records are written out
+            # as SageMaker writes them, some time after the requests (mlwf monitor reads them).
+            while not stopped.wait(CAPTURE_FLUSH_SECONDS):
+                stack.flush_capture()
         except KeyboardInterrupt:
             say("stopping the offline stack")
     return 0

@@ -40,6 +40,7 @@ from mlwf.offline.moto_patches import (
     s3_url_table_loaded_once,
 )
 from mlwf.offline.rules import step_functions_targets
+from mlwf.offline.sagemaker_update import update_endpoint_answered
 from mlwf.offline.server import serving
 from mlwf.offline.template import ACCOUNT_ID, TemplateSpec, load_template
 from mlwf.offline.trainer import LocalTrainer
@@ -121,6 +122,7 @@ class OfflineStack:
             cleanup.enter_context(asl_parses_apart())
             cleanup.enter_context(checked_at_create())
             cleanup.enter_context(step_functions_targets())
+            cleanup.enter_context(update_endpoint_answered())
             endpoint_url = cleanup.enter_context(serving(port))
             import boto3  # lazy
 

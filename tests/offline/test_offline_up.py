@@ -178,3 +178,56 @@ def tool(
     return subprocess.run(
         list(command), cwd=cwd, env=env, capture_output=True, text=True, timeout=120, check=False
     )
+
+
+def test_the_workstation_commands_run_against_it(offline_up, tmp_path):
+    """mlwf stage, train, deploy, run, monitor, threshold and teardown with only the
+    exported variables set, as against a deployed stack. Last in the module: it restages
+    the data and tears the endpoint down."""
+    if offline_up["WORKFLOW_TYPE"] != "STANDARD":
+        pytest.skip("independent of the workflow type: run once, with STANDARD")
+    stack = ("--stack-name", STACK)
+
+    def ok(*args: str) -> str:
+        done = mlwf(offline_up, *args)
+        assert done.returncode == 0, f"mlwf {' '.join(args)}:\n{done.stderr[-2000:]}"
+        assert "Traceback" not in done.stderr
+        return done.stdout + done.stderr
+
+    ok("stage", "--source", "synthetic", "--count", "24", "--test-count", "6", *stack)
+    trained = ok("train", *stack)
+    assert "validation" in trained.lower()
+    deployed = ok("deploy", "--poll-interval", "0", "--drain-seconds", "0", *stack)
+    assert "InService" in deployed or "in service" in deployed.lower()
+    ok("run", "--count", "3", *stack)
+    deadline = time.monotonic() + 30  # (offline up writes capture files every 5 s)
+    while (
+        monitored := mlwf(offline_up, "monitor", "--out", str(tmp_path / "monitor"), *stack)
+    ).returncode:
+        assert "no capture records" in monitored.stderr and time.monotonic() < deadline, (
+            monitored.stderr
+        )
+        time.sleep(1)
+    assert list((tmp_path / "monitor").glob("*.png"))
+    outputs = stack_outputs(offline_up)
+    labels = f"s3://{outputs['ImagesBucketName']}/dataset/test.lst"
+    ok("threshold", "--labels", labels, "--out", str(tmp_path / "threshold"), *stack)
+    ok("teardown", "--yes", *stack)
+
+    # Then the workflow names the missing endpoint, as it would on AWS after a teardown
+    event = "events/classify_image.json"
+    invoked = mlwf(offline_up, "invoke", "ClassifyImageFunction", "-e", event, *stack)
+    assert invoked.returncode == 1
+    assert json.loads(invoked.stdout)["errorType"] in {
+        "EndpointNotFound",
+        "EndpointParameterNotFound",
+    }
+
+
+def stack_outputs(offline_up: dict[str, str]) -> dict[str, str]:
+    environment = exported(offline_up)
+    client = boto3.Session(region_name=environment["AWS_REGION"]).client(
+        "cloudformation", endpoint_url=environment["AWS_ENDPOINT_URL"]
+    )
+    described = client.describe_stacks(StackName=STACK)["Stacks"][0]
+    return {o["OutputKey"]: o["OutputValue"] for o in described["Outputs"]}
