@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "mlwf.monitor",
     "mlwf.threshold",
     "mlwf.offline_up",
+    "mlwf.console.command",
 )
 
 
