@@ -122,7 +122,7 @@ class Console:
         self._lists: dict[str, ExecutionList] = {}
         self._lists_lock = threading.Lock()
         self._pool = ThreadPoolExecutor(DESCRIBE_WORKERS, thread_name_prefix="describe")
-        self._definitions: dict[str, dict[str, Any]] = {}
+        self._pending: list[Any] = []  # DescribeExecution calls not yet waited for
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
@@ -196,7 +196,6 @@ class Console:
             definition = json.loads(described["definition"])
         except ValueError:
             raise ConsoleError(502, f"state machine {arn}: its definition is not JSON") from None
-        self._definitions[arn] = definition
         return {
             "arn": arn,
             "name": described["name"],
@@ -268,7 +267,14 @@ class Console:
                 self._put(listing, row)
                 to_describe.append(item)
         for item in to_describe:
-            self._pool.submit(self._describe, listing, item)
+            self._pending.append(self._pool.submit(self._describe, listing, item))
+
+    def wait_described(self, timeout: float | None = None) -> None:
+        """Until every DescribeExecution asked so far has answered (for tests and tools)."""
+        from concurrent.futures import wait
+
+        pending, self._pending = self._pending, []
+        wait(pending, timeout=timeout)
 
     def _put(self, listing: ExecutionList, row: dict[str, Any]) -> None:
         listing.revision += 1

@@ -272,8 +272,8 @@ def event_rows(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
         details = _details(event)
         name = details.get("name") if event["type"].endswith(("Entered", "Exited")) else None
         previous = event.get("previousEventId") or 0
-        state = name or state_of.get(previous)
-        if state and not event["type"].startswith(("Execution", "MapIteration")):
+        state = None if event["type"].startswith("Execution") else name or state_of.get(previous)
+        if state and not event["type"].startswith("MapIteration"):
             state_of[event["id"]] = state
         shown = {}
         for key, value in details.items():
