@@ -20,7 +20,7 @@ from mlwf.offline.server import free_port
 
 # moto does not model the stack's placeholder resource (as `mlwf offline up` records it).
 pytestmark = pytest.mark.filterwarnings(
-    "ignore:Tried to parse AWS::CloudFormation::WaitConditionHandle:UserWarning"
+    "ignore:Tried to parse AWS.CloudFormation.WaitConditionHandle:UserWarning"
 )
 STACK = "console-test"
 DEFINITION = {"StartAt": "Echo", "States": {"Echo": {"Type": "Pass", "End": True}}}
