@@ -74,9 +74,28 @@ def execution(console: Console, arn: str) -> dict[str, Any]:
         "confidence": top_confidence(description),
         "graph": layout(definition),
         "definition": definition,
+        "map_states": map_states(definition),
         **analyse(events, description),
         "events": event_rows(events),
     }
+
+
+def map_states(scope: dict[str, Any]) -> dict[str, list[str]]:
+    """Per Map state (at any depth): the names of the states its item processor holds, so
+    that one item's page can leave the states it did not reach uncoloured."""
+    found: dict[str, list[str]] = {}
+    states = scope.get("States") if isinstance(scope.get("States"), dict) else {}
+    for name, state in states.items():
+        if not isinstance(state, dict):
+            continue
+        inner = [state.get("ItemProcessor") or state.get("Iterator")]
+        inner += state.get("Branches") or []
+        for child in inner:
+            if isinstance(child, dict):
+                if state.get("Type") == "Map":
+                    found[name] = list(child.get("States") or {})
+                found.update(map_states(child))
+    return found
 
 
 def logs(console: Console, arn: str) -> dict[str, Any]:

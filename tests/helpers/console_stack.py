@@ -80,17 +80,30 @@ def run_workflow_executions(console_stack: ConsoleStack) -> dict[str, str]:
     run("retried", inputs[0].s3_key)
     stack.faults.remove(fault)
     run("error", HTML_KEY)
+    # A batch of four images, one of them the rejected one: a verdict of each kind.
+    keys = [_input_key(stack, found[r]) for r in ("succeeded", "low-confidence")]
+    keys += [i.s3_key for i in inputs[1:3]]
+    for index, key in enumerate(keys):
+        stack.s3.copy_object(
+            Bucket=settings.bucket,
+            Key=f"batch/{index}-{key.rsplit('/', 1)[-1]}",
+            CopySource={"Bucket": settings.bucket, "Key": key},
+        )
     batch_arn = stack.state_machine_arn("BatchClassificationStateMachine")
     started = stack.sfn.start_execution(
         stateMachineArn=batch_arn,
         name="batch",
-        input=json.dumps({"s3_bucket": settings.bucket, "s3_prefix": f"{settings.prefix}/test/"}),
+        input=json.dumps({"s3_bucket": settings.bucket, "s3_prefix": "batch/"}),
     )
     stack.wait_for_execution(started["executionArn"], timeout=300)
     found["batch"] = started["executionArn"]
     stack.flush_capture()
     console_stack.executions.update(found)
     return found
+
+
+def _input_key(stack: Any, arn: str) -> str:
+    return json.loads(stack.sfn.describe_execution(executionArn=arn)["input"])["s3_key"]
 
 
 @contextmanager

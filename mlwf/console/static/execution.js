@@ -30,8 +30,10 @@ export async function executionPage(root, arn) {
 
   function statuses() {
     if (item === null) return Object.fromEntries(Object.entries(data.states).map(([k, v]) => [k, v.status]));
+    // One item: its own states' colours; the Map's other states were not reached by it.
     const chosen = data.items[item];
-    const outer = Object.fromEntries(Object.entries(data.states).filter(([k]) => !(k in chosen.states)).map(([k, v]) => [k, v.status]));
+    const inside = new Set(data.map_states[chosen.map] || []);
+    const outer = Object.fromEntries(Object.entries(data.states).filter(([k]) => !inside.has(k)).map(([k, v]) => [k, v.status]));
     return { ...outer, ...chosen.states };
   }
   function retries() {
