@@ -67,7 +67,9 @@ def run(args: argparse.Namespace) -> int:
             "AWS_DISABLE_HOST_PREFIX_INJECTION=true\n"
             "mlwf run --count 5\n"
             f"aws s3 ls s3://{stack.bucket_name()}/\n"
-            f"AWS_SAM_STACK_NAME={stack_name} make integration\n\n"
+            f"AWS_SAM_STACK_NAME={stack_name} make integration\n"
+            f"mlwf console --stack-name {stack_name}   "
+            "# the executions and monitoring in a browser: http://127.0.0.1:8787/\n\n"
             "Ctrl-C stops it (its state goes with it).",
             flush=True,
         )

@@ -40,22 +40,43 @@ def console_url(port: int = DEFAULT_PORT) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from training_job.stack import default_stack_name
+
+    stack_name = args.stack_name or default_stack_name() or "image-classification-workflow"
+    return serve(
+        stack_name,
+        args.port,
+        region=args.region,
+        labels=args.labels,
+        open_browser=not args.no_browser,
+    )
+
+
+def serve(
+    stack_name: str,
+    port: int = DEFAULT_PORT,
+    *,
+    region: str | None = None,
+    labels: str | None = None,
+    open_browser: bool = False,
+) -> int:
+    """Serve the console for `stack_name` on 127.0.0.1:`port` until Ctrl-C (also what
+    `mlwf demo --console` runs once its executions are done)."""
     from mlwf.console.api import Console
     from mlwf.console.aws import Aws, ConsoleError
     from mlwf.console.server import ConsoleServer
     from training_job.errors import MlwfError
-    from training_job.stack import default_stack_name
 
     def say(text: str) -> None:
         print(text, file=sys.stderr, flush=True)
 
-    stack_name = args.stack_name or default_stack_name() or "image-classification-workflow"
-    console = Console(Aws(args.region), stack_name)
+    console = Console(Aws(region), stack_name)
     try:
-        server = ConsoleServer(console, args.port, labels=args.labels, say=say)
+        server = ConsoleServer(console, port, labels=labels, say=say)
     except OSError as exc:
+        console.close()
         raise MlwfError(
-            f"cannot listen on 127.0.0.1:{args.port} ({exc.strerror}); pass --port"
+            f"cannot listen on 127.0.0.1:{port} ({exc.strerror}); pass --port"
         ) from None
     console.report = server.report
     url = server.url
@@ -66,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
     except ConsoleError as exc:
         server.report(exc.message)
     print(f"mlwf console: serving {url} (Ctrl-C stops it)", flush=True)
-    if not args.no_browser:
+    if open_browser:
         import webbrowser
 
         threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()

@@ -181,6 +181,7 @@ def analyse(
         elif kind.endswith("Succeeded"):
             if run["attempts"]:
                 run["attempts"][-1]["ended"] = iso(event["timestamp"])
+            run["error"] = run["cause"] = None  # retried into success: attempts keep them
     for run in runs:
         if run["type"] == "Fail":
             run["status"] = FAILED

@@ -58,11 +58,15 @@ export function drawGraph(graph, { status = null, retries = {}, selected = null,
 }
 
 function drawScope(parent, graph, options) {
-  for (const edge of graph.edges) parent.append(drawEdge(edge));
+  const labelled = {}; // source -> catch labels drawn: several leave one state, stagger them
+  for (const edge of graph.edges) {
+    const nth = edge.kind === "catch" ? (labelled[edge.source] = (labelled[edge.source] || 0) + 1) - 1 : 0;
+    parent.append(drawEdge(edge, nth));
+  }
   for (const node of graph.nodes) parent.append(drawNode(node, options));
 }
 
-function drawEdge(edge) {
+function drawEdge(edge, nth) {
   const points = edge.points;
   let d = `M ${points[0][0]} ${points[0][1]}`;
   if (edge.back) {
@@ -84,7 +88,7 @@ function drawEdge(edge) {
     const to = points[Math.min(points.length - 1, at + 1)];
     const share = edge.kind === "catch" ? 0.45 : 0.5;
     const x = from[0] + (to[0] - from[0]) * share + 6;
-    const y = from[1] + (to[1] - from[1]) * share;
+    const y = from[1] + (to[1] - from[1]) * share + nth * 14;
     group.append(s("text", { x, y, class: `edge-label edge-label-${edge.kind}` }, edge.label));
   }
   return group;
