@@ -49,7 +49,8 @@ def console(stack: ConsoleStack) -> Iterator[str]:
 
 
 def open_page(browser: Any, url: str) -> None:
-    """Load the page and wait until it has drawn (the router marks it ready)."""
+    """Load the page afresh and wait until it has drawn (the router marks it ready)."""
+    browser.get("about:blank")  # else a change of #hash alone would keep the old page
     browser.get(url)
     WebDriverWait(browser, WAIT_SECONDS).until(
         lambda b: b.find_elements(By.CSS_SELECTOR, ".page[data-ready]")
@@ -123,6 +124,16 @@ def test_the_retry_count_is_shown(browser, console, stack, screenshot):
 
 def rows(browser: Any) -> list[Any]:
     return browser.find_elements(By.CSS_SELECTOR, "#executions tbody tr")
+
+
+def listed(browser: Any) -> dict[str, str]:
+    """Name -> status of the rows shown, read in one go (the live list redraws itself)."""
+    return dict(
+        browser.execute_script(
+            "return [...document.querySelectorAll('#executions tbody tr')]"
+            ".map(r => [r.querySelector('td a').textContent, r.dataset.status])"
+        )
+    )
 
 
 def test_filters_and_search_narrow_the_list(browser, console, stack, screenshot):
@@ -219,12 +230,13 @@ def test_start_execution_runs_one_and_the_list_shows_it(browser, console, stack,
         lambda b: re.search(r"from-the-console\s+SUCCEEDED", b.find_element(By.TAG_NAME, "h1").text)
     )
     screenshot("execution-started")
-    open_page(browser, f"{console}#/executions")
-    WebDriverWait(browser, WAIT_SECONDS).until(
-        lambda b: any(
-            r.find_element(By.CSS_SELECTOR, "td a").text == "from-the-console" for r in rows(b)
-        )
-    )
+    # Then the list, left open, shows a new execution and its end without a reload.
+    browser.find_element(By.CSS_SELECTOR, 'nav a[data-nav="executions"]').click()
+    WebDriverWait(browser, WAIT_SECONDS).until(lambda b: "from-the-console" in listed(b))
+    browser.execute_script("window.stillThisPage = true")
+    stack.stack.run_execution({"s3_bucket": stack.settings.bucket, "s3_key": key}, "live")
+    WebDriverWait(browser, WAIT_SECONDS).until(lambda b: listed(b).get("live") == "SUCCEEDED")
+    assert browser.execute_script("return window.stillThisPage") is True
 
 
 def test_an_execution_that_is_gone_is_a_message(browser, console, stack, screenshot):
@@ -236,9 +248,12 @@ def test_an_execution_that_is_gone_is_a_message(browser, console, stack, screens
     assert "Traceback" not in browser.page_source
 
 
-def test_an_unknown_stack_is_a_message_in_the_page(browser, stack, screenshot):
-    with console_process(stack, "--stack-name", "no-such-stack") as url:
+def test_an_unknown_stack_is_a_message_in_the_page_and_a_line(browser, stack, screenshot):
+    terminal: list[str] = []
+    with console_process(stack, "--stack-name", "no-such-stack", output=terminal) as url:
         open_page(browser, url)
         screenshot("unknown-stack")
         message = browser.find_element(By.CSS_SELECTOR, ".error").text
     assert message.startswith("stack 'no-such-stack' does not exist in region us-east-1")
+    assert [line for line in terminal if "no-such-stack" in line] == [f"mlwf console: {message}"]
+    assert not [line for line in terminal if "Traceback" in line]

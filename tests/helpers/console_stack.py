@@ -107,8 +107,11 @@ def _input_key(stack: Any, arn: str) -> str:
 
 
 @contextmanager
-def console_process(console_stack: ConsoleStack, *extra: str) -> Iterator[str]:
-    """`mlwf console --no-browser` against the stack, in its own process: its URL."""
+def console_process(
+    console_stack: ConsoleStack, *extra: str, output: list[str] | None = None
+) -> Iterator[str]:
+    """`mlwf console --no-browser` against the stack, in its own process: its URL. Once it
+    has stopped, what it printed is added to `output`."""
     port = free_port()
     command = [
         sys.executable, "-m", "mlwf.cli", "console", "--no-browser", "--port", str(port),
@@ -128,7 +131,9 @@ def console_process(console_stack: ConsoleStack, *extra: str) -> Iterator[str]:
         yield url
     finally:
         process.terminate()
-        process.wait(timeout=30)
+        printed, _ = process.communicate(timeout=30)
+        if output is not None:
+            output.extend(printed.splitlines())
 
 
 def wait_until_serving(url: str, process: subprocess.Popen[str], timeout: float = 60) -> None:
