@@ -24,12 +24,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import warnings
 import statistics
 import sys
 import time
 import urllib.parse
 import urllib.request
+import warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
