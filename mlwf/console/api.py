@@ -7,6 +7,10 @@ The execution list needs, per execution, what ListExecutions does not give: the 
 described once when first seen and once more when its status changes; finished ones are
 never described again. Describing runs in a small pool in the background, so a list of
 thousands answers at once and fills in as the answers arrive.
+
+Step Functions keeps no history of EXPRESS executions (only their CloudWatch Logs, when
+logging is on: https://docs.aws.amazon.com/step-functions/latest/dg/
+concepts-view-execution-details.html), so their list is not shown.
 """
 
 from __future__ import annotations

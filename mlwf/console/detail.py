@@ -35,6 +35,8 @@ def describe(console: Console, arn: str) -> dict[str, Any]:
     except Exception as exc:
         error = console_error(exc, f"execution {arn.rsplit(':', 1)[-1]}")
         if error.status == 404:
+            # History is kept 90 days after an execution closes:
+            # https://docs.aws.amazon.com/step-functions/latest/dg/limits.html
             error = ConsoleError(
                 404,
                 f"execution {arn} does not exist (any more): Step Functions keeps a "

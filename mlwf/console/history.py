@@ -19,9 +19,9 @@ from typing import Any
 
 from mlwf.console.api import duration_ms, iso
 
-# The Step Functions console's legend (https://docs.aws.amazon.com/step-functions/latest/dg/
-# concepts-view-execution-details.html#exec-details-intf-step-details): in progress,
-# succeeded, failed, caught error, cancelled; states not reached stay uncoloured.
+# The Step Functions console's Graph view legend (https://docs.aws.amazon.com/step-functions/
+# latest/dg/exec-details-interface-overview.html): in progress, succeeded, failed, caught
+# error, cancelled; states not reached stay uncoloured.
 SUCCEEDED, FAILED, CAUGHT, IN_PROGRESS, CANCELLED, NOT_REACHED = (
     "SUCCEEDED",
     "FAILED",
