@@ -32,6 +32,7 @@ STATE_MACHINE_TYPE = "AWS::StepFunctions::StateMachine"
 
 REFRESH_SECONDS = 1.5  # ListExecutions at most this often per state machine
 DESCRIBE_WORKERS = 6  # DescribeExecution is throttled per account: stay modest
+STACK_SECONDS = 10.0  # a page load asks for the stack twice or more: once per 10 s is enough
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -111,6 +112,7 @@ class ExecutionList:
     revision: int = 0
     refreshed: float = 0.0
     error: ConsoleError | None = None
+    refreshing: bool = False  # a ListExecutions in the background now
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -127,6 +129,7 @@ class Console:
         self._lists_lock = threading.Lock()
         self._pool = ThreadPoolExecutor(DESCRIBE_WORKERS, thread_name_prefix="describe")
         self._pending: list[Any] = []  # DescribeExecution calls not yet waited for
+        self._stack: tuple[float, dict[str, Any]] | None = None  # (when read, answer)
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
@@ -134,7 +137,15 @@ class Console:
     # -- the stack -----------------------------------------------------------------------
     def stack(self) -> dict[str, Any]:
         """The stack's status, outputs and state machines (from its resources, else from
-        outputs that hold state machine ARNs)."""
+        outputs that hold state machine ARNs), read again after STACK_SECONDS."""
+        cached = self._stack
+        if cached is not None and time.monotonic() - cached[0] < STACK_SECONDS:
+            return cached[1]
+        answer = self._read_stack()
+        self._stack = (time.monotonic(), answer)
+        return answer
+
+    def _read_stack(self) -> dict[str, Any]:
         cfn = self.aws.client("cloudformation")
         try:
             stacks = cfn.describe_stacks(StackName=self.stack_name)["Stacks"]
@@ -236,11 +247,31 @@ class Console:
             return self._lists[arn]
 
     def _refresh(self, listing: ExecutionList) -> None:
+        """ListExecutions when the last one is older than REFRESH_SECONDS: at once for the
+        first answer, else in the background (the page polls: the next answer has it), so
+        that a list of thousands answers from what is known without waiting on AWS."""
         now = time.monotonic()
         with listing.lock:
-            if now - listing.refreshed < REFRESH_SECONDS:
+            if now - listing.refreshed < REFRESH_SECONDS or listing.refreshing:
                 return
             listing.refreshed = now
+            first = not listing.rows
+            listing.refreshing = not first
+        if first:
+            self._list(listing)
+            return
+        self._pending.append(self._pool.submit(self._list_in_background, listing))
+
+    def _list_in_background(self, listing: ExecutionList) -> None:
+        try:
+            self._list(listing)
+        except ConsoleError as exc:
+            self.report(exc.message)
+        finally:
+            with listing.lock:
+                listing.refreshing = False
+
+    def _list(self, listing: ExecutionList) -> None:
         pages = self.aws.client("stepfunctions").get_paginator("list_executions")
         try:
             listed = [
@@ -277,8 +308,9 @@ class Console:
         """Until every DescribeExecution asked so far has answered (for tests and tools)."""
         from concurrent.futures import wait
 
-        pending, self._pending = self._pending, []
-        wait(pending, timeout=timeout)
+        while self._pending:  # a background list may have asked for more describes
+            pending, self._pending = self._pending, []
+            wait(pending, timeout=timeout)
 
     def _put(self, listing: ExecutionList, row: dict[str, Any]) -> None:
         listing.revision += 1
