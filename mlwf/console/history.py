@@ -121,6 +121,7 @@ def analyse(
     failed_event: int | None = None
     ended: str | None = None
     map_runs: dict[str, dict[str, Any]] = {}  # Map state name -> its latest run
+    parallels: list[dict[str, Any]] = []  # the Parallel runs entered and not yet exited
     for event in events:
         kind, previous = event["type"], event.get("previousEventId") or 0
         details = _details(event)
@@ -149,12 +150,20 @@ def analyse(
             run_of[event["id"]] = run
             if run["type"] == "Map":
                 map_runs[run["state"]] = run
+            elif run["type"] == "Parallel":
+                parallels.append(run)
             # A failed run that another state follows was caught (Catch) into that state.
             source = run_of.get(previous)
             if source is not None and source["status"] == FAILED:
                 source["status"] = CAUGHT
             continue
         run = run_of.get(previous)
+        if kind.startswith("ParallelState") and parallels:
+            # Its Succeeded/Exited events follow a branch's last event, not its own.
+            run = parallels[-1]
+            if kind == "ParallelStateExited":
+                parallels.pop()
+            iteration_of[event["id"]] = run["iteration"]
         if kind in TERMINAL_EXECUTION:
             ended = TERMINAL_EXECUTION[kind]
             if kind == "ExecutionFailed":

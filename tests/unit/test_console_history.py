@@ -158,6 +158,23 @@ def test_map_iterations_are_told_apart_while_they_interleave():
     assert each["exited"] is not None and each["iteration"] is None
 
 
+def test_a_parallels_own_events_are_its_own_not_its_last_branchs():
+    history = History()
+    start = history.add("ExecutionStarted", 0, {"input": "{}"})
+    entered = history.add("ParallelStateEntered", start, {"name": "Both", "input": "{}"})
+    started = history.add("ParallelStateStarted", entered, {})
+    left = history.add("PassStateEntered", started, {"name": "Left", "input": "{}"})
+    left = history.add("PassStateExited", left, {"name": "Left", "output": "{}"})
+    right, _ = history.task("Right", started, {}, errors=("Boom!",))
+    failed = history.add("ParallelStateFailed", right, {"error": "Boom", "cause": "x"})
+    history.add("ExecutionFailed", failed, {"error": "Boom", "cause": "x"})
+    found = analyse(history.events, {"status": "FAILED"})
+    assert found["states"]["Right"]["status"] == "FAILED"
+    assert found["states"]["Left"]["status"] == "SUCCEEDED"
+    assert found["states"]["Both"]["status"] == "FAILED"
+    assert found["states"]["Both"]["errors"] == ["Boom"]
+
+
 def test_base64_images_are_taken_out_and_kept_as_pictures():
     image = base64.b64encode(sample_png()).decode()
     shown, images = elide(json.dumps({"s3_key": "a.png", "image_data": image}))
