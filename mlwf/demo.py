@@ -224,7 +224,7 @@ def _serve_console(stack, port: int) -> None:
     from mlwf.offline_up import register_stack
 
     register_stack(stack)  # DescribeStacks answers it, as for `mlwf offline up`
-    say(f"\n== console: http://127.0.0.1:{port}/ (the demo's stack stays up until Ctrl-C)")
+    say("\n== console: the demo's stack stays up until Ctrl-C")
     serve(stack.spec.stack_name, port, region=stack.spec.region)
 
 

@@ -95,13 +95,17 @@ def register_stack(stack: Any) -> None:
         "Resources": {"OfflineStack": {"Type": "AWS::CloudFormation::WaitConditionHandle"}},
         "Outputs": {key: {"Value": value} for key, value in spec.outputs.items()},
     }
-    with warnings.catch_warnings():  # moto warns that it does not model the placeholder
-        warnings.simplefilter("ignore", UserWarning)
-        stack.client("cloudformation").create_stack(
-            StackName=spec.stack_name,
-            TemplateBody=json.dumps(template),
-            Parameters=[
-                {"ParameterKey": key, "ParameterValue": value}
-                for key, value in spec.parameters.items()
-            ],
-        )
+    # moto warns that it does not model the placeholder, at CreateStack and again at every
+    # ListStackResources (which `mlwf console` calls): known, and not the user's concern.
+    warnings.filterwarnings(
+        "ignore",
+        message="Tried to parse AWS::CloudFormation::WaitConditionHandle",
+        category=UserWarning,
+    )
+    stack.client("cloudformation").create_stack(
+        StackName=spec.stack_name,
+        TemplateBody=json.dumps(template),
+        Parameters=[
+            {"ParameterKey": key, "ParameterValue": value} for key, value in spec.parameters.items()
+        ],
+    )
