@@ -13,6 +13,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from mlwf.console.detail import _belonging, task_windows
 from mlwf.console.history import analyse, elide, event_rows, function_names
 from tests.unit.conftest import sample_png
 
@@ -202,3 +203,33 @@ def test_the_event_table_names_each_events_state():
         ("ExecutionSucceeded", None),
     ]
     assert rows[-1]["elapsed_ms"] == 600.0
+
+
+def test_log_lines_are_those_of_the_executions_own_invocations():
+    history = History()
+    start = history.add("ExecutionStarted", 0, {"input": "{}"})
+    last, _ = history.task("Classify", start, {"s3_key": "mine.png"})
+    history.add("ExecutionSucceeded", last, {"output": "{}"})
+    windows = task_windows(history.events)["stack-Classify"]
+    (scheduled, ended) = windows[0]
+    during = int(scheduled.timestamp() * 1000) + 10
+    later = int(ended.timestamp() * 1000) + 60_000
+
+    def invocation(request: str, when: int, text: str) -> list[dict[str, object]]:
+        return [
+            {"logStreamName": "s", "timestamp": when, "message": f"START RequestId: {request}"},
+            {"logStreamName": "s", "timestamp": when + 1, "message": text},
+            {"logStreamName": "s", "timestamp": when + 2, "message": f"END RequestId: {request}"},
+        ]
+
+    mine = "11111111-1111-1111-1111-111111111111"
+    other = "22222222-2222-2222-2222-222222222222"
+    again = "33333333-3333-3333-3333-333333333333"
+    lines = (
+        invocation(mine, during, '{"s3_key":"mine.png"}')
+        + invocation(other, during + 5, '{"s3_key":"theirs.png"}')  # same time, other image
+        + invocation(again, later, '{"s3_key":"mine.png"}')  # same image, a later execution
+    )
+    kept = _belonging(lines, {"mine.png"}, windows)
+    assert {line["request_id"] for line in kept} == {mine}
+    assert [line["message"] for line in kept][1] == '{"s3_key":"mine.png"}'
