@@ -17,12 +17,13 @@ NODE_STAMP := node_modules/.installed
 CHECKOV_VENV := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
-.PHONY: help demo test lint checkov preflight build-check asl unit integration build deploy clean
+.PHONY: help demo test lint checkov preflight build-check asl unit integration build deploy clean browser-deps
 
 help:
 	@echo "make demo    the whole workflow offline: no AWS account, no Docker (~30 s once installed)"
 	@echo "make test    every check: ruff, cfn-lint, sam validate --lint, checkov, sam build, ASL validator, pytest"
 	@echo "make lint    ruff, cfn-lint, sam validate --lint and checkov only"
+	@echo "make browser-deps  Debian's chromium + chromium-driver for tests/browser (apt-get)"
 	@echo "make preflight  the deploy preflight: what AWS checks at deploy time (tests/preflight)"
 	@echo "make integration  tests/integration against the stack AWS_SAM_STACK_NAME names"
 	@echo "make build   sam build (into .aws-sam/)"
@@ -48,7 +49,20 @@ $(NODE_STAMP): package.json package-lock.json
 demo: $(VENV_STAMP)
 	$(BIN)/mlwf demo
 
-test: lint asl build-check unit
+test: lint asl build-check browser-deps unit
+
+# tests/browser drive Debian's Chromium through its chromedriver: installed here when absent
+# (CI runs as root on a fresh machine); skipped when both are present.
+browser-deps:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then \
+	  echo "chromium: $$(chromium --version 2>/dev/null | head -1)"; \
+	else \
+	  sudo=$$( [ "$$(id -u)" = 0 ] || command -v sudo ); \
+	  $$sudo apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends \
+	    chromium chromium-driver >/dev/null && \
+	  echo "chromium: installed $$(chromium --version 2>/dev/null | head -1)"; \
+	fi
 
 lint: $(VENV_STAMP)
 	ruff check .

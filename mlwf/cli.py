@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "mlwf.threshold",
     "mlwf.cost",
     "mlwf.offline_up",
+    "mlwf.console.command",
 )
 
 

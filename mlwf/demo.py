@@ -28,6 +28,7 @@ CALIBRATION_ID = "validation/"  # inference ids of the threshold calibration req
 # Offline, everything but the model shares one core (the GIL): more executions in flight
 # only queue, and 4 measured the best throughput (benchmarks/offline_throughput.py).
 DEFAULT_CONCURRENCY = 4
+CONSOLE_PORT = 8787  # mlwf console's default
 
 
 def register(subparsers: Any) -> None:
@@ -69,6 +70,15 @@ def register(subparsers: Any) -> None:
         default=DEFAULT_CONCURRENCY,
         help="executions in flight at once",
     )
+    parser.add_argument(
+        "--console",
+        nargs="?",
+        type=int,
+        const=CONSOLE_PORT,
+        metavar="PORT",
+        help=f"after the run, keep the stack up and serve `mlwf console` on 127.0.0.1:PORT "
+        f"(default {CONSOLE_PORT}) until Ctrl-C",
+    )
     parser.set_defaults(func=run)
 
 
@@ -92,6 +102,7 @@ def run(args: argparse.Namespace) -> int:
         faults=args.fault,
         template=args.template,
         concurrency=args.concurrency,
+        console_port=args.console,
     )
     print(f"\ndone in {time.perf_counter() - started:.0f} s; outputs in {out}/")
     return 0 if report["summary"]["unexpected_failures"] == 0 else 1
@@ -137,6 +148,7 @@ def demo(
     faults: list[str],
     template: Path | None,
     concurrency: int,
+    console_port: int | None = None,
 ) -> dict[str, Any]:
     from mlwf.executions import format_summary, format_table, summarize
     from mlwf.offline.runtime import OfflineStack
@@ -189,6 +201,14 @@ def demo(
             "executions": [r.as_dict() for r in results],
         }
         (out / "results.json").write_text(json.dumps(report, indent=2) + "\n")
+        if console_port is None:
+            say(
+                "\nSee these executions as the Step Functions console shows them: "
+                f"`mlwf demo --console` (then http://127.0.0.1:{CONSOLE_PORT}/), or "
+                "`mlwf offline up` and, in another shell, `mlwf console`."
+            )
+        else:
+            _serve_console(stack, console_port)
         return report
 
 
@@ -225,6 +245,16 @@ def _run(stack, inputs, concurrency: int):
     return stack.run_executions(
         inputs, name_prefix="demo", concurrency=concurrency, on_done=_progress(len(inputs))
     )
+
+
+def _serve_console(stack, port: int) -> None:
+    """`mlwf console` on the demo's own stack, until Ctrl-C; the stack stops after it."""
+    from mlwf.console.command import serve
+    from mlwf.offline_up import register_stack
+
+    register_stack(stack)  # DescribeStacks answers it, as for `mlwf offline up`
+    say("\n== console: the demo's stack stays up until Ctrl-C")
+    serve(stack.spec.stack_name, port, region=stack.spec.region)
 
 
 def _progress(total: int):

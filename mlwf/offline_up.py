@@ -72,7 +72,9 @@ def run(args: argparse.Namespace) -> int:
                 "AWS_DISABLE_HOST_PREFIX_INJECTION=true\n"
                 "mlwf run --count 5\n"
                 f"aws s3 ls s3://{stack.bucket_name()}/\n"
-                f"AWS_SAM_STACK_NAME={stack_name} make integration\n\n"
+                f"AWS_SAM_STACK_NAME={stack_name} make integration\n"
+                f"mlwf console --stack-name {stack_name}   "
+                "# the executions and monitoring in a browser: http://127.0.0.1:8787/\n\n"
                 "Ctrl-C stops it (its state goes with it).",
                 flush=True,
             )
@@ -100,13 +102,17 @@ def register_stack(stack: Any) -> None:
         "Resources": {"OfflineStack": {"Type": "AWS::CloudFormation::WaitConditionHandle"}},
         "Outputs": {key: {"Value": value} for key, value in spec.outputs.items()},
     }
-    with warnings.catch_warnings():  # moto warns that it does not model the placeholder
-        warnings.simplefilter("ignore", UserWarning)
-        stack.client("cloudformation").create_stack(
-            StackName=spec.stack_name,
-            TemplateBody=json.dumps(template),
-            Parameters=[
-                {"ParameterKey": key, "ParameterValue": value}
-                for key, value in spec.parameters.items()
-            ],
-        )
+    # moto warns that it does not model the placeholder, at CreateStack and again at every
+    # ListStackResources (which `mlwf console` calls): known, and not the user's concern.
+    warnings.filterwarnings(
+        "ignore",
+        message="Tried to parse AWS::CloudFormation::WaitConditionHandle",
+        category=UserWarning,
+    )
+    stack.client("cloudformation").create_stack(
+        StackName=spec.stack_name,
+        TemplateBody=json.dumps(template),
+        Parameters=[
+            {"ParameterKey": key, "ParameterValue": value} for key, value in spec.parameters.items()
+        ],
+    )
