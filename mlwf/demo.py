@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import time
@@ -86,6 +87,13 @@ def run(args: argparse.Namespace) -> int:
     from training_job.errors import MlwfError
 
     started = time.perf_counter()
+    if os.environ.get("AWS_ENDPOINT_URL"):
+        # The demo stages, trains and deploys on a stack of its own, from nothing: a running
+        # one (mlwf offline up) has its data and model already, and mlwf run --offline uses it.
+        say(
+            f"note: AWS_ENDPOINT_URL is set ({os.environ['AWS_ENDPOINT_URL']}); the demo starts "
+            "a stack of its own. Against the running one: mlwf run --offline"
+        )
     overrides = parse_parameter_overrides(args.parameter_overrides)
     if args.threshold is not None:
         if not 0.5 <= args.threshold <= 1.0:
