@@ -21,6 +21,8 @@ What AWS does, and so what the patches below do:
   `pending` until a child starts, then `running`, then `succeeded`/`failed`, and
   `resultsWritten` once written
   (https://docs.aws.amazon.com/step-functions/latest/apireference/API_DescribeMapRun.html);
+- ListMapRuns and DescribeMapRun answer while an execution is starting (moto reads its
+  environment before it exists: AttributeError, a 500);
 - at most MaxConcurrency children run at once (0: no limit below AWS's 10,000);
 - a definition with `"ExecutionType": "EXPRESS"` children or an integer
   ToleratedFailurePercentage is valid (moto's grammar knows only STANDARD, and only
@@ -114,6 +116,7 @@ def distributed_maps_as_aws() -> Iterator[None]:
     with ExitStack() as patches:
         patches.enter_context(parsed_as_aws_accepts())
         patches.enter_context(every_page_listed())
+        patches.enter_context(map_runs_found_while_executions_start())
         patches.enter_context(children_counted_and_recorded())
         patches.enter_context(results_written_in_aws_layout())
         yield
@@ -182,6 +185,39 @@ def parsed_as_aws_accepts() -> Iterator[None]:
         return parse(for_moto_grammar(definition))
 
     with patch.object(AmazonStateLanguageParser, "parse", staticmethod(parse_rewritten)):
+        yield
+
+
+# -- ListMapRuns, DescribeMapRun: while executions start ------------------------------
+def _map_run_pool(execution: Any) -> Any:
+    env = getattr(getattr(execution, "exec_worker", None), "env", None)
+    return getattr(env, "map_run_record_pool_manager", None)
+
+
+@contextmanager
+def map_runs_found_while_executions_start() -> Iterator[None]:
+    from moto.stepfunctions.exceptions import ResourceNotFound
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend as Backend
+
+    Backend.__dict__["list_map_runs"]  # KeyError: moto changed; see the test
+    Backend.__dict__["describe_map_run"]
+
+    def list_map_runs(self: Any, execution_arn: str) -> dict[str, Any]:
+        pool = _map_run_pool(self.describe_execution(execution_arn=execution_arn))
+        return {"mapRuns": [r.list_item() for r in pool.get_all()] if pool else []}
+
+    def describe_map_run(self: Any, map_run_arn: str) -> dict[str, Any]:
+        for execution in self._get_executions():
+            pool = _map_run_pool(execution)
+            record = pool.get(map_run_arn) if pool else None
+            if record is not None:
+                return dict(record.describe())
+        raise ResourceNotFound(map_run_arn)
+
+    with (
+        patch.object(Backend, "list_map_runs", list_map_runs),
+        patch.object(Backend, "describe_map_run", describe_map_run),
+    ):
         yield
 
 
@@ -444,4 +480,3 @@ def results_written_in_aws_layout(max_bytes: int = RESULT_FILE_MAX_BYTES) -> Ite
 
     with patch.object(cls, "_handle_put_object", staticmethod(handle)):
         yield
-
