@@ -165,6 +165,8 @@ def _map_run_arn(sfn: Any, execution_arn: str) -> str | None:
 class _ProgressBar:
     """A tqdm bar over the Map Run's items: done = succeeded + failed + timed out + aborted."""
 
+    disable: bool | None = None  # tqdm's: None hides the bar when stderr is not a terminal
+
     def __init__(self, enabled: bool):
         self.enabled, self.bar = enabled, None
 
@@ -176,7 +178,7 @@ class _ProgressBar:
         total = int(counts.get("total", 0))
         done = sum(int(counts.get(k, 0)) for k in ("succeeded", "failed", "timedOut", "aborted"))
         if self.bar is None:
-            self.bar = tqdm(total=total, unit="image", file=sys.stderr, disable=None)
+            self.bar = tqdm(total=total, unit="image", file=sys.stderr, disable=self.disable)
         self.bar.total = total
         self.bar.n = done
         self.bar.set_postfix(

@@ -108,8 +108,14 @@ def iter_json_array(stream: Any, chunk_bytes: int = CHUNK_BYTES) -> Iterator[Any
             if not more():  # the element is cut off: the file is truncated
                 raise
             continue
-        if end == len(buffer) and more():
-            # A number may go on in the next chunk ("12" then "34"): decode it again whole.
+        if (
+            isinstance(value, int | float)
+            and not isinstance(value, bool)
+            and (end == len(buffer) or buffer[end] not in " \t\r\n,]")
+            and more()
+        ):
+            # A number may go on in the next chunk ("12" then "34", "-0" then ".5"): it is
+            # whole only once a delimiter follows it. Decode it again with more text.
             continue
         position = end
         yield value
@@ -143,12 +149,14 @@ def verdict_of(entry: dict[str, Any]) -> Verdict:
 
 
 def read_manifest(s3: Any, bucket: str, key: str) -> dict[str, Any]:
+    stream = s3.get_object(Bucket=bucket, Key=key)["Body"]
     try:
-        body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-        manifest = json.loads(body)
+        manifest = json.loads(stream.read())
         files = manifest["ResultFiles"]
     except (ValueError, KeyError, TypeError) as exc:
         raise MlwfError(f"s3://{bucket}/{key} is not a ResultWriter manifest: {exc}") from None
+    finally:
+        stream.close()
     if not isinstance(files, dict):
         raise MlwfError(f"s3://{bucket}/{key}: ResultFiles is not an object")
     return manifest
