@@ -132,22 +132,27 @@ def for_moto_grammar(definition: str) -> str:
     except ValueError:
         return definition  # moto's parser reports it as AWS does
 
+    changed = False
+
     def rewrite(node: Any) -> Any:
+        nonlocal changed
         if isinstance(node, dict):
             out = {k: rewrite(v) for k, v in node.items()}
             config = out.get("ProcessorConfig")
             if isinstance(config, dict) and config.get("ExecutionType") == "EXPRESS":
                 out["ProcessorConfig"] = {**config, "ExecutionType": "STANDARD"}
+                changed = True
             percentage = out.get("ToleratedFailurePercentage")
             if isinstance(percentage, int) and not isinstance(percentage, bool):
                 out["ToleratedFailurePercentage"] = float(percentage)
+                changed = True
             return out
         if isinstance(node, list):
             return [rewrite(v) for v in node]
         return node
 
     rewritten = rewrite(document)
-    return definition if rewritten == document else json.dumps(rewritten)
+    return json.dumps(rewritten) if changed else definition
 
 
 def express_children(definition: str, map_state_name: str) -> bool:
