@@ -326,7 +326,8 @@ def test_the_pinned_moto_fails_listmapruns_before_the_execution_has_an_environme
 # -- MaxConcurrency -------------------------------------------------------------------------
 def test_no_more_children_run_at_once_than_max_concurrency():
     # Given the batch machine with BatchMaxConcurrency=3, and a serializer that holds each
-    # call until 3 are in flight (or a moment has passed)
+    # call until more than 3 are in flight, or half a second has passed (what a limit of 3
+    # makes each call do)
     limit, images = 3, 12
     in_flight, peak = [0], [0]
     changed = threading.Condition()
@@ -336,7 +337,7 @@ def test_no_more_children_run_at_once_than_max_concurrency():
             in_flight[0] += 1
             peak[0] = max(peak[0], in_flight[0])
             changed.notify_all()
-            changed.wait_for(lambda: in_flight[0] >= limit, timeout=2)
+            changed.wait_for(lambda: in_flight[0] > limit, timeout=0.5)
             in_flight[0] -= 1
         return {**event, "image_data": ""}
 
