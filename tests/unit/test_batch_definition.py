@@ -185,3 +185,19 @@ def test_the_report_refuses_a_prefix_without_images(capsys):
     batch = BatchRun("arn:e", "SUCCEEDED", "arn:mr", "b", "r/x/manifest.json", {})
     with pytest.raises(MlwfError, match=r"no \.png/\.jpg/\.jpeg object under the prefix 'p/'"):
         report(s3, batch, "p/", None)
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["batch", "--s3-prefix", "p/", "--poll", "0"], "--poll 0.0: must be a positive number"),
+        (["batch"], "--s3-prefix is needed"),
+        (["batch", "--parameter-overrides", "A=1"], "--parameter-overrides is for --offline"),
+    ],
+)
+def test_a_batch_user_mistake_is_one_line(argv, message, capsys):
+    from mlwf.cli import main
+
+    assert main(argv) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and message in err
