@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from mlwf.offline.bridge import Bridge, EndpointHandler
 from mlwf.offline.definition_check import checked_at_create
+from mlwf.offline.distributed_map import distributed_maps_as_aws
 from mlwf.offline.endpoint import LocalEndpoints
 from mlwf.offline.express import ExpressWorkflows
 from mlwf.offline.faults import ENDPOINT, Fault
@@ -121,6 +122,7 @@ class OfflineStack:
             cleanup.enter_context(s3_url_table_loaded_once())
             cleanup.enter_context(asl_parses_apart())
             cleanup.enter_context(checked_at_create())
+            cleanup.enter_context(distributed_maps_as_aws())
             cleanup.enter_context(step_functions_targets())
             cleanup.enter_context(update_endpoint_answered())
             endpoint_url = cleanup.enter_context(serving(port))

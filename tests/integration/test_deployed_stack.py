@@ -215,16 +215,20 @@ def test_upload_under_incoming_starts_an_execution_with_the_right_input(
 
 def test_batch_classifies_a_prefix(outputs, clients, images, run_id):
     from mlwf.batch import execute
+    from mlwf.batch_results import iter_verdicts
 
-    output = execute(
+    batch = execute(
         clients["stepfunctions"],
         outputs["BatchStateMachineArn"],
         outputs["ImagesBucketName"],
         f"integration-tests/{run_id}/",
         2.0,
+        progress=False,
     )
-    assert output["image_count"] == len(images["ambiguous"]) == len(output["verdicts"])
-    assert {v["verdict"] for v in output["verdicts"]} <= {"ACCEPTED", "LOW_CONFIDENCE"}
+    # The verdicts as the ResultWriter wrote them, read back from S3
+    verdicts = list(iter_verdicts(clients["s3"], batch.results_bucket, batch.manifest_key))
+    assert len(verdicts) == len(images["ambiguous"]) == batch.item_counts["succeeded"]
+    assert {v.verdict for v in verdicts} <= {"ACCEPTED", "LOW_CONFIDENCE"}
 
 
 def test_missing_parameter_fails_with_endpoint_parameter_not_found(outputs, clients):

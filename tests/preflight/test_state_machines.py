@@ -130,7 +130,7 @@ def test_the_role_may_invoke_every_function_the_definition_calls(deploy):
             arn = f"arn:aws:lambda:us-east-1:123456789012:function:<{function_id}>"
             assert allowed(deploy, role, "lambda:InvokeFunction", arn), f"{logical_id}: {name}"
             checked += 1
-    assert checked >= 7, "the definitions' Lambda tasks were not found"
+    assert checked >= 6, "the definitions' Lambda tasks were not found"
 
 
 def test_express_machines_use_no_pattern_express_lacks(deploy):
@@ -158,4 +158,4 @@ def test_a_task_waits_longer_than_its_function_may_run(deploy):
             timeout = int(resources[function_id]["Properties"].get("Timeout", 3))
             assert state.get("TimeoutSeconds", 99999999) > timeout, f"{logical_id}: {name}"
             checked += 1
-    assert checked >= 7, "the definitions' Lambda tasks were not found"
+    assert checked >= 6, "the definitions' Lambda tasks were not found"

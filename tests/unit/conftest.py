@@ -20,7 +20,6 @@ MODULES = {
     "SerializeImageDataFunction": "functions.serialize_image_data.app",
     "ClassifyImageFunction": "functions.classify_image.app",
     "FilterInferencesFunction": "functions.filter_inferences.app",
-    "ListImagesFunction": "functions.list_images.app",
 }
 
 

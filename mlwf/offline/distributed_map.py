@@ -1,0 +1,386 @@
+"""Distributed Map states offline as AWS runs them, in moto's copy of the interpreter.
+
+moto 5.2.5 runs a Distributed Map's definition but not as AWS does:
+- its S3 ItemReader reads only the first ListObjectsV2 page (1,000 keys), fails on a prefix
+  with no objects (no "Contents"), and hands each child boto3's dict (a datetime in it);
+- its ResultWriter writes a manifest that lists no result file, and no result file at all;
+- its Map Run counts `total` as children start and never `pending`; a failed child stays
+  `running` in the execution counts;
+- each worker recurses once per item it processes: a worker given more than ~1,000 items
+  (5,000 images at MaxConcurrency 4) dies of RecursionError.
+
+What AWS does, and so what the patches below do:
+- ItemReader over S3 lists every object under the prefix, one item per object shaped
+  {Etag, Key, LastModified, Size, StorageClass}
+  (https://docs.aws.amazon.com/step-functions/latest/dg/input-output-itemreader.html);
+- ResultWriter writes `<Prefix>/<map run id>/manifest.json` plus SUCCEEDED_n.json /
+  FAILED_n.json / PENDING_n.json, one JSON array of child executions per status, and the
+  Map state's result is {MapRunArn, ResultWriterDetails: {Bucket, Key of the manifest}}
+  (https://docs.aws.amazon.com/step-functions/latest/dg/input-output-resultwriter.html);
+- DescribeMapRun counts every item from the start: `total` once the items are read,
+  `pending` until a child starts, then `running`, then `succeeded`/`failed`, and
+  `resultsWritten` once written
+  (https://docs.aws.amazon.com/step-functions/latest/apireference/API_DescribeMapRun.html);
+- ListMapRuns and DescribeMapRun answer while an execution is starting (moto reads its
+  environment before it exists: AttributeError, a 500);
+- at most MaxConcurrency children run at once (0: no limit below AWS's 10,000);
+- a definition with `"ExecutionType": "EXPRESS"` children or an integer
+  ToleratedFailurePercentage is valid (moto's grammar knows only STANDARD, and only
+  numbers with a decimal point there): moto's parser is given an equivalent text
+  (https://docs.aws.amazon.com/step-functions/latest/dg/state-map-distributed.html).
+
+Still not modelled (docs/batch.md): the children are evaluated in the parent's process, not
+as executions of their own (ListExecutions --map-run-arn lists none, and EXPRESS children's
+five-minute limit is not enforced); a Map Run never fails for its children's failures
+(ToleratedFailurePercentage/Count: States.ExceedToleratedFailureThreshold); UpdateMapRun's
+new MaxConcurrency does not reach a running Map Run. The result files' layout is
+mlwf.offline.map_run_results'.
+
+Each patch is set and put back with unittest.mock's patch.object, and pinned by
+tests/unit/test_offline_distributed_map.py, which fails when moto changes underneath it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from datetime import UTC, datetime
+from typing import Any
+from unittest.mock import patch
+
+from mlwf.offline.map_run_results import RESULT_FILE_MAX_BYTES, ChildResult, write_results
+
+# AWS: "Step Functions can run up to 10,000 parallel child workflow executions"
+# (https://docs.aws.amazon.com/step-functions/latest/dg/state-map-distributed.html).
+AWS_MAX_CHILDREN = 10_000
+
+
+@contextmanager
+def distributed_maps_as_aws() -> Iterator[None]:
+    """Every patch of this module, while the block runs."""
+    with ExitStack() as patches:
+        patches.enter_context(parsed_as_aws_accepts())
+        patches.enter_context(every_page_listed())
+        patches.enter_context(map_runs_found_while_executions_start())
+        patches.enter_context(children_counted_and_recorded())
+        patches.enter_context(results_written_in_aws_layout())
+        yield
+
+
+# -- Parsing: what AWS accepts and moto's grammar does not ----------------------------
+def for_moto_grammar(definition: str) -> str:
+    """The definition with EXPRESS children declared STANDARD and integer tolerated failure
+    percentages written as floats; the definition itself is unchanged otherwise. Which
+    Maps run EXPRESS children is read from the stored definition (_map_run)."""
+    try:
+        document = json.loads(definition)
+    except ValueError:
+        return definition  # moto's parser reports it as AWS does
+
+    changed = False
+
+    def rewrite(node: Any) -> Any:
+        nonlocal changed
+        if isinstance(node, dict):
+            out = {k: rewrite(v) for k, v in node.items()}
+            config = out.get("ProcessorConfig")
+            if isinstance(config, dict) and config.get("ExecutionType") == "EXPRESS":
+                out["ProcessorConfig"] = {**config, "ExecutionType": "STANDARD"}
+                changed = True
+            percentage = out.get("ToleratedFailurePercentage")
+            if isinstance(percentage, int) and not isinstance(percentage, bool):
+                out["ToleratedFailurePercentage"] = float(percentage)
+                changed = True
+            return out
+        if isinstance(node, list):
+            return [rewrite(v) for v in node]
+        return node
+
+    rewritten = rewrite(document)
+    return json.dumps(rewritten) if changed else definition
+
+
+def express_children(definition: str, map_state_name: str) -> bool:
+    """Whether the Map state of that name runs EXPRESS children in the stored definition."""
+    found = False
+
+    def visit(states: dict[str, Any]) -> None:
+        nonlocal found
+        for name, state in states.items():
+            if not isinstance(state, dict):
+                continue
+            processor = state.get("ItemProcessor") or state.get("Iterator") or {}
+            config = processor.get("ProcessorConfig") or {}
+            if name == map_state_name and config.get("ExecutionType") == "EXPRESS":
+                found = True
+            visit(processor.get("States") or {})
+            for branch in state.get("Branches") or []:
+                visit(branch.get("States") or {})
+
+    try:
+        visit(json.loads(definition).get("States") or {})
+    except (ValueError, AttributeError):
+        return False
+    return found
+
+
+@contextmanager
+def parsed_as_aws_accepts() -> Iterator[None]:
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+    original = AmazonStateLanguageParser.__dict__["parse"]  # KeyError: moto changed
+    parse = original.__func__
+
+    def parse_rewritten(definition: str) -> Any:
+        return parse(for_moto_grammar(definition))
+
+    with patch.object(AmazonStateLanguageParser, "parse", staticmethod(parse_rewritten)):
+        yield
+
+
+# -- ListMapRuns, DescribeMapRun: while executions start ------------------------------
+def _map_run_pool(execution: Any) -> Any:
+    env = getattr(getattr(execution, "exec_worker", None), "env", None)
+    return getattr(env, "map_run_record_pool_manager", None)
+
+
+@contextmanager
+def map_runs_found_while_executions_start() -> Iterator[None]:
+    from moto.stepfunctions.exceptions import ResourceNotFound
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend as Backend
+
+    Backend.__dict__["list_map_runs"]  # KeyError: moto changed; see the test
+    Backend.__dict__["describe_map_run"]
+
+    def list_map_runs(self: Any, execution_arn: str) -> dict[str, Any]:
+        pool = _map_run_pool(self.describe_execution(execution_arn=execution_arn))
+        return {"mapRuns": [r.list_item() for r in pool.get_all()] if pool else []}
+
+    def describe_map_run(self: Any, map_run_arn: str) -> dict[str, Any]:
+        for execution in self._get_executions():
+            pool = _map_run_pool(execution)
+            record = pool.get(map_run_arn) if pool else None
+            if record is not None:
+                return dict(record.describe())
+        raise ResourceNotFound(map_run_arn)
+
+    with (
+        patch.object(Backend, "list_map_runs", list_map_runs),
+        patch.object(Backend, "describe_map_run", describe_map_run),
+    ):
+        yield
+
+
+# -- ItemReader: every ListObjectsV2 page -------------------------------------------------
+def list_items(s3_client: Any, parameters: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every object under the prefix, as the ItemReader hands them to the Map."""
+    items = []
+    for page in s3_client.get_paginator("list_objects_v2").paginate(**parameters):
+        for obj in page.get("Contents", []):
+            items.append(
+                {
+                    "Etag": obj.get("ETag", ""),
+                    "Key": obj["Key"],
+                    "LastModified": int(obj["LastModified"].timestamp()),
+                    "Size": obj.get("Size", 0),
+                    "StorageClass": obj.get("StorageClass", "STANDARD"),
+                }
+            )
+    return items
+
+
+@contextmanager
+def every_page_listed() -> Iterator[None]:
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.item_reader.eval import (
+        resource_eval_s3 as reader,
+    )
+
+    cls = reader.ResourceEvalS3
+    cls.__dict__["_handle_list_objects_v2"]  # KeyError: moto changed; see the test
+
+    def handle(env: Any, runtime_part: Any, credentials: Any) -> None:
+        s3_client = cls._get_s3_client(
+            resource_runtime_part=runtime_part, state_credentials=credentials
+        )
+        env.stack.append(list_items(s3_client, env.stack.pop()))
+
+    with patch.object(cls, "_handle_list_objects_v2", staticmethod(handle)):
+        yield
+
+
+# -- Children: counted as AWS counts them, recorded for the ResultWriter -------------------
+@contextmanager
+def children_counted_and_recorded() -> Iterator[None]:
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import (
+        distributed_iteration_component as component,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.itemprocessor import (  # noqa: E501
+        distributed_item_processor_worker as worker,
+    )
+
+    Component = component.DistributedIterationComponent
+    Worker = worker.DistributedItemProcessorWorker
+    Component.__dict__["_map_run"]  # KeyError: moto changed; see the test
+    Worker.__dict__["_eval_job"]
+    Worker.__dict__["_eval_pool"]
+
+    with (
+        patch.object(Component, "_map_run", _map_run),
+        patch.object(Worker, "_eval_job", _eval_job),
+        patch.object(Worker, "_eval_pool", _eval_pool),
+    ):
+        yield
+
+
+def _map_run(self: Any, env: Any, eval_input: Any) -> None:
+    """moto's _map_run, with the items counted from the start, each child recorded, and
+    no more workers than MaxConcurrency (or items) allow."""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.job import (
+        JobPool,
+    )
+
+    input_items: list[Any] = env.stack.pop()
+    record = eval_input.map_run_record
+    record.mlwf_children = [ChildResult(i, None) for i in range(len(input_items))]
+    record.mlwf_express = express_children(_stored_definition(env), eval_input.state_name)
+    for counter in (record.item_counter, record.execution_counter):
+        counter.total.offset(len(input_items))
+        counter.pending.offset(len(input_items))
+
+    job_pool = JobPool(job_program=self._get_iteration_program(), job_inputs=input_items)
+    limit = record.max_concurrency or AWS_MAX_CHILDREN
+    for _ in range(max(1, min(limit, len(input_items)))):
+        self._launch_worker(env=env, eval_input=eval_input, job_pool=job_pool)
+    job_pool.await_jobs()
+
+    worker_exception = job_pool.get_worker_exception()
+    if worker_exception is not None:
+        raise worker_exception
+    env.stack.append([child.output for child in record.mlwf_children])
+
+
+def _stored_definition(env: Any) -> str:
+    """The definition as created (not as moto's parser was given it), from moto's backend."""
+    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+    arn = env.states.context_object.context_object_data["StateMachine"]["Id"]
+    _, _, _, region, account, *_ = arn.split(":")
+    try:
+        machine = stepfunctions_parser_backends[account][region].describe_state_machine(arn)
+    except Exception:  # a machine moto cannot describe: treat its children as STANDARD
+        return "{}"
+    return str(getattr(machine, "definition", "{}"))
+
+
+def _eval_job(self: Any, env: Any, job: Any) -> None:
+    """One child: its ItemSelector input, its run, its status, as AWS reports them."""
+    from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import (
+        EvalTimeoutError,
+    )
+    from moto.stepfunctions.parser.asl.eval.program_state import ProgramError, ProgramStopped
+    from moto.stepfunctions.parser.asl.eval.states import ItemData, MapData
+
+    record = self._map_run_record
+    children: list[ChildResult] = getattr(record, "mlwf_children", [])
+    child = children[job.job_index] if job.job_index < len(children) else ChildResult(0, None)
+    child.start = datetime.now(UTC)
+    for counter in (record.item_counter, record.execution_counter):
+        counter.pending.offset(-1)
+        counter.running.count()
+    status = "FAILED"
+    try:
+        env.states.context_object.context_object_data["Map"] = MapData(
+            Item=ItemData(Index=job.job_index, Value=job.job_input)
+        )
+        env.states.reset(job.job_input)
+        env.stack.append(env.states.get_input())
+        self._eval_input(env_frame=env)
+        child.input = env.states.get_input()  # the ItemSelector's result: the child's input
+        job.job_program.eval(env)
+        end = env.program_state()
+        if isinstance(end, ProgramError):
+            details = end.error or {}
+            child.error, child.cause = details.get("error"), details.get("cause")
+        elif isinstance(end, ProgramStopped):
+            status, child.error, child.cause = "ABORTED", end.error, end.cause
+        else:
+            status, child.output = "SUCCEEDED", env.states.get_input()
+    except EvalTimeoutError:
+        status, child.error = "TIMED_OUT", "States.Timeout"
+    except Exception as exc:  # as moto's worker: the child fails, the Map Run goes on
+        child.error, child.cause = "States.Runtime", f"{type(exc).__name__}: {exc}"
+    finally:
+        if child.input is None:
+            child.input = job.job_input
+        child.status, child.stop = status, datetime.now(UTC)
+        counted = {"SUCCEEDED": "succeeded", "FAILED": "failed"}.get(status)
+        counted = counted or {"ABORTED": "aborted", "TIMED_OUT": "timed_out"}[status]
+        for counter in (record.item_counter, record.execution_counter):
+            counter.running.offset(-1)
+            getattr(counter, counted).count()
+        job.job_output = child.output
+
+
+def _eval_pool(self: Any, job: Any, worker_frame: Any) -> None:
+    """moto's _eval_pool as a loop: it recursed once per job, so a worker with more than
+    ~1,000 jobs died of RecursionError."""
+    while job is not None:
+        job_frame = worker_frame.open_inner_frame()
+        self._eval_job(env=job_frame, job=job)
+        worker_frame.delete_frame(job_frame)
+        if isinstance(job.job_output, Exception) or self.stopped():
+            self._env.delete_frame(worker_frame)
+            self._job_pool.close_job(job)
+            return
+        next_job = self._job_pool.next_job()
+        if next_job is None:
+            # As moto: the frame is closed before the job, so that the Map state (which
+            # waits for the jobs, not the workers) resumes with its environment updated.
+            self._env.delete_frame(worker_frame)
+            self._job_pool.close_job(job)
+            return
+        self._job_pool.close_job(job)
+        job = next_job
+    self._env.delete_frame(worker_frame)
+
+
+# -- ResultWriter: manifest.json and the result files ----------------------------------
+@contextmanager
+def results_written_in_aws_layout(max_bytes: int = RESULT_FILE_MAX_BYTES) -> Iterator[None]:
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.result_writer.resource_eval import (  # noqa: E501
+        resource_eval_s3 as writer,
+    )
+
+    cls = writer.ResourceEvalS3
+    cls.__dict__["_handle_put_object"]  # KeyError: moto changed; see the test
+
+    def handle(env: Any, runtime_part: Any, credentials: Any) -> None:
+        parameters = env.stack.pop()
+        env.stack.pop()  # the children's outputs: the result files hold them instead
+        map_run = env.map_run_record_pool_manager.get_all()[-1]
+        children = getattr(map_run, "mlwf_children", [])
+        s3_client = cls._get_s3_client(
+            resource_runtime_part=runtime_part, state_credentials=credentials
+        )
+        express = getattr(map_run, "mlwf_express", False)
+        key = write_results(
+            s3_client,
+            parameters["Bucket"],
+            parameters.get("Prefix", ""),
+            map_run,
+            children,
+            express,
+            max_bytes,
+        )
+        for counter in (map_run.item_counter, map_run.execution_counter):
+            counter.results_written.offset(len(children))
+        env.stack.append(
+            {
+                "MapRunArn": map_run.map_run_arn,
+                "ResultWriterDetails": {"Bucket": parameters["Bucket"], "Key": key},
+            }
+        )
+
+    with patch.object(cls, "_handle_put_object", staticmethod(handle)):
+        yield
