@@ -6,7 +6,8 @@ ACCEPTED (confident enough), LOW_CONFIDENCE, or ERROR with the named error; othe
 SKIPPED without costing an invocation. Progress comes from the Map Run's counts; at the end
 the verdicts are read back from S3 one file at a time and summarised, and with --out written
 to verdicts.csv and summary.json. Against the deployed stack, or with --offline against the
-offline stack (staged, trained and deployed there first; the default prefix is its test
+offline stack: the one AWS_ENDPOINT_URL points at (`mlwf offline up`), else one it starts
+(staged, trained and deployed there first), where the default prefix is the staged test
 split). docs/batch.md tells more.
 """
 
@@ -22,7 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mlwf.offline.options import add_parameter_overrides, parse_parameter_overrides
+from mlwf.offline.options import (
+    add_parameter_overrides,
+    parse_parameter_overrides,
+    running_stack,
+)
 from training_job.stack import add_stack_options
 
 BATCH_MACHINE = "BatchClassificationStateMachine"
@@ -80,13 +85,18 @@ def run(args: argparse.Namespace) -> int:
         raise MlwfError("--parameter-overrides is for --offline; a deployed stack has its own")
     if args.poll <= 0:
         raise MlwfError(f"--poll {args.poll}: must be a positive number of seconds")
-    if args.offline:
+    endpoint = running_stack(args.parameter_overrides) if args.offline else None
+    if endpoint:
+        print(f"using the offline stack at {endpoint} (AWS_ENDPOINT_URL)", file=sys.stderr)
+    elif args.offline:
         return _offline(args)
-    if args.s3_prefix is None:
-        raise MlwfError("--s3-prefix is needed, e.g. --s3-prefix incoming/")
     from training_job.stack import aws_session, resolve
 
     settings = resolve(args, "bucket", "batch_state_machine_arn")
+    if args.s3_prefix is None and endpoint:
+        args.s3_prefix = f"{settings.prefix}/test/"  # as --offline's default: the test split
+    if args.s3_prefix is None:
+        raise MlwfError("--s3-prefix is needed, e.g. --s3-prefix incoming/")
     session = aws_session(settings)
     batch = execute(
         session.client("stepfunctions"),

@@ -29,16 +29,20 @@ READ_ENDPOINT_NAME = """            - Sid: ReadEndpointName
               Effect: Allow
               Action: ssm:GetParameter
 """
-# The image classification machine's policies (the batch machine has others after these).
-INVOKE_SERIALIZER = """              LogGroupArn: !GetAtt StateMachineLogGroup.Arn
-      Policies:
-        - !Ref StateMachineLogDeliveryPolicy
-        - LambdaInvokePolicy:
+# The image classification machine's policies: only it has Events (the upload rule) after.
+INVOKE_SERIALIZER = """        - LambdaInvokePolicy:
             FunctionName: !Ref SerializeImageDataFunction
+        - LambdaInvokePolicy:
+            FunctionName: !Ref ClassifyImageFunction
+        - LambdaInvokePolicy:
+            FunctionName: !Ref FilterInferencesFunction
+      Events:
 """
-INVOKE_NOTHING_MORE = """              LogGroupArn: !GetAtt StateMachineLogGroup.Arn
-      Policies:
-        - !Ref StateMachineLogDeliveryPolicy
+INVOKE_NOTHING_MORE = """        - LambdaInvokePolicy:
+            FunctionName: !Ref ClassifyImageFunction
+        - LambdaInvokePolicy:
+            FunctionName: !Ref FilterInferencesFunction
+      Events:
 """
 
 

@@ -108,6 +108,10 @@ def test_mlwf_invoke_and_run_use_the_running_stack(offline_up):
     assert ran.returncode == 0, ran.stderr[-2000:]
     assert f"using the offline stack at {offline_up['AWS_ENDPOINT_URL']}" in ran.stderr
     assert "executions:            3" in ran.stdout
+    # mlwf batch --offline: the running stack's batch machine, on its staged test split
+    batched = mlwf(offline_up, "batch", "--offline", "--stack-name", STACK)
+    assert batched.returncode == 0, batched.stderr[-2000:]
+    assert f"using the offline stack at {offline_up['AWS_ENDPOINT_URL']}" in batched.stderr
 
 
 def test_the_integration_tests_pass_against_it(offline_up):

@@ -9,6 +9,7 @@ held equal by tests/unit/test_powertools_layer_missing.py; the filter's failure 
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -37,11 +38,6 @@ def filter_app(load_app):
     return load_app("FilterInferencesFunction")
 
 
-@pytest.fixture
-def lister(load_app):
-    return load_app("ListImagesFunction")
-
-
 # --------------------------------------------------------------------------- image signatures
 
 
@@ -52,10 +48,33 @@ def test_serializer_and_classifier_recognise_the_same_image_signatures(serialize
         assert classifier.CONTENT_TYPES[signature] == f"image/{image_format.lower()}"
 
 
-def test_the_batch_lists_files_of_exactly_the_formats_the_serializer_accepts(serializer, lister):
+def batch_key_patterns() -> set[str]:
+    """The key patterns the batch definition's image filter (a Choice) lets through."""
+    definition = json.loads(
+        (PROJECT_ROOT / "statemachine/batch_classification.asl.json").read_text()
+    )
+    found: set[str] = set()
+
+    def walk(value: object) -> None:
+        if isinstance(value, dict):
+            if isinstance(value.get("StringMatches"), str):
+                found.add(value["StringMatches"])
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(definition)
+    return found
+
+
+def test_the_batch_classifies_keys_of_exactly_the_formats_the_serializer_accepts(serializer):
     formats = set(serializer.IMAGE_SIGNATURES.values())
     assert set(SUFFIXES_OF_FORMAT) == formats  # this table knows every accepted format
-    assert set(lister.IMAGE_SUFFIXES) == set().union(*(SUFFIXES_OF_FORMAT[f] for f in formats))
+    suffixes = set().union(*(SUFFIXES_OF_FORMAT[f] for f in formats))
+    # (S3 keys are case-sensitive: the filter lists each suffix in both cases)
+    assert batch_key_patterns() == {f"*{s}" for s in suffixes} | {f"*{s.upper()}" for s in suffixes}
 
 
 def test_the_offline_model_accepts_every_content_type_the_classifier_sends(classifier):
