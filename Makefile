@@ -17,7 +17,18 @@ NODE_STAMP := node_modules/.installed
 CHECKOV_VENV := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
-.PHONY: help demo test lint checkov preflight build-check asl unit integration build deploy clean
+# The whole resolved dependency set, for .venv and .venv-checkov: a new botocore, numpy or
+# Flask under moto is a deliberate `make lock`, not a surprise. pyproject.toml and
+# requirements/checkov.txt keep the direct pins; these files pin everything under them.
+LOCK := requirements/lock.txt
+CHECKOV_LOCK := requirements/checkov-lock.txt
+# One resolution for every platform (markers where they differ), for Python 3.13 only.
+# uv keeps the pins already in the lock that still fit; `make lock LOCK_FLAGS=--upgrade`
+# moves every one of them to its newest release.
+UV_COMPILE = $(BIN)/uv pip compile --quiet --universal --python-version 3.13 \
+  --custom-compile-command "make lock" $(LOCK_FLAGS)
+
+.PHONY: help demo test lint checkov preflight build-check asl unit integration build deploy clean lock
 
 help:
 	@echo "make demo    the whole workflow offline: no AWS account, no Docker (~30 s once installed)"
@@ -26,19 +37,20 @@ help:
 	@echo "make preflight  the deploy preflight: what AWS checks at deploy time (tests/preflight)"
 	@echo "make integration  tests/integration against the stack AWS_SAM_STACK_NAME names"
 	@echo "make build   sam build (into .aws-sam/)"
+	@echo "make lock    re-resolve requirements/lock.txt and requirements/checkov-lock.txt after a pin changes"
 	@echo "make deploy  sam build && sam deploy --guided (needs AWS credentials)"
 
-$(VENV_STAMP): pyproject.toml
+$(VENV_STAMP): pyproject.toml $(LOCK)
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 13), f"Python 3.13 is needed, found {sys.version.split()[0]}: install it or set PYTHON=/path/to/python3.13"'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -c $(LOCK) -e ".[dev]"
 	@touch $@
 
-$(CHECKOV_STAMP): requirements/checkov.txt
+$(CHECKOV_STAMP): requirements/checkov.txt $(CHECKOV_LOCK)
 	$(PYTHON) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r requirements/checkov.txt
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet -c $(CHECKOV_LOCK) -r requirements/checkov.txt
 	@touch $@
 
 $(NODE_STAMP): package.json package-lock.json
@@ -94,6 +106,14 @@ integration: $(VENV_STAMP)
 
 build: $(VENV_STAMP)
 	sam build
+
+# Only uv (at its locked version) is installed first: the rest of .venv may not install
+# against the old lock once a pin in pyproject.toml has changed.
+lock:
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -c $(LOCK) uv
+	$(UV_COMPILE) pyproject.toml --extra dev -o $(LOCK)
+	$(UV_COMPILE) requirements/checkov.txt -o $(CHECKOV_LOCK)
 
 deploy: build
 	sam deploy --guided
