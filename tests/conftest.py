@@ -12,11 +12,7 @@ import pytest
 # Both register botocore handlers that a client copies when it is created: import them
 # before any test creates one.
 import mlwf.offline.bridge  # noqa: F401
-
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-EVENTS_DIR = PROJECT_ROOT / "events"
-SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
-REGION = "us-east-1"
+from tests.helpers.paths import REGION, shared_dir
 
 
 @pytest.fixture(autouse=True)
@@ -39,14 +35,6 @@ def aws() -> Iterator[None]:
 
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
         yield
-
-
-def shared_dir(*parts: str) -> Path:
-    """A folder of ../shared/data, or a clean skip when this checkout has none."""
-    path = SHARED_DATA.joinpath(*parts)
-    if not path.is_dir():
-        pytest.skip(f"real data not available at {path}")
-    return path
 
 
 @pytest.fixture

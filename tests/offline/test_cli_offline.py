@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from mlwf.cli import main
-from tests.conftest import EVENTS_DIR
+from tests.helpers.paths import EVENTS_DIR
 
 pytestmark = pytest.mark.offline
 

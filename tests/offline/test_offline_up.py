@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 
 from mlwf.offline.server import free_port
-from tests.conftest import PROJECT_ROOT
+from tests.helpers.paths import PROJECT_ROOT
 
 pytestmark = pytest.mark.offline
 STACK = "offline-up-test"

@@ -7,7 +7,7 @@ from types import ModuleType
 import boto3
 import pytest
 
-from tests.unit.conftest import load_event, sample_png
+from tests.helpers.events import load_event, sample_png
 
 
 @pytest.fixture

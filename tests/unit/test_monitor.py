@@ -20,7 +20,7 @@ from mlwf.plots import (
     plot_reliability,
     reliability_bins,
 )
-from tests.unit.test_capture import (
+from tests.helpers.capture_files import (
     BUCKET,
     T0,
     capture_key,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PROJECT_ROOT
+from tests.helpers.paths import PROJECT_ROOT
 
 APPS = sorted((PROJECT_ROOT / "functions").glob("*/app.py"))
 
