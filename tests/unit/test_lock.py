@@ -14,7 +14,7 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from tests.conftest import PROJECT_ROOT
+from tests.helpers.paths import PROJECT_ROOT
 
 REQUIREMENTS = PROJECT_ROOT / "requirements"
 LOCK_LINE = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)==(?P<version>\S+)(?:\s*;.*)?$")
@@ -61,6 +61,7 @@ def requirement_lines(path: Path) -> list[str]:
         ("lock.txt", project_requirements),
         ("checkov-lock.txt", lambda: requirement_lines(REQUIREMENTS / "checkov.txt")),
     ],
+    ids=["project", "checkov"],
 )
 def test_the_lock_holds_every_direct_pin(lock, requirements):
     pins = locked(REQUIREMENTS / lock)
