@@ -28,12 +28,12 @@ CHECKOV_LOCK := requirements/checkov-lock.txt
 UV_COMPILE = $(BIN)/uv pip compile --quiet --universal --python-version 3.13 \
   --custom-compile-command "make lock" $(LOCK_FLAGS)
 
-.PHONY: help demo test lint checkov preflight build-check asl unit integration build deploy clean lock
+.PHONY: help demo test lint typecheck checkov preflight build-check asl unit integration build deploy clean lock
 
 help:
 	@echo "make demo    the whole workflow offline: no AWS account, no Docker (~30 s once installed)"
-	@echo "make test    every check: ruff, cfn-lint, sam validate --lint, checkov, sam build, ASL validator, pytest"
-	@echo "make lint    ruff, cfn-lint, sam validate --lint and checkov only"
+	@echo "make test    every check: ruff, mypy, cfn-lint, sam validate --lint, checkov, sam build, ASL validator, pytest"
+	@echo "make lint    ruff, mypy, cfn-lint, sam validate --lint and checkov only"
 	@echo "make preflight  the deploy preflight: what AWS checks at deploy time (tests/preflight)"
 	@echo "make integration  tests/integration against the stack AWS_SAM_STACK_NAME names"
 	@echo "make build   sam build (into .aws-sam/)"
@@ -65,9 +65,16 @@ test: lint asl build-check unit
 lint: $(VENV_STAMP)
 	ruff check .
 	ruff format --check .
+	$(MAKE) --no-print-directory typecheck
 	cfn-lint template.yaml
 	sam validate --lint
 	$(MAKE) --no-print-directory checkov
+
+# mypy: strict on the functions (each is self-contained, typed at its boundary), as
+# configured in pyproject.toml on the workstation code.
+typecheck: $(VENV_STAMP)
+	mypy --strict functions
+	mypy mlwf training_job
 
 # checkov on the template CloudFormation receives (SAM-translated); every finding this app
 # does not fix is skipped in template.yaml with its reason beside it. BC_SKIP_MAPPING and
@@ -119,4 +126,4 @@ deploy: build
 	sam deploy --guided
 
 clean:
-	rm -rf .aws-sam demo-output monitor-output .pytest_cache .ruff_cache
+	rm -rf .aws-sam demo-output monitor-output .pytest_cache .ruff_cache .mypy_cache

@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
         settings = resolve(args, "bucket", "batch_state_machine_arn")
         sfn = aws_session(settings).client("stepfunctions")
         output = execute(
-            sfn, str(settings.batch_state_machine_arn), settings.bucket, args.s3_prefix, 2.0
+            sfn, str(settings.batch_state_machine_arn), str(settings.bucket), args.s3_prefix, 2.0
         )
     verdicts = output["verdicts"]
     for verdict in verdicts:

@@ -15,11 +15,16 @@ import binascii
 import json
 import math
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
+
+# The clients' types come from the dev-only stubs (types-boto3): read by the type checker
+# alone, never imported in Lambda.
+if TYPE_CHECKING:
+    from types_boto3_sagemaker_runtime import SageMakerRuntimeClient
 
 try:
     import aws_xray_sdk  # noqa: F401  (Tracer's: AWS's layer ships it with Powertools' extras)
@@ -156,7 +161,11 @@ def resolve_endpoint_name(provider: SSMProvider, parameter_name: str, max_age: i
 
 
 def invoke_endpoint(
-    client: Any, endpoint_name: str, image: bytes, content_type: str, inference_id: str
+    client: SageMakerRuntimeClient,
+    endpoint_name: str,
+    image: bytes,
+    content_type: str,
+    inference_id: str,
 ) -> bytes:
     """The endpoint's raw response body, with its failures mapped to named errors."""
     try:

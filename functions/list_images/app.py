@@ -8,10 +8,16 @@ Output: {"s3_bucket", "s3_prefix", "images": [key, ...], "truncated": bool,
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.exceptions import ClientError
+
+# The clients' types come from the dev-only stubs (types-boto3): read by the type checker
+# alone, never imported in Lambda.
+if TYPE_CHECKING:
+    from types_boto3_s3 import S3Client
+    from types_boto3_s3.type_defs import ListObjectsV2RequestPaginateTypeDef
 
 try:
     import aws_xray_sdk  # noqa: F401  (Tracer's: AWS's layer ships it with Powertools' extras)
@@ -91,11 +97,11 @@ def parse_request(event: Any) -> tuple[str, str, str]:
 
 
 def list_images(
-    client: Any, bucket: str, prefix: str, start_after: str, limit: int
+    client: S3Client, bucket: str, prefix: str, start_after: str, limit: int
 ) -> tuple[list[str], bool]:
     """Up to `limit` image keys under the prefix after `start_after`, and whether more exist."""
     keys: list[str] = []
-    kwargs = {"Bucket": bucket, "Prefix": prefix}
+    kwargs: ListObjectsV2RequestPaginateTypeDef = {"Bucket": bucket, "Prefix": prefix}
     if start_after:
         kwargs["StartAfter"] = start_after
     try:

@@ -7,10 +7,15 @@ Output state: the input plus {"image_data": "<base64 of the object's bytes>"}
 from __future__ import annotations
 
 import base64
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.exceptions import ClientError
+
+# The clients' types come from the dev-only stubs (types-boto3): read by the type checker
+# alone, never imported in Lambda.
+if TYPE_CHECKING:
+    from types_boto3_s3 import S3Client
 
 try:
     import aws_xray_sdk  # noqa: F401  (Tracer's: AWS's layer ships it with Powertools' extras)
@@ -103,7 +108,7 @@ def parse_request(event: Any) -> tuple[str, str]:
     return fields["s3_bucket"], fields["s3_key"]
 
 
-def read_image(client: Any, bucket: str, key: str, max_bytes: int = MAX_IMAGE_BYTES) -> bytes:
+def read_image(client: S3Client, bucket: str, key: str, max_bytes: int = MAX_IMAGE_BYTES) -> bytes:
     """The object's bytes, checked to be a PNG or JPEG small enough for the state."""
     location = f"s3://{bucket}/{key}"
     try:
