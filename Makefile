@@ -28,11 +28,12 @@ CHECKOV_LOCK := requirements/checkov-lock.txt
 UV_COMPILE = $(BIN)/uv pip compile --quiet --universal --python-version 3.13 \
   --custom-compile-command "make lock" $(LOCK_FLAGS)
 
-.PHONY: help demo test lint typecheck checkov preflight build-check asl unit integration build deploy clean lock
+.PHONY: help demo test test-fast lint typecheck checkov preflight build-check asl unit integration build deploy clean lock
 
 help:
 	@echo "make demo    the whole workflow offline: no AWS account, no Docker (~30 s once installed)"
 	@echo "make test    every check: ruff, mypy, cfn-lint, sam validate --lint, checkov, sam build, ASL validator, pytest"
+	@echo "make test-fast  pytest without the offline-stack (and browser) tests: the quick loop (<1 min)"
 	@echo "make lint    ruff, mypy, cfn-lint, sam validate --lint and checkov only"
 	@echo "make preflight  the deploy preflight: what AWS checks at deploy time (tests/preflight)"
 	@echo "make integration  tests/integration against the stack AWS_SAM_STACK_NAME names"
@@ -100,8 +101,21 @@ asl: $(VENV_STAMP) $(NODE_STAMP)
 	  $(BIN)/python -c 'import sys; from mlwf.offline.template import write_definitions; write_definitions(sys.argv[1])' "$$tmp" && \
 	  for f in "$$tmp"/*.json; do asl-validator --json-path "$$f"; done
 
+# pytest on two processes (pytest-xdist): the tests share no port (each binds a free one),
+# no folder (tmp_path) and no moto (each process has its own). A module goes to one worker
+# whole, so that what it shares (a seeded stack, a demo run, a trained model) is made once;
+# the slow offline commands are in modules of their own, to spread over the two.
+# (loadgroup would group finer, but pytest-xdist 3.8 cannot rename pytest 9's node ids.)
+# PYTEST_WORKERS=0 runs them all in this process.
+PYTEST_WORKERS ?= 2
+PYTEST := pytest -n $(PYTEST_WORKERS) --dist loadfile
+
 unit: $(VENV_STAMP)
-	pytest
+	$(PYTEST)
+
+# Everything but the tests that start whole offline stacks (tests/offline) or a browser.
+test-fast: $(VENV_STAMP)
+	$(PYTEST) -m "not offline and not browser"
 
 # Against a deployed stack: needs AWS_SAM_STACK_NAME (and AWS_ENDPOINT_URL for an emulator).
 integration: $(VENV_STAMP)
