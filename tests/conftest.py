@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import moto  # noqa: F401
 import pytest
@@ -13,6 +14,28 @@ import pytest
 # before any test creates one.
 import mlwf.offline.bridge  # noqa: F401
 from tests.helpers.paths import REGION, shared_dir
+
+
+@pytest.fixture(autouse=True, scope="session")
+def one_botocore_loader() -> Iterator[None]:
+    """Every botocore session in the test process reads the service models through one
+    loader, which parses each JSON file once (SageMaker's alone is megabytes), instead of
+    one loader per session parsing them anew: a third of a moto test's time otherwise.
+    tests/unit/test_botocore_loader.py pins the botocore name this relies on."""
+    import botocore.session
+
+    real = botocore.session.create_loader
+    loaders: dict[str | None, Any] = {}
+
+    def shared_loader(search_path_string: str | None = None) -> Any:
+        if search_path_string not in loaders:
+            loaders[search_path_string] = real(search_path_string)
+        return loaders[search_path_string]
+
+    patch = pytest.MonkeyPatch()
+    patch.setattr(botocore.session, "create_loader", shared_loader)
+    yield
+    patch.undo()
 
 
 @pytest.fixture(autouse=True)
