@@ -103,15 +103,19 @@ asl: $(VENV_STAMP) $(NODE_STAMP)
 
 # pytest on two processes (pytest-xdist): the tests share no port (each binds a free one),
 # no folder (tmp_path) and no moto (each process has its own). A module goes to one worker
-# whole, so that what it shares (a seeded stack, a demo run, a trained model) is made once;
-# the slow offline commands are in modules of their own, to spread over the two.
+# whole, so that what it shares (a seeded stack, a demo run, a trained model) is made once.
 # (loadgroup would group finer, but pytest-xdist 3.8 cannot rename pytest 9's node ids.)
-# PYTEST_WORKERS=0 runs them all in this process.
+# The offline-stack tests run after, one stack at a time by default: two stacks starting
+# their functions' processes together on two busy cores pushed a function's init past
+# Lambda's 10 s (Runtime.Unknown). OFFLINE_WORKERS=2 runs them on two workers too;
+# PYTEST_WORKERS=0 runs the rest in this process.
 PYTEST_WORKERS ?= 2
+OFFLINE_WORKERS ?= 0
 PYTEST := pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 unit: $(VENV_STAMP)
-	$(PYTEST)
+	$(PYTEST) -m "not offline"
+	pytest -n $(OFFLINE_WORKERS) --dist loadfile -m offline
 
 # Everything but the tests that start whole offline stacks (tests/offline) or a browser.
 test-fast: $(VENV_STAMP)
