@@ -17,29 +17,42 @@ NODE_STAMP := node_modules/.installed
 CHECKOV_VENV := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
-.PHONY: help demo test lint checkov preflight build-check asl unit integration build deploy clean browser-deps
+# The whole resolved dependency set, for .venv and .venv-checkov: a new botocore, numpy or
+# Flask under moto is a deliberate `make lock`, not a surprise. pyproject.toml and
+# requirements/checkov.txt keep the direct pins; these files pin everything under them.
+LOCK := requirements/lock.txt
+CHECKOV_LOCK := requirements/checkov-lock.txt
+# One resolution for every platform (markers where they differ), for Python 3.13 only.
+# uv keeps the pins already in the lock that still fit; `make lock LOCK_FLAGS=--upgrade`
+# moves every one of them to its newest release.
+UV_COMPILE = $(BIN)/uv pip compile --quiet --universal --python-version 3.13 \
+  --custom-compile-command "make lock" $(LOCK_FLAGS)
+
+.PHONY: help demo test test-fast lint typecheck checkov preflight build-check asl unit integration build deploy clean lock browser-deps
 
 help:
 	@echo "make demo    the whole workflow offline: no AWS account, no Docker (~30 s once installed)"
-	@echo "make test    every check: ruff, cfn-lint, sam validate --lint, checkov, sam build, ASL validator, pytest"
-	@echo "make lint    ruff, cfn-lint, sam validate --lint and checkov only"
+	@echo "make test    every check: ruff, mypy, cfn-lint, sam validate --lint, checkov, sam build, ASL validator, pytest"
+	@echo "make test-fast  pytest without the offline-stack (and browser) tests: the quick loop (<1 min)"
+	@echo "make lint    ruff, mypy, cfn-lint, sam validate --lint and checkov only"
 	@echo "make browser-deps  Debian's chromium + chromium-driver for tests/browser (apt-get)"
 	@echo "make preflight  the deploy preflight: what AWS checks at deploy time (tests/preflight)"
 	@echo "make integration  tests/integration against the stack AWS_SAM_STACK_NAME names"
 	@echo "make build   sam build (into .aws-sam/)"
+	@echo "make lock    re-resolve requirements/lock.txt and requirements/checkov-lock.txt after a pin changes"
 	@echo "make deploy  sam build && sam deploy --guided (needs AWS credentials)"
 
-$(VENV_STAMP): pyproject.toml
+$(VENV_STAMP): pyproject.toml $(LOCK)
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 13), f"Python 3.13 is needed, found {sys.version.split()[0]}: install it or set PYTHON=/path/to/python3.13"'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -c $(LOCK) -e ".[dev]"
 	@touch $@
 
-$(CHECKOV_STAMP): requirements/checkov.txt
+$(CHECKOV_STAMP): requirements/checkov.txt $(CHECKOV_LOCK)
 	$(PYTHON) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r requirements/checkov.txt
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet -c $(CHECKOV_LOCK) -r requirements/checkov.txt
 	@touch $@
 
 $(NODE_STAMP): package.json package-lock.json
@@ -67,9 +80,16 @@ browser-deps:
 lint: $(VENV_STAMP)
 	ruff check .
 	ruff format --check .
+	$(MAKE) --no-print-directory typecheck
 	cfn-lint template.yaml
 	sam validate --lint
 	$(MAKE) --no-print-directory checkov
+
+# mypy: strict on the functions (each is self-contained, typed at its boundary), as
+# configured in pyproject.toml on the workstation code.
+typecheck: $(VENV_STAMP)
+	mypy --strict functions
+	mypy mlwf training_job
 
 # checkov on the template CloudFormation receives (SAM-translated); every finding this app
 # does not fix is skipped in template.yaml with its reason beside it. BC_SKIP_MAPPING and
@@ -95,8 +115,25 @@ asl: $(VENV_STAMP) $(NODE_STAMP)
 	  $(BIN)/python -c 'import sys; from mlwf.offline.template import write_definitions; write_definitions(sys.argv[1])' "$$tmp" && \
 	  for f in "$$tmp"/*.json; do asl-validator --json-path "$$f"; done
 
+# pytest on two processes (pytest-xdist): the tests share no port (each binds a free one),
+# no folder (tmp_path) and no moto (each process has its own). A module goes to one worker
+# whole, so that what it shares (a seeded stack, a demo run, a trained model) is made once.
+# (loadgroup would group finer, but pytest-xdist 3.8 cannot rename pytest 9's node ids.)
+# The offline-stack tests run after, one stack at a time by default: two stacks starting
+# their functions' processes together on two busy cores pushed a function's init past
+# Lambda's 10 s (Runtime.Unknown). OFFLINE_WORKERS=2 runs them on two workers too;
+# PYTEST_WORKERS=0 runs the rest in this process.
+PYTEST_WORKERS ?= 2
+OFFLINE_WORKERS ?= 0
+PYTEST := pytest -n $(PYTEST_WORKERS) --dist loadfile
+
 unit: $(VENV_STAMP)
-	pytest
+	$(PYTEST) -m "not offline"
+	pytest -n $(OFFLINE_WORKERS) --dist loadfile -m offline
+
+# Everything but the tests that start whole offline stacks (tests/offline) or a browser.
+test-fast: $(VENV_STAMP)
+	$(PYTEST) -m "not offline and not browser"
 
 # Against a deployed stack: needs AWS_SAM_STACK_NAME (and AWS_ENDPOINT_URL for an emulator).
 integration: $(VENV_STAMP)
@@ -109,8 +146,16 @@ integration: $(VENV_STAMP)
 build: $(VENV_STAMP)
 	sam build
 
+# Only uv (at its locked version) is installed first: the rest of .venv may not install
+# against the old lock once a pin in pyproject.toml has changed.
+lock:
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -c $(LOCK) uv
+	$(UV_COMPILE) pyproject.toml --extra dev -o $(LOCK)
+	$(UV_COMPILE) requirements/checkov.txt -o $(CHECKOV_LOCK)
+
 deploy: build
 	sam deploy --guided
 
 clean:
-	rm -rf .aws-sam demo-output monitor-output .pytest_cache .ruff_cache
+	rm -rf .aws-sam demo-output monitor-output .pytest_cache .ruff_cache .mypy_cache

@@ -18,9 +18,12 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlwf.offline.options import add_parameter_overrides, parse_parameter_overrides
+
+if TYPE_CHECKING:
+    from mlwf.offline.runtime import OfflineStack
 
 SEED_COUNT = 40  # synthetic images per class: enough for a model that decides clearly
 
@@ -136,28 +139,43 @@ def invoke(
     as_role: bool = False,
 ) -> dict[str, Any]:
     from mlwf.offline.runtime import OfflineStack
-    from mlwf.offline.workflow import deploy_model, seed_event_objects
-
-    def quiet(text: str) -> None:
-        print(text, file=sys.stderr)
 
     with OfflineStack.start(
         template,
         parameter_overrides=overrides,
         faults=faults,
-        say=quiet,
+        say=_to_stderr,
         function_roles=as_role,
     ) as stack:
-        spec = stack.spec.function(function)  # fails early, naming the functions there are
-        quiet("seeding the offline stack (synthetic data, local model, endpoint, parameter)")
-        deploy_model(stack, "synthetic", count=SEED_COUNT, test_count=5, say=lambda _: None)
-        seed_event_objects(stack)
-        log = stack.functions[spec.logical_id].log
-        start = len(log.lines)
-        response = stack.client("lambda").invoke(
-            FunctionName=spec.name, Payload=json.dumps(event).encode()
-        )
-        payload = json.loads(response["Payload"].read() or b"null")
-        for line in log.lines[start:]:
-            print(line, file=sys.stderr)
-        return {"payload": payload, "function_error": response.get("FunctionError")}
+        stack.spec.function(function)  # fails early, naming the functions there are
+        seed(stack)
+        return invoke_seeded(stack, function, event)
+
+
+def seed(stack: OfflineStack) -> None:
+    """What a fresh stack gets before the invocation: a small synthetic dataset, a local
+    model trained and deployed on the endpoint the SSM parameter names, and the objects
+    events/*.json name."""
+    from mlwf.offline.workflow import deploy_model, seed_event_objects
+
+    _to_stderr("seeding the offline stack (synthetic data, local model, endpoint, parameter)")
+    deploy_model(stack, "synthetic", count=SEED_COUNT, test_count=5, say=lambda _: None)
+    seed_event_objects(stack)
+
+
+def invoke_seeded(stack: OfflineStack, function: str, event: Any) -> dict[str, Any]:
+    """Invoke the function on a seeded stack; its log lines for the call go to stderr."""
+    spec = stack.spec.function(function)
+    log = stack.functions[spec.logical_id].log
+    start = len(log.lines)
+    response = stack.client("lambda").invoke(
+        FunctionName=spec.name, Payload=json.dumps(event).encode()
+    )
+    payload = json.loads(response["Payload"].read() or b"null")
+    for line in log.lines[start:]:
+        print(line, file=sys.stderr)
+    return {"payload": payload, "function_error": response.get("FunctionError")}
+
+
+def _to_stderr(text: str) -> None:
+    print(text, file=sys.stderr)

@@ -100,7 +100,7 @@ def _run_deployed(args: argparse.Namespace):
     settings = resolve(args, "bucket", "state_machine_arn")
     session = aws_session(settings)
     split = args.split
-    entries = read_s3_lst(session.client("s3"), settings.bucket, settings.prefix, split)
+    entries = read_s3_lst(session.client("s3"), str(settings.bucket), settings.prefix, split)
     inputs = [
         ExecutionInput(str(settings.bucket), f"{settings.prefix}/{split}/{e.path}", e.label)
         for e in entries

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import moto  # noqa: F401
 import pytest
@@ -12,11 +13,29 @@ import pytest
 # Both register botocore handlers that a client copies when it is created: import them
 # before any test creates one.
 import mlwf.offline.bridge  # noqa: F401
+from tests.helpers.paths import REGION, shared_dir
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-EVENTS_DIR = PROJECT_ROOT / "events"
-SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
-REGION = "us-east-1"
+
+@pytest.fixture(autouse=True, scope="session")
+def one_botocore_loader() -> Iterator[None]:
+    """Every botocore session in the test process reads the service models through one
+    loader, which parses each JSON file once (SageMaker's alone is megabytes), instead of
+    one loader per session parsing them anew: a third of a moto test's time otherwise.
+    tests/unit/test_botocore_loader.py pins the botocore name this relies on."""
+    import botocore.session
+
+    real = botocore.session.create_loader
+    loaders: dict[str | None, Any] = {}
+
+    def shared_loader(search_path_string: str | None = None) -> Any:
+        if search_path_string not in loaders:
+            loaders[search_path_string] = real(search_path_string)
+        return loaders[search_path_string]
+
+    patch = pytest.MonkeyPatch()
+    patch.setattr(botocore.session, "create_loader", shared_loader)
+    yield
+    patch.undo()
 
 
 @pytest.fixture(autouse=True)
@@ -54,14 +73,6 @@ def aws() -> Iterator[None]:
 
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
         yield
-
-
-def shared_dir(*parts: str) -> Path:
-    """A folder of ../shared/data, or a clean skip when this checkout has none."""
-    path = SHARED_DATA.joinpath(*parts)
-    if not path.is_dir():
-        pytest.skip(f"real data not available at {path}")
-    return path
 
 
 @pytest.fixture

@@ -119,7 +119,9 @@ def _download(url: str, target: Path, md5: str | None, opener: Opener | None, pr
     from tqdm import tqdm  # lazy: only a download needs it
 
     if opener is None:
-        from urllib.request import urlopen as opener
+        from urllib.request import urlopen
+
+        opener = urlopen
     fd, temp_name = tempfile.mkstemp(prefix=target.name + ".", suffix=".part", dir=target.parent)
     temp = Path(temp_name)
     digest = hashlib.md5(usedforsecurity=False)
@@ -200,10 +202,10 @@ def read_tarball(path: Path) -> dict[str, CifarBatch]:
                 split = wanted.get(member.name.removeprefix("./"))
                 if split is None or not member.isfile():
                     continue
-                handle = archive.extractfile(member)
-                if handle is None:
+                member_file = archive.extractfile(member)
+                if member_file is None:
                     continue
-                found[split] = handle.read()
+                found[split] = member_file.read()
     except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
         raise MlwfError(f"{path}: not a readable CIFAR-100 tarball ({_reason(exc)})") from exc
     missing = [MEMBERS[s] for s in MEMBERS if s not in found]

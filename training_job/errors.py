@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http
 import os
+from collections.abc import Mapping
 from typing import Any
 
 
@@ -18,7 +19,7 @@ class MlwfError(Exception):
 BODY_EXCERPT_CHARS = 200
 
 
-def client_error_message(operation: str, response: dict[str, Any]) -> str:
+def client_error_message(operation: str, response: Mapping[str, Any]) -> str:
     """One line for a service's error answer, saying what came back when it is not AWS's
     error shape (a proxy, a wrong AWS_ENDPOINT_URL, an emulator without the API)."""
     error = response.get("Error", {})

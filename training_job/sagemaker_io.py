@@ -33,7 +33,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 from training_job.errors import MlwfError
@@ -311,7 +311,7 @@ def delete_endpoint_config_and_models(
     for model in model_names:
         if model in keep:
             continue
-        if delete_quietly(lambda m=model: sm.delete_model(ModelName=m)):
+        if delete_quietly(partial(sm.delete_model, ModelName=model)):
             deleted.append(f"model {model}")
     return deleted
 

@@ -202,9 +202,9 @@ def _render(mix: np.ndarray, ambiguous: np.ndarray, rng: np.random.Generator) ->
 
     # Frame tubes.
     nearest = np.full((n, SIZE, SIZE), np.inf, dtype=np.float32)  # squared distance
-    for a, b in _SEGMENTS:
-        ax, ay = to_image(*a)
-        bx, by = to_image(*b)
+    for start, end in _SEGMENTS:
+        ax, ay = to_image(*start)
+        bx, by = to_image(*end)
         distance2 = _segment_distance2(xs, ys, col(ax), col(ay), col(bx), col(by))
         np.minimum(nearest, distance2, out=nearest)
     paint(col(line) + 0.5 - np.sqrt(nearest), frame_rgb)

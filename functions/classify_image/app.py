@@ -15,19 +15,25 @@ import binascii
 import json
 import math
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+# The clients' types come from the dev-only stubs (types-boto3): read by the type checker
+# alone, never imported in Lambda.
+if TYPE_CHECKING:
+    from types_boto3_sagemaker_runtime import SageMakerRuntimeClient
+
 try:
-    from aws_lambda_powertools import Logger
+    import aws_xray_sdk  # noqa: F401  (Tracer's: AWS's layer ships it with Powertools' extras)
+    from aws_lambda_powertools import Logger, Tracer
     from aws_lambda_powertools.utilities.parameters import SSMProvider
     from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
     from aws_lambda_powertools.utilities.typing import LambdaContext
 except ModuleNotFoundError as missing:  # no Powertools layer: PowertoolsLayerMissing below
-    if not (missing.name or "").startswith("aws_lambda_powertools"):
+    if not (missing.name or "").startswith(("aws_lambda_powertools", "aws_xray_sdk")):
         raise
     _powertools_missing: ModuleNotFoundError | None = missing
 else:
@@ -93,15 +99,21 @@ class InvalidInferenceResponse(ClassifyImageError):
 # Lambda reports an error raised while the module loads under the exception's class name:
 # say which layer is missing rather than "No module named 'aws_lambda_powertools'".
 POWERTOOLS_LAYER_HINT = (
-    "Powertools for AWS Lambda is not importable: this function needs AWS's Powertools layer "
-    "for python3.13 arm64. Check the function's Layers; template.yaml takes another layer "
-    "through its PowertoolsLayerArn parameter (README: First deploy)."
+    "Powertools for AWS Lambda (or aws-xray-sdk, which its Tracer needs) is not importable: "
+    "this function needs AWS's Powertools layer for python3.13 arm64, which ships both. Check "
+    "the function's Layers; template.yaml takes another layer through its PowertoolsLayerArn "
+    "parameter (README: First deploy)."
 )
 if _powertools_missing is not None:
     raise PowertoolsLayerMissing(POWERTOOLS_LAYER_HINT) from _powertools_missing
 
 
 logger = Logger()
+# X-Ray subsegments for the handler and, through the botocore patch Tracer() applies
+# (auto_patch), for each AWS call: made before the clients below. Tracer disables itself
+# outside Lambda and where POWERTOOLS_TRACE_DISABLED is true (the offline runtime sets it).
+# https://docs.aws.amazon.com/powertools/python/latest/core/tracer/
+tracer = Tracer()
 # Long reads fail the Lambda well before its own timeout, as EndpointUnavailable.
 runtime_client = boto3.client(
     "sagemaker-runtime", config=Config(read_timeout=20, retries={"mode": "standard"})
@@ -149,7 +161,11 @@ def resolve_endpoint_name(provider: SSMProvider, parameter_name: str, max_age: i
 
 
 def invoke_endpoint(
-    client: Any, endpoint_name: str, image: bytes, content_type: str, inference_id: str
+    client: SageMakerRuntimeClient,
+    endpoint_name: str,
+    image: bytes,
+    content_type: str,
+    inference_id: str,
 ) -> bytes:
     """The endpoint's raw response body, with its failures mapped to named errors."""
     try:
@@ -215,6 +231,8 @@ def inference_id_for(event: dict[str, Any], context: LambdaContext) -> str:
 
 
 @logger.inject_lambda_context(log_event=False)  # the event carries the image: never log it
+# The response is small (the image is dropped), so it goes into the trace as metadata.
+@tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     image, content_type = decode_image(event)
     endpoint_name = resolve_endpoint_name(

@@ -13,11 +13,12 @@ import os
 from typing import Any
 
 try:
-    from aws_lambda_powertools import Logger, Metrics
+    import aws_xray_sdk  # noqa: F401  (Tracer's: AWS's layer ships it with Powertools' extras)
+    from aws_lambda_powertools import Logger, Metrics, Tracer
     from aws_lambda_powertools.metrics import MetricUnit
     from aws_lambda_powertools.utilities.typing import LambdaContext
 except ModuleNotFoundError as missing:  # no Powertools layer: PowertoolsLayerMissing below
-    if not (missing.name or "").startswith("aws_lambda_powertools"):
+    if not (missing.name or "").startswith(("aws_lambda_powertools", "aws_xray_sdk")):
         raise
     _powertools_missing: ModuleNotFoundError | None = missing
 else:
@@ -95,15 +96,21 @@ def filter_inferences(event: dict[str, Any], threshold: float) -> dict[str, Any]
 # Lambda reports an error raised while the module loads under the exception's class name:
 # say which layer is missing rather than "No module named 'aws_lambda_powertools'".
 POWERTOOLS_LAYER_HINT = (
-    "Powertools for AWS Lambda is not importable: this function needs AWS's Powertools layer "
-    "for python3.13 arm64. Check the function's Layers; template.yaml takes another layer "
-    "through its PowertoolsLayerArn parameter (README: First deploy)."
+    "Powertools for AWS Lambda (or aws-xray-sdk, which its Tracer needs) is not importable: "
+    "this function needs AWS's Powertools layer for python3.13 arm64, which ships both. Check "
+    "the function's Layers; template.yaml takes another layer through its PowertoolsLayerArn "
+    "parameter (README: First deploy)."
 )
 if _powertools_missing is not None:
     raise PowertoolsLayerMissing(POWERTOOLS_LAYER_HINT) from _powertools_missing
 
 
 logger = Logger()
+# X-Ray subsegments for the handler and, through the botocore patch Tracer() applies
+# (auto_patch), for each AWS call: made before the clients below. Tracer disables itself
+# outside Lambda and where POWERTOOLS_TRACE_DISABLED is true (the offline runtime sets it).
+# https://docs.aws.amazon.com/powertools/python/latest/core/tracer/
+tracer = Tracer()
 metrics = Metrics()  # namespace from POWERTOOLS_METRICS_NAMESPACE, set in template.yaml
 # Read once per execution environment; a bad value fails every invocation with its own
 # named error rather than an import error Step Functions would show as Runtime.ImportModuleError.
@@ -115,6 +122,7 @@ except InvalidThresholdConfiguration as exc:
 
 @metrics.log_metrics
 @logger.inject_lambda_context(log_event=False)  # states are small here, but never log images
+@tracer.capture_lambda_handler  # no AWS call: the trace shows the verdict's time and error
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
         if isinstance(THRESHOLD, InvalidThresholdConfiguration):

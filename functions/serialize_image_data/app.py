@@ -7,16 +7,22 @@ Output state: the input plus {"image_data": "<base64 of the object's bytes>"}
 from __future__ import annotations
 
 import base64
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.exceptions import ClientError
 
+# The clients' types come from the dev-only stubs (types-boto3): read by the type checker
+# alone, never imported in Lambda.
+if TYPE_CHECKING:
+    from types_boto3_s3 import S3Client
+
 try:
-    from aws_lambda_powertools import Logger
+    import aws_xray_sdk  # noqa: F401  (Tracer's: AWS's layer ships it with Powertools' extras)
+    from aws_lambda_powertools import Logger, Tracer
     from aws_lambda_powertools.utilities.typing import LambdaContext
 except ModuleNotFoundError as missing:  # no Powertools layer: PowertoolsLayerMissing below
-    if not (missing.name or "").startswith("aws_lambda_powertools"):
+    if not (missing.name or "").startswith(("aws_lambda_powertools", "aws_xray_sdk")):
         raise
     _powertools_missing: ModuleNotFoundError | None = missing
 else:
@@ -68,15 +74,21 @@ class ImageTooLarge(SerializeImageDataError):
 # Lambda reports an error raised while the module loads under the exception's class name:
 # say which layer is missing rather than "No module named 'aws_lambda_powertools'".
 POWERTOOLS_LAYER_HINT = (
-    "Powertools for AWS Lambda is not importable: this function needs AWS's Powertools layer "
-    "for python3.13 arm64. Check the function's Layers; template.yaml takes another layer "
-    "through its PowertoolsLayerArn parameter (README: First deploy)."
+    "Powertools for AWS Lambda (or aws-xray-sdk, which its Tracer needs) is not importable: "
+    "this function needs AWS's Powertools layer for python3.13 arm64, which ships both. Check "
+    "the function's Layers; template.yaml takes another layer through its PowertoolsLayerArn "
+    "parameter (README: First deploy)."
 )
 if _powertools_missing is not None:
     raise PowertoolsLayerMissing(POWERTOOLS_LAYER_HINT) from _powertools_missing
 
 
 logger = Logger()
+# X-Ray subsegments for the handler and, through the botocore patch Tracer() applies
+# (auto_patch), for each AWS call: made before the clients below. Tracer disables itself
+# outside Lambda and where POWERTOOLS_TRACE_DISABLED is true (the offline runtime sets it).
+# https://docs.aws.amazon.com/powertools/python/latest/core/tracer/
+tracer = Tracer()
 s3_client = boto3.client("s3")
 
 
@@ -96,7 +108,7 @@ def parse_request(event: Any) -> tuple[str, str]:
     return fields["s3_bucket"], fields["s3_key"]
 
 
-def read_image(client: Any, bucket: str, key: str, max_bytes: int = MAX_IMAGE_BYTES) -> bytes:
+def read_image(client: S3Client, bucket: str, key: str, max_bytes: int = MAX_IMAGE_BYTES) -> bytes:
     """The object's bytes, checked to be a PNG or JPEG small enough for the state."""
     location = f"s3://{bucket}/{key}"
     try:
@@ -131,6 +143,7 @@ def check_image(data: bytes, location: str) -> str:
 
 
 @logger.inject_lambda_context(log_event=False)  # the event may carry image data: never log it
+@tracer.capture_lambda_handler(capture_response=False)  # the response carries the image
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     bucket, key = parse_request(event)
     data = read_image(s3_client, bucket, key)

@@ -204,7 +204,8 @@ def _install() -> None:
     for event, handler in _HANDLERS:
         botocore.handlers.BUILTIN_HANDLERS.append((event, handler))
         if boto3.DEFAULT_SESSION is not None:
-            boto3.DEFAULT_SESSION.events.register(event, handler)
+            # botocore-stubs say a handler returns None; a before-send one returns a response
+            boto3.DEFAULT_SESSION.events.register(event, handler)  # type: ignore[arg-type]
 
 
 def active() -> Bridge | None:
@@ -290,7 +291,8 @@ def _response(status: int, parsed: dict[str, Any]) -> tuple[AWSResponse, dict[st
         "HTTPHeaders": headers,
         "RetryAttempts": 0,
     }
-    return AWSResponse("https://mlwf.offline", status, headers, None), parsed
+    # AWSResponse wraps any mapping of headers in its HeadersDict (botocore-stubs want HTTPHeaders)
+    return AWSResponse("https://mlwf.offline", status, headers, None), parsed  # type: ignore[arg-type]
 
 
 def error_response(status: int, code: str, message: str) -> tuple[AWSResponse, dict[str, Any]]:

@@ -87,7 +87,7 @@ def _scope(scope: dict[str, Any], path: str) -> list[str]:
         found.append("MISSING_END_STATE: Workflow has no terminal state")
     else:
         start = scope.get("StartAt")
-        reached = _reachable(start, edges) if start in states else set()
+        reached = _reachable(start, edges) if isinstance(start, str) and start in states else set()
         for name in states:
             if name not in reached:
                 unreachable = f'State "{name}" is not reachable.'

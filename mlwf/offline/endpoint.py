@@ -148,7 +148,7 @@ class LocalEndpoints:
             sampled = capture is not None and (
                 self.random.uniform(0, 100) < capture.sampling_percentage
             )
-        if sampled:
+        if sampled and capture is not None:
             self._capture(endpoint, variant, capture, body, content_type, response, accept, params)
         return response, accept
 

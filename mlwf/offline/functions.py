@@ -288,6 +288,9 @@ class LocalFunction:
             "_HANDLER": spec.handler,
             "AWS_ACCOUNT_ID": ACCOUNT_ID,
             "AWS_ENDPOINT_URL": self.endpoint_url,
+            # No X-Ray here: with LAMBDA_TASK_ROOT set, Powertools' Tracer would trace, and
+            # the X-Ray SDK would look for a segment Lambda never made.
+            "POWERTOOLS_TRACE_DISABLED": "true",
             **self.credentials,
         }
 

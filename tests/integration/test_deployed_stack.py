@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 
 from mlwf.executions import ExecutionInput, run_executions, sync_client_config
-from tests.conftest import EVENTS_DIR
+from tests.helpers.paths import EVENTS_DIR
 
 STACK = os.environ.get("AWS_SAM_STACK_NAME")
 pytestmark = [

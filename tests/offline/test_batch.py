@@ -16,7 +16,7 @@ from mlwf.batch import BATCH_MACHINE, BatchRun, execute
 from mlwf.batch_results import iter_verdicts
 from mlwf.offline.runtime import OfflineStack
 from mlwf.offline.workflow import Deployment, deploy_model, split_inputs
-from tests.conftest import EVENTS_DIR
+from tests.helpers.paths import EVENTS_DIR
 
 pytestmark = pytest.mark.offline
 

@@ -1,4 +1,9 @@
-"""`mlwf demo` and `mlwf invoke` as a user runs them."""
+"""`mlwf demo` as a user runs it, and `mlwf threshold` and `mlwf monitor` on its outputs.
+
+The threshold and the monitor only read a demo's outputs: they read those of the one
+end-to-end run (the module-scoped demo_run), rather than each running a demo of their own.
+The other commands' tests: test_cli_invoke*.py, test_cli_run_batch.py, test_cli_demo_faults.py.
+"""
 
 from __future__ import annotations
 
@@ -10,78 +15,15 @@ from pathlib import Path
 import pytest
 
 from mlwf.cli import main
-from tests.conftest import EVENTS_DIR
 
 pytestmark = pytest.mark.offline
 
-# Every file in events/: the function it is for, and whether that invocation succeeds.
-EVENT_FUNCTIONS = {
-    "serialize_image_data.json": ("SerializeImageDataFunction", True),
-    "workflow_input.json": ("SerializeImageDataFunction", True),
-    "classify_image.json": ("ClassifyImageFunction", True),
-    "filter_inferences_pass.json": ("FilterInferencesFunction", True),
-    "filter_inferences_fail.json": ("FilterInferencesFunction", False),
-    # The rule's raw event, not a function's input: the serializer names what is missing.
-    "s3_object_created.json": ("SerializeImageDataFunction", False),
-}
 
-
-# Inputs of a state machine rather than of a function: run by the tests of that machine.
-MACHINE_INPUTS = {"batch_input.json"}  # tests/offline/test_batch.py
-
-
-def test_every_event_file_is_covered():
-    assert {p.name for p in EVENTS_DIR.glob("*.json")} == set(EVENT_FUNCTIONS) | MACHINE_INPUTS
-
-
-@pytest.mark.parametrize("event_file", sorted(EVENT_FUNCTIONS))
-def test_invoke_runs_each_event(event_file, capsys):
-    function, succeeds = EVENT_FUNCTIONS[event_file]
-    code = main(["invoke", function, "--event", str(EVENTS_DIR / event_file)])
-    out, err = capsys.readouterr()
-    payload = json.loads(out)
-    assert "START RequestId" in err and "REPORT RequestId" in err
-    if succeeds:
-        assert code == 0
-        assert "errorType" not in payload
-    else:
-        assert code == 1
-        assert payload["errorType"] in {"ThresholdConfidenceNotMet", "InvalidImageRequest"}
-        assert payload["errorMessage"]
-
-
-def test_invoke_as_role_enforces_the_functions_policies(capsys):
-    # The event names a placeholder bucket (events/ are for any account's bucket): the
-    # caller's credentials may read it, the function's role, scoped to the stack's bucket,
-    # may not, as on AWS.
-    event = str(EVENTS_DIR / "serialize_image_data.json")
-    assert main(["invoke", "SerializeImageDataFunction", "-e", event]) == 0
-    capsys.readouterr()
-    code = main(["invoke", "SerializeImageDataFunction", "-e", event, "--as-role"])
-    payload = json.loads(capsys.readouterr().out)
-    assert code == 1
-    assert payload["errorType"] == "ImageAccessDenied"
-
-
-def test_invoke_classify_returns_inferences(capsys):
-    code = main(["invoke", "ClassifyImageFunction", "-e", str(EVENTS_DIR / "classify_image.json")])
-    payload = json.loads(capsys.readouterr().out)
-    assert code == 0
-    assert len(payload["inferences"]) == 2 and abs(sum(payload["inferences"]) - 1) < 1e-3
-    assert "image_data" not in payload
-
-
-def test_invoke_unknown_function_is_one_line(capsys):
-    code = main(["invoke", "NoSuchFunction", "-e", str(EVENTS_DIR / "workflow_input.json")])
-    err = capsys.readouterr().err.strip()
-    assert code == 1
-    assert err.count("\n") == 0 and "NoSuchFunction" in err and "ClassifyImageFunction" in err
-
-
-def test_demo_end_to_end_on_synthetic_data(tmp_path: Path):
-    # When a user runs the demo (CI-sized) on synthetic data, in a process of its own as
-    # from the shell: in this one, earlier tests have configured the handlers' loggers
-    out = tmp_path / "demo"
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess]:
+    """A user's run of the demo (CI-sized) on synthetic data, in a process of its own as from
+    the shell (in this one, earlier tests have configured the handlers' loggers)."""
+    out = tmp_path_factory.mktemp("demo_run") / "demo"
     command = ["demo", "--data", "synthetic", "--count", "24", "--out", str(out)]
     completed = subprocess.run(
         [sys.executable, "-m", "mlwf.cli", *command],
@@ -90,10 +32,16 @@ def test_demo_end_to_end_on_synthetic_data(tmp_path: Path):
         timeout=600,
         check=False,
     )
+    return out, completed
+
+
+def test_demo_end_to_end_on_synthetic_data(demo_run):
+    # When a user runs the demo (CI-sized) on synthetic data
+    out, completed = demo_run
     printed = completed.stdout
 
     # Then it ends well and reports both outcomes
-    assert completed.returncode == 0, completed.stderr
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr
     report = json.loads((out / "results.json").read_text())
     summary = report["summary"]
     assert summary["executions"] == 24 == len(report["executions"])
@@ -164,24 +112,10 @@ def test_a_data_folder_that_does_not_exist_is_one_line_naming_data(command, tmp_
     assert f"--data {missing}: no such file or directory" in err
 
 
-def test_run_offline_reports_and_exits_zero_on_expected_outcomes(capsys):
-    code = main(["run", "--offline", "--count", "8", "--seed", "3"])
-    out = capsys.readouterr().out
-    assert code == 0
-    assert "executions:            8" in out
-    rows = [
-        line
-        for line in out.splitlines()
-        if line.endswith(("SUCCEEDED ", "ThresholdConfidenceNotMet"))
-    ]
-    assert len(rows) == 8
-
-
-def test_threshold_and_monitor_on_the_demo_outputs(tmp_path: Path, capsys):
+def test_threshold_and_monitor_on_the_demo_outputs(demo_run, tmp_path: Path, capsys):
     # Given a demo run's outputs
-    out = tmp_path / "demo"
-    assert main(["demo", "--data", "synthetic", "--count", "6", "--out", str(out)]) == 0
-    capsys.readouterr()
+    out, completed = demo_run
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr
 
     # When the threshold is chosen from the captured validation traffic
     code = main(
@@ -223,65 +157,4 @@ def test_threshold_and_monitor_on_the_demo_outputs(tmp_path: Path, capsys):
     )
     assert code == 0
     summary = json.loads((tmp_path / "monitor" / "summary.json").read_text())
-    assert summary["records"] >= 6
-
-
-def test_demo_faults_strike_the_workflow_not_the_calibration(tmp_path, capsys):
-    # Given a throttled endpoint for its first three calls (past the SDK's two retries)
-    out = tmp_path / "faulty"
-    code = main(
-        [
-            "demo",
-            "--data",
-            "synthetic",
-            "--count",
-            "2",
-            "--fault",
-            "endpoint:throttle:3",
-            "--out",
-            str(out),
-        ]
-    )
-    # Then the calibration requests were not throttled, and the workflow's Retry absorbed it
-    assert code == 0
-    summary = json.loads((out / "results.json").read_text())["summary"]
-    assert summary["other_failures"] == {}
-    assert "fault injected: endpoint: throttle on first 3 call(s)" in capsys.readouterr().out
-
-
-def test_demo_whose_every_endpoint_call_fails_reports_it_and_exits_one(tmp_path, capsys):
-    # Given an endpoint whose model fails on every workflow call
-    out = tmp_path / "broken"
-    argv = ["demo", "--data", "synthetic", "--count", "3", "--out", str(out)]
-    code = main([*argv, "--fault", "endpoint:model-error"])
-
-    # Then each execution fails with its named error, and the demo says so with exit 1
-    assert code == 1
-    report = json.loads((out / "results.json").read_text())
-    assert report["summary"]["other_failures"] == {"EndpointModelError": 3}
-    # And the monitoring step still writes what it can, with nothing to plot
-    assert json.loads((out / "plots" / "summary.json").read_text())["records"] == 0
-    assert (out / "plots" / "thresholds.csv").exists()
-    assert "no workflow traffic was captured" in capsys.readouterr().out
-
-
-@pytest.mark.parametrize("command", ["run", "batch"])
-def test_offline_commands_take_parameter_overrides(command, capsys):
-    # Given WorkflowType=EXPRESS, as sam deploy --parameter-overrides takes it
-    argv = [command, "--offline", "--parameter-overrides", "WorkflowType=EXPRESS"]
-    if command == "run":
-        argv += ["--count", "4"]
-    code = main(argv)
-    out = capsys.readouterr().out
-    # Then the run reports as with STANDARD (the batch machine stays STANDARD)
-    assert code == 0
-    if command == "run":
-        assert "executions:            4" in out
-    else:
-        assert " images: " in out
-
-
-def test_an_unknown_parameter_override_is_one_line(capsys):
-    code = main(["run", "--offline", "--parameter-overrides", "NoSuchParameter=1"])
-    err = capsys.readouterr().err.strip()
-    assert code == 1 and err.count("\n") == 0 and "NoSuchParameter" in err
+    assert summary["records"] >= 24  # the demo's executions, at least

@@ -11,7 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from mlwf.offline.runtime import OfflineStack
-from tests.conftest import PROJECT_ROOT
+from tests.helpers.paths import PROJECT_ROOT
 from training_job.errors import MlwfError
 
 pytestmark = pytest.mark.offline

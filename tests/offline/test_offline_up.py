@@ -20,7 +20,7 @@ import boto3
 import pytest
 
 from mlwf.offline.server import free_port
-from tests.conftest import EVENTS_DIR, PROJECT_ROOT
+from tests.helpers.paths import EVENTS_DIR, PROJECT_ROOT
 
 pytestmark = pytest.mark.offline
 STACK = "offline-up-test"

@@ -90,6 +90,25 @@ def test_function_roles_trust_lambda(deploy):
         assert trusted_services(deploy, role) == {"lambda.amazonaws.com"}, logical_id
 
 
+# https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html: with active tracing, the
+# function's execution role needs these to send traces (AWSXRayDaemonWriteAccess has them);
+# the handlers' Powertools Tracer sends its subsegments the same way.
+FUNCTION_XRAY_ACTIONS = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
+
+
+def test_traced_functions_may_write_traces(deploy):
+    traced = 0
+    for logical_id, function in functions(deploy).items():
+        props = deploy.evaluate(function["Properties"])
+        if props.get("TracingConfig", {}).get("Mode") != "Active":
+            continue
+        traced += 1
+        role = role_of(deploy, function["Properties"]["Role"])
+        missing = [a for a in FUNCTION_XRAY_ACTIONS if not allowed(deploy, role, a, "*")]
+        assert not missing, f"{logical_id}: {missing}"
+    assert traced == len(functions(deploy))  # template.yaml: Globals Tracing: Active
+
+
 def test_every_handler_exists_in_its_code(deploy):
     # A missing module or function fails every invocation (Runtime.ImportModuleError or
     # Runtime.HandlerNotFound); sam build does not import the code.

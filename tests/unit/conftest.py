@@ -3,34 +3,21 @@ imported as `functions.<name>.app` with the environment template.yaml gives it."
 
 from __future__ import annotations
 
-import base64
 import importlib
-import json
 from collections.abc import Callable
 from types import ModuleType
-from typing import Any
 
 import pytest
 
 from mlwf.offline.lambda_runtime import LambdaContext
 from mlwf.offline.template import TemplateSpec, load_template
-from tests.conftest import EVENTS_DIR, PROJECT_ROOT
+from tests.helpers.paths import PROJECT_ROOT
 
 MODULES = {
     "SerializeImageDataFunction": "functions.serialize_image_data.app",
     "ClassifyImageFunction": "functions.classify_image.app",
     "FilterInferencesFunction": "functions.filter_inferences.app",
 }
-
-
-def load_event(name: str) -> dict[str, Any]:
-    """An event from events/, the same file `sam local invoke -e` takes."""
-    return json.loads((EVENTS_DIR / name).read_text())
-
-
-def sample_png() -> bytes:
-    """The PNG that events/classify_image.json carries."""
-    return base64.b64decode(load_event("classify_image.json")["image_data"])
 
 
 @pytest.fixture(scope="session")

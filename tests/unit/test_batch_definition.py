@@ -11,8 +11,8 @@ import pytest
 
 from mlwf.batch import execute, report
 from mlwf.offline.template import TemplateSpec
-from tests.conftest import EVENTS_DIR
 from tests.helpers.batch_results import FakeS3, entry, results
+from tests.helpers.paths import EVENTS_DIR
 from training_job.errors import MlwfError
 
 BATCH = "BatchClassificationStateMachine"

@@ -6,13 +6,13 @@ import base64
 import json
 from datetime import datetime, timedelta
 from types import ModuleType
-from typing import Any
 
 import boto3
 import pytest
 
 from mlwf.offline.bridge import AwsErrorResponse, Bridge, EndpointModelError
-from tests.unit.conftest import load_event, sample_png
+from tests.helpers.events import load_event, sample_png
+from tests.helpers.fake_endpoint import FakeEndpoint
 
 ENDPOINT = "image-classification-20261126-1800"
 
@@ -29,20 +29,6 @@ def parameter(app: ModuleType) -> str:
         Name=app.ENDPOINT_PARAMETER_NAME, Value=ENDPOINT, Type="String"
     )
     return app.ENDPOINT_PARAMETER_NAME
-
-
-class FakeEndpoint:
-    """Answers InvokeEndpoint with a fixed body and records what it was sent."""
-
-    def __init__(self, body: bytes = b"[0.97, 0.03]"):
-        self.body = body
-        self.calls: list[dict[str, Any]] = []
-
-    def __call__(self, body: bytes, content_type: str, params: dict) -> tuple[bytes, str]:
-        self.calls.append({"body": body, "content_type": content_type, **params})
-        if isinstance(self.body, Exception):
-            raise self.body
-        return self.body, "application/json"
 
 
 @pytest.fixture

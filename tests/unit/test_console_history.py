@@ -15,7 +15,7 @@ from typing import Any
 
 from mlwf.console.detail import _belonging, task_windows
 from mlwf.console.history import analyse, elide, event_rows, function_names
-from tests.unit.conftest import sample_png
+from tests.helpers.events import sample_png
 
 T0 = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
 FUNCTION = "arn:aws:lambda:us-east-1:123456789012:function:stack-{}"

@@ -14,7 +14,7 @@ import pytest
 from mlwf import cost
 from mlwf.cli import main
 from mlwf.offline.template import load_template
-from tests.conftest import PROJECT_ROOT
+from tests.helpers.paths import PROJECT_ROOT
 from training_job.errors import MlwfError
 
 MILLION = 1_000_000

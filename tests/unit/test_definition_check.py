@@ -10,7 +10,7 @@ import json
 import pytest
 
 from mlwf.offline.definition_check import diagnostics, message
-from tests.conftest import PROJECT_ROOT
+from tests.helpers.paths import PROJECT_ROOT
 
 
 def test_awss_own_example_gives_awss_message():

@@ -10,15 +10,18 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import REGION
-from tests.unit.test_train import (
+from tests.helpers.paths import REGION
+from tests.helpers.sagemaker_stack import (
     BUCKET,
     PARAMETER,
     PREFIX,
     ROLE_ARN,
     US_EAST_1_IMAGE,
     assert_one_line_error,
+    make_job,
+    moto_backend,
     moto_clients,
+    names,
     run_cli,
     settings,
     tick_names,
@@ -62,40 +65,6 @@ def ticking_names(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def clients(aws: None) -> dict[str, Any]:
     return moto_clients()
-
-
-def moto_backend() -> Any:
-    from moto.core import DEFAULT_ACCOUNT_ID
-    from moto.sagemaker.models import sagemaker_backends
-
-    return sagemaker_backends[DEFAULT_ACCOUNT_ID][REGION]
-
-
-def make_job(
-    sm: Any,
-    name: str,
-    *,
-    image: str = US_EAST_1_IMAGE,
-    created: datetime | None = None,
-    status: str | None = None,
-    failure_reason: str | None = None,
-) -> str:
-    """A training job in moto (which completes it at once), aged or failed on request."""
-    sm.create_training_job(
-        TrainingJobName=name,
-        RoleArn=ROLE_ARN,
-        AlgorithmSpecification={"TrainingImage": image, "TrainingInputMode": "File"},
-        OutputDataConfig={"S3OutputPath": f"s3://{BUCKET}/models/"},
-        ResourceConfig={"InstanceType": "ml.g4dn.xlarge", "InstanceCount": 1, "VolumeSizeInGB": 30},
-        StoppingCondition={"MaxRuntimeInSeconds": 3600},
-    )
-    job = moto_backend().training_jobs[name]
-    if created is not None:
-        job.creation_time = created
-    if status is not None:
-        job.training_job_status = status
-        job.failure_reason = failure_reason
-    return name
 
 
 def artifact(job: str) -> str:
@@ -145,17 +114,6 @@ def guarded(clients: dict[str, Any], describe_endpoint: Any = None) -> tuple[Gua
         Guarded(sm, sm, ssm, describe_endpoint=describe_endpoint),
         Guarded(ssm, sm, ssm),
     )
-
-
-def names(clients: dict[str, Any]) -> dict[str, list[str]]:
-    sm = clients["sm"]
-    return {
-        "endpoints": sorted(e["EndpointName"] for e in sm.list_endpoints()["Endpoints"]),
-        "configs": sorted(
-            c["EndpointConfigName"] for c in sm.list_endpoint_configs()["EndpointConfigs"]
-        ),
-        "models": sorted(m["ModelName"] for m in sm.list_models()["Models"]),
-    }
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from types import ModuleType
 
 import pytest
 
-from tests.unit.conftest import load_event
+from tests.helpers.events import load_event
 
 
 @pytest.fixture

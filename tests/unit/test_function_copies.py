@@ -16,7 +16,7 @@ import pytest
 
 from mlwf.offline.local_model import CONTENT_TYPES as LOCAL_MODEL_CONTENT_TYPES
 from mlwf.settings import THRESHOLD_RANGE
-from tests.conftest import PROJECT_ROOT
+from tests.helpers.paths import PROJECT_ROOT
 from training_job.dataset.classes import CLASS_NAMES
 
 # The file name suffixes of each image format; a fact of the formats, not of this project.

@@ -264,3 +264,31 @@ def test_past_its_reserved_concurrency_a_function_is_throttled(tmp_path, functio
         (folder / "release").touch()
         holder.join(timeout=30)
     assert invoke(function, {"action": "environ"})["calls"] == 2  # the same, warm environment
+
+
+TRACED_HANDLER = """
+import botocore.client
+from aws_lambda_powertools import Tracer
+
+tracer = Tracer()
+
+
+@tracer.capture_lambda_handler
+def handler(event, context):
+    # X-Ray's patch replaces the method with a wrapt FunctionWrapper
+    patched = type(botocore.client.BaseClient.__dict__["_make_api_call"]).__name__ != "function"
+    return {"disabled": tracer.disabled, "botocore_patched": patched}
+"""
+
+
+def test_powertools_tracer_is_disabled_cleanly_in_a_function(tmp_path, functions):
+    # Given a handler traced as the functions are, in an environment that looks like
+    # Lambda's (LAMBDA_TASK_ROOT is set) but has no X-Ray daemon nor trace header
+    traced = make_function(tmp_path, "Traced", source=TRACED_HANDLER)
+    functions.append(traced)
+
+    # When it is invoked
+    answer = invoke(traced, {})
+
+    # Then the tracer is off and botocore unpatched: no segment is looked for or sent
+    assert answer == {"disabled": True, "botocore_patched": False}

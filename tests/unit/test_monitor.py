@@ -21,7 +21,7 @@ from mlwf.plots import (
     reliability_bins,
 )
 from mlwf.settings import resolve_threshold, threshold_output_key
-from tests.unit.test_capture import (
+from tests.helpers.capture_files import (
     BUCKET,
     T0,
     capture_key,

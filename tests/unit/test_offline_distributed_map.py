@@ -22,7 +22,7 @@ import pytest
 from mlwf.batch_results import iter_verdicts
 from mlwf.offline import distributed_map
 from mlwf.offline.runtime import OfflineStack
-from tests.conftest import REGION
+from tests.helpers.paths import REGION
 
 READER = "moto.stepfunctions.parser.asl.component.state.exec.state_map.item_reader.eval"
 WRITER = "moto.stepfunctions.parser.asl.component.state.exec.state_map.result_writer"

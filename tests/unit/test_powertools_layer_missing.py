@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PROJECT_ROOT
+from tests.helpers.paths import PROJECT_ROOT
 
 APPS = sorted((PROJECT_ROOT / "functions").glob("*/app.py"))
 
@@ -24,12 +24,14 @@ def load_isolated(path: Path):
     return module
 
 
-@pytest.fixture
-def without_powertools(monkeypatch: pytest.MonkeyPatch) -> None:
-    """As in a function with no layer: importing aws_lambda_powertools fails."""
-    for name in [n for n in sys.modules if n.split(".")[0] == "aws_lambda_powertools"]:
+# No layer at all, or a layer of Powertools without the Tracer's SDK (built without extras).
+@pytest.fixture(params=["aws_lambda_powertools", "aws_xray_sdk"])
+def without_powertools(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As in a function whose layer lacks the package: importing it fails."""
+    package = request.param
+    for name in [n for n in sys.modules if n.split(".")[0] == package]:
         monkeypatch.delitem(sys.modules, name)
-    monkeypatch.setitem(sys.modules, "aws_lambda_powertools", None)
+    monkeypatch.setitem(sys.modules, package, None)
 
 
 @pytest.mark.parametrize("app", APPS, ids=lambda p: p.parent.name)

@@ -9,7 +9,7 @@ import shlex
 import pytest
 
 from mlwf.cli import build_parser
-from tests.conftest import PROJECT_ROOT
+from tests.helpers.paths import PROJECT_ROOT
 
 README = PROJECT_ROOT / "README.md"
 

@@ -7,8 +7,8 @@ import json
 import pytest
 
 from mlwf.offline.rules import transform_input
+from tests.helpers.events import load_event
 from tests.helpers.sam_translate import sam_template
-from tests.unit.conftest import load_event
 
 
 def upload_rule() -> dict:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from mlwf.cli import main
-from tests.conftest import REGION
+from tests.helpers.paths import REGION
 from tests.helpers.sagemaker_update import patch_update_endpoint
 from training_job import sagemaker_io, scaling
 from training_job.deploy import deploy

@@ -10,7 +10,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from tests.unit.conftest import load_event, sample_png
+from tests.helpers.events import load_event, sample_png
 
 JPEG_BYTES = b"\xff\xd8\xff\xe0" + b"\x00" * 64
 

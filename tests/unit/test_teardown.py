@@ -9,16 +9,17 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import REGION
-from tests.unit.test_deploy import make_job, names
-from tests.unit.test_train import (
+from tests.helpers.paths import REGION
+from tests.helpers.sagemaker_stack import (
     BUCKET,
     PARAMETER,
     PREFIX,
     ROLE_ARN,
     all_objects,
     assert_one_line_error,
+    make_job,
     moto_clients,
+    names,
     run_cli,
     settings,
     stage_fake_dataset,

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from cfnlint.decode import cfn_yaml
 
-from tests.conftest import PROJECT_ROOT
+from tests.helpers.events import load_event
 from tests.helpers.iam import STEP_FUNCTIONS_LOG_DELIVERY_ACTIONS
-from tests.unit.conftest import load_event
+from tests.helpers.paths import PROJECT_ROOT
 from training_job.stack import OUTPUT_FIELDS
 
 # Powertools' managed layer version -> the PyPI release it carries (from the Powertools

@@ -18,7 +18,7 @@ from mlwf.threshold import (
     deploy_command,
     threshold_table,
 )
-from tests.unit.test_capture import write_labelled_capture
+from tests.helpers.capture_files import write_labelled_capture
 
 # (top confidence, prediction correct?) of ten labelled records.
 SPECS = [

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.conftest import PROJECT_ROOT
+from tests.helpers.paths import PROJECT_ROOT
 
 DEFINITION = PROJECT_ROOT / "statemachine" / "image_classification.asl.json"
 THROTTLE = "Lambda.TooManyRequestsException"

@@ -1,28 +1,32 @@
 """`mlwf train` against moto's S3 and SageMaker: the exact CreateTrainingJob request, the
 hyperparameters and their overrides, waiting (no sleeps: the clock is injected), and the
-one-line errors. Also home of the helpers test_deploy and test_teardown import."""
+one-line errors. The fake stack's helpers are in tests/helpers/sagemaker_stack.py."""
 
 from __future__ import annotations
 
 import io
-import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from mlwf.cli import main
-from tests.conftest import REGION
+from tests.helpers.paths import REGION
+from tests.helpers.sagemaker_stack import (
+    BUCKET,
+    PREFIX,
+    ROLE_ARN,
+    US_EAST_1_IMAGE,
+    assert_one_line_error,
+    moto_clients,
+    run_cli,
+    settings,
+    stage_fake_dataset,
+    tick_names,
+)
 from training_job import sagemaker_io, train
 from training_job.errors import MlwfError
-from training_job.stack import StackSettings
 
-BUCKET = "images-bucket-test"
-ROLE_ARN = "arn:aws:iam::123456789012:role/sagemaker-execution"
-PREFIX = "image-classification"
-PARAMETER = "/image-classification/endpoint-name"
-US_EAST_1_IMAGE = "811284229777.dkr.ecr.us-east-1.amazonaws.com/image-classification:1"
-PNG = b"\x89PNG\r\n\x1a\n not really an image"
 STACK_FLAGS = [
     "--bucket",
     BUCKET,
@@ -35,81 +39,12 @@ STACK_FLAGS = [
 ]
 
 
-# ---------------------------------------------------------------- helpers shared by the tests
-
-
-def tick_names(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Resource names from a clock that advances a second per name: distinct, predictable."""
-    start = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
-    moments = (start + timedelta(seconds=i) for i in range(10**6))
-    monkeypatch.setattr(sagemaker_io, "utcnow", lambda: next(moments))
+# ---------------------------------------------------------------- fixtures
 
 
 @pytest.fixture(autouse=True)
 def ticking_names(monkeypatch: pytest.MonkeyPatch) -> None:
     tick_names(monkeypatch)
-
-
-def settings(**overrides: Any) -> StackSettings:
-    values: dict[str, Any] = {
-        "region": REGION,
-        "bucket": BUCKET,
-        "role_arn": ROLE_ARN,
-        "parameter_name": PARAMETER,
-        "endpoint_prefix": PREFIX,
-    }
-    values.update(overrides)
-    return StackSettings(**values)
-
-
-def stage_fake_dataset(
-    s3: Any,
-    bucket: str = BUCKET,
-    prefix: str = "dataset",
-    *,
-    train_count: int = 12,
-    validation_count: int = 4,
-    manifest: dict[str, Any] | None | bool = True,
-) -> None:
-    """The layout `mlwf stage` uploads, with tiny fake PNGs. `manifest=True` writes the shape
-    stage.build_manifest writes; a dict writes that dict; None/False writes none."""
-    for split, count in (("train", train_count), ("validation", validation_count)):
-        lines = []
-        for index in range(count):
-            name = f"{split}-{index:04d}.png"
-            s3.put_object(Bucket=bucket, Key=f"{prefix}/{split}/{name}", Body=PNG)
-            lines.append(f"{index}\t{index % 2}\t{name}")
-        body = "\n".join(lines) + "\n"
-        s3.put_object(Bucket=bucket, Key=f"{prefix}/{split}.lst", Body=body.encode())
-    if manifest is True:
-        manifest = {
-            "format": 1,
-            "num_classes": 2,
-            "num_training_samples": train_count,
-            "splits": {
-                "train": {"count": train_count, "classes": {"bicycle": 6, "motorcycle": 6}},
-                "validation": {"count": validation_count},
-            },
-        }
-    if manifest:
-        s3.put_object(
-            Bucket=bucket, Key=f"{prefix}/manifest.json", Body=json.dumps(manifest).encode()
-        )
-
-
-def all_objects(s3: Any, bucket: str = BUCKET) -> dict[str, str]:
-    listed = s3.list_objects_v2(Bucket=bucket).get("Contents", [])
-    return {o["Key"]: o["ETag"] for o in listed}
-
-
-def moto_clients() -> dict[str, Any]:
-    """S3, SageMaker and SSM clients (moto must be active) and the images bucket."""
-    import boto3
-
-    session = boto3.Session(region_name=REGION)
-    s3 = session.client("s3")
-    s3.create_bucket(Bucket=BUCKET)
-    return {"s3": s3, "sm": session.client("sagemaker"), "ssm": session.client("ssm")}
 
 
 @pytest.fixture
@@ -121,20 +56,6 @@ def clients(aws: None) -> dict[str, Any]:
 def staged(clients: dict[str, Any]) -> dict[str, Any]:
     stage_fake_dataset(clients["s3"])
     return clients
-
-
-def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code = main(argv)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def assert_one_line_error(code: int, err: str, *fragments: str) -> None:
-    assert code == 1
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    for fragment in fragments:
-        assert fragment in lines[0]
 
 
 # ---------------------------------------------------------------- the request

@@ -8,7 +8,6 @@ answers each test sets.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 
 import pytest
@@ -16,17 +15,10 @@ import pytest
 from mlwf.executions import ExecutionInput, inferences_from_cause, run_executions
 from mlwf.offline.bridge import AwsErrorResponse
 from mlwf.offline.runtime import OfflineStack
-from tests.conftest import PROJECT_ROOT
-from tests.unit.conftest import load_event, sample_png
-from tests.unit.test_classify_image import FakeEndpoint
+from tests.helpers.events import load_event, sample_png
+from tests.helpers.fake_endpoint import FakeEndpoint
 
 ENDPOINT = "image-classification-test"
-LAMBDA_RETRY_ERRORS = {
-    "Lambda.ServiceException",
-    "Lambda.AWSLambdaException",
-    "Lambda.SdkClientException",
-    "Lambda.TooManyRequestsException",
-}
 
 pytestmark = pytest.mark.offline
 
@@ -154,56 +146,3 @@ def test_missing_endpoint_fails_with_its_named_error(stack):
     execution = stack.run_execution(workflow_input(stack))  # nothing answers ENDPOINT
     assert execution["status"] == "FAILED"
     assert execution["error"] == "EndpointNotFound"
-
-
-# -- the definition itself -------------------------------------------------------------
-@pytest.fixture(scope="module")
-def definition_text(template_spec) -> str:
-    return template_spec.state_machines[
-        "ImageClassificationStateMachine"
-    ].definition_path.read_text()
-
-
-@pytest.fixture(scope="module")
-def template_spec():
-    from mlwf.offline.template import load_template
-
-    return load_template(PROJECT_ROOT / "template.yaml")
-
-
-def test_placeholders_are_the_definition_substitutions(template_spec, definition_text):
-    placeholders = set(re.findall(r"\$\{([A-Za-z0-9]+)\}", definition_text))
-    machine = template_spec.state_machines["ImageClassificationStateMachine"]
-    assert placeholders == set(machine.substitutions)
-    assert "${" not in machine.definition
-
-
-def test_every_task_retries_lambda_errors_and_has_a_timeout(definition_text):
-    states = json.loads(definition_text)["States"]
-    tasks = {name: state for name, state in states.items() if state["Type"] == "Task"}
-    assert len(tasks) == 3
-    for name, task in tasks.items():
-        assert task.get("TimeoutSeconds", 0) > 0, name
-        retried = {e for retrier in task["Retry"] for e in retrier["ErrorEquals"]}
-        assert LAMBDA_RETRY_ERRORS <= retried, name
-        assert all(r["BackoffRate"] > 1 for r in task["Retry"]), name
-
-
-def test_no_catch_or_retry_can_hide_a_low_confidence_verdict(definition_text):
-    states = json.loads(definition_text)["States"]
-    for name, state in states.items():
-        assert "Catch" not in state, name
-        for retrier in state.get("Retry", []):
-            assert "ThresholdConfidenceNotMet" not in retrier["ErrorEquals"], name
-            assert "States.ALL" not in retrier["ErrorEquals"], name
-
-
-def test_task_timeouts_exceed_the_functions_timeouts(template_spec, definition_text):
-    states = json.loads(definition_text)["States"]
-    machine = template_spec.state_machines["ImageClassificationStateMachine"]
-    by_arn = {f.arn: f for f in template_spec.functions.values()}
-    for state in json.loads(machine.definition)["States"].values():
-        assert state["Resource"] == "arn:aws:states:::lambda:invoke"
-        function = by_arn[state["Parameters"]["FunctionName"]]
-        assert state["TimeoutSeconds"] > function.timeout, function.logical_id
-    assert len(states) == 3

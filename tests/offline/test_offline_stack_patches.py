@@ -1,0 +1,169 @@
+"""What the offline stack changes around moto, seen while a whole stack runs (the patches
+themselves, and the pins on moto they rely on, are in tests/unit/test_offline_moto_patches.py):
+each ASL parse with its own scope stack, the loaded heap frozen out of the garbage
+collector's full collections, and each execution's end reported."""
+
+from __future__ import annotations
+
+import gc
+import json
+import threading
+import time
+
+import pytest
+
+from mlwf.executions import ExecutionInput
+from mlwf.offline.runtime import OfflineStack
+from mlwf.offline.template import load_template
+from training_job.stack import PROJECT_ROOT
+
+pytestmark = pytest.mark.offline
+
+
+def test_two_parses_interleaved_as_racing_executions_do_both_succeed(monkeypatch):
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+    from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
+
+    definition = (
+        load_template(PROJECT_ROOT / "template.yaml")
+        .state_machines["ImageClassificationStateMachine"]
+        .definition
+    )
+    read_top = Preprocessor._get_current_query_language
+    first_paused = threading.Event()  # the first parse is inside its program scope
+    second_reading = threading.Event()  # the second parse is about to read the stack's top
+    first_done = threading.Event()
+
+    def reading_the_top(preprocessor):
+        # Given two executions' parses, paused where the race falls: the first inside its
+        # program scope, the second between seeing a non-empty stack and reading its top
+        if threading.current_thread().name == "first" and not first_paused.is_set():
+            first_paused.set()
+            assert second_reading.wait(10)
+        elif threading.current_thread().name == "second" and not second_reading.is_set():
+            second_reading.set()
+            assert first_done.wait(10)
+        return read_top(preprocessor)
+
+    monkeypatch.setattr(Preprocessor, "_get_current_query_language", reading_the_top)
+    outcomes: dict[str, str] = {}
+
+    def parse(name: str, then: threading.Event | None = None) -> None:
+        try:
+            AmazonStateLanguageParser.parse(definition)
+            outcomes[name] = "parsed"
+        except Exception as exc:
+            outcomes[name] = repr(exc)
+        finally:
+            if then:
+                then.set()
+
+    with OfflineStack.start(say=lambda _: None):
+        first = threading.Thread(target=parse, args=("first", first_done), name="first")
+        second = threading.Thread(target=parse, args=("second",), name="second")
+        # When the first finishes (popping its scopes) while the second reads
+        first.start()
+        assert first_paused.wait(10)
+        second.start()
+        first.join(20)
+        second.join(20)
+
+    # Then both parse, as two executions starting together do in AWS (with one stack of
+    # scopes shared, the second finds it emptied under it: IndexError)
+    assert outcomes == {"first": "parsed", "second": "parsed"}
+    # And afterwards moto is as it was
+    assert "__init__" not in Preprocessor.__dict__
+
+
+def test_a_running_stack_freezes_what_is_loaded_and_a_stopped_one_gives_it_back():
+    assert gc.get_freeze_count() == 0
+    with OfflineStack.start(say=lambda _: None) as stack:
+        # moto's backends, the service models and the handlers: out of full collections
+        assert gc.get_freeze_count() > len(gc.get_objects())
+        # and what the stack still does is unaffected: a frozen client works
+        stack.s3.put_object(Bucket=stack.bucket_name(), Key="k", Body=b"v")
+        assert stack.s3.get_object(Bucket=stack.bucket_name(), Key="k")["Body"].read() == b"v"
+        gc.collect()
+    assert gc.get_freeze_count() == 0
+
+
+def test_an_execution_whose_interpreter_crashes_fails_with_states_runtime(monkeypatch):
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+    original_logic = ExecutionWorker.__dict__["_execution_logic"]
+    real_entrypoint = ExecutionWorker._get_evaluation_entrypoint
+    crashes = iter([RuntimeError("the parser tripped")])
+
+    def entrypoint_that_crashes_once(worker):
+        crash = next(crashes, None)
+        if crash:
+            raise crash
+        return real_entrypoint(worker)
+
+    monkeypatch.setattr(ExecutionWorker, "_get_evaluation_entrypoint", entrypoint_that_crashes_once)
+    with OfflineStack.start(say=lambda _: None) as stack:
+        for function in stack.bridge.functions:  # the handlers are beside the point here
+            stack.bridge.functions[function] = lambda event, _: {
+                **event,
+                "image_data": "",
+                "inferences": [1.0, 0.0],
+            }
+        payload = {"s3_bucket": stack.bucket_name(), "s3_key": "k.png"}
+
+        # When the interpreter's thread dies before the execution could end
+        crashed = stack.run_execution(payload)
+
+        # Then the execution ends FAILED with AWS's error for internal failures, and why
+        assert (crashed["status"], crashed["error"]) == ("FAILED", "States.Runtime")
+        assert "RuntimeError: the parser tripped" in crashed["cause"]
+        assert json.loads(crashed["input"]) == payload
+        # And the next execution runs normally
+        assert stack.run_execution(payload)["status"] == "SUCCEEDED"
+    assert ExecutionWorker.__dict__["_execution_logic"] is original_logic
+
+
+def test_offline_runs_list_executions_only_when_one_ends(monkeypatch):
+    import mlwf.executions
+
+    listings = []
+    real_listing = mlwf.executions._running_arns
+    monkeypatch.setattr(
+        mlwf.executions,
+        "_running_arns",
+        lambda *args: listings.append(1) or real_listing(*args),
+    )
+    with OfflineStack.start(say=lambda _: None) as stack:
+        for function in stack.bridge.functions:
+            stack.bridge.functions[function] = lambda event, _: {
+                **event,
+                "image_data": "",
+                "inferences": [1.0, 0.0],
+            }
+        items = [ExecutionInput(stack.bucket_name(), f"k{i}.png") for i in range(9)]
+
+        # With a polling interval far longer than the executions take
+        started = time.monotonic()
+        results = stack.run_executions(items, poll_interval=60, concurrency=1)
+
+        # Then each end was seen when it happened, not a minute later, and executions
+        # were listed about once per end rather than in a busy loop
+        assert [r.status for r in results] == ["SUCCEEDED"] * 9
+        assert time.monotonic() - started < 30
+        assert len(listings) <= 2 * len(items) + 1
+        # And moto's list of its interpreter's threads (4 per execution here) kept only
+        # threads of the last execution or so, not those of all nine
+        from moto.stepfunctions.parser.utils import TMP_THREADS
+
+        assert len([thread for thread in TMP_THREADS if not thread.is_alive()]) <= 5
+
+
+def test_a_stack_leaves_a_heap_frozen_by_someone_else_as_it_was():
+    gc.freeze()  # e.g. a host process that froze its own heap before starting a stack
+    frozen = gc.get_freeze_count()
+    try:
+        with OfflineStack.start(say=lambda _: None):
+            # not the stack's to freeze (frozen objects can still be freed, never added)
+            assert gc.get_freeze_count() <= frozen
+        assert 0 < gc.get_freeze_count() <= frozen  # nor to unfreeze
+    finally:
+        gc.unfreeze()
