@@ -101,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
     batch = execute(
         session.client("stepfunctions"),
         str(settings.batch_state_machine_arn),
-        settings.bucket,
+        str(settings.bucket),
         args.s3_prefix,
         args.poll,
     )
@@ -178,7 +178,8 @@ class _ProgressBar:
     disable: bool | None = None  # tqdm's: None hides the bar when stderr is not a terminal
 
     def __init__(self, enabled: bool):
-        self.enabled, self.bar = enabled, None
+        self.enabled = enabled
+        self.bar: Any = None  # a tqdm bar, once the first counts arrive
 
     def show(self, counts: dict[str, Any]) -> None:
         if not self.enabled:

@@ -72,9 +72,9 @@ def run_by_uploads(
             for arn in _all_arns(sfn, state_machine_arn) - seen:
                 seen.add(arn)
                 started = sfn.describe_execution(executionArn=arn)
-                key = _input_key(started.get("input"))
-                if key in awaiting:
-                    running[arn] = awaiting.pop(key)[0]
+                uploaded = _input_key(started.get("input"))
+                if uploaded in awaiting:
+                    running[arn] = awaiting.pop(uploaded)[0]
             _check_discovered(awaiting, clock(), discovery_timeout)
         finished = False
         for arn, index in list(running.items()):

@@ -116,7 +116,7 @@ def stage(
     with scratch as target:
         staging = write_local(dataset, target)
         report = None
-        if s3_client is not None:
+        if s3_client is not None and bucket:  # (checked above: an upload needs a bucket)
             log(f"uploading to s3://{bucket}/{prefix}/")
             report = upload(
                 s3_client,
@@ -172,9 +172,10 @@ def format_summary(result: StageResult) -> str:
             + "".join(f"{counts[c]:>{len(c) + 2}}" for c in CLASS_NAMES)
             + f"{len(dataset.splits[name]):>8}"
         )
-    if any(s.ambiguous is not None for s in dataset.splits.values()):
+    marks = {name: dataset.splits[name].ambiguous for name in SPLITS}
+    if any(mark is not None for mark in marks.values()):
         ambiguous = ", ".join(
-            f"{name} {int(dataset.splits[name].ambiguous.sum())}" for name in SPLITS
+            f"{name} {int(mark.sum()) if mark is not None else 0}" for name, mark in marks.items()
         )
         lines.append(f"  deliberately ambiguous images: {ambiguous}")
     if result.work_dir is not None:

@@ -108,7 +108,8 @@ class Aws:
         with self._lock:
             if service not in self._clients:
                 try:
-                    self._clients[service] = self.session.client(service, config=self._config)
+                    session: Any = self.session  # any service by name: not one stub's overload
+                    self._clients[service] = session.client(service, config=self._config)
                 except Exception as exc:  # no region, a bad AWS_ENDPOINT_URL: one line
                     raise console_error(exc, f"{service} client") from None
             return self._clients[service]

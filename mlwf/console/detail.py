@@ -86,7 +86,8 @@ def map_states(scope: dict[str, Any]) -> dict[str, list[str]]:
     """Per Map state (at any depth): the names of the states its item processor holds, so
     that one item's page can leave the states it did not reach uncoloured."""
     found: dict[str, list[str]] = {}
-    states = scope.get("States") if isinstance(scope.get("States"), dict) else {}
+    raw = scope.get("States")
+    states = raw if isinstance(raw, dict) else {}
     for name, state in states.items():
         if not isinstance(state, dict):
             continue
@@ -111,7 +112,7 @@ def logs(console: Console, arn: str) -> dict[str, Any]:
     events = history(console, arn)
     needles = _needles(description, events)
     logs_client = console.aws.client("logs")
-    groups = []
+    groups: list[dict[str, Any]] = []
     for name, windows in task_windows(events).items():
         group = f"/aws/lambda/{name}"
         start = min(w[0] for w in windows) - LOG_SLACK

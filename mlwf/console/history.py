@@ -144,14 +144,14 @@ def analyse(
                 run_of[event["id"]] = map_runs[key[0]]
             continue
         if kind.endswith("StateEntered"):
-            run = _new_run(details.get("name", "?"), kind[: -len("StateEntered")], event, None)
-            run["iteration"] = iteration_of[event["id"]]
-            runs.append(run)
-            run_of[event["id"]] = run
-            if run["type"] == "Map":
-                map_runs[run["state"]] = run
-            elif run["type"] == "Parallel":
-                parallels.append(run)
+            entered = _new_run(details.get("name", "?"), kind[: -len("StateEntered")], event, None)
+            entered["iteration"] = iteration_of[event["id"]]
+            runs.append(entered)
+            run_of[event["id"]] = entered
+            if entered["type"] == "Map":
+                map_runs[entered["state"]] = entered
+            elif entered["type"] == "Parallel":
+                parallels.append(entered)
             # A failed run that another state follows was caught (Catch) into that state.
             source = run_of.get(previous)
             if source is not None and source["status"] == FAILED:

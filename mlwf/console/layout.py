@@ -113,7 +113,8 @@ def _node_for(name: str, state: dict[str, Any]) -> _Node:
         processor = state.get("ItemProcessor") or state.get("Iterator") or {}
         inner = _cluster([layout_scope(processor)] if isinstance(processor, dict) else [])
     elif kind == "Parallel":
-        branches = state.get("Branches") if isinstance(state.get("Branches"), list) else []
+        raw = state.get("Branches")
+        branches = raw if isinstance(raw, list) else []
         inner = _cluster([layout_scope(b) for b in branches if isinstance(b, dict)])
     if inner is not None:
         width = max(width, inner["width"])
@@ -263,8 +264,8 @@ def _insert_dummies(nodes: dict[str, _Node], edges: list[_Edge]) -> list[list[st
     layers: list[list[str]] = [[] for _ in range(count)]
     for node in nodes.values():
         layers[node.layer].append(node.id)
-    for layer in layers:
-        for i, node_id in enumerate(layer):
+    for members in layers:
+        for i, node_id in enumerate(members):
             nodes[node_id].order = i
     return layers
 

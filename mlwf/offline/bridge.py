@@ -38,6 +38,10 @@ class SyncExecutions(Protocol):
 
     def start_sync(self, params: dict[str, Any]) -> dict[str, Any]: ...
 
+    def check(self, operation: str, params: dict[str, Any]) -> None: ...
+
+    def started_arn(self, state_machine_arn: str, execution_arn: str) -> str: ...
+
 
 # (body, content type, the InvokeEndpoint parameters) -> (response body, response content type)
 EndpointHandler = Callable[[bytes, str, dict[str, Any]], tuple[bytes, str]]

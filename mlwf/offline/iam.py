@@ -231,9 +231,12 @@ def enforced(authorizer: Authorizer) -> Iterator[Authorizer]:
         _, region, service = credential
         action_name = response._get_action()
         action = f"{service}:{action_name}"
-        if resource == "*":
-            resource = resource_for(service, action_name, response.body, region)
-        message = authorizer.denial(principal, action, resource)
+        acted_on = (
+            resource_for(service, action_name, response.body, region)
+            if resource == "*"
+            else resource
+        )
+        message = authorizer.denial(principal, action, acted_on)
         if message is None:
             return
         if iam_request_cls.__name__ == "S3IAMRequest":

@@ -14,7 +14,7 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,8 +39,8 @@ def cache_dir() -> Path:
 
 def model_key(
     images: Sequence[bytes],
-    labels: Sequence[int],
-    validation: tuple[Sequence[bytes], Sequence[int]],
+    labels: Iterable[int],  # a list, or the numpy array the trainer reads
+    validation: tuple[Sequence[bytes], Iterable[int]],
     hyperparameters: dict[str, Any] | None,
     seed: int,
 ) -> str:

@@ -84,7 +84,8 @@ class LocalTrainer:
         if missing:
             raise MlwfError(f"training job has no {', '.join(sorted(missing))} channel")
         images, labels = self._read_channel(channels["train"], channels["train_lst"])
-        val_images, val_labels = [], np.asarray([], dtype=int)
+        val_images: list[bytes] = []
+        val_labels = np.asarray([], dtype=int)
         if "validation" in channels and "validation_lst" in channels:
             val_images, val_labels = self._read_channel(
                 channels["validation"], channels["validation_lst"]

@@ -14,7 +14,7 @@ from training_job.errors import MlwfError
 
 
 class LstEntry(NamedTuple):
-    index: int
+    index: int  # type: ignore[assignment]  # the .lst column's name; shadows tuple.index
     label: int
     path: str
 

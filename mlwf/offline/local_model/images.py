@@ -23,7 +23,8 @@ def decode_image(data: bytes) -> np.ndarray:
     if not data:
         raise UnsupportedImage("the image is empty")
     try:
-        with Image.open(io.BytesIO(data), formats=("PNG", "JPEG")) as image:
+        with Image.open(io.BytesIO(data), formats=("PNG", "JPEG")) as opened:
+            image: Image.Image = opened
             if image.width * image.height > _MAX_PIXELS:
                 raise UnsupportedImage(f"the image is too large ({image.width}x{image.height})")
             if image.format == "JPEG":

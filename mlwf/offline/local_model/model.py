@@ -131,6 +131,6 @@ def _library_versions() -> dict[str, str]:
         "python": platform.python_version(),
         "numpy": np.__version__,
         "scikit-learn": sklearn.__version__,
-        "scikit-image": skimage.__version__,
+        "scikit-image": skimage.__version__,  # type: ignore[attr-defined]  # lazily set, unstubbed
         "pillow": PIL.__version__,
     }

@@ -28,8 +28,9 @@ class OneThread:
             cls = type(self)
             if cls._active == 0:
                 if cls._controller is None:
-                    import scipy.linalg  # noqa: F401  (loads scipy's own BLAS first)
-                    from threadpoolctl import ThreadpoolController
+                    # (neither ships type information)
+                    import scipy.linalg  # type: ignore[import-untyped]  # noqa: F401  (scipy's BLAS first)
+                    from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped]
 
                     cls._controller = ThreadpoolController()
                 cls._limiter = cls._controller.limit(limits=1)
