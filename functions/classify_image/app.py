@@ -95,7 +95,7 @@ class InvalidInferenceResponse(ClassifyImageError):
 POWERTOOLS_LAYER_HINT = (
     "Powertools for AWS Lambda is not importable: this function needs AWS's Powertools layer "
     "for python3.13 arm64. Check the function's Layers; template.yaml takes another layer "
-    "through its PowertoolsLayerArn parameter (README: First deploy)."
+    "through its PowertoolsLayerArn parameter (docs/deploy.md: First deploy)."
 )
 if _powertools_missing is not None:
     raise PowertoolsLayerMissing(POWERTOOLS_LAYER_HINT) from _powertools_missing
