@@ -101,3 +101,27 @@ def test_every_test_cited_exists():
         module = PROJECT_ROOT / path
         assert module.is_file(), path
         assert re.search(rf"^def {name}\(", module.read_text(), re.M), f"{path}::{name}"
+
+
+def anchor(heading: str) -> str:
+    """The anchor GitHub gives a heading: lower case, punctuation dropped, spaces as dashes."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_every_link_to_a_heading_finds_it():
+    # Links to another page's section (`deploy.md#parameters-and-outputs`) break silently
+    # when that section is renamed or moved.
+    links = []
+    for document in DOCUMENTS:
+        for target, fragment in re.findall(r"\]\(([\w./-]*\.md)?#([\w-]+)\)", document.read_text()):
+            page = (document.parent / target).resolve() if target else document
+            links.append((document.name, page, fragment))
+    assert links
+    for source, page, fragment in links:
+        if not page.is_file():
+            continue  # a page another branch adds; its anchors are checked once it is here
+        prose = re.sub(r"^ *```.*?^ *```", "", page.read_text(), flags=re.M | re.S)
+        headings = re.findall(r"^#+ (.+)$", prose, re.M)
+        assert fragment in {anchor(heading) for heading in headings}, (
+            f"{source}: {page.name}#{fragment}"
+        )
