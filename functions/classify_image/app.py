@@ -102,7 +102,7 @@ POWERTOOLS_LAYER_HINT = (
     "Powertools for AWS Lambda (or aws-xray-sdk, which its Tracer needs) is not importable: "
     "this function needs AWS's Powertools layer for python3.13 arm64, which ships both. Check "
     "the function's Layers; template.yaml takes another layer through its PowertoolsLayerArn "
-    "parameter (README: First deploy)."
+    "parameter (docs/deploy.md: First deploy)."
 )
 if _powertools_missing is not None:
     raise PowertoolsLayerMissing(POWERTOOLS_LAYER_HINT) from _powertools_missing

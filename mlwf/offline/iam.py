@@ -10,7 +10,7 @@ The policies are evaluated by moto's own evaluator (moto.iam.access_control.IAMP
 Calls made with any other credentials (the user's: the AWS CLI, mlwf, the tests) are not
 checked, as an administrator's are not refused in their own account.
 
-What is not modelled (README, fidelity table): resource-based policies (bucket policies,
+What is not modelled (docs/offline.md, fidelity table): resource-based policies (bucket policies,
 Lambda permissions), permission boundaries, SCPs, condition keys, and actions of services
 this module does not name a resource for, which are allowed when the role allows the action
 on some resource.

@@ -10,7 +10,7 @@ from tests.helpers.intrinsics import DeployContext
 from tests.helpers.sam_translate import translate
 
 # Both values of WorkflowType, and a reservation on the classify function: the parameter
-# sets a deploy can choose from the README.
+# sets a deploy can choose from docs/deploy.md.
 PARAMETER_SETS = {
     "defaults": {},
     "express": {"WorkflowType": "EXPRESS"},

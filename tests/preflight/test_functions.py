@@ -148,6 +148,6 @@ def test_the_endpoint_prefix_parameter_admits_no_upper_case():
 
 
 def test_the_event_files_are_valid_json_objects():
-    # `sam local invoke -e` and the README's commands load them.
+    # `sam local invoke -e` and the commands in docs/ load them.
     for path in (PROJECT_ROOT / "events").glob("*.json"):
         assert isinstance(json.loads(path.read_text()), dict), path

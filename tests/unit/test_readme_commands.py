@@ -1,10 +1,12 @@
-"""Every command the README shows exists: each `mlwf` subcommand and flag, each `make`
-target, each events/ file and each script path it names."""
+"""Every command the README and the docs/ pages show exists: each `mlwf` subcommand and flag,
+each `make` target, each events/ file, each script or test path they name, and each test
+they cite as `tests/...py::test_name`."""
 
 from __future__ import annotations
 
 import re
 import shlex
+from pathlib import Path
 
 import pytest
 
@@ -12,13 +14,14 @@ from mlwf.cli import build_parser
 from tests.helpers.paths import PROJECT_ROOT
 
 README = PROJECT_ROOT / "README.md"
+DOCUMENTS = [README, *sorted((PROJECT_ROOT / "docs").glob("*.md"))]
 
 
-def shell_commands() -> list[str]:
-    """The commands of the README's bash blocks (indented ones too), continuations joined
-    and comments dropped."""
+def shell_commands(document: Path) -> list[str]:
+    """The commands of a page's bash blocks (indented ones too), continuations joined and
+    comments dropped."""
     commands = []
-    for block in re.findall(r"^ *```bash\n(.*?)^ *```", README.read_text(), re.M | re.S):
+    for block in re.findall(r"^ *```bash\n(.*?)^ *```", document.read_text(), re.M | re.S):
         text = re.sub(r"\\\n\s*", " ", block)
         for line in text.splitlines():
             line = line.split(" # ")[0].strip()
@@ -27,24 +30,31 @@ def shell_commands() -> list[str]:
     return commands
 
 
-def invocations(program: str) -> list[list[str]]:
+def invocations(program: str, documents: list[Path] = DOCUMENTS) -> list[list[str]]:
     """The argument lists `program` is run with, wherever it stands in a command line."""
     found = []
-    for command in shell_commands():
-        for part in re.split(r"&&|\|\||;|\|", command):
-            try:
-                words = shlex.split(part)
-            except ValueError:
-                words = part.split()
-            while words and "=" in words[0] and not words[0].startswith("-"):
-                words = words[1:]  # VAR=value before the program
-            if words and words[0] in (program, f".venv/bin/{program}"):
-                found.append(words[1:])
+    for document in documents:
+        for command in shell_commands(document):
+            for part in re.split(r"&&|\|\||;|\|", command):
+                try:
+                    words = shlex.split(part)
+                except ValueError:
+                    words = part.split()
+                while words and "=" in words[0] and not words[0].startswith("-"):
+                    words = words[1:]  # VAR=value before the program
+                if words and words[0] in (program, f".venv/bin/{program}"):
+                    found.append(words[1:])
     return found
 
 
-def test_the_readme_shows_mlwf_commands():
-    assert len(invocations("mlwf")) >= 20
+def all_text() -> str:
+    return "\n".join(document.read_text() for document in DOCUMENTS)
+
+
+def test_the_readme_and_the_docs_show_mlwf_commands():
+    # Guards the extraction itself: a change of block syntax must not make the checks vacuous.
+    assert len(invocations("mlwf", [README])) >= 8
+    assert len(invocations("mlwf")) >= 40
 
 
 @pytest.mark.parametrize("words", invocations("mlwf"), ids=" ".join)
@@ -73,11 +83,45 @@ def test_every_make_target_exists():
 
 
 def test_every_events_file_and_path_named_exists():
-    named = set(re.findall(r"events/[a-z_]+\.json", README.read_text()))
+    text = all_text()
+    named = set(re.findall(r"events/[a-z_]+\.json", text))
     assert named
     for path in named:
         assert (PROJECT_ROOT / path).is_file(), path
-    for path in re.findall(
-        r"`((?:benchmarks|tests|statemachine|requirements)/[\w./]+)`", README.read_text()
-    ):
+    paths = re.findall(r"`((?:benchmarks|tests|statemachine|requirements)/[\w./]+)`", text)
+    assert paths
+    for path in paths:
         assert (PROJECT_ROOT / path).exists(), path
+
+
+def test_every_test_cited_exists():
+    cited = set(re.findall(r"`(tests/[\w/]+\.py)::(\w+)`", all_text()))
+    assert cited
+    for path, name in sorted(cited):
+        module = PROJECT_ROOT / path
+        assert module.is_file(), path
+        assert re.search(rf"^def {name}\(", module.read_text(), re.M), f"{path}::{name}"
+
+
+def anchor(heading: str) -> str:
+    """The anchor GitHub gives a heading: lower case, punctuation dropped, spaces as dashes."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_every_link_to_a_heading_finds_it():
+    # Links to another page's section (`deploy.md#parameters-and-outputs`) break silently
+    # when that section is renamed or moved.
+    links = []
+    for document in DOCUMENTS:
+        for target, fragment in re.findall(r"\]\(([\w./-]*\.md)?#([\w-]+)\)", document.read_text()):
+            page = (document.parent / target).resolve() if target else document
+            links.append((document.name, page, fragment))
+    assert links
+    for source, page, fragment in links:
+        if not page.is_file():
+            continue  # a page another branch adds; its anchors are checked once it is here
+        prose = re.sub(r"^ *```.*?^ *```", "", page.read_text(), flags=re.M | re.S)
+        headings = re.findall(r"^#+ (.+)$", prose, re.M)
+        assert fragment in {anchor(heading) for heading in headings}, (
+            f"{source}: {page.name}#{fragment}"
+        )
