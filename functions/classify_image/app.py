@@ -24,7 +24,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 # The clients' types come from the dev-only stubs (types-boto3): read by the type checker
 # alone, never imported in Lambda.
 if TYPE_CHECKING:
-    from types_boto3_sagemaker_runtime import SageMakerRuntimeClient
+    from mypy_boto3_sagemaker_runtime import SageMakerRuntimeClient
 
 try:
     import aws_xray_sdk  # noqa: F401  (Tracer's: AWS's layer ships it with Powertools' extras)

@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 # The clients' types come from the dev-only stubs (types-boto3): read by the type checker
 # alone, never imported in Lambda.
 if TYPE_CHECKING:
-    from types_boto3_s3 import S3Client
+    from mypy_boto3_s3 import S3Client
 
 try:
     import aws_xray_sdk  # noqa: F401  (Tracer's: AWS's layer ships it with Powertools' extras)
