@@ -90,22 +90,22 @@ def run(args: argparse.Namespace) -> int:
         print(f"using the offline stack at {endpoint} (AWS_ENDPOINT_URL)", file=sys.stderr)
     elif args.offline:
         return _offline(args)
+    elif args.s3_prefix is None:  # (a running offline stack's default is its test split)
+        raise MlwfError("--s3-prefix is needed, e.g. --s3-prefix incoming/")
     from training_job.stack import aws_session, resolve
 
     settings = resolve(args, "bucket", "batch_state_machine_arn")
-    if args.s3_prefix is None and endpoint:
-        args.s3_prefix = f"{settings.prefix}/test/"  # as --offline's default: the test split
-    if args.s3_prefix is None:
-        raise MlwfError("--s3-prefix is needed, e.g. --s3-prefix incoming/")
+    # (only a running offline stack comes here without a prefix: its staged test split)
+    prefix = args.s3_prefix if args.s3_prefix is not None else f"{settings.prefix}/test/"
     session = aws_session(settings)
     batch = execute(
         session.client("stepfunctions"),
         str(settings.batch_state_machine_arn),
         str(settings.bucket),
-        args.s3_prefix,
+        prefix,
         args.poll,
     )
-    return report(session.client("s3"), batch, args.s3_prefix, args.out)
+    return report(session.client("s3"), batch, prefix, args.out)
 
 
 def execute(

@@ -118,11 +118,6 @@ CASES = {
         {"my-images-bucket": {"incoming/bicycle.png": sample_png()}},
         [("s3", "GetObject")],
     ),
-    "list_images": (
-        "list_images.json",
-        {"my-images-bucket": {"incoming/bicycle.png": sample_png()}},
-        [("s3", "ListObjectsV2")],
-    ),
 }
 
 
