@@ -35,6 +35,7 @@ help:
 	@echo "make test    every check: ruff, mypy, cfn-lint, sam validate --lint, checkov, sam build, ASL validator, pytest"
 	@echo "make test-fast  pytest without the offline-stack (and browser) tests: the quick loop (<1 min)"
 	@echo "make lint    ruff, mypy, cfn-lint, sam validate --lint and checkov only"
+	@echo "make typecheck  mypy: strict on functions/, and mlwf/ and training_job/"
 	@echo "make browser-deps  Debian's chromium + chromium-driver for tests/browser (apt-get)"
 	@echo "make preflight  the deploy preflight: what AWS checks at deploy time (tests/preflight)"
 	@echo "make integration  tests/integration against the stack AWS_SAM_STACK_NAME names"
@@ -158,4 +159,4 @@ deploy: build
 	sam deploy --guided
 
 clean:
-	rm -rf .aws-sam demo-output monitor-output .pytest_cache .ruff_cache .mypy_cache
+	rm -rf .aws-sam demo-output monitor-output threshold-output batch-output .pytest_cache .ruff_cache .mypy_cache

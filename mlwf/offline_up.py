@@ -11,6 +11,7 @@ outputs and parameters, as mlwf and the tests read them on AWS.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import threading
 from typing import Any
@@ -51,6 +52,8 @@ def run(args: argparse.Namespace) -> int:
     def say(text: str) -> None:
         print(text, file=sys.stderr, flush=True)
 
+    # A script stops it with SIGTERM (a shell's background job ignores SIGINT): as Ctrl-C.
+    signal.signal(signal.SIGTERM, _interrupt)
     source = choose_source(args.data, say)
     with OfflineStack.start(
         parameter_overrides=overrides,
@@ -70,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
                 f"AWS_DEFAULT_REGION={region} "
                 "AWS_ACCESS_KEY_ID=offline AWS_SECRET_ACCESS_KEY=offline "
                 "AWS_DISABLE_HOST_PREFIX_INJECTION=true\n"
+                "source .venv/bin/activate   # in the project folder: mlwf, sam and aws\n"
                 "mlwf run --count 5\n"
                 f"aws s3 ls s3://{stack.bucket_name()}/\n"
                 f"AWS_SAM_STACK_NAME={stack_name} make integration\n"
@@ -85,6 +89,10 @@ def run(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             say("stopping the offline stack")
     return 0
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
 
 
 def register_stack(stack: Any) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 from mlwf.console.api import Console, duration_ms, input_key, iso, top_confidence
 from mlwf.console.aws import ConsoleError, console_error
-from mlwf.console.history import analyse, elide, event_rows, function_names
+from mlwf.console.history import FAILED, SUCCEEDED, analyse, elide, event_rows, function_names
 from mlwf.console.layout import layout
 
 LOG_SLACK = timedelta(seconds=5)  # log events are stamped a little before/after the task
@@ -58,6 +58,10 @@ def execution(console: Console, arn: str) -> dict[str, Any]:
     definition = json.loads(machine["definition"])
     shown_input, input_images = elide(description.get("input"))
     shown_output, output_images = elide(description.get("output"))
+    analysed = analyse(events, description)
+    written = result_writer_items(console, description)
+    if written is not None:  # a Distributed Map: its items ran as child executions
+        analysed["items"] = written
     return {
         "arn": arn,
         "name": description["name"],
@@ -77,9 +81,52 @@ def execution(console: Console, arn: str) -> dict[str, Any]:
         "graph": layout(definition),
         "definition": definition,
         "map_states": map_states(definition),
-        **analyse(events, description),
+        **analysed,
         "events": event_rows(events),
     }
+
+
+# The first items a Distributed Map wrote are shown; `mlwf batch --out` writes them all.
+MAX_WRITTEN_ITEMS = 1000
+
+
+def result_writer_items(
+    console: Console, description: dict[str, Any]
+) -> list[dict[str, Any]] | None:
+    """A Distributed Map's items, from the result files its ResultWriter wrote to S3, as
+    AWS's console reads them: its child executions (EXPRESS here) keep no history to show.
+    None when the execution's output names no result files."""
+    from itertools import islice
+
+    from mlwf.batch_results import iter_verdicts
+
+    try:
+        details = json.loads(description.get("output") or "{}").get("ResultWriterDetails")
+    except (ValueError, AttributeError):
+        return None
+    if not isinstance(details, dict) or not details.get("Bucket") or not details.get("Key"):
+        return None
+    s3 = console.aws.client("s3")
+    try:
+        verdicts = list(
+            islice(iter_verdicts(s3, details["Bucket"], details["Key"]), MAX_WRITTEN_ITEMS)
+        )
+    except Exception as exc:
+        raise console_error(
+            exc, f"result files s3://{details['Bucket']}/{details['Key']}"
+        ) from None
+    return [
+        {
+            "index": index,
+            "status": FAILED if verdict.verdict == "ERROR" else SUCCEEDED,
+            "verdict": verdict.verdict,
+            "error": verdict.error,
+            "key": verdict.s3_key,
+            "runs": [],
+            "child": True,  # an EXPRESS child: no history, nothing to open
+        }
+        for index, verdict in enumerate(verdicts)
+    ]
 
 
 def map_states(scope: dict[str, Any]) -> dict[str, list[str]]:

@@ -215,7 +215,13 @@ def test_the_workstation_commands_run_against_it(offline_up, tmp_path):
     assert list((tmp_path / "monitor").glob("*.png"))
     outputs = stack_outputs(offline_up)
     labels = f"s3://{outputs['ImagesBucketName']}/dataset/test.lst"
-    ok("threshold", "--labels", labels, "--out", str(tmp_path / "threshold"), *stack)
+    # (until the capture files of the run above are written: offline up writes them every 5 s)
+    deadline = time.monotonic() + 30
+    threshold = ("threshold", "--labels", labels, "--out", str(tmp_path / "threshold"), *stack)
+    while (chose := mlwf(offline_up, *threshold)).returncode:
+        assert "no labelled records" in chose.stderr, chose.stderr[-2000:]
+        assert time.monotonic() < deadline, chose.stderr[-2000:]
+        time.sleep(1)
     ok("teardown", "--yes", *stack)
 
     # Then the workflow names the missing endpoint, as it would on AWS after a teardown

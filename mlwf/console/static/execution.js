@@ -108,11 +108,14 @@ export async function executionPage(root, arn) {
     put(
       items,
       h("h2", {}, `Map items (${data.items.length})`),
+      data.items.some((it) => it.child)
+        ? h("p", { class: "note", id: "items-note" }, "A Distributed Map: each item ran as a child execution; these verdicts come from the result files it wrote to S3 (its EXPRESS children keep no history to open).")
+        : null,
       item !== null ? h("button", { type: "button", onclick: () => { item = null; renderAll(); } }, "Show all items") : null,
       h("table", { class: "list", id: "items-table" },
         h("thead", {}, h("tr", {}, ["Index", "Status", "Verdict", "Error", "Key"].map((t) => h("th", {}, t)))),
         h("tbody", {}, data.items.map((it, i) =>
-          h("tr", { class: `clickable${item === i ? " selected" : ""}`, "data-index": it.index, onclick: () => { item = i; renderAll(); } },
+          h("tr", it.child ? { "data-index": it.index } : { class: `clickable${item === i ? " selected" : ""}`, "data-index": it.index, onclick: () => { item = i; renderAll(); } },
             h("td", {}, String(it.index)), h("td", {}, statusBadge(it.status)), h("td", { class: `verdict verdict-${it.verdict}` }, it.verdict || ""),
             h("td", { class: "error-name" }, it.error || ""), h("td", { class: "key" }, it.key || ""))))),
     );
