@@ -110,15 +110,21 @@ class ExpressWorkflows:
             # moto's parser errors carry no error type (see definition_check): their class
             # names are AWS's codes.
             raise AwsErrorResponse(exc.error_type or type(exc).__name__, exc.message) from None
-        deadline = time.monotonic() + EXPRESS_MAX_SECONDS
+        limit = EXPRESS_MAX_SECONDS
+        deadline = time.monotonic() + limit
         while execution.exec_status is None or execution.status == "RUNNING":
-            if time.monotonic() > deadline:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
                 execution.stop(datetime.now(UTC), "States.Timeout", None)  # as AWS ends it
                 return self._answer(execution, arn, name, status="TIMED_OUT")
-            self.wait(1.0)
+            self.wait(min(1.0, remaining))
+        # One that ended past the limit, between two looks, AWS would have stopped at it.
+        if _seconds(execution.start_date, execution.stop_date) > limit:
+            return self._answer(execution, arn, name, status="TIMED_OUT")
         return self._answer(execution, arn, name, status=execution.status)
 
     def _answer(self, execution: Any, arn: str, name: str, status: str) -> dict[str, Any]:
+        """StartSyncExecution's answer (only a SUCCEEDED one carries the output)."""
         answer: dict[str, Any] = {
             "executionArn": express_arn(execution.execution_arn),
             "stateMachineArn": arn,
@@ -137,3 +143,10 @@ class ExpressWorkflows:
             if getattr(execution, key, None) is not None:
                 answer[key] = getattr(execution, key)
         return answer
+
+
+def _seconds(start: Any, stop: Any) -> float:
+    """Seconds between two of moto's execution datetimes (0 when either is missing)."""
+    if not isinstance(start, datetime) or not isinstance(stop, datetime):
+        return 0.0
+    return (stop - start).total_seconds()
