@@ -181,10 +181,16 @@ def run_sync_executions(
     return [r for r in results if r is not None]
 
 
-def _running_arns(sfn: Any, state_machine_arn: str) -> set[str]:
+def execution_arns(sfn: Any, state_machine_arn: str, status: str | None = None) -> set[str]:
+    """The machine's executions (every page), those with `status` only when it is given."""
     paginator = sfn.get_paginator("list_executions")
-    pages = paginator.paginate(stateMachineArn=state_machine_arn, statusFilter="RUNNING")
+    filters = {"statusFilter": status} if status else {}
+    pages = paginator.paginate(stateMachineArn=state_machine_arn, **filters)
     return {e["executionArn"] for page in pages for e in page["executions"]}
+
+
+def _running_arns(sfn: Any, state_machine_arn: str) -> set[str]:
+    return execution_arns(sfn, state_machine_arn, "RUNNING")
 
 
 def result_from(

@@ -17,7 +17,13 @@ from collections.abc import Callable, Sequence
 from pathlib import PurePosixPath
 from typing import Any
 
-from mlwf.executions import TERMINAL, ExecutionInput, ExecutionResult, result_from
+from mlwf.executions import (
+    TERMINAL,
+    ExecutionInput,
+    ExecutionResult,
+    execution_arns,
+    result_from,
+)
 from training_job.errors import MlwfError
 
 # How long an upload may go without its execution before the rule is called broken. The
@@ -56,7 +62,7 @@ def run_by_uploads(
     pending = list(enumerate(inputs))
     awaiting: dict[str, tuple[int, float]] = {}  # uploaded key -> (index, when)
     running: dict[str, int] = {}  # execution ARN -> index
-    seen = _all_arns(sfn, state_machine_arn)
+    seen = execution_arns(sfn, state_machine_arn)
     deadline = clock() + timeout
     while pending or awaiting or running:
         while pending and len(awaiting) + len(running) < concurrency:
@@ -69,7 +75,7 @@ def run_by_uploads(
             )
             awaiting[key] = (index, clock())
         if awaiting:
-            for arn in _all_arns(sfn, state_machine_arn) - seen:
+            for arn in execution_arns(sfn, state_machine_arn) - seen:
                 seen.add(arn)
                 started = sfn.describe_execution(executionArn=arn)
                 uploaded = _input_key(started.get("input"))
@@ -95,12 +101,6 @@ def run_by_uploads(
         if (running or awaiting) and not finished:
             sleep(poll_interval)
     return [r for r in results if r is not None]
-
-
-def _all_arns(sfn: Any, state_machine_arn: str) -> set[str]:
-    paginator = sfn.get_paginator("list_executions")
-    pages = paginator.paginate(stateMachineArn=state_machine_arn)
-    return {e["executionArn"] for page in pages for e in page["executions"]}
 
 
 def _input_key(text: str | None) -> str | None:

@@ -120,7 +120,7 @@ class Authorizer:
         """None when the principal may call `action` on `resource`, else AWS's message.
         A resource of None (one this module does not work out) needs an Allow of the
         action on any resource."""
-        from moto.iam.access_control import IAMPolicy, PermissionResult
+        from moto.iam.access_control import PermissionResult
 
         allowed = False
         for document in principal.documents:
@@ -128,13 +128,21 @@ class Authorizer:
                 if _allows_action(json.loads(document), action):
                     allowed = True
                 continue
-            result = IAMPolicy(document).is_action_permitted(action, resource)
+            result = _parsed(document).is_action_permitted(action, resource)
             if result == PermissionResult.DENIED:
                 return _message(principal, action, resource, explicit=True)
             allowed = allowed or result == PermissionResult.PERMITTED
         if allowed:
             return None
         return _message(principal, action, resource or "*", explicit=False)
+
+
+@functools.cache
+def _parsed(document: str) -> Any:
+    """A role's policy document, parsed once (every call a function makes is decided on it)."""
+    from moto.iam.access_control import IAMPolicy
+
+    return IAMPolicy(document)
 
 
 def _message(principal: Principal, action: str, resource: str, *, explicit: bool) -> str:

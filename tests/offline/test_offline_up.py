@@ -139,12 +139,7 @@ def test_the_integration_tests_pass_against_it(offline_up):
 def test_the_aws_cli_uploads_and_sam_logs_reads_the_functions_log(offline_up, tmp_path):
     # Given an image uploaded under incoming/ with the AWS CLI
     environment = exported(offline_up)
-    outputs = {
-        o["OutputKey"]: o["OutputValue"]
-        for o in boto3.Session(region_name=environment["AWS_REGION"])
-        .client("cloudformation", endpoint_url=environment["AWS_ENDPOINT_URL"])
-        .describe_stacks(StackName=STACK)["Stacks"][0]["Outputs"]
-    }
+    outputs = stack_outputs(offline_up)
     image = tmp_path / "cli.png"
     event = json.loads((EVENTS_DIR / "classify_image.json").read_text())
     image.write_bytes(base64.b64decode(event["image_data"]))
@@ -235,6 +230,7 @@ def test_the_workstation_commands_run_against_it(offline_up, tmp_path):
 
 
 def stack_outputs(offline_up: dict[str, str]) -> dict[str, str]:
+    """The stack's outputs, read with DescribeStacks at the exported endpoint."""
     environment = exported(offline_up)
     client = boto3.Session(region_name=environment["AWS_REGION"]).client(
         "cloudformation", endpoint_url=environment["AWS_ENDPOINT_URL"]
