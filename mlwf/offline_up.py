@@ -19,8 +19,9 @@ from typing import Any
 from mlwf.offline.options import add_parameter_overrides, parse_parameter_overrides
 
 DEFAULT_PORT = 4566  # the field's convention for a local AWS endpoint (LocalStack's)
-# SageMaker writes capture files "a few minutes" after the requests; offline does it sooner,
-# so that `mlwf monitor` right after `mlwf run` has something to read.
+# SageMaker writes capture files some minutes after the requests
+# (https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-data-capture.html); offline
+# does it sooner, so that `mlwf monitor` right after `mlwf run` has something to read.
 CAPTURE_FLUSH_SECONDS = 5.0
 
 

@@ -137,7 +137,8 @@ class Bridge:
         if invocation_type == "Event":
             return _response(202, {"StatusCode": 202, "Payload": _stream(b"")})
         if params.get("LogType") == "Tail" and self.log_tail is not None:
-            # The last 4 KB of the invocation's log, base64, as Lambda answers LogType=Tail.
+            # The last 4 KB of the invocation's log, base64, as Lambda answers LogType=Tail
+            # (LogResult: https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html).
             tail = self.log_tail(name, invocation.request_id).encode()[-4096:]
             parsed["LogResult"] = base64.b64encode(tail).decode()
         parsed.update(StatusCode=200, Payload=_stream(payload))
