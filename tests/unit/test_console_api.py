@@ -18,6 +18,7 @@ from mlwf.console.api import Console, top_confidence
 from mlwf.console.aws import Aws, ConsoleError
 from mlwf.console.server import ConsoleServer
 from mlwf.offline.server import free_port
+from tests.helpers.executions import wait_until_ended
 
 STACK = "console-test"
 DEFINITION = {"StartAt": "Echo", "States": {"Echo": {"Type": "Pass", "End": True}}}
@@ -90,7 +91,12 @@ def test_an_unknown_stack_is_a_sentence_naming_it(aws):
 
 
 def test_the_list_shows_key_and_confidence_and_then_only_what_changed(machine, console):
-    start(console, machine, {"s3_key": "<b>a.png</b>", "inferences": [0.2, 0.8]}, "first")
+    import boto3
+
+    # Given an execution that has ended (moto runs it in a thread: listed any earlier, it
+    # is RUNNING, and stays so in the list until the next ListExecutions)
+    first = start(console, machine, {"s3_key": "<b>a.png</b>", "inferences": [0.2, 0.8]}, "first")
+    wait_until_ended(boto3.client("stepfunctions"), first)
     console.executions(machine)
     console.wait_described(timeout=30)
     listed = console.executions(machine)
