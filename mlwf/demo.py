@@ -4,6 +4,9 @@ The real template, state machine definition and handlers run under moto with a l
 behind the endpoint; staging, training and deployment go through the same training_job
 code as in AWS. Outputs land in --out: results.json, the captured data, each function's
 log (the offline `sam logs`), the monitoring plots and the threshold table.
+
+With AWS_ENDPOINT_URL set, the demo runs on that offline stack (`mlwf offline up`) instead
+of starting one: on its staged data and deployed model, through its AWS APIs only.
 """
 
 from __future__ import annotations
@@ -12,20 +15,24 @@ import argparse
 import json
 import os
 import shutil
-import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlwf.offline.options import add_parameter_overrides, parse_parameter_overrides
 from training_job.argtypes import positive_int
+
+if TYPE_CHECKING:
+    from mlwf.executions import ExecutionResult
 
 DEFAULT_OUT = Path("demo-output")
 # What a demo writes in --out, replaced on the next run; and the file that says mlwf wrote
 # them. Without it, a folder that holds any of these is the user's and is left alone.
 OUTPUTS = ("results.json", "logs", "data_capture", "plots", "dataset")
 OUT_MARKER = ".mlwf-demo"
-CALIBRATION_ID = "validation/"  # inference ids of the threshold calibration requests
+# How long the demo waits for a running stack's capture files (offline up writes them
+# every 5 s; mlwf.offline_up.CAPTURE_FLUSH_SECONDS).
+CAPTURE_WAIT_SECONDS = 60.0
 # Offline, everything but the model shares one core (the GIL): more executions in flight
 # only queue, and 4 measured the best throughput (benchmarks/offline_throughput.py).
 DEFAULT_CONCURRENCY = 4
@@ -41,9 +48,8 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--data",
-        default="auto",
-        help="auto (CIFAR-100 when cached or downloadable, else synthetic), synthetic, "
-        "cifar100, or a staged DIR (train/, test/, train.lst, test.lst)",
+        help="auto (the default: CIFAR-100 when cached or downloadable, else synthetic), "
+        "synthetic, cifar100, or a staged DIR (train/, test/, train.lst, test.lst)",
     )
     parser.add_argument(
         "--count", type=positive_int, help="executions to run (default: every test image)"
@@ -64,6 +70,10 @@ def register(subparsers: Any) -> None:
         "(kinds: endpoint throttle|unavailable|model-error; function throttle|service-error)",
     )
     parser.add_argument("--template", type=Path, help="template to run (default: the project's)")
+    parser.add_argument(
+        "--stack-name",
+        help="with AWS_ENDPOINT_URL: the running offline stack's name (default: samconfig.toml's)",
+    )
     add_parameter_overrides(parser)
     parser.add_argument(
         "--concurrency",
@@ -87,12 +97,13 @@ def run(args: argparse.Namespace) -> int:
     from training_job.errors import MlwfError
 
     started = time.perf_counter()
-    if os.environ.get("AWS_ENDPOINT_URL"):
-        # The demo stages, trains and deploys on a stack of its own, from nothing: a running
-        # one (mlwf offline up) has its data and model already, and mlwf run --offline uses it.
-        say(
-            f"note: AWS_ENDPOINT_URL is set ({os.environ['AWS_ENDPOINT_URL']}); the demo starts "
-            "a stack of its own. Against the running one: mlwf run --offline"
+    endpoint = os.environ.get("AWS_ENDPOINT_URL")
+    if endpoint:
+        refuse_own_stack_options(args, endpoint)
+    elif args.stack_name:
+        raise MlwfError(
+            "--stack-name names the running offline stack to use: set AWS_ENDPOINT_URL to it "
+            "(without it, the demo starts a stack of its own)"
         )
     overrides = parse_parameter_overrides(args.parameter_overrides)
     if args.threshold is not None:
@@ -101,19 +112,53 @@ def run(args: argparse.Namespace) -> int:
         overrides["ConfidenceThreshold"] = str(args.threshold)
     out: Path = args.out
     prepare_out(out)
-    report = demo(
-        data=args.data,
-        count=args.count,
-        parameter_overrides=overrides,
-        out=out,
-        seed=args.seed,
-        faults=args.fault,
-        template=args.template,
-        concurrency=args.concurrency,
-        console_port=args.console,
-    )
+    if endpoint:
+        report = demo_on_running_stack(
+            endpoint=endpoint,
+            stack_name=args.stack_name,
+            count=args.count,
+            out=out,
+            seed=args.seed,
+            concurrency=args.concurrency,
+            console_port=args.console,
+        )
+    else:
+        report = demo(
+            data=args.data or "auto",
+            count=args.count,
+            parameter_overrides=overrides,
+            out=out,
+            seed=args.seed,
+            faults=args.fault,
+            template=args.template,
+            concurrency=args.concurrency,
+            console_port=args.console,
+        )
     print(f"\ndone in {time.perf_counter() - started:.0f} s; outputs in {out}/")
     return 0 if report["summary"]["unexpected_failures"] == 0 else 1
+
+
+def refuse_own_stack_options(args: argparse.Namespace, endpoint: str) -> None:
+    """The options that shape a stack the demo starts have no say over a running one."""
+    from training_job.errors import MlwfError
+
+    given = [
+        flag
+        for flag, value in (
+            ("--data", args.data),
+            ("--template", args.template),
+            ("--parameter-overrides", args.parameter_overrides),
+            ("--threshold", args.threshold),
+            ("--fault", args.fault),
+        )
+        if value
+    ]
+    if given:
+        raise MlwfError(
+            f"{given[0]} shapes a stack the demo starts; AWS_ENDPOINT_URL ({endpoint}) points "
+            f"at a running one, with its own data, model and parameters: unset it, or drop "
+            f"{given[0]}"
+        )
 
 
 def prepare_out(out: Path) -> None:
@@ -158,13 +203,13 @@ def demo(
     concurrency: int,
     console_port: int | None = None,
 ) -> dict[str, Any]:
-    from mlwf.executions import format_summary, format_table, summarize
+    """The demo on a stack of its own: started, staged, trained and deployed here."""
+    from mlwf.demo_steps import Clients, download_capture, run_steps
+    from mlwf.offline.faults import Fault
     from mlwf.offline.runtime import OfflineStack
-    from mlwf.offline.workflow import choose_source, deploy_model, split_inputs
+    from mlwf.offline.workflow import choose_source, deploy_model
 
     source = choose_source(data, say)
-    from mlwf.offline.faults import Fault
-
     with OfflineStack.start(
         template,
         parameter_overrides=parameter_overrides,
@@ -172,42 +217,45 @@ def demo(
         say=say,
         seed=seed,
     ) as stack:
-        threshold = float(stack.spec.parameters["ConfidenceThreshold"])
         # Checked now, armed just before the executions: they are for the workflow, not
         # for the calibration requests the demo sends the endpoint itself.
         armed = [Fault.parse(f, list(stack.spec.functions)) for f in faults]
         say("\n== stage, train, deploy (training_job code, local compute)")
         deployment = deploy_model(stack, source, seed=seed, work_dir=out / "dataset", say=say)
-        settings = deployment.settings
+        clients = Clients(
+            s3=stack.s3,
+            sfn=stack.sfn,
+            ssm=stack.client("ssm"),
+            runtime=stack.client("sagemaker-runtime"),
+            events=stack.client("events"),
+            logs=stack.client("logs"),
+        )
 
-        say("\n== calibrate: the validation split through the endpoint")
-        calibration = _calibrate(stack, settings, split_inputs(stack, settings, "validation"))
+        def arm_faults() -> None:
+            for fault in armed:
+                stack.faults.append(fault)
+                say(f"fault injected: {fault}")
 
-        inputs = split_inputs(stack, settings, "test")
-        if count is not None:
-            import random
+        def fetch_capture(results: list[ExecutionResult]) -> None:
+            stack.flush_capture()
+            bucket = str(deployment.settings.bucket)
+            count = download_capture(stack.s3, bucket, out / "data_capture")
+            say(f"  {count} capture files in {out / 'data_capture'}/")
 
-            inputs = random.Random(seed).sample(inputs, min(count, len(inputs)))
-        for fault in armed:
-            stack.faults.append(fault)
-            say(f"fault injected: {fault}")
-        results = _run(stack, inputs, concurrency)
-        summary = summarize(results, threshold)
-        summary["unexpected_failures"] = sum(summary["other_failures"].values())
-        summary["data"] = source
-        summary["validation_accuracy"] = deployment.training.validation_accuracy
-        say("\n" + format_table(results, limit=20))
-        say("\n" + format_summary(summary))
-
-        say("\n== monitor: captured data, plots, threshold")
-        stack.flush_capture()
-        _download_capture(stack, settings, out / "data_capture")
-        monitoring = _monitor(out, threshold, results, calibration, say)
-        report = {
-            "summary": summary,
-            "threshold_analysis": monitoring,
-            "executions": [r.as_dict() for r in results],
-        }
+        report = run_steps(
+            say,
+            clients,
+            deployment.settings,
+            out=out,
+            count=count,
+            seed=seed,
+            concurrency=concurrency,
+            run_directly=stack.run_executions,
+            before_run=arm_faults,
+            fetch_capture=fetch_capture,
+        )
+        report["summary"]["data"] = source
+        report["summary"]["validation_accuracy"] = deployment.training.validation_accuracy
         (out / "results.json").write_text(json.dumps(report, indent=2) + "\n")
         if console_port is None:
             say(
@@ -220,39 +268,91 @@ def demo(
         return report
 
 
-def _run(stack, inputs, concurrency: int):
-    """The test images through the workflow as production runs it: uploaded under the
-    prefix the template's rule watches, the rule starting each execution. An EXPRESS
-    machine's executions cannot be described, so those are run with StartSyncExecution."""
-    from mlwf.uploads import rule_prefix, run_by_uploads
+def demo_on_running_stack(
+    *,
+    endpoint: str,
+    stack_name: str | None,
+    count: int | None,
+    out: Path,
+    seed: int,
+    concurrency: int,
+    console_port: int | None = None,
+) -> dict[str, Any]:
+    """The demo on the stack AWS_ENDPOINT_URL points at (`mlwf offline up`), through its
+    AWS APIs only: its staged data and deployed model, as that stack has them."""
+    from argparse import Namespace
 
-    arn = stack.state_machine_arn()
-    machine = next(m for m in stack.spec.state_machines.values() if m.arn == arn)
-    prefixes = [
-        rule_prefix(rule.event_pattern)
-        for rule in stack.spec.rules.values()
-        if rule.state == "ENABLED" and any(t.get("Arn") == arn for t in rule.targets)
-    ]
-    prefix = next((p for p in prefixes if p), None)
-    if machine.workflow_type == "STANDARD" and prefix is not None:
-        say(
-            f"\n== run: {len(inputs)} test images uploaded under {prefix}; the upload rule "
-            f"starts one execution each ({concurrency} in flight)"
-        )
-        return run_by_uploads(
-            stack.s3,
-            stack.sfn,
-            arn,
-            inputs,
-            prefix=prefix,
-            concurrency=concurrency,
-            on_done=_progress(len(inputs)),
-        )
-    why = "an EXPRESS machine" if prefix else "no upload rule targets the machine"
-    say(f"\n== run: {len(inputs)} executions started directly ({why}), one per test image")
-    return stack.run_executions(
-        inputs, name_prefix="demo", concurrency=concurrency, on_done=_progress(len(inputs))
+    from mlwf.demo_steps import Clients, run_steps, wait_for_capture, write_function_logs
+    from mlwf.executions import run_executions, sync_client_config
+    from training_job.stack import aws_session, resolve
+
+    settings = resolve(
+        Namespace(stack_name=stack_name),
+        "bucket",
+        "state_machine_arn",
+        "parameter_name",
+        "threshold",
     )
+    say(
+        f"== the running stack {settings.stack_name} at {endpoint}: its staged data and "
+        "deployed model (as `mlwf offline up` made them; `mlwf stage/train/deploy` change them)"
+    )
+    session = aws_session(settings)
+    clients = Clients(
+        s3=session.client("s3"),
+        # An EXPRESS machine's executions are run with StartSyncExecution: its settings.
+        sfn=session.client("stepfunctions", config=sync_client_config()),
+        ssm=session.client("ssm"),
+        runtime=session.client("sagemaker-runtime"),
+        events=session.client("events"),
+        logs=session.client("logs"),
+    )
+    since_ms = int(time.time() * 1000)
+
+    def run_directly(inputs: Any, **options: Any) -> list[ExecutionResult]:
+        return run_executions(clients.sfn, str(settings.state_machine_arn), inputs, **options)
+
+    def fetch_capture(results: list[ExecutionResult]) -> None:
+        # The ids of the executions that reached the endpoint: the ones it captured.
+        expected = {r.execution_name for r in results if r.inferences}
+        say(f"  waiting for the capture files of {len(expected)} inferences")
+        files = wait_for_capture(
+            clients.s3,
+            str(settings.bucket),
+            out / "data_capture",
+            expected,
+            timeout=CAPTURE_WAIT_SECONDS,
+            say=say,
+        )
+        say(f"  {files} capture files in {out / 'data_capture'}/")
+
+    report = run_steps(
+        say,
+        clients,
+        settings,
+        out=out,
+        count=count,
+        seed=seed,
+        concurrency=concurrency,
+        run_directly=run_directly,
+        before_run=lambda: None,
+        fetch_capture=fetch_capture,
+    )
+    logged = write_function_logs(clients.logs, settings.outputs, out / "logs", since_ms)
+    say(f"  {logged} function logs (this run's lines) in {out / 'logs'}/")
+    report["summary"]["stack"] = settings.stack_name
+    (out / "results.json").write_text(json.dumps(report, indent=2) + "\n")
+    if console_port is None:
+        say(
+            "\nSee these executions as the Step Functions console shows them: "
+            f"`mlwf console` (then http://127.0.0.1:{CONSOLE_PORT}/)"
+        )
+    else:
+        from mlwf.console.command import serve
+
+        say("\n== console: on the running stack, until Ctrl-C")
+        serve(str(settings.stack_name), console_port, region=settings.region)
+    return report
 
 
 def _serve_console(stack, port: int) -> None:
@@ -263,93 +363,3 @@ def _serve_console(stack, port: int) -> None:
     register_stack(stack)  # DescribeStacks answers it, as for `mlwf offline up`
     say("\n== console: the demo's stack stays up until Ctrl-C")
     serve(stack.spec.stack_name, port, region=stack.spec.region)
-
-
-def _progress(total: int):
-    from tqdm import tqdm
-
-    # disable=None: a bar on a terminal, nothing in a log file or CI
-    bar = tqdm(total=total, unit="execution", file=sys.stderr, disable=None, leave=False)
-
-    def on_done(result) -> None:
-        bar.update()
-        if bar.n == total:
-            bar.close()
-
-    return on_done
-
-
-def _calibrate(stack, settings, inputs) -> list[tuple[float, bool]]:
-    """(confidence, correct) for each validation image sent straight to the endpoint."""
-    endpoint = stack.client("ssm").get_parameter(Name=settings.parameter_name)["Parameter"]["Value"]
-    runtime = stack.client("sagemaker-runtime")
-    rows = []
-    for item in inputs:
-        body = stack.s3.get_object(Bucket=item.s3_bucket, Key=item.s3_key)["Body"].read()
-        response = runtime.invoke_endpoint(
-            EndpointName=endpoint,
-            ContentType="image/png",
-            Body=body,
-            InferenceId=(CALIBRATION_ID + item.s3_key.rsplit("/", 1)[-1])[:64],
-        )
-        probabilities = json.loads(response["Body"].read())
-        predicted = max(range(len(probabilities)), key=probabilities.__getitem__)
-        rows.append((max(probabilities), predicted == item.true_label))
-    say(f"  {len(rows)} validation images classified")
-    return rows
-
-
-def _download_capture(stack, settings, folder: Path) -> None:
-    from training_job.stack import CAPTURE_PREFIX
-
-    paginator = stack.s3.get_paginator("list_objects_v2")
-    count = 0
-    for page in paginator.paginate(Bucket=settings.bucket, Prefix=CAPTURE_PREFIX + "/"):
-        for item in page.get("Contents", []):
-            target = folder / item["Key"].removeprefix(CAPTURE_PREFIX + "/")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            body = stack.s3.get_object(Bucket=settings.bucket, Key=item["Key"])["Body"].read()
-            target.write_bytes(body)
-            count += 1
-    say(f"  {count} capture files in {folder}/")
-
-
-def _monitor(out: Path, threshold: float, results, calibration, say) -> dict[str, Any]:
-    from mlwf.capture import read_capture
-    from mlwf.monitor import summarize
-    from mlwf.plots import plot_all, plot_threshold_sweep
-    from mlwf.threshold import choose_threshold, threshold_table, write_table
-
-    read = read_capture(out / "data_capture")
-    labels_by_id = {r.execution_name: r.true_label for r in results}
-    records = [r for r in read.records if not (r.inference_id or "").startswith(CALIBRATION_ID)]
-    labels = [labels_by_id.get(r.inference_id or "") for r in records]
-    plots_dir = out / "plots"
-    plots_dir.mkdir(parents=True, exist_ok=True)
-    plots = plot_all(records, threshold, plots_dir, labels=labels)
-    if not records:  # e.g. every endpoint call failed: nothing was captured to plot
-        say("  no workflow traffic was captured: no monitor plots")
-    monitor_summary = summarize(records, threshold, labels)
-    (plots_dir / "summary.json").write_text(json.dumps(monitor_summary, indent=2) + "\n")
-
-    rows = threshold_table([c for c, _ in calibration], [ok for _, ok in calibration])
-    chosen = choose_threshold(rows, 0.97)
-    write_table(rows, plots_dir / "thresholds.csv")
-    plots.append(
-        plot_threshold_sweep(
-            rows, 0.97, plots_dir / "threshold_sweep.png", chosen=chosen, deployed=threshold
-        )
-    )
-    for path in plots:
-        say(f"  plot: {path}")
-    if chosen is not None:
-        say(
-            f"  lowest threshold with >= 97% accuracy on the validation split: "
-            f"{chosen.threshold:.2f} (coverage {chosen.coverage:.0%}); deployed: {threshold}"
-        )
-    return {
-        "records": len(records),
-        "target_accuracy": 0.97,
-        "chosen_threshold": chosen.threshold if chosen else None,
-        "deployed_threshold": threshold,
-    }

@@ -65,6 +65,16 @@ class ExecutionResult:
         return asdict(self)
 
 
+def staged_inputs(s3: Any, bucket: str, prefix: str, split: str) -> list[ExecutionInput]:
+    """One workflow input per image of a staged split (its .lst file), with its label."""
+    from training_job.dataset.lst import read_s3_lst
+
+    return [
+        ExecutionInput(bucket, f"{prefix}/{split}/{e.path}", e.label)
+        for e in read_s3_lst(s3, bucket, prefix, split)
+    ]
+
+
 def run_executions(
     sfn: Any,
     state_machine_arn: str,

@@ -93,18 +93,12 @@ def sample(inputs: list, count: int, seed: int) -> list:
 
 
 def _run_deployed(args: argparse.Namespace):
-    from mlwf.executions import ExecutionInput, run_executions, sync_client_config
-    from training_job.dataset.lst import read_s3_lst
+    from mlwf.executions import run_executions, staged_inputs, sync_client_config
     from training_job.stack import aws_session, resolve
 
     settings = resolve(args, "bucket", "state_machine_arn")
     session = aws_session(settings)
-    split = args.split
-    entries = read_s3_lst(session.client("s3"), str(settings.bucket), settings.prefix, split)
-    inputs = [
-        ExecutionInput(str(settings.bucket), f"{settings.prefix}/{split}/{e.path}", e.label)
-        for e in entries
-    ]
+    inputs = staged_inputs(session.client("s3"), str(settings.bucket), settings.prefix, args.split)
     chosen = sample(inputs, args.count, args.seed)
     print(f"starting {len(chosen)} executions of {settings.state_machine_arn}", file=sys.stderr)
     # An EXPRESS machine's executions are run with StartSyncExecution, which answers at

@@ -17,7 +17,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from mlwf.executions import ExecutionInput
+from mlwf.executions import ExecutionInput, staged_inputs
 from mlwf.offline.runtime import OfflineStack
 from training_job.errors import MlwfError
 from training_job.stack import DEFAULT_DATA_PREFIX, StackSettings, fill_from_outputs
@@ -123,13 +123,7 @@ def deploy_model(
 
 def split_inputs(stack: OfflineStack, settings: StackSettings, split: str) -> list[ExecutionInput]:
     """One workflow input per image of a staged split, with its true label."""
-    from training_job.dataset.lst import read_s3_lst
-
-    entries = read_s3_lst(stack.s3, str(settings.bucket), settings.prefix, split)
-    return [
-        ExecutionInput(str(settings.bucket), f"{settings.prefix}/{split}/{e.path}", e.label)
-        for e in entries
-    ]
+    return staged_inputs(stack.s3, str(settings.bucket), settings.prefix, split)
 
 
 def seed_event_objects(stack: OfflineStack, events_dir: Path = EVENTS_DIR) -> list[str]:

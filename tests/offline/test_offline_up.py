@@ -114,6 +114,32 @@ def test_mlwf_invoke_and_run_use_the_running_stack(offline_up):
     assert f"using the offline stack at {offline_up['AWS_ENDPOINT_URL']}" in batched.stderr
 
 
+def test_mlwf_demo_runs_on_the_running_stack(offline_up, tmp_path):
+    """Given `mlwf offline up` serving, when `mlwf demo` runs with only the exported
+    variables set, then it uses that stack's data and model (no stack, no training of its
+    own), its executions start as production starts them, and it writes what a demo
+    writes: results, capture files, plots and each function's log of this run."""
+    out = tmp_path / "demo"
+    done = mlwf(offline_up, "demo", "--count", "6", "--out", str(out), "--stack-name", STACK)
+    assert done.returncode == 0, done.stderr[-3000:]
+    printed = done.stdout + done.stderr
+    assert f"the running stack {STACK} at {offline_up['AWS_ENDPOINT_URL']}" in printed
+    assert "== stage, train, deploy" not in printed and "Traceback" not in printed
+    if offline_up["WORKFLOW_TYPE"] == "STANDARD":
+        assert "6 test images uploaded under incoming/" in printed
+    else:  # EXPRESS executions cannot be described: started with StartSyncExecution
+        assert "6 executions started directly (an EXPRESS machine)" in printed
+    report = json.loads((out / "results.json").read_text())
+    assert report["summary"]["stack"] == STACK and len(report["executions"]) == 6
+    assert report["summary"]["unexpected_failures"] == 0
+    # every execution reached the endpoint, and its capture record was waited for
+    assert report["threshold_analysis"]["records"] == 6
+    assert list((out / "data_capture").rglob("*.jsonl"))
+    assert (out / "plots" / "thresholds.csv").is_file() and list((out / "plots").glob("*.png"))
+    classify_log = (out / "logs" / "ClassifyImageFunction.log").read_text()
+    assert classify_log.count("START RequestId") == 6, classify_log[-2000:]
+
+
 def test_the_integration_tests_pass_against_it(offline_up):
     environment = exported(offline_up)
     command = [sys.executable, "-m", "pytest", "tests/integration", "-q", "-p", "no:cacheprovider"]
