@@ -43,17 +43,19 @@ help:
 	@echo "make lock    re-resolve requirements/lock.txt and requirements/checkov-lock.txt after a pin changes"
 	@echo "make deploy  sam build && sam deploy --guided (needs AWS credentials)"
 
+# pip installs only uv (at the locked version); uv installs the rest, the same pins as pip
+# would (the two venvs' `pip freeze` compared equal) in ~15 s instead of ~3 min with a warm
+# cache. The venv keeps its own pip: `sam build` runs it.
 $(VENV_STAMP): pyproject.toml $(LOCK)
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 13), f"Python 3.13 is needed, found {sys.version.split()[0]}: install it or set PYTHON=/path/to/python3.13"'
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c $(LOCK) -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -c $(LOCK) uv
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -c $(LOCK) -e ".[dev]"
 	@touch $@
 
-$(CHECKOV_STAMP): requirements/checkov.txt $(CHECKOV_LOCK)
+$(CHECKOV_STAMP): requirements/checkov.txt $(CHECKOV_LOCK) $(VENV_STAMP)
 	$(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(CHECKOV_VENV)/bin/python -m pip install --quiet -c $(CHECKOV_LOCK) -r requirements/checkov.txt
+	$(BIN)/uv pip install --quiet --python $(CHECKOV_VENV)/bin/python -c $(CHECKOV_LOCK) -r requirements/checkov.txt
 	@touch $@
 
 $(NODE_STAMP): package.json package-lock.json
