@@ -216,7 +216,8 @@ def monitor(
 
     read = read_capture(out / "data_capture")
     labels_by_id = {r.execution_name: r.true_label for r in results}
-    records = [r for r in read.records if not (r.inference_id or "").startswith(CALIBRATION_ID)]
+    # This run's executions only: a running stack's bucket holds earlier runs' records too.
+    records = [r for r in read.records if (r.inference_id or "") in labels_by_id]
     labels = [labels_by_id.get(r.inference_id or "") for r in records]
     plots_dir = out / "plots"
     plots_dir.mkdir(parents=True, exist_ok=True)
