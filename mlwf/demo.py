@@ -317,7 +317,8 @@ def _download_capture(stack, settings, folder: Path) -> None:
 def _monitor(out: Path, threshold: float, results, calibration, say) -> dict[str, Any]:
     from mlwf.capture import read_capture
     from mlwf.monitor import summarize
-    from mlwf.plots import plot_all, plot_threshold_sweep
+    from mlwf.plots.monitor import plot_all
+    from mlwf.plots.sweep import plot_threshold_sweep
     from mlwf.threshold import choose_threshold, threshold_table, write_table
 
     read = read_capture(out / "data_capture")
