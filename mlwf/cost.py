@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from training_job.argtypes import non_negative_float, positive_int
-from training_job.deploy import DEFAULT_INSTANCE_TYPE
+from training_job.endpoint_requests import DEFAULT_INSTANCE_TYPE
 from training_job.errors import MlwfError
 from training_job.scaling import DEFAULT_TARGET_INVOCATIONS
 

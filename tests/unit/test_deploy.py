@@ -26,7 +26,7 @@ from tests.helpers.sagemaker_stack import (
     settings,
     tick_names,
 )
-from training_job import deploy as deploy_module
+from training_job import endpoint_requests, rollout
 from training_job.deploy import deploy
 from training_job.errors import MlwfError
 
@@ -157,7 +157,7 @@ def quiet(_: str) -> None:
 
 
 def test_endpoint_config_request_is_exact() -> None:
-    request = deploy_module.build_endpoint_config_request(
+    request = endpoint_requests.build_endpoint_config_request(
         "cfg", model_name="model", bucket=BUCKET, instance_type="ml.c5.large", instance_count=2
     )
     assert request == {
@@ -174,13 +174,13 @@ def test_endpoint_config_request_is_exact() -> None:
         "DataCaptureConfig": EXPECTED_CAPTURE,
     }
     with pytest.raises(MlwfError, match="at least 1"):
-        deploy_module.build_endpoint_config_request(
+        endpoint_requests.build_endpoint_config_request(
             "c", model_name="m", bucket=BUCKET, instance_count=0
         )
 
 
 def test_model_request_is_exact() -> None:
-    assert deploy_module.build_model_request(
+    assert endpoint_requests.build_model_request(
         "m", image=US_EAST_1_IMAGE, model_data_url=artifact("job"), role_arn=ROLE_ARN
     ) == {
         "ModelName": "m",
@@ -367,6 +367,31 @@ def test_failed_update_is_rolled_back(
     assert names(clients) == {"endpoints": [old], "configs": [old], "models": [old]}
 
 
+def test_an_update_that_cannot_be_watched_keeps_the_config_it_rolls_onto(
+    clients: dict[str, Any], update_endpoint_in_moto: dict[str, Any]
+) -> None:
+    # Given an UpdateEndpoint that went through, then DescribeEndpoint failing (throttled)
+    from botocore.exceptions import ClientError
+
+    old = first_deploy(clients)
+    real = clients["sm"]
+
+    def describe_endpoint(EndpointName: str) -> dict[str, Any]:  # noqa: N803
+        if update_endpoint_in_moto["calls"]:
+            error = {"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}
+            raise ClientError(error, "DescribeEndpoint")
+        return dict(real.describe_endpoint(EndpointName=EndpointName))
+
+    # When the redeploy gives up waiting
+    with pytest.raises(ClientError, match="Rate exceeded"):
+        sm = Guarded(real, real, clients["ssm"], describe_endpoint)
+        deploy(sm, clients["ssm"], settings(), sleep=no_sleep, echo=quiet)
+    # Then the config and model the endpoint is updating to are still there
+    new = "image-classification-20260102-030406-000"
+    assert update_endpoint_in_moto["calls"] == [(old, new)]
+    assert names(clients) == {"endpoints": [old], "configs": [old, new], "models": [old, new]}
+
+
 def test_redeploy_without_update_endpoint_replaces_after_draining(
     clients: dict[str, Any],
 ) -> None:
@@ -385,8 +410,8 @@ def test_redeploy_without_update_endpoint_replaces_after_draining(
     assert result.action == "replaced"
     assert (result.endpoint_name, result.previous_endpoint) == (new, old)
     # While draining, the parameter already names the new endpoint and the old one still runs.
-    assert seen_at_sleep == [(deploy_module.DRAIN_SECONDS, new, sorted([old, new]))]
-    assert deploy_module.DRAIN_SECONDS >= 60 + 30  # SSM cache TTL + the function's timeout
+    assert seen_at_sleep == [(rollout.DRAIN_SECONDS, new, sorted([old, new]))]
+    assert rollout.DRAIN_SECONDS >= 60 + 30  # SSM cache TTL + the function's timeout
     assert result.deleted == [f"endpoint {old}", f"endpoint config {old}", f"model {old}"]
     assert check_parameter(clients["sm"], clients["ssm"]) == new
     assert names(clients) == {"endpoints": [new], "configs": [new], "models": [new]}
