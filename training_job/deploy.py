@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from training_job import rollout, sagemaker_io, scaling
+from training_job import rollout, sagemaker_io, scaling, scaling_update
 from training_job.argtypes import non_negative_float, positive_int
 from training_job.endpoint_requests import (
     DEFAULT_INSTANCE_TYPE,
@@ -94,17 +94,17 @@ def deploy(
         )
 
     notes: list[str] = []
-    plan = scaling.UpdatePlan(
+    plan = scaling_update.UpdatePlan(
         scaling.CurrentScaling(""), autoscaling, deregister_first=False, remove=False
     )
     if current is not None and aas is not None:
         current_scaling = scaling.read(aas, current.endpoint_name, VARIANT_NAME, notes)
-        plan = scaling.plan_update(
+        plan = scaling_update.plan_update(
             current_scaling,
             autoscaling,
             remove=remove_autoscaling,
             instance_type_changes=current.status == "InService"
-            and scaling.current_instance_type(sm, current.config_name, VARIANT_NAME)
+            and scaling_update.current_instance_type(sm, current.config_name, VARIANT_NAME)
             != instance_type,
             endpoint_name=current.endpoint_name,
         )
@@ -151,7 +151,7 @@ def deploy(
         echo(f"  model and endpoint config {name}: {instance_type} x {instance_count}")
 
         if current is not None and current.status == "InService":
-            deregistered = scaling.deregister_for_update(aas, plan, echo)
+            deregistered = scaling_update.deregister_for_update(aas, plan, echo)
             if rollout.start_update(sm, aas, current, name, plan, deregistered, echo):
                 in_use = True
                 rollout.finish_update(sm, ssm, aas, current, name, plan, deregistered, result, wait)

@@ -22,13 +22,11 @@ keep invoking the deleted endpoint for up to a minute. So:
   its name, it is deleted only after `drain_seconds` (the 60 s cache plus the function's 30 s
   timeout). A Failed old endpoint cannot serve anyway and is deleted without waiting.
 
-With auto scaling registered (training_job/scaling.py), an update follows SageMaker's "Update
-endpoints that use auto scaling": an update that changes the instance type of a scaled
-variant fails, so mlwf's policy is deleted and the variant deregistered first; UpdateEndpoint
-runs with RetainAllVariantProperties, so the variant keeps the instance count scaling gave
-it instead of falling back to InitialInstanceCount; once InService, the variant is
-registered again and the policy put back. A model-only change needs no deregistration.
-https://docs.aws.amazon.com/sagemaker/latest/dg/endpoint-scaling-update.html
+With auto scaling registered, an update follows SageMaker's "Update endpoints that use auto
+scaling" (training_job/scaling_update.py): an instance type change deregisters the variant
+first, UpdateEndpoint keeps the instance count scaling gave it, and once InService the
+variant is registered again and the policy put back. A model-only change needs no
+deregistration.
 """
 
 from __future__ import annotations
@@ -36,7 +34,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from training_job import sagemaker_io, scaling
+from training_job import sagemaker_io, scaling, scaling_update
 from training_job.endpoint_requests import VARIANT_NAME
 from training_job.errors import MlwfError
 from training_job.sagemaker_io import (
@@ -112,20 +110,22 @@ def start_update(
     aas: Any | None,
     current: EndpointResources,
     name: str,
-    plan: scaling.UpdatePlan,
+    plan: scaling_update.UpdatePlan,
     deregistered: list[str],
     echo: Echo,
 ) -> bool:
     """UpdateEndpoint onto config `name`. False where it is missing (moto): the endpoint is
     then replaced instead. A failed call puts the scaling back before it raises."""
     try:
-        sm.update_endpoint(**scaling.update_endpoint_request(current.endpoint_name, name, plan))
+        sm.update_endpoint(
+            **scaling_update.update_endpoint_request(current.endpoint_name, name, plan)
+        )
     except NotImplementedError:
         # moto 5.2.5 implements no UpdateEndpoint; botocore never raises this itself.
         echo("  UpdateEndpoint is not implemented here (moto): replacing the endpoint")
         return False
     except Exception:
-        scaling.restore(aas, current.endpoint_name, VARIANT_NAME, plan, deregistered)
+        scaling_update.restore(aas, current.endpoint_name, VARIANT_NAME, plan, deregistered)
         raise
     return True
 
@@ -136,7 +136,7 @@ def finish_update(
     aas: Any | None,
     current: EndpointResources,
     name: str,
-    plan: scaling.UpdatePlan,
+    plan: scaling_update.UpdatePlan,
     deregistered: list[str],
     result: DeployResult,
     wait: dict[str, Any],
@@ -149,7 +149,7 @@ def finish_update(
     try:
         result.deleted = _wait_for_update(sm, ssm, current, name, result.parameter_name, wait)
     except MlwfError:  # rolled back: the endpoint serves its old config
-        scaling.restore(aas, current.endpoint_name, VARIANT_NAME, plan, deregistered)
+        scaling_update.restore(aas, current.endpoint_name, VARIANT_NAME, plan, deregistered)
         raise
     except KeyboardInterrupt:
         if deregistered and plan.desired is not None:
@@ -164,7 +164,7 @@ def finish_update(
             "auto scaling was deregistered for the instance type change, then "
             "registered again (SageMaker's endpoint-scaling-update.html)"
         )
-    result.scaling = scaling.scale(aas, current.endpoint_name, VARIANT_NAME, plan, echo)
+    result.scaling = scaling_update.scale(aas, current.endpoint_name, VARIANT_NAME, plan, echo)
 
 
 def _wait_for_update(
@@ -214,7 +214,7 @@ def finish_new_endpoint(
     current: EndpointResources | None,
     current_name: str | None,
     name: str,
-    plan: scaling.UpdatePlan,
+    plan: scaling_update.UpdatePlan,
     result: DeployResult,
     wait: dict[str, Any],
     drain_seconds: float,
@@ -226,7 +226,7 @@ def finish_new_endpoint(
     _wait_for_new_endpoint(sm, name, current_name, wait)
     put_endpoint_parameter(ssm, parameter_name, name)
     echo(f"  parameter {parameter_name} = {name}")
-    result.scaling = scaling.scale(aas, name, VARIANT_NAME, plan, echo)
+    result.scaling = scaling_update.scale(aas, name, VARIANT_NAME, plan, echo)
     if current is not None:
         result.action, result.previous_endpoint = "replaced", current.endpoint_name
         if current.status == "InService" and drain_seconds > 0:
