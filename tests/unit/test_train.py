@@ -25,6 +25,7 @@ from tests.helpers.sagemaker_stack import (
     tick_names,
 )
 from training_job import sagemaker_io, train
+from training_job.dataset.staged import check_staged_dataset, num_training_samples
 from training_job.errors import MlwfError
 
 STACK_FLAGS = [
@@ -235,27 +236,27 @@ def test_num_training_samples(
     clients: dict[str, Any], manifest: dict[str, Any] | bool | None, expected: int
 ) -> None:
     stage_fake_dataset(clients["s3"], manifest=manifest)
-    assert train.num_training_samples(clients["s3"], BUCKET, "dataset") == expected
+    assert num_training_samples(clients["s3"], BUCKET, "dataset") == expected
 
 
 def test_unparseable_manifest_falls_back_to_the_lst(clients: dict[str, Any]) -> None:
     stage_fake_dataset(clients["s3"], manifest=None)
     clients["s3"].put_object(Bucket=BUCKET, Key="dataset/manifest.json", Body=b"{not json")
-    assert train.num_training_samples(clients["s3"], BUCKET, "dataset") == 12
+    assert num_training_samples(clients["s3"], BUCKET, "dataset") == 12
 
 
 def test_nothing_staged(clients: dict[str, Any]) -> None:
     with pytest.raises(MlwfError, match="run `mlwf stage` first"):
-        train.num_training_samples(clients["s3"], BUCKET, "dataset")
+        num_training_samples(clients["s3"], BUCKET, "dataset")
     with pytest.raises(MlwfError, match="missing train/, validation/, train.lst"):
-        train.check_staged_dataset(clients["s3"], BUCKET, "dataset")
+        check_staged_dataset(clients["s3"], BUCKET, "dataset")
 
 
 def test_partially_staged(clients: dict[str, Any]) -> None:
     stage_fake_dataset(clients["s3"])
     clients["s3"].delete_object(Bucket=BUCKET, Key="dataset/validation.lst")
     with pytest.raises(MlwfError, match=r"missing validation\.lst\)"):
-        train.check_staged_dataset(clients["s3"], BUCKET, "dataset")
+        check_staged_dataset(clients["s3"], BUCKET, "dataset")
 
 
 # ---------------------------------------------------------------- waiting and the result
