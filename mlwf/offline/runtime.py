@@ -43,7 +43,8 @@ from mlwf.offline.moto_patches import (
 from mlwf.offline.rules import step_functions_targets
 from mlwf.offline.sagemaker_update import update_endpoint_answered
 from mlwf.offline.server import serving
-from mlwf.offline.template import ACCOUNT_ID, TemplateSpec, load_template
+from mlwf.offline.template import load_template
+from mlwf.offline.template_spec import ACCOUNT_ID, TemplateSpec
 from mlwf.offline.trainer import LocalTrainer
 from training_job.errors import MlwfError
 from training_job.stack import PROJECT_ROOT
