@@ -87,11 +87,3 @@ def switch_config_at_once(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
 
     monkeypatch.setattr(SageMakerResponse, "update_endpoint", update_endpoint, raising=False)
     return behaviour
-
-
-def no_sleep(seconds: float) -> None:
-    raise AssertionError(f"slept {seconds} s")
-
-
-def quiet(_: str) -> None:
-    pass

@@ -12,8 +12,6 @@ import pytest
 from tests.helpers.deploy_guard import (
     artifact,
     guarded,
-    no_sleep,
-    quiet,
     switch_config_at_once,
 )
 from tests.helpers.paths import REGION
@@ -27,6 +25,8 @@ from tests.helpers.sagemaker_stack import (
     make_job,
     moto_clients,
     names,
+    no_sleep,
+    quiet,
     run_cli,
     settings,
     tick_names,

@@ -15,8 +15,6 @@ from tests.helpers.deploy_guard import (
     artifact,
     check_parameter,
     guarded,
-    no_sleep,
-    quiet,
     switch_config_at_once,
 )
 from tests.helpers.sagemaker_stack import (
@@ -27,6 +25,8 @@ from tests.helpers.sagemaker_stack import (
     moto_backend,
     moto_clients,
     names,
+    no_sleep,
+    quiet,
     settings,
     tick_names,
 )
