@@ -64,7 +64,7 @@ def throughput(args: argparse.Namespace) -> None:
     from mlwf.batch_results import collect, iter_verdicts
     from mlwf.executions import ExecutionInput
     from mlwf.offline.runtime import OfflineStack
-    from mlwf.offline.template import ACCOUNT_ID
+    from mlwf.offline.template_spec import ACCOUNT_ID
     from mlwf.offline.workflow import deploy_model
 
     overrides = {"BatchMaxConcurrency": str(args.concurrency)}

@@ -211,7 +211,8 @@ def monitor(
     """The monitoring plots, the summary and the threshold table of the captured data."""
     from mlwf.capture import read_capture
     from mlwf.monitor import summarize
-    from mlwf.plots import plot_all, plot_threshold_sweep
+    from mlwf.plots.monitor import plot_all
+    from mlwf.plots.sweep import plot_threshold_sweep
     from mlwf.threshold import choose_threshold, threshold_table, write_table
 
     read = read_capture(out / "data_capture")

@@ -34,7 +34,7 @@ from mlwf.capture import (
     read_capture,
     read_labels,
 )
-from mlwf.plots import plot_all  # matplotlib itself is imported only when plotting
+from mlwf.plots.monitor import plot_all  # matplotlib itself is imported only when plotting
 from mlwf.settings import (
     CAPTURE_HELP,
     capture_location,

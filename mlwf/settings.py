@@ -1,4 +1,4 @@
-"""What `mlwf monitor`, `mlwf threshold` and their plots (mlwf/plots.py) share: where the
+"""What `mlwf monitor`, `mlwf threshold` and their plots (mlwf/plots/) share: where the
 capture is, which confidence threshold applies (--threshold, else the deployed stack's
 output), the S3 client for either, and the row type of the threshold sweep.
 

@@ -161,7 +161,8 @@ def parse_fraction(value: str, flag: str, low: float = 0.0, high: float = 1.0) -
 
 def run(args: argparse.Namespace) -> int:
     from mlwf.capture import join_labels, read_capture, read_labels
-    from mlwf.plots import PLOT_FILES, plot_threshold_sweep
+    from mlwf.plots.style import PLOT_FILES
+    from mlwf.plots.sweep import plot_threshold_sweep
     from mlwf.settings import capture_location, default_capture, deployed_threshold, s3_client_for
 
     target = parse_fraction(args.target_accuracy, "--target-accuracy")

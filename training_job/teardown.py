@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from training_job import sagemaker_io, scaling
-from training_job.deploy import VARIANT_NAME
+from training_job.endpoint_requests import VARIANT_NAME
 from training_job.errors import MlwfError
 from training_job.sagemaker_io import (
     Echo,

@@ -14,6 +14,9 @@ Step Functions console draws it, with a Start and an End circle per scope:
    and their state becomes a cluster as big as what it holds.
 
 The answer is plain JSON (for the page's SVG): every coordinate is computed here.
+One module (~410 lines) on purpose: building the graph and laying it out recurse into each
+other (a Map or Parallel node is sized by laying out its scopes first), so split they would
+import each other.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The monitoring page's numbers, from the endpoint's data capture: the same reading and
 summary as `mlwf monitor` (mlwf.capture.read_capture, mlwf.monitor.summarize, the
-bucketing and reliability bins of mlwf.plots), served as JSON for the page to draw."""
+bucketing and reliability bins of mlwf.plots.bins), served as JSON for the page to draw."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 from mlwf.capture import class_name, join_labels, read_capture, read_labels
 from mlwf.console.aws import ConsoleError, console_error
 from mlwf.monitor import summarize
-from mlwf.plots import bucket_counts, choose_bucket, reliability_bins
+from mlwf.plots.bins import bucket_counts, choose_bucket, reliability_bins
 from training_job.errors import MlwfError
 from training_job.stack import CAPTURE_PREFIX
 

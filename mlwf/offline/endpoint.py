@@ -122,7 +122,7 @@ class LocalEndpoints:
     def _backend(self) -> Any:
         from moto.sagemaker.models import sagemaker_backends
 
-        from mlwf.offline.template import ACCOUNT_ID
+        from mlwf.offline.template_spec import ACCOUNT_ID
 
         return sagemaker_backends[ACCOUNT_ID][self.sagemaker.meta.region_name]
 

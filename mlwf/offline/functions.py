@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from mlwf.offline.bridge import AwsErrorResponse, FunctionError, Invocation
-from mlwf.offline.template import ACCOUNT_ID, FunctionSpec
+from mlwf.offline.template_spec import ACCOUNT_ID, FunctionSpec
 
 # Environments per function without a reservation. Lambda would go on to the account's
 # concurrency; each environment here is a process on the user's machine.

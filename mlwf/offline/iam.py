@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 from unittest.mock import patch  # as moto's mock_aws does: set, then put back as it was
 
-from mlwf.offline.template import ACCOUNT_ID, PARTITION, TemplateSpec
+from mlwf.offline.template_spec import ACCOUNT_ID, PARTITION, TemplateSpec
 
 AWS_MANAGED_PREFIX = f"arn:{PARTITION}:iam::aws:policy/"
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/[^/]+/([^/]+)/([^/]+)/")

@@ -24,8 +24,9 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
+from mlwf.executions import TERMINAL, ExecutionInput, ExecutionResult, run_executions
 from mlwf.offline.bridge import Bridge, EndpointHandler
 from mlwf.offline.definition_check import checked_at_create
 from mlwf.offline.distributed_map import distributed_maps_as_aws
@@ -43,16 +44,13 @@ from mlwf.offline.moto_patches import (
 from mlwf.offline.rules import step_functions_targets
 from mlwf.offline.sagemaker_update import update_endpoint_answered
 from mlwf.offline.server import serving
-from mlwf.offline.template import ACCOUNT_ID, TemplateSpec, load_template
+from mlwf.offline.template import load_template
+from mlwf.offline.template_spec import ACCOUNT_ID, TemplateSpec
 from mlwf.offline.trainer import LocalTrainer
 from training_job.errors import MlwfError
 from training_job.stack import PROJECT_ROOT
 
-if TYPE_CHECKING:
-    from mlwf.executions import ExecutionInput, ExecutionResult
-
 DEFAULT_TEMPLATE = PROJECT_ROOT / "template.yaml"
-TERMINAL_STATUSES = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 # Credentials moto accepts; set so that nothing offline can ever use the user's real ones.
 OFFLINE_ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "offline",
@@ -346,8 +344,6 @@ class OfflineStack:
         self, inputs: Sequence[ExecutionInput], **options: Any
     ) -> list[ExecutionResult]:
         """`mlwf.executions.run_executions` on the main state machine, woken by ends."""
-        from mlwf.executions import run_executions
-
         options = {"sleep": self.wait_for_executions, "poll_interval": 1.0, **options}
         return run_executions(self.sfn, self.state_machine_arn(), inputs, **options)
 
@@ -357,7 +353,7 @@ class OfflineStack:
         deadline = time.monotonic() + timeout
         while True:
             description = sfn.describe_execution(executionArn=execution_arn)
-            if description["status"] in TERMINAL_STATUSES:
+            if description["status"] in TERMINAL:
                 return description
             if time.monotonic() > deadline:
                 raise MlwfError(f"execution {execution_arn} did not end within {timeout:.0f} s")

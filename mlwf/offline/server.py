@@ -23,7 +23,7 @@ from unittest.mock import patch  # as moto's mock_aws does: set, then put back a
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from mlwf.offline import bridge, iam
-from mlwf.offline.template import ACCOUNT_ID, PARTITION
+from mlwf.offline.template_spec import ACCOUNT_ID, PARTITION
 
 HOST = "127.0.0.1"
 INVOCATIONS = re.compile(r"^/endpoints/([^/]+)/invocations$")

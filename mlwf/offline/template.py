@@ -5,100 +5,31 @@ for `Transform: AWS::Serverless-2016-10-31`), as `sam deploy` would send it: eac
 DefinitionUri stands for its local folder or file. The resources it yields are then read with
 every intrinsic function and condition CloudFormation resolves (mlwf.offline.intrinsics),
 parameter values as strings, as CloudFormation passes them, and local physical names and
-ARNs for the resources.
+ARNs for the resources, into a TemplateSpec (mlwf.offline.template_spec).
 """
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from mlwf.offline.intrinsics import Evaluator, IntrinsicError, as_property_string
+from mlwf.offline.template_spec import (
+    ACCOUNT_ID,
+    PARTITION,
+    FunctionSpec,
+    RoleSpec,
+    RuleSpec,
+    StateMachineSpec,
+    TemplateSpec,
+)
 from training_job.errors import MlwfError
 
-ACCOUNT_ID = "123456789012"  # moto's default account
-PARTITION = "aws"
 # Where the translated template says a function's code or a definition lives; the offline
 # stack reads them from the local paths these stand for.
 PACKAGED = "mlwf-offline-package"
-
-
-@dataclass
-class FunctionSpec:
-    logical_id: str
-    name: str
-    arn: str
-    code_uri: Path
-    handler: str
-    environment: dict[str, str]
-    timeout: int
-    memory_size: int
-    reserved_concurrency: int | None = None
-    role_arn: str = ""
-    architectures: tuple[str, ...] = ("x86_64",)  # Lambda's default
-
-
-@dataclass
-class StateMachineSpec:
-    logical_id: str
-    name: str
-    arn: str
-    definition_path: Path
-    definition: str  # with DefinitionSubstitutions applied
-    substitutions: dict[str, str]
-    workflow_type: str
-    role_arn: str = ""
-
-
-@dataclass
-class RuleSpec:
-    logical_id: str
-    name: str
-    arn: str
-    event_pattern: dict[str, Any]
-    targets: list[dict[str, Any]]  # as PutTargets takes them, every intrinsic resolved
-    state: str = "ENABLED"
-
-
-@dataclass
-class RoleSpec:
-    """An IAM role as the stack creates it: its policy documents, inline and attached."""
-
-    logical_id: str
-    name: str
-    arn: str
-    trust_policy: dict[str, Any]
-    inline_policies: dict[str, dict[str, Any]]  # policy name -> document
-    managed_policy_arns: list[str]
-
-
-@dataclass
-class TemplateSpec:
-    path: Path
-    stack_name: str
-    region: str
-    parameters: dict[str, str]
-    functions: dict[str, FunctionSpec] = field(default_factory=dict)
-    state_machines: dict[str, StateMachineSpec] = field(default_factory=dict)
-    buckets: dict[str, str] = field(default_factory=dict)  # logical id -> bucket name
-    event_bridge_buckets: set[str] = field(default_factory=set)  # notify EventBridge
-    queues: dict[str, str] = field(default_factory=dict)  # logical id -> queue name
-    rules: dict[str, RuleSpec] = field(default_factory=dict)
-    log_groups: dict[str, int | None] = field(default_factory=dict)  # name -> retention days
-    roles: dict[str, RoleSpec] = field(default_factory=dict)
-    managed_policies: dict[str, dict[str, Any]] = field(default_factory=dict)  # ARN -> document
-    outputs: dict[str, str] = field(default_factory=dict)
-
-    def function(self, name: str) -> FunctionSpec:
-        """A function by logical id or by local name."""
-        for spec in self.functions.values():
-            if name in (spec.logical_id, spec.name):
-                return spec
-        known = ", ".join(self.functions)
-        raise MlwfError(f"no function {name!r} in {self.path.name}; functions: {known}")
 
 
 def load_template(
@@ -299,14 +230,8 @@ class _Reader:
             if kind == "AWS::S3::Bucket":
                 self.spec.buckets[logical_id] = self.name(logical_id)
                 notifications = props.get("NotificationConfiguration", {})
-                if (
-                    str(
-                        notifications.get("EventBridgeConfiguration", {}).get(
-                            "EventBridgeEnabled", ""
-                        )
-                    ).lower()
-                    == "true"
-                ):
+                bridge = notifications.get("EventBridgeConfiguration", {})
+                if str(bridge.get("EventBridgeEnabled", "")).lower() == "true":
                     self.spec.event_bridge_buckets.add(self.name(logical_id))
             elif kind == "AWS::Logs::LogGroup":
                 retention = props.get("RetentionInDays")

@@ -19,7 +19,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from mlwf.offline import model_cache
-from mlwf.offline.template import ACCOUNT_ID
+from mlwf.offline.template_spec import ACCOUNT_ID
 from training_job.errors import MlwfError
 
 

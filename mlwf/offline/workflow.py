@@ -31,7 +31,7 @@ class Deployment:
     settings: StackSettings
     staged: Any  # training_job.stage.StageResult
     training: Any  # training_job.training_summary.TrainingSummary
-    deployed: Any  # training_job.deploy.DeployResult
+    deployed: Any  # training_job.rollout.DeployResult
 
 
 def stack_settings(stack: OfflineStack) -> StackSettings:

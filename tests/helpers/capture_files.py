@@ -72,6 +72,15 @@ def capture_record(
     }
 
 
+def s3_bucket(bucket: str = BUCKET) -> Any:
+    """An S3 client with `bucket` created (moto must be active)."""
+    import boto3
+
+    client = boto3.client("s3", region_name="us-east-1")
+    client.create_bucket(Bucket=bucket)
+    return client
+
+
 def capture_key(endpoint: str, time: datetime, suffix: str = "0") -> str:
     """The key layout of Model Monitor: endpoint/variant/YYYY/MM/DD/HH/mm-ss-mmm-uuid.jsonl."""
     return f"{endpoint}/AllTraffic/{time:%Y/%m/%d/%H}/{time:%M-%S}-000-{suffix}.jsonl"

@@ -29,6 +29,15 @@ def tick_names(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sagemaker_io, "utcnow", lambda: next(moments))
 
 
+def no_sleep(seconds: float) -> None:
+    """The `sleep` of code that must not wait (moto answers at once)."""
+    raise AssertionError(f"slept {seconds} s")
+
+
+def quiet(_: str) -> None:
+    pass
+
+
 def settings(**overrides: Any) -> StackSettings:
     values: dict[str, Any] = {
         "region": REGION,

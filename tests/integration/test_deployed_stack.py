@@ -233,7 +233,7 @@ def test_batch_classifies_a_prefix(outputs, clients, images, run_id):
 
 def test_missing_parameter_fails_with_endpoint_parameter_not_found(outputs, clients):
     # Last in this module: it takes the endpoint's parameter away for a while.
-    from training_job.deploy import put_endpoint_parameter
+    from training_job.rollout import put_endpoint_parameter
 
     ssm, name = clients["ssm"], outputs["EndpointNameParameter"]
     saved = ssm.get_parameter(Name=name)["Parameter"]["Value"]

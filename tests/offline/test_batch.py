@@ -61,7 +61,7 @@ def images(offline) -> dict[str, bytes]:
     from moto.s3.models import s3_backends
     from moto.utilities.utils import get_partition
 
-    from mlwf.offline.template import ACCOUNT_ID
+    from mlwf.offline.template_spec import ACCOUNT_ID
 
     backend = s3_backends[ACCOUNT_ID][get_partition(stack.spec.region)]
     for key in NOT_IMAGES:

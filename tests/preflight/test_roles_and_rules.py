@@ -63,7 +63,7 @@ def sagemaker_role(deploy: DeployContext) -> str:
 def test_sagemaker_role_may_read_the_data_and_write_models_and_capture(deploy):
     # CreateTrainingJob reads s3://BUCKET/dataset/ and writes s3://BUCKET/models/; the
     # endpoint config's DataCaptureConfig writes s3://BUCKET/data_capture/ as this role.
-    from training_job.deploy import build_endpoint_config_request
+    from training_job.endpoint_requests import build_endpoint_config_request
 
     role = sagemaker_role(deploy)
     request = build_endpoint_config_request("c", model_name="m", bucket="<ImagesBucket>")

@@ -10,7 +10,8 @@ from types import ModuleType
 import pytest
 
 from mlwf.offline.lambda_runtime import LambdaContext
-from mlwf.offline.template import TemplateSpec, load_template
+from mlwf.offline.template import load_template
+from mlwf.offline.template_spec import TemplateSpec
 from tests.helpers.paths import PROJECT_ROOT
 
 MODULES = {

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from mlwf.batch import execute, report
-from mlwf.offline.template import TemplateSpec
+from mlwf.offline.template_spec import TemplateSpec
 from tests.helpers.batch_results import FakeS3, entry, results
 from tests.helpers.paths import EVENTS_DIR
 from training_job.errors import MlwfError

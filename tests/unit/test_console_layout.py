@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from mlwf.console.layout import END, START, layout
-from mlwf.offline.template import TemplateSpec
+from mlwf.offline.template_spec import TemplateSpec
 
 
 @pytest.fixture

@@ -13,6 +13,15 @@ import pytest
 
 from mlwf import cost
 from mlwf.cli import main
+from mlwf.cost_estimate import (
+    STATE_MACHINE,
+    Line,
+    Workload,
+    default_hours,
+    estimate,
+    load_prices,
+    tiered,
+)
 from mlwf.offline.template import load_template
 from tests.helpers.paths import PROJECT_ROOT
 from training_job.errors import MlwfError
@@ -33,7 +42,7 @@ HAND_PRICES = {
 
 @pytest.fixture(scope="module")
 def prices() -> dict[str, Any]:
-    return cost.load_prices()
+    return load_prices()
 
 
 def fake_template() -> Any:
@@ -62,11 +71,11 @@ def fake_template() -> Any:
 
     machine = SimpleNamespace(definition=json.dumps({"StartAt": "s0", "States": states}))
     return SimpleNamespace(
-        functions=functions, state_machines={cost.STATE_MACHINE: machine}, parameters={}
+        functions=functions, state_machines={STATE_MACHINE: machine}, parameters={}
     )
 
 
-def workload(**overrides: Any) -> cost.Workload:
+def workload(**overrides: Any) -> Workload:
     values: dict[str, Any] = {
         "images": MILLION,
         "workflow_type": "STANDARD",
@@ -76,10 +85,10 @@ def workload(**overrides: Any) -> cost.Workload:
         "hours": 10.0,
     }
     values.update(overrides)
-    return cost.Workload(**values)
+    return Workload(**values)
 
 
-def by_item(lines: list[cost.Line]) -> dict[str, float]:
+def by_item(lines: list[Line]) -> dict[str, float]:
     return {line.item: line.cost for line in lines}
 
 
@@ -99,7 +108,7 @@ def test_the_hand_computations_use_the_data_files_prices(prices: dict[str, Any])
 
 
 def test_a_million_standard_executions_by_hand(prices: dict[str, Any]) -> None:
-    lines = by_item(cost.estimate(workload(), fake_template(), prices))
+    lines = by_item(estimate(workload(), fake_template(), prices))
     # 3 states x 1M executions x $0.000025
     assert lines["Step Functions transitions"] == pytest.approx(75.00)
     # 3 functions x 1M requests x $0.20 per million
@@ -121,7 +130,7 @@ def test_a_million_standard_executions_by_hand(prices: dict[str, Any]) -> None:
 
 
 def test_a_million_express_executions_by_hand(prices: dict[str, Any]) -> None:
-    lines = by_item(cost.estimate(workload(workflow_type="EXPRESS"), fake_template(), prices))
+    lines = by_item(estimate(workload(workflow_type="EXPRESS"), fake_template(), prices))
     assert "Step Functions transitions" not in lines
     assert lines["Step Functions Express executions"] == pytest.approx(1.00)
     # (50 + 120 + 5 ms) + 3 x 25 ms overhead = 250 ms, billed 300 ms; 64 MB = 0.0625 GB:
@@ -130,7 +139,7 @@ def test_a_million_express_executions_by_hand(prices: dict[str, Any]) -> None:
 
 
 def test_a_batch_of_a_million_by_hand(prices: dict[str, Any]) -> None:
-    lines = by_item(cost.estimate(workload(batch=True), fake_template(), prices))
+    lines = by_item(estimate(workload(batch=True), fake_template(), prices))
     # 3 parent transitions + 1 per child execution started, at the STANDARD rate
     assert lines["Step Functions transitions, batch"] == pytest.approx(1_000_003 * 0.000025)
     assert lines["Step Functions Express child executions"] == pytest.approx(1.00)
@@ -138,7 +147,7 @@ def test_a_batch_of_a_million_by_hand(prices: dict[str, Any]) -> None:
     assert lines["S3 LIST, ItemReader"] == pytest.approx(1000 * 0.000005)  # 1,000 pages
     assert lines["S3 PUT, ResultWriter"] == pytest.approx(2 * 0.000005)
     assert sum(lines.values()) < sum(
-        by_item(cost.estimate(workload(), fake_template(), prices)).values()
+        by_item(estimate(workload(), fake_template(), prices)).values()
     )
 
 
@@ -146,7 +155,7 @@ def test_express_duration_tiers_reproduce_awss_pricing_example(prices: dict[str,
     # aws.amazon.com/step-functions/pricing, Express example: 17,361.11 GB-hours cost
     # $60.00 + $120.00 + $202.97 = $382.97.
     tiers = prices["prices"]["stepfunctions_express_duration"]["tiers"]
-    charge = cost.tiered(17_361.11, tiers, "gb_hours", "usd_per_gb_hour")
+    charge = tiered(17_361.11, tiers, "gb_hours", "usd_per_gb_hour")
     assert charge == pytest.approx(382.97, abs=0.005)
 
 
@@ -160,30 +169,28 @@ def test_memory_and_architecture_come_from_the_template(
     for name in ("functions", "statemachine"):
         (tmp_path / name).symlink_to(PROJECT_ROOT / name)
     (tmp_path / "template.yaml").write_text(changed)
-    real = by_item(cost.estimate(workload(), load_template(PROJECT_ROOT / "template.yaml"), prices))
-    bigger = by_item(cost.estimate(workload(), load_template(tmp_path / "template.yaml"), prices))
+    real = by_item(estimate(workload(), load_template(PROJECT_ROOT / "template.yaml"), prices))
+    bigger = by_item(estimate(workload(), load_template(tmp_path / "template.yaml"), prices))
     item = "Lambda duration, ClassifyImageFunction"
     assert bigger[item] == pytest.approx(2 * real[item])
     arm = text.replace("Architectures: [arm64]", "Architectures: [x86_64]")
     (tmp_path / "template.yaml").write_text(arm)
     with pytest.raises(MlwfError, match="x86_64; prices.json holds arm64 Lambda prices only"):
-        cost.estimate(workload(), load_template(tmp_path / "template.yaml"), prices)
+        estimate(workload(), load_template(tmp_path / "template.yaml"), prices)
 
 
 def test_an_instance_type_without_a_price_needs_one(prices: dict[str, Any]) -> None:
     with pytest.raises(MlwfError, match="no price for ml.c5.large.*--instance-price"):
-        cost.estimate(workload(instance_type="ml.c5.large"), fake_template(), prices)
+        estimate(workload(instance_type="ml.c5.large"), fake_template(), prices)
     lines = by_item(
-        cost.estimate(
-            workload(instance_type="ml.c5.large", instance_price=0.1), fake_template(), prices
-        )
+        estimate(workload(instance_type="ml.c5.large", instance_price=0.1), fake_template(), prices)
     )
     assert lines["SageMaker endpoint, ml.c5.large"] == pytest.approx(1.0)
 
 
 def test_default_hours_cover_the_images_at_the_scaling_target() -> None:
-    assert cost.default_hours(MILLION, 1) == pytest.approx(MILLION / (600 * 60))
-    assert cost.default_hours(10, 1) == 1.0
+    assert default_hours(MILLION, 1) == pytest.approx(MILLION / (600 * 60))
+    assert default_hours(10, 1) == 1.0
 
 
 # ---------------------------------------------------------------- the data file

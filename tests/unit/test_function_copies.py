@@ -145,7 +145,7 @@ def test_the_threshold_range_is_the_templates_everywhere(filter_app):
 def test_a_replaced_endpoint_drains_for_the_classifiers_cache_and_timeout(classifier, template):
     # mlwf deploy keeps a replaced endpoint alive while warm classify functions may still
     # hold its name: for their SSM cache time plus one invocation.
-    from training_job import deploy
+    from training_job import rollout
 
-    assert deploy.PARAMETER_CACHE_SECONDS == classifier.ENDPOINT_NAME_CACHE_SECONDS
-    assert deploy.CLASSIFY_TIMEOUT_SECONDS == template.function("ClassifyImageFunction").timeout
+    assert rollout.PARAMETER_CACHE_SECONDS == classifier.ENDPOINT_NAME_CACHE_SECONDS
+    assert rollout.CLASSIFY_TIMEOUT_SECONDS == template.function("ClassifyImageFunction").timeout

@@ -13,7 +13,7 @@ import pytest
 
 from mlwf.offline.bridge import AwsErrorResponse, FunctionError, Invocation
 from mlwf.offline.functions import LocalFunction
-from mlwf.offline.template import FunctionSpec
+from mlwf.offline.template_spec import FunctionSpec
 
 HANDLER = """
 import os

@@ -1,4 +1,4 @@
-"""`mlwf monitor`: summary, plots and the command end to end (mlwf/monitor.py, plots.py)."""
+"""`mlwf monitor`: summary, plots and the command end to end (mlwf/monitor.py, mlwf/plots/)."""
 
 from __future__ import annotations
 
@@ -13,13 +13,8 @@ from PIL import Image
 from mlwf.capture import CaptureRecord, read_capture
 from mlwf.cli import main
 from mlwf.monitor import format_summary, summarize
-from mlwf.plots import (
-    bucket_counts,
-    choose_bucket,
-    plot_all,
-    plot_reliability,
-    reliability_bins,
-)
+from mlwf.plots.bins import bucket_counts, choose_bucket, reliability_bins
+from mlwf.plots.monitor import plot_all, plot_reliability
 from mlwf.settings import resolve_threshold, threshold_output_key
 from tests.helpers.capture_files import (
     BUCKET,

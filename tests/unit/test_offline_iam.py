@@ -8,7 +8,8 @@ import json
 import pytest
 
 from mlwf.offline import iam
-from mlwf.offline.template import ACCOUNT_ID, RoleSpec, TemplateSpec, load_template
+from mlwf.offline.template import load_template
+from mlwf.offline.template_spec import ACCOUNT_ID, RoleSpec, TemplateSpec
 from training_job.stack import PROJECT_ROOT
 
 FUNCTION = f"arn:aws:lambda:us-east-1:{ACCOUNT_ID}:function:offline-SerializeImageDataFunction"

@@ -4,26 +4,29 @@ scaled endpoints (tests/helpers/sagemaker_update.py)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from mlwf.cli import main
 from tests.helpers.paths import REGION
+from tests.helpers.sagemaker_stack import (
+    PARAMETER,
+    PREFIX,
+    ROLE_ARN,
+    US_EAST_1_IMAGE,
+    run_cli,
+    settings,
+    tick_names,
+)
 from tests.helpers.sagemaker_update import patch_update_endpoint
-from training_job import sagemaker_io, scaling
+from training_job import scaling
 from training_job.deploy import deploy
 from training_job.errors import MlwfError
 from training_job.scaling import POLICY_NAME, ScalingConfig
-from training_job.stack import StackSettings
 from training_job.teardown import teardown
 
 BUCKET = "images-bucket-scaling"
-ROLE_ARN = "arn:aws:iam::123456789012:role/sagemaker-execution"
-PREFIX = "image-classification"
-PARAMETER = "/image-classification/endpoint-name"
-IMAGE = "811284229777.dkr.ecr.us-east-1.amazonaws.com/image-classification:1"
 DIMENSION = "sagemaker:variant:DesiredInstanceCount"
 FLAGS = [
     "--bucket",
@@ -44,9 +47,7 @@ CONFIG = ScalingConfig(min_instances=1, max_instances=4, target_invocations=600.
 
 @pytest.fixture(autouse=True)
 def ticking_names(monkeypatch: pytest.MonkeyPatch) -> None:
-    start = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
-    moments = (start + timedelta(seconds=i) for i in range(10**6))
-    monkeypatch.setattr(sagemaker_io, "utcnow", lambda: next(moments))
+    tick_names(monkeypatch)
 
 
 class Recorder:
@@ -78,7 +79,7 @@ def clients(aws: None) -> dict[str, Any]:
     sm.create_training_job(
         TrainingJobName=f"{PREFIX}-job",
         RoleArn=ROLE_ARN,
-        AlgorithmSpecification={"TrainingImage": IMAGE, "TrainingInputMode": "File"},
+        AlgorithmSpecification={"TrainingImage": US_EAST_1_IMAGE, "TrainingInputMode": "File"},
         OutputDataConfig={"S3OutputPath": f"s3://{BUCKET}/models/"},
         ResourceConfig={"InstanceType": "ml.g4dn.xlarge", "InstanceCount": 1, "VolumeSizeInGB": 30},
         StoppingCondition={"MaxRuntimeInSeconds": 3600},
@@ -98,21 +99,11 @@ def updates(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     return patch_update_endpoint(monkeypatch)
 
 
-def settings() -> StackSettings:
-    return StackSettings(
-        region=REGION,
-        bucket=BUCKET,
-        role_arn=ROLE_ARN,
-        parameter_name=PARAMETER,
-        endpoint_prefix=PREFIX,
-    )
-
-
 def run_deploy(clients: dict[str, Any], **kwargs: Any) -> Any:
     return deploy(
         clients["sm"],
         clients["ssm"],
-        settings(),
+        settings(bucket=BUCKET),
         aas=clients["aas"],
         poll_interval=0,
         drain_seconds=0,
@@ -332,12 +323,6 @@ def test_teardown_removes_our_scaling_before_the_endpoint(clients: dict[str, Any
 
 
 # ---------------------------------------------------------------- command line
-
-
-def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code = main(argv)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_cli_deploy_with_scaling_redeploy_and_teardown(

@@ -1,11 +1,11 @@
 """`mlwf train` against moto's S3 and SageMaker: the exact CreateTrainingJob request, the
-hyperparameters and their overrides, waiting (no sleeps: the clock is injected), and the
-one-line errors. The fake stack's helpers are in tests/helpers/sagemaker_stack.py."""
+hyperparameters and their overrides, a whole run, and the one-line errors. Waiting and the
+result are in test_training_summary.py, the staged dataset's checks in test_staged_dataset.py;
+the fake stack's helpers are in tests/helpers/sagemaker_stack.py."""
 
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -19,6 +19,7 @@ from tests.helpers.sagemaker_stack import (
     US_EAST_1_IMAGE,
     assert_one_line_error,
     moto_clients,
+    no_sleep,
     run_cli,
     settings,
     stage_fake_dataset,
@@ -215,207 +216,7 @@ def test_bad_override_values(overrides: dict[str, str], message: str) -> None:
         train.build_hyperparameters(50, overrides)
 
 
-# ---------------------------------------------------------------- the staged dataset
-
-
-@pytest.mark.parametrize(
-    ("manifest", "expected"),
-    [
-        (True, 12),  # what `mlwf stage` writes
-        ({"splits": {"train": {"count": 7}}}, 7),
-        ({"splits": {"train": {"classes": {"bicycle": 3, "motorcycle": 4}}}}, 7),
-        ({"train": {"count": 8}}, 8),
-        ({"train": 9}, 9),
-        ({"counts": {"train": 10}}, 10),
-        ({"something": "else"}, 12),  # unknown shape: count train.lst
-        (None, 12),  # no manifest: count train.lst
-    ],
-)
-def test_num_training_samples(
-    clients: dict[str, Any], manifest: dict[str, Any] | bool | None, expected: int
-) -> None:
-    stage_fake_dataset(clients["s3"], manifest=manifest)
-    assert train.num_training_samples(clients["s3"], BUCKET, "dataset") == expected
-
-
-def test_unparseable_manifest_falls_back_to_the_lst(clients: dict[str, Any]) -> None:
-    stage_fake_dataset(clients["s3"], manifest=None)
-    clients["s3"].put_object(Bucket=BUCKET, Key="dataset/manifest.json", Body=b"{not json")
-    assert train.num_training_samples(clients["s3"], BUCKET, "dataset") == 12
-
-
-def test_nothing_staged(clients: dict[str, Any]) -> None:
-    with pytest.raises(MlwfError, match="run `mlwf stage` first"):
-        train.num_training_samples(clients["s3"], BUCKET, "dataset")
-    with pytest.raises(MlwfError, match="missing train/, validation/, train.lst"):
-        train.check_staged_dataset(clients["s3"], BUCKET, "dataset")
-
-
-def test_partially_staged(clients: dict[str, Any]) -> None:
-    stage_fake_dataset(clients["s3"])
-    clients["s3"].delete_object(Bucket=BUCKET, Key="dataset/validation.lst")
-    with pytest.raises(MlwfError, match=r"missing validation\.lst\)"):
-        train.check_staged_dataset(clients["s3"], BUCKET, "dataset")
-
-
-# ---------------------------------------------------------------- waiting and the result
-
-
-class ScriptedSageMaker:
-    """A SageMaker client whose DescribeTrainingJob walks through scripted answers."""
-
-    def __init__(self, answers: list[dict[str, Any]]) -> None:
-        self.answers = answers
-        self.described = 0
-        self.created: list[dict[str, Any]] = []
-
-    def create_training_job(self, **request: Any) -> dict[str, Any]:
-        self.created.append(request)
-        return {"TrainingJobArn": f"arn:aws:sagemaker:::training-job/{request['TrainingJobName']}"}
-
-    def describe_training_job(self, TrainingJobName: str) -> dict[str, Any]:  # noqa: N803
-        answer = self.answers[min(self.described, len(self.answers) - 1)]
-        self.described += 1
-        return {"TrainingJobName": TrainingJobName, **answer}
-
-
-def transition(status: str, message: str) -> dict[str, str]:
-    return {"Status": status, "StatusMessage": message}
-
-
-START = datetime(2026, 1, 2, 3, 0, 0, tzinfo=UTC)
-COMPLETED = {
-    "TrainingJobStatus": "Completed",
-    "SecondaryStatus": "Completed",
-    "SecondaryStatusTransitions": [
-        transition("Starting", "Preparing the instances for training"),
-        transition("Downloading", "Downloading input data"),
-        transition("Training", "Training image download completed. Training in progress."),
-        transition("Uploading", "Uploading generated training model"),
-        transition("Completed", "Training job completed"),
-    ],
-    "CreationTime": START,
-    "TrainingStartTime": START + timedelta(minutes=2),
-    "TrainingEndTime": START + timedelta(minutes=9, seconds=30),
-    "TrainingTimeInSeconds": 450,
-    "BillableTimeInSeconds": 135,
-    "EnableManagedSpotTraining": True,
-    "ResourceConfig": {"InstanceType": "ml.g4dn.xlarge"},
-    "ModelArtifacts": {"S3ModelArtifacts": f"s3://{BUCKET}/models/job/output/model.tar.gz"},
-    "FinalMetricDataList": [
-        {"MetricName": "train:accuracy", "Value": 0.99},
-        {"MetricName": "validation:accuracy", "Value": 0.915},
-    ],
-}
-
-
-def test_wait_prints_each_change_once_and_never_sleeps_for_real() -> None:
-    answers = [
-        {
-            "TrainingJobStatus": "InProgress",
-            "SecondaryStatus": "Starting",
-            "SecondaryStatusTransitions": [transition("Starting", "Launching instances")],
-        },
-        {  # same status, reworded message
-            "TrainingJobStatus": "InProgress",
-            "SecondaryStatus": "Starting",
-            "SecondaryStatusTransitions": [
-                transition("Starting", "Preparing the instances for training")
-            ],
-        },
-        {  # nothing new
-            "TrainingJobStatus": "InProgress",
-            "SecondaryStatus": "Starting",
-            "SecondaryStatusTransitions": [
-                transition("Starting", "Preparing the instances for training")
-            ],
-        },
-        COMPLETED,
-    ]
-    sm = ScriptedSageMaker(answers)
-    now = [0.0]
-    sleeps: list[float] = []
-
-    def sleep(seconds: float) -> None:
-        sleeps.append(seconds)
-        now[0] += seconds
-
-    lines: list[str] = []
-    desc = sagemaker_io.wait_for_training_job(
-        sm, "job", poll_interval=15, sleep=sleep, clock=lambda: now[0], echo=lines.append
-    )
-    assert desc["TrainingJobStatus"] == "Completed"
-    assert sleeps == [15, 15, 15]
-    text = "\n".join(lines)
-    assert text.count("Launching instances") == 1
-    assert text.count("Preparing the instances for training") == 1
-    assert text.count("status InProgress (Starting)") == 1
-    assert "Training image download completed" in text
-    assert lines[-1].endswith("status Completed (Completed)")
-    assert "[      45s]" in lines[-1]
-
-
-def test_wait_times_out() -> None:
-    sm = ScriptedSageMaker([{"TrainingJobStatus": "InProgress", "SecondaryStatus": "Training"}])
-    now = [0.0]
-
-    def sleep(seconds: float) -> None:
-        now[0] += seconds
-
-    with pytest.raises(MlwfError, match="still InProgress after 1m 00s"):
-        sagemaker_io.wait_for_training_job(
-            sm,
-            "job",
-            poll_interval=30,
-            sleep=sleep,
-            clock=lambda: now[0],
-            timeout=60,
-            echo=lambda _: None,
-        )
-
-
-def test_summary_reports_accuracy_duration_billing() -> None:
-    summary = train.summarize_training_job({"TrainingJobName": "job", **COMPLETED})
-    assert summary.validation_accuracy == pytest.approx(0.915)
-    assert summary.total_seconds == 570
-    assert summary.training_seconds == 450
-    text = "\n".join(summary.lines())
-    assert "validation accuracy  0.9150" in text
-    assert "9m 30s in all, 7m 30s training" in text
-    assert "2m 15s (managed spot: 70% saved) on ml.g4dn.xlarge" in text
-    assert f"s3://{BUCKET}/models/job/output/model.tar.gz" in text
-
-
-@pytest.mark.parametrize(
-    ("answer", "message"),
-    [
-        (
-            {
-                "TrainingJobStatus": "Failed",
-                "SecondaryStatus": "Failed",
-                "FailureReason": "ClientError: Unable to read data channel 'train_lst'",
-            },
-            "training job .* failed: ClientError: Unable to read data channel 'train_lst'",
-        ),
-        (
-            {"TrainingJobStatus": "Stopped", "SecondaryStatus": "MaxWaitTimeExceeded"},
-            "stopped: secondary status MaxWaitTimeExceeded",
-        ),
-    ],
-)
-def test_failed_or_stopped_job_is_one_error(
-    staged: dict[str, Any], answer: dict[str, Any], message: str
-) -> None:
-    sm = ScriptedSageMaker([answer])
-    with pytest.raises(MlwfError, match=message):
-        train.train(
-            sm, staged["s3"], settings(), region=REGION, sleep=_no_sleep, echo=lambda _: None
-        )
-    assert len(sm.created) == 1
-
-
-def _no_sleep(seconds: float) -> None:
-    raise AssertionError(f"slept {seconds} s")
+# ---------------------------------------------------------------- all together
 
 
 def test_train_function_against_moto(staged: dict[str, Any]) -> None:
@@ -427,7 +228,7 @@ def test_train_function_against_moto(staged: dict[str, Any]) -> None:
         region=REGION,
         overrides={"epochs": "3"},
         spot=True,
-        sleep=_no_sleep,
+        sleep=no_sleep,
         echo=lines.append,
     )
     job = staged["sm"].describe_training_job(TrainingJobName=summary.job_name)

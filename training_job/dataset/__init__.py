@@ -10,6 +10,7 @@ and manifest, its S3 copy. `training_job.stage` (`mlwf stage`) puts these togeth
 - `files`: `write_local`, the PNGs, ``.lst`` files and manifest.json on disk.
 - `manifest`: `build_manifest`, `read_manifest`.
 - `sync`: `upload`, which makes the S3 prefix hold exactly the local staging.
+- `staged`: what `mlwf train` reads of the S3 copy: the train split's size, the channels.
 
 Module-level imports stay in the standard library so `mlwf --help` is instant.
 """

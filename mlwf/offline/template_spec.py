@@ -1,0 +1,89 @@
+"""What the offline stack is made of, as mlwf.offline.template reads it from template.yaml:
+each function, state machine, rule and role with its local name and ARN, in one TemplateSpec.
+The account and partition the local ARNs use are here too."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from training_job.errors import MlwfError
+
+ACCOUNT_ID = "123456789012"  # moto's default account
+PARTITION = "aws"
+
+
+@dataclass
+class FunctionSpec:
+    logical_id: str
+    name: str
+    arn: str
+    code_uri: Path
+    handler: str
+    environment: dict[str, str]
+    timeout: int
+    memory_size: int
+    reserved_concurrency: int | None = None
+    role_arn: str = ""
+    architectures: tuple[str, ...] = ("x86_64",)  # Lambda's default
+
+
+@dataclass
+class StateMachineSpec:
+    logical_id: str
+    name: str
+    arn: str
+    definition_path: Path
+    definition: str  # with DefinitionSubstitutions applied
+    substitutions: dict[str, str]
+    workflow_type: str
+    role_arn: str = ""
+
+
+@dataclass
+class RuleSpec:
+    logical_id: str
+    name: str
+    arn: str
+    event_pattern: dict[str, Any]
+    targets: list[dict[str, Any]]  # as PutTargets takes them, every intrinsic resolved
+    state: str = "ENABLED"
+
+
+@dataclass
+class RoleSpec:
+    """An IAM role as the stack creates it: its policy documents, inline and attached."""
+
+    logical_id: str
+    name: str
+    arn: str
+    trust_policy: dict[str, Any]
+    inline_policies: dict[str, dict[str, Any]]  # policy name -> document
+    managed_policy_arns: list[str]
+
+
+@dataclass
+class TemplateSpec:
+    path: Path
+    stack_name: str
+    region: str
+    parameters: dict[str, str]
+    functions: dict[str, FunctionSpec] = field(default_factory=dict)
+    state_machines: dict[str, StateMachineSpec] = field(default_factory=dict)
+    buckets: dict[str, str] = field(default_factory=dict)  # logical id -> bucket name
+    event_bridge_buckets: set[str] = field(default_factory=set)  # notify EventBridge
+    queues: dict[str, str] = field(default_factory=dict)  # logical id -> queue name
+    rules: dict[str, RuleSpec] = field(default_factory=dict)
+    log_groups: dict[str, int | None] = field(default_factory=dict)  # name -> retention days
+    roles: dict[str, RoleSpec] = field(default_factory=dict)
+    managed_policies: dict[str, dict[str, Any]] = field(default_factory=dict)  # ARN -> document
+    outputs: dict[str, str] = field(default_factory=dict)
+
+    def function(self, name: str) -> FunctionSpec:
+        """A function by logical id or by local name."""
+        for spec in self.functions.values():
+            if name in (spec.logical_id, spec.name):
+                return spec
+        known = ", ".join(self.functions)
+        raise MlwfError(f"no function {name!r} in {self.path.name}; functions: {known}")
