@@ -124,6 +124,40 @@ class _Environment:
 
     def __init__(self, function: LocalFunction):
         self.function = function
+        self._start_process()
+        started = time.monotonic()
+        ready = self._read(started + INIT_TIMEOUT_SECONDS)
+        if ready is None:
+            # Past the 10 s init limit, Lambda retries the init within the first invocation,
+            # with the function's timeout (https://docs.aws.amazon.com/lambda/latest/dg/
+            # lambda-runtime-environment.html, "Init phase").
+            self._log_init_report(time.monotonic() - started, "timeout")
+            self.stop()
+            self._start_process()
+            started = time.monotonic()
+            ready = self._read(started + function.spec.timeout)
+            if ready is None:
+                self.stop()
+                seconds = time.monotonic() - started
+                raise FunctionError(
+                    {
+                        "errorType": "Sandbox.Timedout",
+                        "errorMessage": f"Task timed out after {seconds:.2f} seconds",
+                    }
+                )
+        if not ready or "init_error" in ready:
+            self.stop()
+            payload = (ready or {}).get("init_error") or {
+                "errorType": "Runtime.ExitError",
+                "errorMessage": "Runtime exited with error: exit status "
+                f"{self.process.returncode}",
+            }
+            raise FunctionError(payload)
+
+    def _start_process(self) -> None:
+        """A new worker process, its init under way (a new log stream, as a new
+        environment has)."""
+        function = self.function
         self.environment = function.process_environment()
         self.stream = self.environment["AWS_LAMBDA_LOG_STREAM_NAME"]
         requests_read, requests_write = os.pipe()
@@ -153,14 +187,12 @@ class _Environment:
         self._buffer = b""
         self._log_copier = threading.Thread(target=self._copy_log, daemon=True)
         self._log_copier.start()
-        ready = self._read(time.monotonic() + INIT_TIMEOUT_SECONDS)
-        if not ready or "init_error" in ready:
-            self.stop()
-            payload = (ready or {}).get("init_error") or {
-                "errorType": "Runtime.Unknown",
-                "errorMessage": "the function's init did not complete",
-            }
-            raise FunctionError(payload)
+
+    def _log_init_report(self, seconds: float, status: str) -> None:
+        self.function.log.write(
+            f"INIT_REPORT Init Duration: {seconds * 1000:.2f} ms\tPhase: init\tStatus: {status}\n",
+            self.stream,
+        )
 
     def _copy_log(self) -> None:
         assert self.process.stdout is not None

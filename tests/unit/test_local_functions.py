@@ -200,6 +200,64 @@ def test_an_init_error_fails_only_that_functions_invocations(
     assert invoke(healthy, {"action": "environ"})["environ"]["GREETING"] == "hello"
 
 
+SLOW_INIT = """
+import os
+import time
+from pathlib import Path
+
+# The first environment's init outlasts the (shortened) init limit; the retried one is quick.
+marker = Path(os.environ["MARKER"])
+first = not marker.exists()
+marker.touch()
+time.sleep(float(os.environ["INIT_SECONDS"]) if first else 0)
+
+
+def handler(event, context):
+    return {"remaining_ms": context.get_remaining_time_in_millis()}
+"""
+
+
+def slow_init_function(tmp_path: Path, init_seconds: float, timeout: int) -> LocalFunction:
+    function = make_function(tmp_path, "SlowInit", source=SLOW_INIT, timeout=timeout)
+    function.spec.environment["MARKER"] = str(tmp_path / "first-init-done")
+    function.spec.environment["INIT_SECONDS"] = str(init_seconds)
+    return function
+
+
+def test_an_init_past_the_limit_is_retried_within_the_invocation(tmp_path, functions, monkeypatch):
+    # Given Lambda's 10 s init limit, shortened to 0.3 s, and a first init that takes 30 s
+    monkeypatch.setattr("mlwf.offline.functions.INIT_TIMEOUT_SECONDS", 0.3)
+    function = slow_init_function(tmp_path, init_seconds=30, timeout=10)
+    functions.append(function)
+    # When it is invoked, then the init is retried (with the function's timeout), and the
+    # invocation succeeds, as on Lambda; the log says the first init timed out
+    assert invoke(function, {})["remaining_ms"] > 5000
+    assert any(
+        line.startswith("INIT_REPORT Init Duration:") and line.rstrip().endswith("Status: timeout")
+        for line in function.log.lines
+    ), function.log.lines
+
+
+def test_a_retried_init_past_the_timeout_fails_as_a_timeout(tmp_path, functions, monkeypatch):
+    monkeypatch.setattr("mlwf.offline.functions.INIT_TIMEOUT_SECONDS", 0.3)
+    source = "import time\ntime.sleep(30)\n\ndef handler(event, context):\n    return {}\n"
+    function = make_function(tmp_path, "NeverReady", source=source, timeout=1)
+    functions.append(function)
+    payload = failure(function, {})
+    assert payload["errorType"] == "Sandbox.Timedout"
+    assert payload["errorMessage"].startswith("Task timed out after 1.")
+
+
+def test_a_process_that_exits_during_init_fails_with_runtime_exit_error(tmp_path, functions):
+    function = make_function(tmp_path, "ExitsAtInit", source="import os\nos._exit(4)\n")
+    functions.append(function)
+    payload = failure(function, {})
+    assert payload == {
+        "errorType": "Runtime.ExitError",
+        "errorMessage": "Runtime exited with error: exit status 4",
+    }
+
+
 def test_a_process_that_exits_fails_the_invocation_with_runtime_exit_error(tmp_path, functions):
     function = make_function(tmp_path, "Exiting")
     functions.append(function)
