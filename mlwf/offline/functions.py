@@ -149,8 +149,7 @@ class _Environment:
             self.stop()
             payload = (ready or {}).get("init_error") or {
                 "errorType": "Runtime.ExitError",
-                "errorMessage": "Runtime exited with error: exit status "
-                f"{self.process.returncode}",
+                "errorMessage": f"Runtime exited with error: exit status {self.process.returncode}",
             }
             raise FunctionError(payload)
 
