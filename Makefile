@@ -28,7 +28,7 @@ CHECKOV_LOCK := requirements/checkov-lock.txt
 UV_COMPILE = $(BIN)/uv pip compile --quiet --universal --python-version 3.13 \
   --custom-compile-command "make lock" $(LOCK_FLAGS)
 
-.PHONY: help demo test test-fast lint typecheck checkov preflight build-check asl unit integration build deploy clean lock browser-deps
+.PHONY: help demo test checks test-fast lint typecheck checkov preflight build-check asl unit integration build deploy clean lock browser-deps
 
 help:
 	@echo "make demo    the whole workflow offline: no AWS account, no Docker (~30 s once installed)"
@@ -65,7 +65,15 @@ $(NODE_STAMP): package.json package-lock.json
 demo: $(VENV_STAMP)
 	$(BIN)/mlwf demo
 
-test: lint asl build-check browser-deps unit
+# The checks (lint, ASL, sam build) run beside pytest: pytest's offline-stack tests spend
+# much of their time waiting on processes and clocks, which the checks fill. Each side's
+# output is shown whole when it ends (--output-sync), so the log reads as if run in turn.
+test: $(VENV_STAMP) $(CHECKOV_STAMP) $(NODE_STAMP) browser-deps
+	$(MAKE) --no-print-directory -j 2 --output-sync=target checks unit
+
+# The checks one after the other (-j1): they take one core, pytest the rest.
+checks: $(VENV_STAMP)
+	$(MAKE) --no-print-directory -j1 lint asl build-check
 
 # tests/browser drive Debian's Chromium through its chromedriver: installed here when absent
 # (CI runs as root on a fresh machine); skipped when both are present.
@@ -118,21 +126,18 @@ asl: $(VENV_STAMP) $(NODE_STAMP)
 	  $(BIN)/python -c 'import sys; from mlwf.offline.template import write_definitions; write_definitions(sys.argv[1])' "$$tmp" && \
 	  for f in "$$tmp"/*.json; do asl-validator --json-path "$$f"; done
 
-# pytest on two processes (pytest-xdist): the tests share no port (each binds a free one),
-# no folder (tmp_path) and no moto (each process has its own). A module goes to one worker
-# whole, so that what it shares (a seeded stack, a demo run, a trained model) is made once.
-# (loadgroup would group finer, but pytest-xdist 3.8 cannot rename pytest 9's node ids.)
-# The offline-stack tests run after, one stack at a time by default: two stacks starting
-# their functions' processes together on two busy cores pushed a function's init past
-# Lambda's 10 s (Runtime.Unknown). OFFLINE_WORKERS=2 runs them on two workers too;
-# PYTEST_WORKERS=0 runs the rest in this process.
-PYTEST_WORKERS ?= 2
-OFFLINE_WORKERS ?= 0
+# pytest on three processes (pytest-xdist) on two cores: the offline-stack tests wait on
+# their stacks' processes much of the time. The tests share no port (each binds a free
+# one), no folder (tmp_path) and no moto (each process has its own). A module goes to one
+# worker whole, so that what it shares (a seeded stack, a demo run, a trained model) is
+# made once. (loadgroup would group finer, but pytest-xdist 3.8 cannot rename pytest 9's
+# node ids.) A function's init slowed past Lambda's 10 s by a busy machine is retried, as
+# Lambda retries it (mlwf/offline/functions.py). PYTEST_WORKERS=0 runs in this process.
+PYTEST_WORKERS ?= 3
 PYTEST := pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 unit: $(VENV_STAMP)
-	$(PYTEST) -m "not offline"
-	pytest -n $(OFFLINE_WORKERS) --dist loadfile -m offline
+	$(PYTEST)
 
 # Everything but the tests that start whole offline stacks (tests/offline) or a browser.
 test-fast: $(VENV_STAMP)
