@@ -45,17 +45,19 @@ help:
 
 # pip installs only uv (at the locked version); uv installs the rest, the same pins as pip
 # would (the two venvs' `pip freeze` compared equal) in ~15 s instead of ~3 min with a warm
-# cache. The venv keeps its own pip: `sam build` runs it.
+# cache. --compile-bytecode does what pip does at install: otherwise the test processes
+# would each compile the same modules on their first import. The venv keeps its own pip:
+# `sam build` runs it.
 $(VENV_STAMP): pyproject.toml $(LOCK)
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 13), f"Python 3.13 is needed, found {sys.version.split()[0]}: install it or set PYTHON=/path/to/python3.13"'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet -c $(LOCK) uv
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -c $(LOCK) -e ".[dev]"
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -c $(LOCK) -e ".[dev]"
 	@touch $@
 
 $(CHECKOV_STAMP): requirements/checkov.txt $(CHECKOV_LOCK) $(VENV_STAMP)
 	$(PYTHON) -m venv $(CHECKOV_VENV)
-	$(BIN)/uv pip install --quiet --python $(CHECKOV_VENV)/bin/python -c $(CHECKOV_LOCK) -r requirements/checkov.txt
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(CHECKOV_VENV)/bin/python -c $(CHECKOV_LOCK) -r requirements/checkov.txt
 	@touch $@
 
 $(NODE_STAMP): package.json package-lock.json

@@ -286,8 +286,10 @@ class OfflineStack:
                     logStreamName=stream,
                     logEvents=[{"timestamp": now, "message": line} for line in lines],
                 )
-            except Exception:  # lines lost from CloudWatch must not stop the function's log
-                logging.getLogger(__name__).warning("lost %d log lines of %s", len(lines), group)
+            except Exception as exc:  # lines lost from CloudWatch must not stop the log
+                logging.getLogger(__name__).warning(
+                    "lost %d log lines of %s: %s: %s", len(lines), group, type(exc).__name__, exc
+                )
 
         return sink
 

@@ -81,5 +81,6 @@ def test_the_lock_pins_what_the_direct_dependencies_pull_in():
 
 def test_make_installs_against_the_locks():
     makefile = (PROJECT_ROOT / "Makefile").read_text()
-    assert 'pip install --quiet -c $(LOCK) -e ".[dev]"' in makefile
+    assert "pip install --quiet -c $(LOCK) uv" in makefile  # uv itself at its locked version
+    assert '--python $(BIN)/python -c $(LOCK) -e ".[dev]"' in makefile
     assert "-c $(CHECKOV_LOCK) -r requirements/checkov.txt" in makefile
