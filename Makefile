@@ -130,13 +130,15 @@ asl: $(VENV_STAMP) $(NODE_STAMP)
 
 # pytest on three processes (pytest-xdist) on two cores: the offline-stack tests wait on
 # their stacks' processes much of the time. The tests share no port (each binds a free
-# one), no folder (tmp_path) and no moto (each process has its own). A module goes to one
-# worker whole, so that what it shares (a seeded stack, a demo run, a trained model) is
-# made once. (loadgroup would group finer, but pytest-xdist 3.8 cannot rename pytest 9's
-# node ids.) A function's init slowed past Lambda's 10 s by a busy machine is retried, as
-# Lambda retries it (mlwf/offline/functions.py). PYTEST_WORKERS=0 runs in this process.
+# one), no folder (tmp_path) and no moto (each process has its own). loadscope sends a
+# module to one worker whole, so that what it shares (a seeded stack, a demo run, a trained
+# model) is made once; a test class goes alone, so tests/offline/test_offline_up.py's two
+# stacks (one class each) serve side by side. (loadgroup would group finer, but
+# pytest-xdist 3.8 cannot rename pytest 9's node ids.) A function's init slowed past
+# Lambda's 10 s by a busy machine is retried, as Lambda retries it
+# (mlwf/offline/functions.py). PYTEST_WORKERS=0 runs in this process.
 PYTEST_WORKERS ?= 3
-PYTEST := pytest -n $(PYTEST_WORKERS) --dist loadfile
+PYTEST := pytest -n $(PYTEST_WORKERS) --dist loadscope
 
 unit: $(VENV_STAMP)
 	$(PYTEST)

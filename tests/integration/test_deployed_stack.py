@@ -32,7 +32,8 @@ pytestmark = [
     pytest.mark.integration,
     pytest.mark.skipif(not STACK, reason="set AWS_SAM_STACK_NAME to test a deployed stack"),
 ]
-# The classify function caches the endpoint name this long (ENDPOINT_NAME_CACHE_SECONDS).
+# The classify function caches the endpoint name this long when the stack does not say
+# (template.yaml's EndpointNameCacheSeconds).
 NAME_CACHE_SECONDS = 60
 # Where `mlwf stage` put the dataset (its --prefix), when not the default.
 DATA_PREFIX = os.environ.get("MLWF_DATA_PREFIX", "dataset")
@@ -56,10 +57,14 @@ def outputs(stack) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def workflow_type(stack) -> str:
-    """The WorkflowType the stack was deployed with (its default when not overridden)."""
-    given = {p["ParameterKey"]: p["ParameterValue"] for p in stack.get("Parameters", [])}
-    return given.get("WorkflowType", "STANDARD")
+def parameters(stack) -> dict[str, str]:
+    """The parameters the stack was deployed with (absent: the template's default)."""
+    return {p["ParameterKey"]: p["ParameterValue"] for p in stack.get("Parameters", [])}
+
+
+@pytest.fixture(scope="module")
+def workflow_type(parameters) -> str:
+    return parameters.get("WorkflowType", "STANDARD")
 
 
 @pytest.fixture(scope="module")
@@ -231,7 +236,7 @@ def test_batch_classifies_a_prefix(outputs, clients, images, run_id):
     assert {v.verdict for v in verdicts} <= {"ACCEPTED", "LOW_CONFIDENCE"}
 
 
-def test_missing_parameter_fails_with_endpoint_parameter_not_found(outputs, clients):
+def test_missing_parameter_fails_with_endpoint_parameter_not_found(outputs, clients, parameters):
     # Last in this module: it takes the endpoint's parameter away for a while.
     from training_job.rollout import put_endpoint_parameter
 
@@ -252,8 +257,8 @@ def test_missing_parameter_fails_with_endpoint_parameter_not_found(outputs, clie
         # SSM again and name what is missing.
         error = poll(
             lambda: classify_error() == "EndpointParameterNotFound" and "EndpointParameterNotFound",
-            timeout=NAME_CACHE_SECONDS + 60,
-            interval=5,
+            timeout=int(parameters.get("EndpointNameCacheSeconds", NAME_CACHE_SECONDS)) + 60,
+            interval=2,
         )
         assert error == "EndpointParameterNotFound"
     finally:

@@ -149,3 +149,9 @@ def test_a_replaced_endpoint_drains_for_the_classifiers_cache_and_timeout(classi
 
     assert rollout.PARAMETER_CACHE_SECONDS == classifier.ENDPOINT_NAME_CACHE_SECONDS
     assert rollout.CLASSIFY_TIMEOUT_SECONDS == template.function("ClassifyImageFunction").timeout
+    # ...and no stack can set a longer cache than the drain covers
+    from cfnlint.decode import cfn_yaml
+
+    declared = cfn_yaml.load(str(PROJECT_ROOT / "template.yaml"))["Parameters"]
+    cache = declared["EndpointNameCacheSeconds"]
+    assert cache["Default"] == cache["MaxValue"] == rollout.PARAMETER_CACHE_SECONDS
