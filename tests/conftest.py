@@ -55,8 +55,14 @@ def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
 def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """Trained local models cached for this run only (mlwf.offline.model_cache): never in
     the user's home, and shared by the tests (and the processes they start) that train on
-    the same data."""
-    folder = tmp_path_factory.mktemp("model-cache")
+    the same data. Under pytest-xdist, one folder for all the workers of the run (the
+    cache writes each file whole, then renames it), so that each model trains once, not
+    once per worker."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # the run's own base folder, above each worker's
+    folder = base / "model-cache"
+    folder.mkdir(exist_ok=True)
     previous = os.environ.get("MLWF_MODEL_CACHE_DIR")
     os.environ["MLWF_MODEL_CACHE_DIR"] = str(folder)
     yield folder
