@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import atexit
+import gc
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +16,13 @@ import pytest
 # before any test creates one.
 import mlwf.offline.bridge  # noqa: F401
 from tests.helpers.paths import REGION, shared_dir
+
+# When the process exits, after pytest's last collection (which reports unraisable
+# exceptions), the interpreter collects again, walking every object the run loaded:
+# 2-3 s per process, each xdist worker's included, for nothing anyone sees. Frozen,
+# they are skipped. Registered at import, this runs after the exit handlers that the
+# tests register later (a model server's close, say), which may still need collections.
+atexit.register(gc.freeze)
 
 
 @pytest.fixture(autouse=True, scope="session")

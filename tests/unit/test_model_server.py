@@ -39,9 +39,13 @@ def model(artifact) -> LocalModel:
     return LocalModel.from_artifact(artifact)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def server():
+    """One server for the module: each child start imports scikit-learn anew (~2 s). A
+    test that kills or closes the child leaves the server as after a crash, and the next
+    call starts a new child and reloads its models, which is the contract under test."""
     server = ModelServer()
+    server.start()  # the child imports while the artifact is trained
     yield server
     server.close()
 
@@ -101,8 +105,7 @@ def test_an_unloaded_model_is_no_longer_answered(server, artifact, model, images
         remote.invoke(images[0], "image/png")
 
 
-def test_close_stops_the_child(artifact):
-    server = ModelServer()
+def test_close_stops_the_child(server, artifact):
     server.load(artifact)
     process = server._process
     server.close()

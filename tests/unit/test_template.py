@@ -9,7 +9,6 @@ from functools import cache
 from typing import Any
 
 import pytest
-from cfnlint.decode import cfn_yaml
 
 from tests.helpers.events import load_event
 from tests.helpers.iam import STEP_FUNCTIONS_LOG_DELIVERY_ACTIONS
@@ -23,6 +22,10 @@ POWERTOOLS_LAYER_RELEASES = {27: "3.23.0"}
 
 @cache
 def template() -> dict[str, Any]:
+    # Imported here, not at collection: cfn-lint takes ~0.5 s to import (sympy), in every
+    # pytest-xdist worker that collects this module, though one runs it.
+    from cfnlint.decode import cfn_yaml
+
     return cfn_yaml.load(str(PROJECT_ROOT / "template.yaml"))
 
 

@@ -28,8 +28,12 @@ class OneThread:
             cls = type(self)
             if cls._active == 0:
                 if cls._controller is None:
-                    # (neither ships type information)
-                    import scipy.linalg  # type: ignore[import-untyped]  # noqa: F401  (scipy's BLAS first)
+                    # The controller limits only the libraries loaded when it is made: load
+                    # scipy's BLAS and scikit-learn's OpenMP (importing sklearn loads it)
+                    # first. Made before sklearn, it left k-means on every core, spinning.
+                    # (none ships type information)
+                    import scipy.linalg  # type: ignore[import-untyped]  # noqa: F401
+                    import sklearn  # noqa: F401
                     from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped]
 
                     cls._controller = ThreadpoolController()
