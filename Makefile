@@ -144,8 +144,9 @@ unit: $(VENV_STAMP)
 	$(PYTEST)
 
 # Everything but the tests that start whole offline stacks (tests/offline) or a browser.
+# On two workers: these tests keep their cores busy, and a third would only queue.
 test-fast: $(VENV_STAMP)
-	$(PYTEST) -m "not offline and not browser"
+	pytest -n 2 --dist loadscope -m "not offline and not browser"
 
 # Against a deployed stack: needs AWS_SAM_STACK_NAME (and AWS_ENDPOINT_URL for an emulator).
 integration: $(VENV_STAMP)
