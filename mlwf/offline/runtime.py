@@ -50,6 +50,7 @@ from mlwf.offline.trainer import LocalTrainer
 from training_job.errors import MlwfError
 from training_job.stack import PROJECT_ROOT
 
+logger = logging.getLogger(__name__)
 DEFAULT_TEMPLATE = PROJECT_ROOT / "template.yaml"
 # Credentials moto accepts; set so that nothing offline can ever use the user's real ones.
 OFFLINE_ENVIRONMENT = {
@@ -287,9 +288,7 @@ class OfflineStack:
                     logEvents=[{"timestamp": now, "message": line} for line in lines],
                 )
             except Exception as exc:  # lines lost from CloudWatch must not stop the log
-                logging.getLogger(__name__).warning(
-                    "lost %d log lines of %s: %s: %s", len(lines), group, type(exc).__name__, exc
-                )
+                logger.warning("lost %d lines of %s: %r", len(lines), group, exc)
 
         return sink
 
