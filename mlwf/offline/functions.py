@@ -88,12 +88,17 @@ class FunctionLog:
         if lines and self.sink is not None:
             self.sink(stream, lines)
 
-    def wait_for(self, line: str, stream: str, timeout: float) -> bool:
-        """Whether `line` reached `stream` within `timeout` s: the worker prints its lines
-        before it answers, but they travel through another pipe and thread."""
+    def wait_for(self, prefix: str, stream: str, timeout: float) -> bool:
+        """Whether a line starting with `prefix` reached `stream` within `timeout` s: the
+        worker prints its lines before it answers, but they travel through another pipe
+        and thread."""
+
+        def arrived() -> bool:
+            # One invocation at a time per stream: its REPORT is among the last lines.
+            return any(line.startswith(prefix) for line in self.streams.get(stream, [])[-3:])
+
         with self._lock:
-            # One invocation at a time per stream: its END is among the stream's last lines.
-            return self._lock.wait_for(lambda: line in self.streams.get(stream, [])[-3:], timeout)
+            return self._lock.wait_for(arrived, timeout)
 
     def request_lines(self, request_id: str, timeout: float = 5.0) -> list[str]:
         """One invocation's lines, START to REPORT, once its REPORT has arrived."""
@@ -233,7 +238,7 @@ class _Environment:
         if not answer:  # None: past the Timeout; {}: the process exited
             return self._failed(invocation.request_id, time.monotonic() - started, answer is None)
         # Its END/REPORT lines are in the log before the invocation is over, as in Lambda.
-        report = f"END RequestId: {invocation.request_id}"
+        report = f"REPORT RequestId: {invocation.request_id}\t"  # its last line
         self.function.log.wait_for(report, self.stream, timeout=5)
         if "error" in answer:
             raise FunctionError(answer["error"])

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -141,6 +142,25 @@ def test_the_log_has_lambdas_lines_the_output_and_the_traceback(tmp_path, functi
     assert "[ERROR] LookupError: no such thing" in log
     assert "Traceback (most recent call last):" in log and 'app.py", line' in log
     assert "END RequestId: request-id" in log and "REPORT RequestId: request-id" in log
+
+
+def test_an_invocation_ends_after_its_report_line_is_in_the_log(tmp_path, functions, monkeypatch):
+    # Given a log copier slow to deliver the REPORT line (a busy machine: CI saw it late)
+    from mlwf.offline.functions import FunctionLog
+
+    write = FunctionLog.write
+
+    def late_report(self, text, stream="offline"):
+        if text.startswith("REPORT RequestId: "):
+            time.sleep(0.3)  # the delay under test, not a wait
+        return write(self, text, stream)
+
+    monkeypatch.setattr(FunctionLog, "write", late_report)
+    function = make_function(tmp_path, "Reported")
+    functions.append(function)
+    # When an invocation returns, then its REPORT is the log's last line, as in Lambda
+    invoke(function, {"action": "environ"}, request_id="reported-1")
+    assert function.log.lines[-1].startswith("REPORT RequestId: reported-1\t")
 
 
 def test_the_timeout_is_enforced_and_the_environment_replaced(tmp_path, functions):
