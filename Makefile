@@ -70,10 +70,11 @@ demo: $(VENV_STAMP)
 # The checks (lint, ASL, sam build) run beside pytest: pytest's offline-stack tests spend
 # much of their time waiting on processes and clocks, which the checks fill. Each side's
 # output is shown whole when it ends (--output-sync), so the log reads as if run in turn.
-test: $(VENV_STAMP) $(CHECKOV_STAMP) $(NODE_STAMP) browser-deps
+test: $(VENV_STAMP) browser-deps
 	$(MAKE) --no-print-directory -j 2 --output-sync=target checks unit
 
-# The checks one after the other (-j1): they take one core, pytest the rest.
+# The checks one after the other (-j1): they take one core, pytest the rest. checkov's venv
+# and the ASL validator (npm) install here, beside pytest, not before it.
 checks: $(VENV_STAMP)
 	$(MAKE) --no-print-directory -j1 lint asl build-check
 
