@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
+from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -55,3 +57,24 @@ def load_app(template: TemplateSpec, monkeypatch: pytest.MonkeyPatch) -> Callabl
         return importlib.reload(module)  # module-level config and clients, read anew
 
     return load
+
+
+# The staging tests' (test_stage*.py, test_cifar_download.py, test_validation_split.py)
+@pytest.fixture
+def tarball(tmp_path: Path) -> Path:
+    """A CIFAR-100 python tarball with a few images of each class."""
+    from tests.helpers.stage_data import write_tarball
+
+    return write_tarball(tmp_path / "cifar-100-python.tar.gz")
+
+
+@pytest.fixture
+def s3(aws: None) -> Any:
+    """moto's S3 with the staging tests' bucket."""
+    import boto3
+
+    from tests.helpers.stage_data import BUCKET
+
+    client = boto3.client("s3", region_name="us-east-1")
+    client.create_bucket(Bucket=BUCKET)
+    return client

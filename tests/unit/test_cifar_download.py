@@ -10,7 +10,6 @@ import urllib.error
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
 from tests.helpers.sagemaker_stack import quiet
@@ -19,26 +18,12 @@ from tests.helpers.stage_data import (
     ONE_LINE_ERROR,
     PREFIX,
     cli,
-    write_tarball,
 )
 from training_job import cifar, stage
 from training_job.dataset.classes import CLASS_NAMES
 from training_job.dataset.manifest import read_manifest
 from training_job.dataset.sources import load_source
 from training_job.errors import MlwfError
-
-
-@pytest.fixture
-def tarball(tmp_path: Path) -> Path:
-    return write_tarball(tmp_path / "cifar-100-python.tar.gz")
-
-
-@pytest.fixture
-def s3(aws: None) -> Any:
-    client = boto3.client("s3", region_name="us-east-1")
-    client.create_bucket(Bucket=BUCKET)
-    return client
-
 
 # --------------------------------------------------------------------------- cifar100 download
 

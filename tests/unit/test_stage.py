@@ -15,7 +15,6 @@ import struct
 from pathlib import Path
 from typing import Any
 
-import boto3
 import numpy as np
 import pytest
 from PIL import Image
@@ -44,19 +43,6 @@ from training_job.dataset.lst import read_lst, read_s3_lst
 from training_job.dataset.manifest import read_manifest
 from training_job.dataset.sources import load_source
 from training_job.errors import MlwfError
-
-
-@pytest.fixture
-def tarball(tmp_path: Path) -> Path:
-    return write_tarball(tmp_path / "cifar-100-python.tar.gz")
-
-
-@pytest.fixture
-def s3(aws: None) -> Any:
-    client = boto3.client("s3", region_name="us-east-1")
-    client.create_bucket(Bucket=BUCKET)
-    return client
-
 
 # --------------------------------------------------------------------------- tarball
 

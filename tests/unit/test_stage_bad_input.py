@@ -12,7 +12,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import boto3
 import numpy as np
 import pytest
 
@@ -31,19 +30,6 @@ from training_job import cifar
 from training_job.dataset.lst import LstEntry, parse_lst
 from training_job.dataset.sources import load_source
 from training_job.errors import MlwfError
-
-
-@pytest.fixture
-def tarball(tmp_path: Path) -> Path:
-    return write_tarball(tmp_path / "cifar-100-python.tar.gz")
-
-
-@pytest.fixture
-def s3(aws: None) -> Any:
-    client = boto3.client("s3", region_name="us-east-1")
-    client.create_bucket(Bucket=BUCKET)
-    return client
-
 
 # --------------------------------------------------------------------------- bad input
 

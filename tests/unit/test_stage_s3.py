@@ -7,7 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
 from tests.helpers.sagemaker_stack import quiet
@@ -19,24 +18,10 @@ from tests.helpers.stage_data import (
     cli,
     keys,
     read_object,
-    write_tarball,
 )
 from training_job import stage
 from training_job.dataset.manifest import read_manifest
 from training_job.errors import MlwfError
-
-
-@pytest.fixture
-def tarball(tmp_path: Path) -> Path:
-    return write_tarball(tmp_path / "cifar-100-python.tar.gz")
-
-
-@pytest.fixture
-def s3(aws: None) -> Any:
-    client = boto3.client("s3", region_name="us-east-1")
-    client.create_bucket(Bucket=BUCKET)
-    return client
-
 
 # --------------------------------------------------------------------------- S3 behaviour
 

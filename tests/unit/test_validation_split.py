@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import boto3
 import numpy as np
 import pytest
 
@@ -16,24 +15,10 @@ from tests.helpers.stage_data import (
     ONE_LINE_ERROR,
     cli,
     keys,
-    write_tarball,
 )
 from training_job.dataset.sources import load_source
 from training_job.dataset.split import split_validation
 from training_job.dataset.types import Dataset
-
-
-@pytest.fixture
-def tarball(tmp_path: Path) -> Path:
-    return write_tarball(tmp_path / "cifar-100-python.tar.gz")
-
-
-@pytest.fixture
-def s3(aws: None) -> Any:
-    client = boto3.client("s3", region_name="us-east-1")
-    client.create_bucket(Bucket=BUCKET)
-    return client
-
 
 # --------------------------------------------------------------------------- validation split
 
