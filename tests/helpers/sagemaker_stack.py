@@ -20,6 +20,11 @@ PREFIX = "image-classification"
 PARAMETER = "/image-classification/endpoint-name"
 US_EAST_1_IMAGE = "811284229777.dkr.ecr.us-east-1.amazonaws.com/image-classification:1"
 PNG = b"\x89PNG\r\n\x1a\n not really an image"
+# `mlwf deploy`'s flags for the resources above, without waiting between polls.
+DEPLOY_FLAGS = [
+    "--bucket", BUCKET, "--role-arn", ROLE_ARN, "--parameter-name", PARAMETER,
+    "--endpoint-prefix", PREFIX, "--region", REGION, "--poll-interval", "0",
+]  # fmt: skip
 
 
 def tick_names(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -15,6 +15,7 @@ from mlwf.capture import read_capture
 from mlwf.console.aws import ConsoleError
 from mlwf.console.monitoring import monitoring, parse_moment
 from mlwf.monitor import summarize
+from tests.helpers.capture_files import capture_record
 
 T0 = datetime(2026, 11, 30, 9, 10, tzinfo=UTC)
 THRESHOLD = 0.93
@@ -26,30 +27,13 @@ def write_capture(folder: Path) -> None:
     """Capture lines as SageMaker writes them (BASE64 input, JSON output), one file."""
     lines = []
     for index, (minutes, top) in enumerate(INFERENCES):
-        moment = T0 + timedelta(minutes=minutes)
-        image = b"\x89PNG\r\n\x1a\n" + bytes([index])  # a PNG signature, then a marker
-        record = {
-            "captureData": {
-                "endpointInput": {
-                    "observedContentType": "image/png",
-                    "mode": "INPUT",
-                    "data": base64.b64encode(image).decode(),
-                    "encoding": "BASE64",
-                },
-                "endpointOutput": {
-                    "observedContentType": "application/json",
-                    "mode": "OUTPUT",
-                    "data": json.dumps([top, 1 - top] if index % 2 else [1 - top, top]),
-                    "encoding": "JSON",
-                },
-            },
-            "eventMetadata": {
-                "eventId": f"ev-{index}",
-                "inferenceId": f"exec-{index}",
-                "inferenceTime": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            },
-            "eventVersion": "0",
-        }
+        record = capture_record(
+            T0 + timedelta(minutes=minutes),
+            [top, 1 - top] if index % 2 else [1 - top, top],
+            b"\x89PNG\r\n\x1a\n" + bytes([index]),  # a PNG signature, then a marker
+            inference_id=f"exec-{index}",
+            event_id=f"ev-{index}",
+        )
         lines.append(json.dumps(record))
     (folder / "capture.jsonl").write_text("\n".join(lines) + "\n")
 

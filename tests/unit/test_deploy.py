@@ -14,9 +14,9 @@ from tests.helpers.deploy_guard import (
     guarded,
     switch_config_at_once,
 )
-from tests.helpers.paths import REGION
 from tests.helpers.sagemaker_stack import (
     BUCKET,
+    DEPLOY_FLAGS,
     PARAMETER,
     PREFIX,
     ROLE_ARN,
@@ -35,20 +35,6 @@ from training_job import endpoint_requests
 from training_job.deploy import deploy
 from training_job.errors import MlwfError
 
-DEPLOY_FLAGS = [
-    "--bucket",
-    BUCKET,
-    "--role-arn",
-    ROLE_ARN,
-    "--parameter-name",
-    PARAMETER,
-    "--endpoint-prefix",
-    PREFIX,
-    "--region",
-    REGION,
-    "--poll-interval",
-    "0",
-]
 EXPECTED_CAPTURE = {
     "EnableCapture": True,
     "InitialSamplingPercentage": 100,

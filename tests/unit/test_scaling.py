@@ -11,6 +11,7 @@ import pytest
 from mlwf.cli import main
 from tests.helpers.paths import REGION
 from tests.helpers.sagemaker_stack import (
+    DEPLOY_FLAGS,
     PARAMETER,
     PREFIX,
     ROLE_ARN,
@@ -28,20 +29,6 @@ from training_job.teardown import teardown
 
 BUCKET = "images-bucket-scaling"
 DIMENSION = "sagemaker:variant:DesiredInstanceCount"
-FLAGS = [
-    "--bucket",
-    BUCKET,
-    "--role-arn",
-    ROLE_ARN,
-    "--parameter-name",
-    PARAMETER,
-    "--endpoint-prefix",
-    PREFIX,
-    "--region",
-    REGION,
-    "--poll-interval",
-    "0",
-]
 CONFIG = ScalingConfig(min_instances=1, max_instances=4, target_invocations=600.0)
 
 
@@ -328,11 +315,11 @@ def test_teardown_removes_our_scaling_before_the_endpoint(clients: dict[str, Any
 def test_cli_deploy_with_scaling_redeploy_and_teardown(
     clients: dict[str, Any], updates: dict[str, Any], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, err = run_cli(["deploy", *FLAGS, "--max-instances", "3"], capsys)
+    code, out, err = run_cli(["deploy", *DEPLOY_FLAGS, "--max-instances", "3"], capsys)
     assert (code, err) == (0, "")
     name = "image-classification-20260102-030405-000"
     assert "auto scaling     1-3 instances, target 600 invocations per instance" in out
-    code, out, err = run_cli(["deploy", *FLAGS, "--instance-type", "ml.c5.large"], capsys)
+    code, out, err = run_cli(["deploy", *DEPLOY_FLAGS, "--instance-type", "ml.c5.large"], capsys)
     assert (code, err) == (0, "")
     assert "updated in place" in out
     assert "auto scaling     1-3 instances" in out
@@ -366,7 +353,7 @@ def test_cli_bad_scaling_flags_are_one_line_errors_before_any_call(
     flags: list[str], message: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # No moto, no stack: the flags are refused before any AWS call could be made.
-    code, out, err = run_cli(["deploy", *FLAGS, *flags], capsys)
+    code, out, err = run_cli(["deploy", *DEPLOY_FLAGS, *flags], capsys)
     assert code == 1
     assert len(err.strip().splitlines()) == 1, err
     assert err.startswith("mlwf deploy: error: ") and message in err, err
