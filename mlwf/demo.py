@@ -358,7 +358,7 @@ def demo_on_running_stack(
 def _serve_console(stack, port: int) -> None:
     """`mlwf console` on the demo's own stack, until Ctrl-C; the stack stops after it."""
     from mlwf.console.command import serve
-    from mlwf.offline_up import register_stack
+    from mlwf.offline.stack_record import register_stack
 
     register_stack(stack)  # DescribeStacks answers it, as for `mlwf offline up`
     say("\n== console: the demo's stack stays up until Ctrl-C")

@@ -5,7 +5,8 @@ local model, deploys the endpoint and writes its SSM parameter, then serves the 
 127.0.0.1 as an AWS endpoint: point AWS_ENDPOINT_URL at it, and the AWS CLI, your scripts,
 `mlwf run`/`batch`/`monitor`/`threshold` and `AWS_SAM_STACK_NAME=... make integration` work
 against it as against a deployed stack. CloudFormation's DescribeStacks answers the stack's
-outputs and parameters, as mlwf and the tests read them on AWS.
+outputs and parameters, and ListStackResources its resources, as mlwf, the tests and
+`sam logs -n <LogicalId>` read them on AWS.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from mlwf.offline.runtime import OfflineStack
+    from mlwf.offline.stack_record import register_stack
     from mlwf.offline.workflow import choose_source, deploy_model
     from training_job.stack import default_stack_name
 
@@ -94,34 +96,3 @@ def run(args: argparse.Namespace) -> int:
 
 def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
-
-
-def register_stack(stack: Any) -> None:
-    """The stack in CloudFormation, so that DescribeStacks answers its outputs and its
-    parameters. Its resources exist already (the offline stack made them); CloudFormation's
-    record holds one placeholder resource, as a stack must hold one."""
-    import json
-    import warnings
-
-    spec = stack.spec
-    template = {
-        "AWSTemplateFormatVersion": "2010-09-09",
-        "Description": f"The offline stack of {spec.path.name}",
-        "Parameters": {name: {"Type": "String"} for name in spec.parameters},
-        "Resources": {"OfflineStack": {"Type": "AWS::CloudFormation::WaitConditionHandle"}},
-        "Outputs": {key: {"Value": value} for key, value in spec.outputs.items()},
-    }
-    # moto warns that it does not model the placeholder, at CreateStack and again at every
-    # ListStackResources (which `mlwf console` calls): known, and not the user's concern.
-    warnings.filterwarnings(
-        "ignore",
-        message="Tried to parse AWS::CloudFormation::WaitConditionHandle",
-        category=UserWarning,
-    )
-    stack.client("cloudformation").create_stack(
-        StackName=spec.stack_name,
-        TemplateBody=json.dumps(template),
-        Parameters=[
-            {"ParameterKey": key, "ParameterValue": value} for key, value in spec.parameters.items()
-        ],
-    )

@@ -170,8 +170,6 @@ class Console:
                         arns[resource["LogicalResourceId"]] = resource["PhysicalResourceId"]
         except Exception as exc:
             raise console_error(exc, f"stack {self.stack_name!r} resources") from None
-        if not arns:  # the stack's record holds no state machine: its outputs may name them
-            arns = {k: v for k, v in outputs.items() if ":states:" in v and ":stateMachine:" in v}
         machines = []
         sfn = self.aws.client("stepfunctions")
         for logical_id, arn in arns.items():

@@ -22,6 +22,7 @@ from mlwf.offline.template_spec import (
     FunctionSpec,
     RoleSpec,
     RuleSpec,
+    StackResource,
     StateMachineSpec,
     TemplateSpec,
 )
@@ -269,6 +270,9 @@ class _Reader:
                 self.spec.state_machines[logical_id] = self.state_machine(
                     logical_id, props, definitions.get(logical_id)
                 )
+            else:
+                continue  # not made offline: Lambda permissions, queue policies, ...
+            self.spec.resources[logical_id] = StackResource(logical_id, kind, self.ref(logical_id))
         for key, output in (self.template.get("Outputs") or {}).items():
             condition = output.get("Condition")
             if condition is None or self.evaluator.condition(condition):

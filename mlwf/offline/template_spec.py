@@ -63,6 +63,16 @@ class RoleSpec:
     managed_policy_arns: list[str]
 
 
+@dataclass(frozen=True)
+class StackResource:
+    """A resource the offline stack created, as CloudFormation's ListStackResources lists it:
+    the physical ID is what Ref gives (a name, or an ARN or URL where Ref gives that)."""
+
+    logical_id: str
+    resource_type: str
+    physical_id: str
+
+
 @dataclass
 class TemplateSpec:
     path: Path
@@ -79,6 +89,7 @@ class TemplateSpec:
     roles: dict[str, RoleSpec] = field(default_factory=dict)
     managed_policies: dict[str, dict[str, Any]] = field(default_factory=dict)  # ARN -> document
     outputs: dict[str, str] = field(default_factory=dict)
+    resources: dict[str, StackResource] = field(default_factory=dict)  # the ones created
 
     def function(self, name: str) -> FunctionSpec:
         """A function by logical id or by local name."""

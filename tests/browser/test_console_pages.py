@@ -28,8 +28,6 @@ from tests.helpers.console_stack import (
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.offline,
-    # The stack's record holds a placeholder resource moto says it does not model.
-    pytest.mark.filterwarnings("ignore::UserWarning:moto.cloudformation.parsing"),
 ]
 STACK = "console-browser"
 RED_FILL, RED_STROKE = "rgb(253, 232, 230)", "rgb(209, 50, 18)"

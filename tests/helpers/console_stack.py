@@ -46,8 +46,8 @@ class ConsoleStack:
 def offline_stack(stack_name: str) -> Iterator[ConsoleStack]:
     """The offline stack, served over HTTP, its model deployed (no executions yet)."""
     from mlwf.offline.runtime import OfflineStack
+    from mlwf.offline.stack_record import register_stack
     from mlwf.offline.workflow import deploy_model
-    from mlwf.offline_up import register_stack
 
     with OfflineStack.start(stack_name=stack_name, port=free_port(), say=lambda _: None) as stack:
         deployment = deploy_model(stack, "synthetic", count=60, test_count=20, say=lambda _: None)

@@ -204,11 +204,12 @@ class TestOnStandard:
         assert copied.returncode == 0, copied.stderr
 
         # Then the rule started the workflow on it: its serializer's log line, read with sam logs
-        group = f"/aws/lambda/{outputs['SerializeImageDataFunctionName']}"
+        # by the function's logical ID, which it looks up in the stack's resources
+        name = ("-n", "SerializeImageDataFunction", "--stack-name", STACK)
         deadline = time.monotonic() + 60
         while True:
             # (from another folder: the project's samconfig.toml makes sam logs tail)
-            logs = tool(environment, "sam", "logs", "--cw-log-group", group, *WINDOW, cwd=tmp_path)
+            logs = tool(environment, "sam", "logs", *name, *WINDOW, cwd=tmp_path)
             if key in logs.stdout or time.monotonic() > deadline:
                 break
             time.sleep(1)  # the execution runs on; sam logs reads what has arrived so far

@@ -8,7 +8,6 @@ from __future__ import annotations
 import http.client
 import json
 import threading
-import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,6 +17,8 @@ from mlwf.console.api import Console, top_confidence
 from mlwf.console.aws import Aws, ConsoleError
 from mlwf.console.server import ConsoleServer
 from mlwf.offline.server import free_port
+from mlwf.offline.stack_record import record_stack
+from mlwf.offline.template_spec import StackResource
 from tests.helpers.executions import wait_until_ended
 
 STACK = "console-test"
@@ -33,7 +34,7 @@ CAUSE = json.dumps(
 
 @pytest.fixture
 def machine(aws: None) -> str:
-    """A state machine and a stack whose outputs name it (as `mlwf offline up` records)."""
+    """A state machine, in a stack recorded as `mlwf offline up` records its stack."""
     import boto3
 
     arn = boto3.client("stepfunctions").create_state_machine(
@@ -41,19 +42,13 @@ def machine(aws: None) -> str:
         definition=json.dumps(DEFINITION),
         roleArn="arn:aws:iam::123456789012:role/states",
     )["stateMachineArn"]
-    template = {
-        "Resources": {"Placeholder": {"Type": "AWS::CloudFormation::WaitConditionHandle"}},
-        "Outputs": {
-            "StateMachineArn": {"Value": arn},
-            "Threshold": {"Value": "0.93"},
-            "ImagesBucketName": {"Value": "bucket"},
-        },
-    }
-    with warnings.catch_warnings():  # moto does not model the placeholder resource
-        warnings.simplefilter("ignore", UserWarning)
-        boto3.client("cloudformation").create_stack(
-            StackName=STACK, TemplateBody=json.dumps(template)
-        )
+    record_stack(
+        boto3.client("cloudformation"),
+        stack_name=STACK,
+        parameters={},
+        outputs={"Threshold": "0.93", "ImagesBucketName": "bucket"},
+        resources=[StackResource("Echo", "AWS::StepFunctions::StateMachine", arn)],
+    )
     return arn
 
 
@@ -70,8 +65,6 @@ def start(console: Console, arn: str, payload: dict[str, Any], name: str) -> str
     return console.start_execution(arn, json.dumps(payload), name)["arn"]
 
 
-# ListStackResources: moto warns again that it does not model the placeholder.
-@pytest.mark.filterwarnings("ignore::UserWarning:moto.cloudformation.parsing")
 def test_the_stack_lists_its_state_machines_and_threshold(machine, console):
     stack = console.stack()
     assert [m["arn"] for m in stack["state_machines"]] == [machine]
