@@ -17,7 +17,6 @@ import gc
 import json
 import logging
 import os
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -28,6 +27,7 @@ from typing import Any, ClassVar
 
 from mlwf.executions import TERMINAL, ExecutionInput, ExecutionResult, run_executions
 from mlwf.offline.bridge import Bridge, EndpointHandler
+from mlwf.offline.cloudwatch_logs import LogGroupSink
 from mlwf.offline.definition_check import checked_at_create
 from mlwf.offline.distributed_map import distributed_maps_as_aws
 from mlwf.offline.endpoint import LocalEndpoints
@@ -212,7 +212,9 @@ class OfflineStack:
         for logical_id, function_spec in self.spec.functions.items():
             log = FunctionLog(
                 log_dir / f"{logical_id}.log" if log_dir else None,
-                sink=self._cloudwatch_sink(f"/aws/lambda/{function_spec.name}"),
+                sink=LogGroupSink(
+                    ACCOUNT_ID, self.spec.region, f"/aws/lambda/{function_spec.name}"
+                ),
             )
             function = LocalFunction(
                 function_spec,
@@ -262,35 +264,6 @@ class OfflineStack:
         if self.function_roles and self.authorizer and self.authorizer.governs(role_arn):
             return self.authorizer.credentials(role_arn, session)
         return OFFLINE_ENVIRONMENT
-
-    def _cloudwatch_sink(self, group: str) -> Callable[[str, list[str]], None]:
-        """A function's log lines into its CloudWatch Logs group, a stream per environment,
-        as Lambda writes them (the group is created when the template has none)."""
-        logs = self.client("logs")
-        streams: set[str] = set()
-        lock = threading.Lock()
-
-        def sink(stream: str, lines: list[str]) -> None:
-            try:
-                with lock:
-                    if stream not in streams:
-                        if group not in self.spec.log_groups and not streams:
-                            try:
-                                logs.create_log_group(logGroupName=group)
-                            except logs.exceptions.ResourceAlreadyExistsException:
-                                pass
-                        logs.create_log_stream(logGroupName=group, logStreamName=stream)
-                        streams.add(stream)
-                now = int(time.time() * 1000)
-                logs.put_log_events(
-                    logGroupName=group,
-                    logStreamName=stream,
-                    logEvents=[{"timestamp": now, "message": line} for line in lines],
-                )
-            except Exception as exc:  # lines lost from CloudWatch must not stop the log
-                logger.warning("lost %d lines of %s: %r", len(lines), group, exc)
-
-        return sink
 
     def freeze_heap(self) -> None:
         """Put what is loaded now out of the cyclic garbage collector's reach until the stack

@@ -1,0 +1,74 @@
+"""A function's log lines in its CloudWatch Logs group (mlwf/offline/cloudwatch_logs.py),
+written into moto's Logs backend and read back through the API, as `sam logs` reads them.
+The sink calls moto's backend methods, internals: these tests fail when moto changes them."""
+
+from __future__ import annotations
+
+import logging
+
+import boto3
+import pytest
+
+from mlwf.offline.cloudwatch_logs import LogGroupSink
+from tests.helpers.paths import REGION
+
+ACCOUNT = "123456789012"  # moto's default account
+GROUP = "/aws/lambda/stack-Function"
+
+
+def messages(stream: str | None = None) -> list[str]:
+    logs = boto3.client("logs", region_name=REGION)
+    if stream is None:
+        events = logs.filter_log_events(logGroupName=GROUP)["events"]
+    else:
+        events = logs.get_log_events(logGroupName=GROUP, logStreamName=stream)["events"]
+    return [event["message"] for event in events]
+
+
+def test_lines_reach_their_environments_stream_in_a_group_made_on_first_use(aws):
+    # Given a function whose template declares no log group
+    sink = LogGroupSink(ACCOUNT, REGION, GROUP)
+
+    # When two environments' invocations write their lines
+    sink("2026/11/30/[$LATEST]one", ["START RequestId: a", "REPORT RequestId: a"])
+    sink("2026/11/30/[$LATEST]two", ["START RequestId: b"])
+    sink("2026/11/30/[$LATEST]one", ["START RequestId: c"])
+
+    # Then the API answers each stream's lines, and the group's
+    assert messages("2026/11/30/[$LATEST]one") == [
+        "START RequestId: a",
+        "REPORT RequestId: a",
+        "START RequestId: c",
+    ]
+    assert messages("2026/11/30/[$LATEST]two") == ["START RequestId: b"]
+    assert sorted(messages()) == sorted(
+        ["START RequestId: a", "REPORT RequestId: a", "START RequestId: b", "START RequestId: c"]
+    )
+
+
+def test_a_declared_group_is_kept_with_its_retention(aws):
+    logs = boto3.client("logs", region_name=REGION)
+    logs.create_log_group(logGroupName=GROUP)
+    logs.put_retention_policy(logGroupName=GROUP, retentionInDays=14)
+
+    LogGroupSink(ACCOUNT, REGION, GROUP)("stream", ["a line"])
+
+    (group,) = logs.describe_log_groups(logGroupNamePrefix=GROUP)["logGroups"]
+    assert group["retentionInDays"] == 14
+    assert messages("stream") == ["a line"]
+
+
+def test_lines_that_cannot_be_delivered_are_named_in_a_warning_not_raised(
+    aws, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+):
+    from moto.logs.models import LogsBackend
+
+    def refuse(*args: object) -> None:
+        raise RuntimeError("backend down")
+
+    monkeypatch.setattr(LogsBackend, "put_log_events", refuse)
+
+    with caplog.at_level(logging.WARNING, logger="mlwf.offline.cloudwatch_logs"):
+        LogGroupSink(ACCOUNT, REGION, GROUP)("stream", ["one", "two"])
+
+    assert f"lost 2 lines of {GROUP}: RuntimeError('backend down')" in caplog.text
