@@ -85,8 +85,9 @@ class FunctionLog:
         and when its environment stops."""
         with self._lock:
             lines, self._pending[stream] = self._pending.get(stream, []), []
-        if lines and self.sink is not None:
-            self.sink(stream, lines)
+            sink = self.sink
+        if lines and sink is not None:
+            sink(stream, lines)
 
     def wait_for(self, prefix: str, stream: str, timeout: float) -> bool:
         """Whether a line starting with `prefix` reached `stream` within `timeout` s: the
@@ -119,9 +120,13 @@ class FunctionLog:
         return []
 
     def close(self) -> None:
-        if self._file:
-            self._file.close()
-            self._file = None
+        """No more lines to the file or the sink: the stack has stopped, and its moto with
+        it (a late line would land in whatever moto holds next: another stack's)."""
+        with self._lock:
+            self.sink = None
+            if self._file:
+                self._file.close()
+                self._file = None
 
 
 class _Environment:
@@ -340,6 +345,8 @@ class LocalFunction:
 
     def _acquire(self) -> _Environment:
         with self._changed:
+            if self._closed:  # its stack has stopped; an execution thread of moto's has not
+                raise self._gone()
             if self._idle:
                 self._busy += 1
                 return self._idle.pop()
@@ -355,13 +362,23 @@ class LocalFunction:
         try:
             environment = _Environment(self)  # the init runs outside the lock: others go on
             with self._changed:
-                self._all = [e for e in self._all if e.alive] + [environment]
+                closed = self._closed
+                if not closed:
+                    self._all = [e for e in self._all if e.alive] + [environment]
+            if closed:  # while it started: close() has not seen it
+                environment.stop()
+                raise self._gone()
             return environment
         except BaseException:
             with self._changed:
                 self._busy -= 1
                 self._changed.notify()
             raise
+
+    def _gone(self) -> AwsErrorResponse:
+        return AwsErrorResponse(
+            "ResourceNotFoundException", f"Function not found: {self.spec.arn}", 404
+        )
 
     def _release(self, environment: _Environment) -> None:
         with self._changed:

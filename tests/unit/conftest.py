@@ -4,13 +4,14 @@ imported as `functions.<name>.app` with the environment template.yaml gives it."
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
 
+from mlwf.offline.functions import LocalFunction
 from mlwf.offline.lambda_runtime import LambdaContext
 from mlwf.offline.template import load_template
 from mlwf.offline.template_spec import TemplateSpec
@@ -78,3 +79,12 @@ def s3(aws: None) -> Any:
     client = boto3.client("s3", region_name="us-east-1")
     client.create_bucket(Bucket=BUCKET)
     return client
+
+
+@pytest.fixture
+def functions() -> Iterator[list[LocalFunction]]:
+    """The LocalFunctions a test makes (tests.helpers.local_functions), closed after it."""
+    made: list[LocalFunction] = []
+    yield made
+    for function in made:
+        function.close()

@@ -1,0 +1,96 @@
+"""Functions of a test's own, run as Lambda runs them (mlwf.offline.functions): a handler
+that does what its event asks, and the calls the tests make of it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mlwf.offline.bridge import FunctionError, Invocation
+from mlwf.offline.functions import LocalFunction
+from mlwf.offline.template_spec import FunctionSpec
+
+HANDLER = """
+import os
+import sys
+import time
+from pathlib import Path
+
+GREETING_AT_IMPORT = os.environ.get("GREETING")
+CALLS = 0
+
+
+def handler(event, context):
+    global CALLS
+    CALLS += 1
+    action = event["action"]
+    if action == "environ":
+        return {"environ": dict(os.environ), "calls": CALLS, "pid": os.getpid()}
+    if action == "count":
+        os.environ["COUNT"] = str(int(os.environ.get("COUNT", "0")) + 1)
+        return {"count": os.environ["COUNT"]}
+    if action == "fail":
+        print("about to fail")
+        raise LookupError("no such thing")
+    if action == "sleep":
+        time.sleep(event["seconds"])
+        return {"slept": True}
+    if action == "exit":
+        sys.stdout.flush()
+        os._exit(3)
+    if action == "unmarshallable":
+        return {1, 2}
+    if action == "meet":  # wait inside the handler until `count` environments are inside
+        folder = Path(event["folder"])
+        (folder / str(os.getpid())).touch()
+        deadline = time.monotonic() + 30
+        while len(list(folder.iterdir())) < event["count"] and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return {"pid": os.getpid(), "met": len(list(folder.iterdir()))}
+    if action == "hold":
+        (Path(event["folder"]) / "inside").touch()
+        while not (Path(event["folder"]) / "release").exists():
+            time.sleep(0.01)
+        return {}
+    return {"remaining_ms": context.get_remaining_time_in_millis()}
+"""
+
+
+def make_function(
+    tmp_path: Path,
+    logical_id: str,
+    *,
+    source: str = HANDLER,
+    timeout: int = 10,
+    reserved: int | None = None,
+    greeting: str = "hello",
+) -> LocalFunction:
+    code = tmp_path / logical_id
+    code.mkdir()
+    (code / "app.py").write_text(source)
+    spec = FunctionSpec(
+        logical_id=logical_id,
+        name=f"offline-{logical_id}",
+        arn=f"arn:aws:lambda:us-east-1:123456789012:function:offline-{logical_id}",
+        code_uri=code,
+        handler="app.handler",
+        environment={"GREETING": greeting},
+        timeout=timeout,
+        memory_size=128,
+        reserved_concurrency=reserved,
+    )
+    # No AWS is called by these handlers: the endpoint is never reached.
+    return LocalFunction(
+        spec, "us-east-1", endpoint_url="http://127.0.0.1:9", credentials={"AWS_ACCESS_KEY_ID": "k"}
+    )
+
+
+def invoke(function: LocalFunction, event: dict, request_id: str = "request-id") -> dict:
+    return function(event, Invocation(function.spec.name, request_id))
+
+
+def failure(function: LocalFunction, event: dict) -> dict:
+    with pytest.raises(FunctionError) as raised:
+        invoke(function, event)
+    return raised.value.payload
