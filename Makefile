@@ -11,6 +11,10 @@ BIN := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 export SAM_CLI_TELEMETRY := 0
 export MPLBACKEND := Agg
+# Python's default, whatever the shell sets: each module a recipe imports is compiled once
+# and its bytecode kept (this project's code, which no install compiles, and checkov's
+# venv), instead of compiled again by every process that imports it.
+export PYTHONDONTWRITEBYTECODE :=
 
 VENV_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
@@ -55,9 +59,11 @@ $(VENV_STAMP): pyproject.toml $(LOCK)
 	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -c $(LOCK) -e ".[dev]"
 	@touch $@
 
+# checkov's venv is only run by make: its first run compiles what it imports (see
+# PYTHONDONTWRITEBYTECODE above), ~6 s of CPU less than compiling the whole venv up front.
 $(CHECKOV_STAMP): requirements/checkov.txt $(CHECKOV_LOCK) $(VENV_STAMP)
 	$(PYTHON) -m venv $(CHECKOV_VENV)
-	$(BIN)/uv pip install --quiet --compile-bytecode --python $(CHECKOV_VENV)/bin/python -c $(CHECKOV_LOCK) -r requirements/checkov.txt
+	$(BIN)/uv pip install --quiet --python $(CHECKOV_VENV)/bin/python -c $(CHECKOV_LOCK) -r requirements/checkov.txt
 	@touch $@
 
 $(NODE_STAMP): package.json package-lock.json
