@@ -26,8 +26,6 @@ from __future__ import annotations
 import json
 import os
 import select
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -36,6 +34,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from mlwf.offline import zygote
 from mlwf.offline.bridge import AwsErrorResponse, FunctionError, Invocation
 from mlwf.offline.template_spec import ACCOUNT_ID, FunctionSpec
 
@@ -172,22 +171,13 @@ class _Environment:
         requests_read, requests_write = os.pipe()
         answers_read, answers_write = os.pipe()
         spec = function.spec
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "mlwf.offline.lambda_runtime",
-                str(spec.code_uri),
-                spec.handler,
-                str(requests_read),
-                str(answers_write),
-            ],
-            cwd=spec.code_uri,
-            env=self.environment,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            pass_fds=(requests_read, answers_write),
+        self.process = zygote.start_process(
+            str(spec.code_uri),
+            spec.handler,
+            self.environment,
+            function.base_environment(),
+            requests_read,
+            answers_write,
         )
         os.close(requests_read)
         os.close(answers_write)
@@ -307,15 +297,22 @@ class LocalFunction:
         self._changed = threading.Condition()
         self._closed = False
 
-    def process_environment(self) -> dict[str, str]:
-        """What the worker's os.environ holds: the function's variables and Lambda's own."""
-        spec = self.spec
-        stream = f"{datetime.now(UTC):%Y/%m/%d}/[$LATEST]{uuid.uuid4().hex}"
+    @staticmethod
+    def base_environment() -> dict[str, str]:
+        """What every environment's process starts with, before the function's own."""
         return {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "LANG": "en_US.UTF-8",
             "TZ": ":UTC",
             "PYTHONUNBUFFERED": "1",  # each line reaches the log as it is printed
+        }
+
+    def process_environment(self) -> dict[str, str]:
+        """What the worker's os.environ holds: the function's variables and Lambda's own."""
+        spec = self.spec
+        stream = f"{datetime.now(UTC):%Y/%m/%d}/[$LATEST]{uuid.uuid4().hex}"
+        return {
+            **self.base_environment(),
             **spec.environment,
             "AWS_REGION": self.region,
             "AWS_DEFAULT_REGION": self.region,
@@ -347,6 +344,9 @@ class LocalFunction:
         with self._changed:
             if self._closed:  # its stack has stopped; an execution thread of moto's has not
                 raise self._gone()
+            for dead in [e for e in self._idle if not e.alive]:  # killed while idle: gone
+                self._idle.remove(dead)
+                dead.stop()
             if self._idle:
                 self._busy += 1
                 return self._idle.pop()
