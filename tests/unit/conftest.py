@@ -15,7 +15,9 @@ from mlwf.offline.functions import LocalFunction
 from mlwf.offline.lambda_runtime import LambdaContext
 from mlwf.offline.template import load_template
 from mlwf.offline.template_spec import TemplateSpec
+from tests.helpers.deploy_guard import switch_config_at_once
 from tests.helpers.paths import PROJECT_ROOT
+from tests.helpers.sagemaker_stack import moto_clients, stage_fake_dataset, tick_names
 
 MODULES = {
     "SerializeImageDataFunction": "functions.serialize_image_data.app",
@@ -88,3 +90,27 @@ def functions() -> Iterator[list[LocalFunction]]:
     yield made
     for function in made:
         function.close()
+
+
+# moto-backed AWS for the workstation commands (stage, train, deploy, teardown); a module
+# that needs the clock's names to tick marks itself with usefixtures("ticking_names").
+@pytest.fixture
+def ticking_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    tick_names(monkeypatch)
+
+
+@pytest.fixture
+def clients(aws: None) -> dict[str, Any]:
+    return moto_clients()
+
+
+@pytest.fixture
+def staged(clients: dict[str, Any]) -> dict[str, Any]:
+    """The fake dataset staged in the bucket, as `mlwf stage` leaves it."""
+    stage_fake_dataset(clients["s3"])
+    return clients
+
+
+@pytest.fixture
+def update_endpoint_in_moto(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    return switch_config_at_once(monkeypatch)

@@ -12,7 +12,6 @@ import pytest
 from tests.helpers.deploy_guard import (
     artifact,
     guarded,
-    switch_config_at_once,
 )
 from tests.helpers.sagemaker_stack import (
     BUCKET,
@@ -23,17 +22,18 @@ from tests.helpers.sagemaker_stack import (
     US_EAST_1_IMAGE,
     assert_one_line_error,
     make_job,
-    moto_clients,
     names,
     no_sleep,
     quiet,
     run_cli,
     settings,
-    tick_names,
 )
 from training_job import endpoint_requests
 from training_job.deploy import deploy
 from training_job.errors import MlwfError
+
+# each name made from the clock is new, as on AWS (tests/unit/conftest.py)
+pytestmark = pytest.mark.usefixtures("ticking_names")
 
 EXPECTED_CAPTURE = {
     "EnableCapture": True,
@@ -46,21 +46,6 @@ T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 # ---------------------------------------------------------------- helpers
-
-
-@pytest.fixture(autouse=True)
-def ticking_names(monkeypatch: pytest.MonkeyPatch) -> None:
-    tick_names(monkeypatch)
-
-
-@pytest.fixture
-def clients(aws: None) -> dict[str, Any]:
-    return moto_clients()
-
-
-@pytest.fixture
-def update_endpoint_in_moto(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
-    return switch_config_at_once(monkeypatch)
 
 
 # ---------------------------------------------------------------- requests

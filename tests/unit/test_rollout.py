@@ -15,7 +15,6 @@ from tests.helpers.deploy_guard import (
     artifact,
     check_parameter,
     guarded,
-    switch_config_at_once,
 )
 from tests.helpers.sagemaker_stack import (
     PARAMETER,
@@ -23,36 +22,22 @@ from tests.helpers.sagemaker_stack import (
     ROLE_ARN,
     make_job,
     moto_backend,
-    moto_clients,
     names,
     no_sleep,
     quiet,
     settings,
-    tick_names,
 )
 from training_job import rollout
 from training_job.deploy import deploy
 from training_job.errors import MlwfError
 
+# each name made from the clock is new, as on AWS (tests/unit/conftest.py)
+pytestmark = pytest.mark.usefixtures("ticking_names")
+
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 # ---------------------------------------------------------------- helpers
-
-
-@pytest.fixture(autouse=True)
-def ticking_names(monkeypatch: pytest.MonkeyPatch) -> None:
-    tick_names(monkeypatch)
-
-
-@pytest.fixture
-def clients(aws: None) -> dict[str, Any]:
-    return moto_clients()
-
-
-@pytest.fixture
-def update_endpoint_in_moto(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
-    return switch_config_at_once(monkeypatch)
 
 
 # ---------------------------------------------------------------- redeploys

@@ -18,7 +18,6 @@ from tests.helpers.sagemaker_stack import (
     US_EAST_1_IMAGE,
     run_cli,
     settings,
-    tick_names,
 )
 from tests.helpers.sagemaker_update import patch_update_endpoint
 from training_job import scaling
@@ -27,14 +26,12 @@ from training_job.errors import MlwfError
 from training_job.scaling import POLICY_NAME, ScalingConfig
 from training_job.teardown import teardown
 
+# each name made from the clock is new, as on AWS (tests/unit/conftest.py)
+pytestmark = pytest.mark.usefixtures("ticking_names")
+
 BUCKET = "images-bucket-scaling"
 DIMENSION = "sagemaker:variant:DesiredInstanceCount"
 CONFIG = ScalingConfig(min_instances=1, max_instances=4, target_invocations=600.0)
-
-
-@pytest.fixture(autouse=True)
-def ticking_names(monkeypatch: pytest.MonkeyPatch) -> None:
-    tick_names(monkeypatch)
 
 
 class Recorder:

@@ -10,18 +10,12 @@ import pytest
 
 from tests.helpers.sagemaker_stack import (
     BUCKET,
-    moto_clients,
     stage_fake_dataset,
 )
 from training_job.dataset.staged import check_staged_dataset, num_training_samples
 from training_job.errors import MlwfError
 
 # ---------------------------------------------------------------- fixtures
-
-
-@pytest.fixture
-def clients(aws: None) -> dict[str, Any]:
-    return moto_clients()
 
 
 # ---------------------------------------------------------------- the staged dataset

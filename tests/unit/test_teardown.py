@@ -18,35 +18,26 @@ from tests.helpers.sagemaker_stack import (
     all_objects,
     assert_one_line_error,
     make_job,
-    moto_clients,
     names,
     run_cli,
     settings,
     stage_fake_dataset,
-    tick_names,
 )
 from training_job import teardown as teardown_cmd
 from training_job.deploy import deploy
 from training_job.teardown import plan_teardown, teardown
+
+# each name made from the clock is new, as on AWS (tests/unit/conftest.py)
+pytestmark = pytest.mark.usefixtures("ticking_names")
 
 TEARDOWN_FLAGS = ["--bucket", BUCKET, "--parameter-name", PARAMETER, "--region", REGION]
 NOTHING = {"endpoints": [], "configs": [], "models": []}
 
 
 @pytest.fixture(autouse=True)
-def ticking_names(monkeypatch: pytest.MonkeyPatch) -> None:
-    tick_names(monkeypatch)
-
-
-@pytest.fixture(autouse=True)
 def no_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     """stdin is not a terminal unless a test says so (as in CI)."""
     monkeypatch.setattr("sys.stdin", io.StringIO(""))
-
-
-@pytest.fixture
-def clients(aws: None) -> dict[str, Any]:
-    return moto_clients()
 
 
 @pytest.fixture

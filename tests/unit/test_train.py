@@ -18,15 +18,15 @@ from tests.helpers.sagemaker_stack import (
     ROLE_ARN,
     US_EAST_1_IMAGE,
     assert_one_line_error,
-    moto_clients,
     no_sleep,
     run_cli,
     settings,
-    stage_fake_dataset,
-    tick_names,
 )
 from training_job import sagemaker_io, train
 from training_job.errors import MlwfError
+
+# each name made from the clock is new, as on AWS (tests/unit/conftest.py)
+pytestmark = pytest.mark.usefixtures("ticking_names")
 
 STACK_FLAGS = [
     "--bucket",
@@ -41,22 +41,6 @@ STACK_FLAGS = [
 
 
 # ---------------------------------------------------------------- fixtures
-
-
-@pytest.fixture(autouse=True)
-def ticking_names(monkeypatch: pytest.MonkeyPatch) -> None:
-    tick_names(monkeypatch)
-
-
-@pytest.fixture
-def clients(aws: None) -> dict[str, Any]:
-    return moto_clients()
-
-
-@pytest.fixture
-def staged(clients: dict[str, Any]) -> dict[str, Any]:
-    stage_fake_dataset(clients["s3"])
-    return clients
 
 
 # ---------------------------------------------------------------- the request
