@@ -116,7 +116,7 @@ def serve_floor(port: int) -> None:
     from offline_throughput import echo
 
     from mlwf.offline.runtime import OfflineStack
-    from mlwf.offline_up import register_stack
+    from mlwf.offline.stack_record import register_stack
     from training_job.stack import default_stack_name
 
     name = default_stack_name() or "image-classification-workflow"
