@@ -82,12 +82,14 @@ def pinned_version(package: str) -> str:
 
 def build_powertools_layer(python: Path, workdir: Path) -> Path:
     """A layer zip of the Powertools release pyproject.toml pins (the one AWS's layer 27
-    carries, template.yaml), laid out as Lambda reads layers: python/ on sys.path."""
+    carries, template.yaml), laid out as Lambda reads layers: python/ on sys.path. With the
+    tracer extra, as AWS's layer ships it: the handlers refuse to start without the X-Ray
+    SDK (PowertoolsLayerMissing)."""
     version = pinned_version("aws-lambda-powertools")
     target = workdir / "powertools-layer"
     subprocess.run(
         [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-         "--target", str(target / "python"), f"aws-lambda-powertools=={version}"],
+         "--target", str(target / "python"), f"aws-lambda-powertools[tracer]=={version}"],
         check=True,
     )  # fmt: skip
     shutil.rmtree(target / "python" / "bin", ignore_errors=True)  # console scripts only

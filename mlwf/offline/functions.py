@@ -1,9 +1,10 @@
 """A template's function as Lambda runs it: execution environments in processes of their own.
 
-Each execution environment is a worker process (mlwf.offline.lambda_runtime) with the
-function's code, handler and environment: its variables, Lambda's own, the offline
-credentials, and AWS_ENDPOINT_URL naming the offline stack's server, so that its SDK calls
-reach the offline stack as they would reach AWS. As in Lambda:
+Each execution environment is a worker process (mlwf.offline.lambda_runtime; on Linux
+forked by mlwf.offline.zygote) with the function's code, handler and environment: its
+variables, Lambda's own, the offline credentials, and AWS_ENDPOINT_URL naming the offline
+stack's server, so that its SDK calls reach the offline stack as they would reach AWS. As in
+Lambda:
 - an environment runs one invocation at a time; a function scales out to more environments
   under concurrency, up to its ReservedConcurrentExecutions (then TooManyRequestsException,
   429, which the workflow retries) or, without one, MAX_ENVIRONMENTS here;

@@ -121,7 +121,6 @@ class Zygote:
         theirs.close()
         self._socket = ours
         self._lock = threading.Lock()  # one request, one answer at a time
-        self._started: dict[int, threading.Event] = {}
         self._processes: dict[int, ForkedProcess] = {}
         self._exit_codes: dict[int, int] = {}  # ended before its ForkedProcess was made
         self._answers: list[dict[str, Any]] = []
