@@ -39,6 +39,7 @@ from mlwf.offline.moto_patches import (
     Endings,
     asl_parses_apart,
     execution_endings,
+    moto_modules_listed_once,
     s3_url_table_loaded_once,
 )
 from mlwf.offline.rules import step_functions_targets
@@ -119,6 +120,7 @@ class OfflineStack:
                 mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
             )
             cleanup.enter_context(s3_url_table_loaded_once())
+            cleanup.enter_context(moto_modules_listed_once())
             cleanup.enter_context(asl_parses_apart())
             cleanup.enter_context(checked_at_create())
             cleanup.enter_context(distributed_maps_as_aws())

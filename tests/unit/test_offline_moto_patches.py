@@ -1,5 +1,6 @@
 """What the offline stack changes around moto while it runs (mlwf/offline/runtime.py), each
-undone when it stops: moto's S3 URL table loaded once instead of twice per request, each ASL
+undone when it stops: moto's S3 URL table loaded once instead of twice per request, moto's
+module folder listed once instead of for every request to its server, each ASL
 parse with its own scope stack, the loaded heap frozen out of the garbage collector's full
 collections, and each execution's end reported (waking whoever waits for it; a crashed one
 ended FAILED instead of left RUNNING; moto's list of finished interpreter threads pruned).
@@ -17,7 +18,7 @@ import boto3
 import moto.s3.models
 import pytest
 
-from mlwf.offline.moto_patches import Endings, s3_url_table_loaded_once
+from mlwf.offline.moto_patches import Endings, moto_modules_listed_once, s3_url_table_loaded_once
 from tests.helpers.paths import REGION
 
 
@@ -45,6 +46,46 @@ def test_s3_works_without_reloading_the_url_table(aws, monkeypatch: pytest.Monke
     assert moto.s3.models.S3Backend.__dict__["_url_module"] is original
     s3.head_object(Bucket="tuned-bucket", Key="a/b.txt")
     assert reloads
+
+
+def test_the_pinned_moto_server_lists_its_module_folder_for_every_request(monkeypatch):
+    # What moto_modules_listed_once replaces; if an upgrade stops it, the patch must go.
+    import os
+
+    import moto.backends
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    listings = []
+    real_listdir = os.listdir
+    monkeypatch.setattr(os, "listdir", lambda path: listings.append(path) or real_listdir(path))
+    dispatcher = DomainDispatcherApplication(lambda *args: None)
+
+    assert dispatcher.get_backend_for_host("s3") == "s3"
+    assert dispatcher.get_backend_for_host("s3") == "s3"
+    assert listings == [os.path.dirname(moto.__file__)] * 2
+
+
+def test_hosts_resolve_as_before_with_the_module_folder_listed_once(monkeypatch):
+    import os
+
+    import moto.backends
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    original = moto.backends.list_of_moto_modules
+    expected = list(original())
+    dispatcher = DomainDispatcherApplication(lambda *args: None)
+    with moto_modules_listed_once():
+        listings = []
+        real_listdir = os.listdir
+        monkeypatch.setattr(os, "listdir", lambda p: listings.append(p) or real_listdir(p))
+        assert list(moto.backends.list_of_moto_modules()) == expected
+        assert [dispatcher.get_backend_for_host(h) for h in ("s3", "sagemaker", "moto_api")] == [
+            "s3",
+            "sagemaker",
+            "moto_api",
+        ]
+        assert listings == []  # no request lists the folder again
+    assert moto.backends.list_of_moto_modules is original
 
 
 def test_the_pinned_moto_shares_one_query_language_scope_stack_between_parses():
