@@ -58,9 +58,10 @@ def s3_url_table_loaded_once() -> Iterator[None]:
 @contextmanager
 def moto_modules_listed_once() -> Iterator[None]:
     """moto's server looks each request's host up among its service modules by listing its
-    package folder and testing every entry with isdir: ~150 system calls a request, 17% of
-    the stack process's CPU for an S3 GetObject over HTTP (py-spy), on every call a
-    function makes. The installed moto does not change while a stack runs: listed once."""
+    package folder and testing every entry with isdir: ~150 system calls a request, on every
+    call a function makes. An S3 GetObject over HTTP cost the stack process 3.1 ms of CPU
+    with them, 1.25 ms without. The installed moto does not change while a stack runs:
+    listed once."""
     import moto.backends
 
     original = moto.backends.__dict__["list_of_moto_modules"]  # KeyError: see the test
