@@ -377,6 +377,8 @@ class LocalFunction:
             raise
 
     def _gone(self) -> AwsErrorResponse:
+        """Invoke's answer for a function that does not exist (404,
+        https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html#API_Invoke_Errors)."""
         return AwsErrorResponse(
             "ResourceNotFoundException", f"Function not found: {self.spec.arn}", 404
         )

@@ -1,6 +1,9 @@
 """The offline stack's record in CloudFormation: DescribeStacks answers its outputs and
 parameters, and ListStackResources, DescribeStackResource(s) its resources with their
-physical IDs, as they answer for a deployed stack. `sam logs -n <LogicalId>` and
+physical IDs, as they answer for a deployed stack: "the name or unique identifier that
+corresponds to a physical instance ID of the resource"
+(https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_StackResourceSummary.html),
+which is what Ref gives for the types the offline stack creates. `sam logs -n <LogicalId>` and
 `mlwf console` find the functions and state machines through them.
 
 The resources exist already (the offline stack made them, under IAM and with its own

@@ -1,8 +1,9 @@
 """Execution environments forked from one process that has already imported the AWS SDK.
 
-Lambda's Python runtime includes boto3, and each new execution environment imports it again
-in its init: ~0.3 s of CPU of the ~0.6 s an environment takes to start here, and an offline
-stack starts three at least, more under concurrency. So, on Linux, one zygote process per
+Lambda's Python runtime includes boto3 ("an environment that includes the SDK for Python",
+https://docs.aws.amazon.com/lambda/latest/dg/lambda-python.html), and each new execution
+environment imports it again in its init: ~0.3 s of CPU of the ~0.6 s an environment takes
+to start here, and an offline stack starts three at least, more under concurrency. So, on Linux, one zygote process per
 stack process imports the SDK once, with Lambda's base environment, and forks each new
 environment from itself. The child then takes the function's environment variables, code
 folder and pipes, and runs mlwf.offline.lambda_runtime as a fresh process would: the
