@@ -3,14 +3,14 @@
 Lambda's Python runtime includes boto3 ("an environment that includes the SDK for Python",
 https://docs.aws.amazon.com/lambda/latest/dg/lambda-python.html), and each new execution
 environment imports it again in its init: ~0.3 s of CPU of the ~0.6 s an environment takes
-to start here, and an offline stack starts three at least, more under concurrency. So, on Linux, one zygote process per
-stack process imports the SDK once, with Lambda's base environment, and forks each new
-environment from itself. The child then takes the function's environment variables, code
-folder and pipes, and runs mlwf.offline.lambda_runtime as a fresh process would: the
-function's own module is imported in the child, in its init phase, with every error Lambda
-reports there. What differs from a fresh process: the SDK's modules are imported already,
-and a variable the SDK reads when it is imported (BOTO_DISABLE_CRT) is read from the base
-environment, not the function's.
+to start here, and an offline stack starts three at least, more under concurrency. So, on
+Linux, one zygote process per stack process imports the SDK once, with Lambda's base
+environment, and forks each new environment from itself. The child then takes the function's
+environment variables, code folder and pipes, and runs mlwf.offline.lambda_runtime as a
+fresh process would: the function's own module is imported in the child, in its init phase,
+with every error Lambda reports there. What differs from a fresh process: the SDK's modules
+are imported already, and a variable the SDK reads when it is imported (BOTO_DISABLE_CRT) is
+read from the base environment, not the function's.
 
 The parent (the stack) asks the zygote for an environment over a Unix socket, handing it
 the child's three pipe ends (requests, answers, log) with SCM_RIGHTS; the zygote answers
