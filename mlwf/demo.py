@@ -228,7 +228,6 @@ def demo(
             ssm=stack.client("ssm"),
             runtime=stack.client("sagemaker-runtime"),
             events=stack.client("events"),
-            logs=stack.client("logs"),
         )
 
         def arm_faults() -> None:
@@ -305,7 +304,6 @@ def demo_on_running_stack(
         ssm=session.client("ssm"),
         runtime=session.client("sagemaker-runtime"),
         events=session.client("events"),
-        logs=session.client("logs"),
     )
     since_ms = int(time.time() * 1000)
 
@@ -335,10 +333,9 @@ def demo_on_running_stack(
         seed=seed,
         concurrency=concurrency,
         run_directly=run_directly,
-        before_run=lambda: None,
         fetch_capture=fetch_capture,
     )
-    logged = write_function_logs(clients.logs, settings.outputs, out / "logs", since_ms)
+    logged = write_function_logs(session.client("logs"), settings.outputs, out / "logs", since_ms)
     say(f"  {logged} function logs (this run's lines) in {out / 'logs'}/")
     report["summary"]["stack"] = settings.stack_name
     (out / "results.json").write_text(json.dumps(report, indent=2) + "\n")

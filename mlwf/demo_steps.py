@@ -37,7 +37,6 @@ class Clients:
     ssm: Any
     runtime: Any  # sagemaker-runtime
     events: Any
-    logs: Any
 
 
 def upload_prefix(events: Any, state_machine_arn: str) -> str | None:
@@ -67,9 +66,9 @@ def run_workflow(
     prefix the upload rule watches, the rule starting each execution. An EXPRESS machine's
     executions cannot be described, so those are started directly (StartSyncExecution), as
     are a machine's that no rule targets."""
-    workflow_type = clients.sfn.describe_state_machine(stateMachineArn=state_machine_arn).get(
-        "type", "STANDARD"
-    )
+    from mlwf.executions import state_machine_type
+
+    workflow_type = state_machine_type(clients.sfn, state_machine_arn)
     prefix = upload_prefix(clients.events, state_machine_arn)
     if workflow_type == "STANDARD" and prefix is not None:
         say(
@@ -88,7 +87,11 @@ def run_workflow(
     why = "an EXPRESS machine" if prefix else "no upload rule targets the machine"
     say(f"\n== run: {len(inputs)} executions started directly ({why}), one per test image")
     return run_directly(
-        inputs, name_prefix="demo", concurrency=concurrency, on_done=progress(len(inputs))
+        inputs,
+        name_prefix="demo",
+        concurrency=concurrency,
+        on_done=progress(len(inputs)),
+        workflow_type=workflow_type,
     )
 
 
@@ -266,11 +269,11 @@ def run_steps(
     seed: int,
     concurrency: int,
     run_directly: Callable[..., list[ExecutionResult]],
-    before_run: Callable[[], None],
     fetch_capture: Callable[[list[ExecutionResult]], None],
+    before_run: Callable[[], None] | None = None,
 ) -> dict[str, Any]:
     """Calibrate, run the test images, then monitor what the endpoint captured."""
-    from mlwf.executions import format_summary, format_table, staged_inputs, summarize
+    from mlwf.executions import format_summary, format_table, sample, staged_inputs, summarize
 
     threshold = float(str(settings.threshold))
     bucket = str(settings.bucket)
@@ -280,10 +283,9 @@ def run_steps(
 
     inputs = staged_inputs(clients.s3, bucket, settings.prefix, "test")
     if count is not None:
-        import random
-
-        inputs = random.Random(seed).sample(inputs, min(count, len(inputs)))
-    before_run()
+        inputs = sample(inputs, count, seed)
+    if before_run is not None:
+        before_run()
     results = run_workflow(
         clients,
         str(settings.state_machine_arn),

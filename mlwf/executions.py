@@ -10,6 +10,7 @@ result (https://docs.aws.amazon.com/step-functions/latest/apireference/API_Start
 from __future__ import annotations
 
 import json
+import random
 import time
 import uuid
 from collections import Counter
@@ -73,6 +74,11 @@ def staged_inputs(s3: Any, bucket: str, prefix: str, split: str) -> list[Executi
         ExecutionInput(bucket, f"{prefix}/{split}/{e.path}", e.label)
         for e in read_s3_lst(s3, bucket, prefix, split)
     ]
+
+
+def sample(inputs: list[ExecutionInput], count: int, seed: int) -> list[ExecutionInput]:
+    """`count` of the inputs (all, if fewer), the same ones for the same seed."""
+    return random.Random(seed).sample(inputs, min(count, len(inputs)))
 
 
 def run_executions(

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
 import sys
 from pathlib import Path
 from typing import Any
@@ -88,12 +87,8 @@ def report(results: list, threshold: float | None, json_path: Path | None) -> in
     return 1 if failures else 0
 
 
-def sample(inputs: list, count: int, seed: int) -> list:
-    return random.Random(seed).sample(inputs, min(count, len(inputs)))
-
-
 def _run_deployed(args: argparse.Namespace):
-    from mlwf.executions import run_executions, staged_inputs, sync_client_config
+    from mlwf.executions import run_executions, sample, staged_inputs, sync_client_config
     from training_job.stack import aws_session, resolve
 
     settings = resolve(args, "bucket", "state_machine_arn")
@@ -117,6 +112,7 @@ def _run_deployed(args: argparse.Namespace):
 
 
 def _run_offline(args: argparse.Namespace):
+    from mlwf.executions import sample
     from mlwf.offline.runtime import OfflineStack
     from mlwf.offline.workflow import choose_source, deploy_model, split_inputs
 

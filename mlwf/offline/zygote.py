@@ -189,10 +189,6 @@ class Zygote:
     def gone(self) -> bool:
         return self._process.poll() is not None
 
-    def close(self) -> None:
-        self._socket.close()  # the zygote ends when it reads the end of its socket
-        self._process.wait(timeout=10)
-
 
 # -- the zygote's side ---------------------------------------------------------------------
 
