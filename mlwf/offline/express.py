@@ -115,7 +115,9 @@ class ExpressWorkflows:
         while execution.exec_status is None or execution.status == "RUNNING":
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                stop_timed_out(execution)
+                # As AWS ends it (States.Timeout); moto_patches.stops_before_the_first_state
+                # makes this safe even before moto's worker has its environment.
+                execution.stop(datetime.now(UTC), "States.Timeout", None)
                 return self._answer(execution, arn, name, status="TIMED_OUT")
             self.wait(min(1.0, remaining))
         # One that ended past the limit, between two looks, AWS would have stopped at it.
@@ -143,24 +145,6 @@ class ExpressWorkflows:
             if getattr(execution, key, None) is not None:
                 answer[key] = getattr(execution, key)
         return answer
-
-
-def stop_timed_out(
-    execution: Any, *, within: float = 10.0, sleep: Callable[[float], None] = time.sleep
-) -> None:
-    """Stop an execution past the limit, as AWS ends it (States.Timeout).
-
-    moto's worker thread makes the execution's environment only once it has parsed the
-    definition, and its stop() uses that environment: an execution stopped before then
-    raised AttributeError (seen in CI with the limit shortened to 10 ms). So wait for it;
-    it comes within milliseconds. Should it never come, the answer is TIMED_OUT all the
-    same, and the execution is left to end on its own."""
-    worker = execution.exec_worker
-    deadline = time.monotonic() + within
-    while getattr(worker, "env", None) is None and time.monotonic() < deadline:
-        sleep(0.005)  # the poll of a wait with a deadline: moto signals nothing here
-    if getattr(worker, "env", None) is not None:
-        execution.stop(datetime.now(UTC), "States.Timeout", None)
 
 
 def _seconds(start: Any, stop: Any) -> float:

@@ -140,3 +140,87 @@ def execution_endings(endings: Endings) -> Iterator[None]:
 
     with patch.object(ExecutionWorker, "_execution_logic", execution_logic):
         yield
+
+
+@contextmanager
+def stops_before_the_first_state() -> Iterator[None]:
+    """StopExecution honoured at any moment of a RUNNING execution, as AWS honours it
+    (https://docs.aws.amazon.com/step-functions/latest/apireference/API_StopExecution.html):
+    the execution ends ABORTED, with the caller's error and cause in its ExecutionAborted
+    event, and StopExecution answers with the stopDate.
+
+    moto differs in three ways, each patched here:
+    - Its worker makes the execution's environment in its own thread, once it has parsed
+      the definition, and its stop() uses that environment: a StopExecution right after
+      StartExecution raised AttributeError (26 times in 30 back-to-back tries).
+    - Until the interpreter has set the first state, the environment ignores a stop, and
+      the execution ran to its end as if never stopped; a stop just after that ended it
+      ABORTED with no ExecutionAborted event.
+    - Its StopExecution drops the caller's error and cause, and answers without the
+      stopDate, which its worker sets only once it has wound the execution down.
+    A stop that comes early is kept, and applied as the program starts, before any state.
+    """
+    from moto.core.responses import ActionResult
+    from moto.stepfunctions.parser.asl.component.program.program import Program
+    from moto.stepfunctions.parser.asl.eval.environment import Environment
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    # KeyError: moto changed; see tests/unit/test_offline_early_stop.py
+    make_environment = ExecutionWorker.__dict__["_get_evaluation_environment"]
+    worker_stop = ExecutionWorker.__dict__["stop"]
+    set_stop = Environment.__dict__["set_stop"]
+    run_program = Program.__dict__["_eval_body"]
+    made = threading.Lock()  # a worker's env is None, or made: one for all, held briefly
+
+    def environment(worker: Any) -> Any:
+        env = make_environment(worker)
+        with made:
+            worker.env = env  # moto assigns it too, when this returns
+            early = worker.__dict__.pop("offline_early_stop", None)
+        if early is not None:
+            env.set_stop(**early)
+        return env
+
+    def stop(worker: Any, stop_date: Any, error: str | None, cause: str | None) -> None:
+        with made:
+            if worker.env is None:
+                worker.offline_early_stop = {"stop_date": stop_date, "error": error, "cause": cause}
+                return
+        worker_stop(worker, stop_date=stop_date, error=error, cause=cause)
+
+    def environment_stop(env: Any, stop_date: Any, cause: str | None, error: str | None) -> None:
+        with env._state_mutex:  # an RLock: moto's set_stop takes it again
+            # An execution's own environment (not a Map's or Parallel's frame) whose
+            # program has not started: stopped as it starts.
+            if not env.is_frame() and not env.__dict__.get("offline_started"):
+                env.offline_early_stop = {"stop_date": stop_date, "cause": cause, "error": error}
+                return
+            set_stop(env, stop_date=stop_date, cause=cause, error=error)
+
+    def program(component: Any, env: Any) -> None:
+        if not env.is_frame():
+            with env._state_mutex:
+                env.offline_started = True
+                early = env.__dict__.pop("offline_early_stop", None)
+                if early is not None:
+                    set_stop(env, **early)
+        run_program(component, env)  # stopped: no state runs, and it ends ABORTED
+
+    def stop_execution(response: Any) -> Any:
+        stop_date = datetime.now(UTC)
+        execution = response.stepfunction_backend.describe_execution(
+            response._get_param("executionArn")  # ExecutionDoesNotExist, as moto's own
+        )
+        error, cause = response._get_param("error"), response._get_param("cause")
+        execution.stop(stop_date=stop_date, error=error, cause=cause)
+        return ActionResult({"stopDate": execution.stop_date or stop_date})
+
+    with (
+        patch.object(ExecutionWorker, "_get_evaluation_environment", environment),
+        patch.object(ExecutionWorker, "stop", stop),
+        patch.object(Environment, "set_stop", environment_stop),
+        patch.object(Program, "_eval_body", program),
+        patch.object(StepFunctionResponse, "stop_execution", stop_execution),
+    ):
+        yield

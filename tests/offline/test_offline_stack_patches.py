@@ -167,3 +167,31 @@ def test_a_stack_leaves_a_heap_frozen_by_someone_else_as_it_was():
         assert 0 < gc.get_freeze_count() <= frozen  # nor to unfreeze
     finally:
         gc.unfreeze()
+
+
+def test_a_stop_right_after_the_start_over_http_aborts_the_execution(monkeypatch):
+    # The AWS CLI's `stop-execution` just after `start-execution`: the call that failed
+    # with AttributeError (an HTTP 500) before the worker had its
+    # environment. Here every stop comes first: the worker's parse waits for it.
+    import boto3
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+    original_stop = ExecutionWorker.__dict__["stop"]
+    stopped = threading.Event()
+    parse = ExecutionWorker._get_evaluation_entrypoint
+    monkeypatch.setattr(
+        ExecutionWorker, "_get_evaluation_entrypoint", lambda w: stopped.wait(10) and parse(w)
+    )
+    with OfflineStack.start(say=lambda _: None) as stack:
+        sfn = boto3.client(
+            "stepfunctions", endpoint_url=stack.endpoint_url, region_name=stack.spec.region
+        )
+        started = sfn.start_execution(stateMachineArn=stack.state_machine_arn(), input="{}")
+        answer = sfn.stop_execution(executionArn=started["executionArn"], error="Halt")
+        stopped.set()
+        ended = stack.wait_for_execution(started["executionArn"])
+        events = sfn.get_execution_history(executionArn=started["executionArn"])["events"]
+    assert "stopDate" in answer
+    assert ended["status"] == "ABORTED"
+    assert [e["type"] for e in events] == ["ExecutionStarted", "ExecutionAborted"]
+    assert ExecutionWorker.__dict__["stop"] is original_stop
