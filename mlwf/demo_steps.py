@@ -130,8 +130,10 @@ def calibrate(
     return rows
 
 
-def download_capture(s3: Any, bucket: str, folder: Path) -> int:
-    """Every capture file of the bucket into `folder`, as the bucket lays them out."""
+def download_capture(s3: Any, bucket: str, folder: Path, fetched: set[str] | None = None) -> int:
+    """Every capture file of the bucket into `folder`, as the bucket lays them out: the
+    number of files. Keys in `fetched` are not downloaded again (SageMaker writes each
+    capture file once and never rewrites it); each key downloaded is added to it."""
     from training_job.stack import CAPTURE_PREFIX
 
     count = 0
@@ -139,10 +141,14 @@ def download_capture(s3: Any, bucket: str, folder: Path) -> int:
         Bucket=bucket, Prefix=CAPTURE_PREFIX + "/"
     ):
         for item in page.get("Contents", []):
+            count += 1
+            if fetched is not None and item["Key"] in fetched:
+                continue
             target = folder / item["Key"].removeprefix(CAPTURE_PREFIX + "/")
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read())
-            count += 1
+            if fetched is not None:
+                fetched.add(item["Key"])
     return count
 
 
@@ -165,8 +171,9 @@ def wait_for_capture(
     from mlwf.capture import read_capture
 
     deadline = clock() + timeout
+    fetched: set[str] = set()  # each poll downloads only the files written since the last
     while True:
-        count = download_capture(s3, bucket, folder)
+        count = download_capture(s3, bucket, folder, fetched)
         captured = {r.inference_id for r in read_capture(folder).records} if count else set()
         missing = inference_ids - captured
         if not missing:
