@@ -161,6 +161,10 @@ class _Environment:
                 "errorType": "Runtime.ExitError",
                 "errorMessage": f"Runtime exited with error: exit status {self.process.returncode}",
             }
+            # Lambda reports a crashed init in the INIT_REPORT line as well
+            # (lambda-runtime-environment.html, "Failures during the Init phase").
+            error_type = payload.get("errorType", "Runtime.Unknown")
+            self._log_init_report(time.monotonic() - started, f"error\tError Type: {error_type}")
             raise FunctionError(payload)
 
     def _start_process(self) -> None:

@@ -125,6 +125,11 @@ def test_an_init_error_fails_only_that_functions_invocations(
         payload = failure(broken, {"action": "environ"})
         assert payload["errorType"] == error_type and message in payload["errorMessage"]
     assert any(line.startswith(f"[ERROR] {error_type}") for line in broken.log.lines)
+    reports = [line for line in broken.log.lines if line.startswith("INIT_REPORT")]
+    assert len(reports) == 2 and all(
+        line.rstrip("\n").endswith(f"Phase: init\tStatus: error\tError Type: {error_type}")
+        for line in reports
+    ), reports
     assert invoke(healthy, {"action": "environ"})["environ"]["GREETING"] == "hello"
 
 
