@@ -115,7 +115,7 @@ class ExpressWorkflows:
         while execution.exec_status is None or execution.status == "RUNNING":
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                # As AWS ends it (States.Timeout); moto_patches.stops_before_the_first_state
+                # As AWS ends it (States.Timeout); moto_patches.stops_as_aws
                 # makes this safe even before moto's worker has its environment.
                 execution.stop(datetime.now(UTC), "States.Timeout", None)
                 return self._answer(execution, arn, name, status="TIMED_OUT")

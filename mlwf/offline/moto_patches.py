@@ -143,7 +143,7 @@ def execution_endings(endings: Endings) -> Iterator[None]:
 
 
 @contextmanager
-def stops_before_the_first_state() -> Iterator[None]:
+def stops_as_aws() -> Iterator[None]:
     """StopExecution honoured at any moment of a RUNNING execution, as AWS honours it
     (https://docs.aws.amazon.com/step-functions/latest/apireference/API_StopExecution.html):
     the execution ends ABORTED, with the caller's error and cause in its ExecutionAborted
@@ -156,13 +156,17 @@ def stops_before_the_first_state() -> Iterator[None]:
     - Until the interpreter has set the first state, the environment ignores a stop, and
       the execution ran to its end as if never stopped; a stop just after that ended it
       ABORTED with no ExecutionAborted event.
+    - A Task still running at the stop ran on, and if it then failed, its failure
+      replaced the stop: the execution ended FAILED.
     - Its StopExecution drops the caller's error and cause, and answers without the
       stopDate, which its worker sets only once it has wound the execution down.
-    A stop that comes early is kept, and applied as the program starts, before any state.
+    A stop that comes early is kept, and applied as the program starts, before any state;
+    a stopped execution's own environment takes no error after the stop.
     """
     from moto.core.responses import ActionResult
     from moto.stepfunctions.parser.asl.component.program.program import Program
     from moto.stepfunctions.parser.asl.eval.environment import Environment
+    from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped
     from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
     from moto.stepfunctions.responses import StepFunctionResponse
 
@@ -170,6 +174,7 @@ def stops_before_the_first_state() -> Iterator[None]:
     make_environment = ExecutionWorker.__dict__["_get_evaluation_environment"]
     worker_stop = ExecutionWorker.__dict__["stop"]
     set_stop = Environment.__dict__["set_stop"]
+    set_error = Environment.__dict__["set_error"]
     run_program = Program.__dict__["_eval_body"]
     made = threading.Lock()  # a worker's env is None, or made: one for all, held briefly
 
@@ -198,6 +203,12 @@ def stops_before_the_first_state() -> Iterator[None]:
                 return
             set_stop(env, stop_date=stop_date, cause=cause, error=error)
 
+    def environment_error(env: Any, error: Any) -> None:
+        with env._state_mutex:
+            if not env.is_frame() and isinstance(env._program_state, ProgramStopped):
+                return  # stopped first: it ends ABORTED, as AWS ends it
+            set_error(env, error)
+
     def program(component: Any, env: Any) -> None:
         if not env.is_frame():
             with env._state_mutex:
@@ -220,6 +231,7 @@ def stops_before_the_first_state() -> Iterator[None]:
         patch.object(ExecutionWorker, "_get_evaluation_environment", environment),
         patch.object(ExecutionWorker, "stop", stop),
         patch.object(Environment, "set_stop", environment_stop),
+        patch.object(Environment, "set_error", environment_error),
         patch.object(Program, "_eval_body", program),
         patch.object(StepFunctionResponse, "stop_execution", stop_execution),
     ):

@@ -41,7 +41,7 @@ from mlwf.offline.moto_patches import (
     execution_endings,
     moto_modules_listed_once,
     s3_url_table_loaded_once,
-    stops_before_the_first_state,
+    stops_as_aws,
 )
 from mlwf.offline.rules import step_functions_targets
 from mlwf.offline.sagemaker_update import update_endpoint_answered
@@ -123,7 +123,7 @@ class OfflineStack:
             cleanup.enter_context(s3_url_table_loaded_once())
             cleanup.enter_context(moto_modules_listed_once())
             cleanup.enter_context(asl_parses_apart())
-            cleanup.enter_context(stops_before_the_first_state())
+            cleanup.enter_context(stops_as_aws())
             cleanup.enter_context(checked_at_create())
             cleanup.enter_context(distributed_maps_as_aws())
             cleanup.enter_context(step_functions_targets())

@@ -1,7 +1,8 @@
 """What the offline stack changes around moto, seen while a whole stack runs (the patches
 themselves, and the pins on moto they rely on, are in tests/unit/test_offline_moto_patches.py):
 each ASL parse with its own scope stack, the loaded heap frozen out of the garbage
-collector's full collections, and each execution's end reported."""
+collector's full collections, each execution's end reported, and StopExecution honoured
+at any moment, as AWS honours it."""
 
 from __future__ import annotations
 
@@ -195,3 +196,31 @@ def test_a_stop_right_after_the_start_over_http_aborts_the_execution(monkeypatch
     assert ended["status"] == "ABORTED"
     assert [e["type"] for e in events] == ["ExecutionStarted", "ExecutionAborted"]
     assert ExecutionWorker.__dict__["stop"] is original_stop
+
+
+def test_a_stop_during_a_task_that_then_fails_leaves_the_execution_aborted():
+    # AWS ends a stopped execution ABORTED whatever its running Task does next; moto let
+    # the Task's failure turn it into FAILED.
+    from mlwf.offline.bridge import FunctionError
+
+    entered, release = threading.Event(), threading.Event()
+
+    def fails_once_released(event, invocation):
+        entered.set()
+        release.wait(10)
+        raise FunctionError({"errorType": "Boom", "errorMessage": "too late to matter"})
+
+    with OfflineStack.start(say=lambda _: None) as stack:
+        stack.bridge.functions = dict.fromkeys(stack.bridge.functions, fails_once_released)
+        started = stack.sfn.start_execution(stateMachineArn=stack.state_machine_arn(), input="{}")
+        # Given an execution whose first Task is running
+        assert entered.wait(10)
+        # When it is stopped, and the Task then fails
+        stack.sfn.stop_execution(executionArn=started["executionArn"], error="Halt")
+        release.set()
+        ended = stack.wait_for_execution(started["executionArn"])
+        events = stack.sfn.get_execution_history(executionArn=started["executionArn"])["events"]
+    # Then the execution stays ABORTED, with the caller's error in its last event
+    assert ended["status"] == "ABORTED"
+    assert events[-1]["type"] == "ExecutionAborted"
+    assert events[-1]["executionAbortedEventDetails"]["error"] == "Halt"

@@ -1,7 +1,7 @@
 """StopExecution at any moment of a RUNNING execution, as AWS honours it
 (https://docs.aws.amazon.com/step-functions/latest/apireference/API_StopExecution.html),
 even before moto's worker thread has made the environment its stop() needs: the race
-mlwf.offline.moto_patches.stops_before_the_first_state removes. The EXPRESS limit's stop
+mlwf.offline.moto_patches.stops_as_aws removes. The EXPRESS limit's stop
 (mlwf.offline.express) goes through the same path."""
 
 from __future__ import annotations
@@ -13,10 +13,11 @@ from collections.abc import Iterator
 
 import boto3
 import pytest
+from moto.stepfunctions.parser.asl.eval.environment import Environment
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 from moto.stepfunctions.responses import StepFunctionResponse
 
-from mlwf.offline.moto_patches import stops_before_the_first_state
+from mlwf.offline.moto_patches import stops_as_aws
 from tests.helpers.paths import REGION
 
 ROLE = "arn:aws:iam::123456789012:role/offline-test"
@@ -24,12 +25,14 @@ DEFINITION = {"StartAt": "Work", "States": {"Work": {"Type": "Pass", "End": True
 LAST_EVENTS = {"ExecutionSucceeded", "ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted"}
 
 
-def test_the_pinned_moto_worker_stops_through_an_environment_made_in_its_thread():
+def test_the_pinned_moto_stops_only_an_execution_under_way():
     # What the patch wraps; if moto changes this, the patch must change too.
     assert "self.env.set_stop(" in inspect.getsource(ExecutionWorker.stop)
     assert "self.env = self._get_evaluation_environment()" in inspect.getsource(
         ExecutionWorker._execution_logic
     )
+    # moto's environment takes an error even once stopped
+    assert "ProgramRunning" not in inspect.getsource(Environment.set_error)
     # moto's StopExecution passes on neither the caller's error nor its cause
     assert "stop_execution(arn)" in inspect.getsource(StepFunctionResponse.stop_execution)
 
@@ -78,7 +81,7 @@ def test_unpatched_moto_fails_a_stop_that_comes_before_the_environment(aws, held
 
 def test_a_stop_right_after_the_start_aborts_the_execution_before_its_first_state(aws, held_parse):
     sfn = boto3.client("stepfunctions", region_name=REGION)
-    with stops_before_the_first_state():
+    with stops_as_aws():
         # Given an execution whose worker has not yet made its environment
         execution_arn = start_one(sfn)
         # When it is stopped
@@ -95,7 +98,7 @@ def test_a_stop_right_after_the_start_aborts_the_execution_before_its_first_stat
 def test_a_stop_once_the_environment_exists_still_goes_to_moto(aws):
     sfn = boto3.client("stepfunctions", region_name=REGION)
     wait = {"StartAt": "Wait", "States": {"Wait": {"Type": "Wait", "Seconds": 30, "End": True}}}
-    with stops_before_the_first_state():
+    with stops_as_aws():
         machine = sfn.create_state_machine(
             name="late-stop", definition=json.dumps(wait), roleArn=ROLE
         )["stateMachineArn"]
