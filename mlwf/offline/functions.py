@@ -161,10 +161,9 @@ class _Environment:
                 "errorType": "Runtime.ExitError",
                 "errorMessage": f"Runtime exited with error: exit status {self.process.returncode}",
             }
-            # Lambda reports a crashed init in the INIT_REPORT line as well
-            # (lambda-runtime-environment.html, "Failures during the Init phase").
-            error_type = payload.get("errorType", "Runtime.Unknown")
-            self._log_init_report(time.monotonic() - started, f"error\tError Type: {error_type}")
+            # As Lambda reports a crashed init (lambda-runtime-environment.html, "Failures
+            # during the Init phase")
+            self._log_init_report(time.monotonic() - started, "error", payload.get("errorType"))
             raise FunctionError(payload)
 
     def _start_process(self) -> None:
@@ -192,11 +191,10 @@ class _Environment:
         self._log_copier = threading.Thread(target=self._copy_log, daemon=True)
         self._log_copier.start()
 
-    def _log_init_report(self, seconds: float, status: str) -> None:
-        self.function.log.write(
-            f"INIT_REPORT Init Duration: {seconds * 1000:.2f} ms\tPhase: init\tStatus: {status}\n",
-            self.stream,
-        )
+    def _log_init_report(self, seconds: float, status: str, error_type: str | None = None) -> None:
+        line = f"INIT_REPORT Init Duration: {seconds * 1000:.2f} ms\tPhase: init\tStatus: {status}"
+        error = f"\tError Type: {error_type or 'Runtime.Unknown'}" if status == "error" else ""
+        self.function.log.write(line + error + "\n", self.stream)
 
     def _copy_log(self) -> None:
         assert self.process.stdout is not None

@@ -149,24 +149,26 @@ def stops_as_aws() -> Iterator[None]:
     the execution ends ABORTED, with the caller's error and cause in its ExecutionAborted
     event, and StopExecution answers with the stopDate.
 
-    moto differs in three ways, each patched here:
+    moto differs in four ways, each patched here:
     - Its worker makes the execution's environment in its own thread, once it has parsed
       the definition, and its stop() uses that environment: a StopExecution right after
       StartExecution raised AttributeError (26 times in 30 back-to-back tries).
     - Until the interpreter has set the first state, the environment ignores a stop, and
       the execution ran to its end as if never stopped; a stop just after that ended it
       ABORTED with no ExecutionAborted event.
-    - A Task still running at the stop ran on, and if it then failed, its failure
-      replaced the stop: the execution ended FAILED.
-    - Its StopExecution drops the caller's error and cause, and answers without the
-      stopDate, which its worker sets only once it has wound the execution down.
-    A stop that comes early is kept, and applied as the program starts, before any state;
-    a stopped execution's own environment takes no error after the stop.
+    - A Task still running at the stop ran on, and if it then failed (or the machine's
+      TimeoutSeconds passed), that replaced the stop: the execution ended FAILED.
+    - Its StopExecution drops the caller's error and cause and answers without the
+      stopDate; DescribeExecution's stopDate was when the worker wound down, not the stop.
+    An early stop is kept and applied as the program starts, before any state (the first
+    of two early stops wins, as it does later); a stopped execution's own environment takes
+    no error or timeout after the stop, and keeps the stop's date.
     """
     from moto.core.responses import ActionResult
     from moto.stepfunctions.parser.asl.component.program.program import Program
     from moto.stepfunctions.parser.asl.eval.environment import Environment
     from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped
+    from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
     from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
     from moto.stepfunctions.responses import StepFunctionResponse
 
@@ -175,12 +177,14 @@ def stops_as_aws() -> Iterator[None]:
     worker_stop = ExecutionWorker.__dict__["stop"]
     set_stop = Environment.__dict__["set_stop"]
     set_error = Environment.__dict__["set_error"]
+    set_timed_out = Environment.__dict__["set_timed_out"]
     run_program = Program.__dict__["_eval_body"]
-    made = threading.Lock()  # a worker's env is None, or made: one for all, held briefly
+    reflect = BaseExecutionWorkerCommunication.__dict__["_reflect_execution_status"]
+    env_lock = threading.Lock()  # orders a worker's env being made against a stop
 
     def environment(worker: Any) -> Any:
         env = make_environment(worker)
-        with made:
+        with env_lock:
             worker.env = env  # moto assigns it too, when this returns
             early = worker.__dict__.pop("offline_early_stop", None)
         if early is not None:
@@ -188,9 +192,10 @@ def stops_as_aws() -> Iterator[None]:
         return env
 
     def stop(worker: Any, stop_date: Any, error: str | None, cause: str | None) -> None:
-        with made:
+        with env_lock:
             if worker.env is None:
-                worker.offline_early_stop = {"stop_date": stop_date, "error": error, "cause": cause}
+                early = {"stop_date": stop_date, "error": error, "cause": cause}
+                worker.__dict__.setdefault("offline_early_stop", early)
                 return
         worker_stop(worker, stop_date=stop_date, error=error, cause=cause)
 
@@ -199,15 +204,23 @@ def stops_as_aws() -> Iterator[None]:
             # An execution's own environment (not a Map's or Parallel's frame) whose
             # program has not started: stopped as it starts.
             if not env.is_frame() and not env.__dict__.get("offline_started"):
-                env.offline_early_stop = {"stop_date": stop_date, "cause": cause, "error": error}
+                early = {"stop_date": stop_date, "cause": cause, "error": error}
+                env.__dict__.setdefault("offline_early_stop", early)
                 return
             set_stop(env, stop_date=stop_date, cause=cause, error=error)
 
+    def stopped(env: Any) -> bool:
+        return not env.is_frame() and isinstance(env._program_state, ProgramStopped)
+
     def environment_error(env: Any, error: Any) -> None:
         with env._state_mutex:
-            if not env.is_frame() and isinstance(env._program_state, ProgramStopped):
-                return  # stopped first: it ends ABORTED, as AWS ends it
-            set_error(env, error)
+            if not stopped(env):  # stopped first: it ends ABORTED, as AWS ends it
+                set_error(env, error)
+
+    def environment_timed_out(env: Any) -> None:
+        with env._state_mutex:
+            if not stopped(env):
+                set_timed_out(env)
 
     def program(component: Any, env: Any) -> None:
         if not env.is_frame():
@@ -217,6 +230,13 @@ def stops_as_aws() -> Iterator[None]:
                 if early is not None:
                     set_stop(env, **early)
         run_program(component, env)  # stopped: no state runs, and it ends ABORTED
+
+    def reflect_status(communication: Any) -> None:
+        reflect(communication)
+        execution = communication.execution
+        state = execution.exec_worker.env.program_state()
+        if isinstance(state, ProgramStopped) and state.stop_date is not None:
+            execution.stop_date = state.stop_date  # the stop's, as StopExecution answered
 
     def stop_execution(response: Any) -> Any:
         stop_date = datetime.now(UTC)
@@ -232,6 +252,8 @@ def stops_as_aws() -> Iterator[None]:
         patch.object(ExecutionWorker, "stop", stop),
         patch.object(Environment, "set_stop", environment_stop),
         patch.object(Environment, "set_error", environment_error),
+        patch.object(Environment, "set_timed_out", environment_timed_out),
+        patch.object(BaseExecutionWorkerCommunication, "_reflect_execution_status", reflect_status),
         patch.object(Program, "_eval_body", program),
         patch.object(StepFunctionResponse, "stop_execution", stop_execution),
     ):
