@@ -24,6 +24,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from mlwf.offline import bridge, iam
 from mlwf.offline.template_spec import ACCOUNT_ID, PARTITION
+from training_job.errors import MlwfError
 
 HOST = "127.0.0.1"
 INVOCATIONS = re.compile(r"^/endpoints/([^/]+)/invocations$")
@@ -36,6 +37,22 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def _check_free(port: int) -> None:
+    """MlwfError when something already listens on the port. moto's server would print
+    werkzeug's "Port ... is in use" from its thread and wait for ever for a server that
+    never started. Bound as werkzeug binds (SO_REUSEADDR), so that a port a stopped stack
+    has just left is not taken for busy."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((HOST, port))
+        except OSError as exc:
+            raise MlwfError(
+                f"port {port} on {HOST} is in use ({exc.strerror}): stop what serves it "
+                "(another `mlwf offline up`?) or choose another --port"
+            ) from None
+
+
 @contextmanager
 def serving(port: int | None = None) -> Iterator[str]:
     """moto's server on 127.0.0.1 while the block runs; yields its URL."""
@@ -43,6 +60,7 @@ def serving(port: int | None = None) -> Iterator[str]:
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
     port = port or free_port()
+    _check_free(port)
     server = ThreadedMotoServer(ip_address=HOST, port=port, verbose=False)
     with _invoke_endpoint_answered_locally(), answered_as_in_process():
         server.start()
