@@ -258,3 +258,26 @@ def stops_as_aws() -> Iterator[None]:
         patch.object(StepFunctionResponse, "stop_execution", stop_execution),
     ):
         yield
+
+
+@contextmanager
+def unnamed_executions_named_by_uuid() -> Iterator[None]:
+    """A StartExecution without a name gets a UUID, as AWS names it
+    (https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html:
+    "If you don't provide a name for the execution, Step Functions automatically generates
+    a universally unique identifier (UUID) as the execution name"). moto's interpreter
+    named every such execution "None", so the second one failed with
+    ExecutionAlreadyExists (or, with the same input, answered the first one)."""
+    import uuid
+
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    start = StepFunctionsParserBackend.__dict__["start_execution"]  # KeyError: moto changed
+
+    def start_execution(
+        backend: Any, state_machine_arn: str, name: Any = None, *args: Any, **kw: Any
+    ) -> Any:
+        return start(backend, state_machine_arn, name or str(uuid.uuid4()), *args, **kw)
+
+    with patch.object(StepFunctionsParserBackend, "start_execution", start_execution):
+        yield

@@ -18,7 +18,6 @@ import json
 import logging
 import os
 import time
-import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -42,6 +41,7 @@ from mlwf.offline.moto_patches import (
     moto_modules_listed_once,
     s3_url_table_loaded_once,
     stops_as_aws,
+    unnamed_executions_named_by_uuid,
 )
 from mlwf.offline.rules import step_functions_targets
 from mlwf.offline.sagemaker_update import update_endpoint_answered
@@ -124,6 +124,7 @@ class OfflineStack:
             cleanup.enter_context(moto_modules_listed_once())
             cleanup.enter_context(asl_parses_apart())
             cleanup.enter_context(stops_as_aws())
+            cleanup.enter_context(unnamed_executions_named_by_uuid())
             cleanup.enter_context(checked_at_create())
             cleanup.enter_context(distributed_maps_as_aws())
             cleanup.enter_context(step_functions_targets())
@@ -340,12 +341,9 @@ class OfflineStack:
     def run_execution(self, payload: dict[str, Any], name: str | None = None) -> dict[str, Any]:
         """Run one execution of the main state machine to its end: its description, or for
         EXPRESS (which AWS does not describe) StartSyncExecution's answer."""
-        # moto names an unnamed execution "None"; AWS would generate a UUID.
-        request = {
-            "stateMachineArn": self.state_machine_arn(),
-            "name": name or str(uuid.uuid4()),
-            "input": json.dumps(payload),
-        }
+        request = {"stateMachineArn": self.state_machine_arn(), "input": json.dumps(payload)}
+        if name:  # else a UUID, as AWS names it (moto_patches.unnamed_executions_named_by_uuid)
+            request["name"] = name
         if next(iter(self.spec.state_machines.values())).workflow_type == "EXPRESS":
             return dict(self.sfn.start_sync_execution(**request))
         started = self.sfn.start_execution(**request)

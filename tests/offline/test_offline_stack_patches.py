@@ -224,3 +224,27 @@ def test_a_stop_during_a_task_that_then_fails_leaves_the_execution_aborted():
     assert ended["status"] == "ABORTED"
     assert events[-1]["type"] == "ExecutionAborted"
     assert events[-1]["executionAbortedEventDetails"]["error"] == "Halt"
+
+
+def test_executions_started_without_a_name_are_named_by_uuid_over_http():
+    # `aws stepfunctions start-execution` without --name, twice: AWS names each by a UUID
+    # (API_StartExecution); moto's interpreter named both "None", so the second failed.
+    import uuid
+
+    import boto3
+
+    with OfflineStack.start(say=lambda _: None) as stack:
+        sfn = boto3.client(
+            "stepfunctions", endpoint_url=stack.endpoint_url, region_name=stack.spec.region
+        )
+        arns = [
+            sfn.start_execution(stateMachineArn=stack.state_machine_arn(), input="{}")[
+                "executionArn"
+            ]
+            for _ in range(2)
+        ]
+        for arn in arns:
+            stack.wait_for_execution(arn)
+    names = [arn.rsplit(":", 1)[1] for arn in arns]
+    assert len(set(names)) == 2
+    assert all(str(uuid.UUID(name)) == name for name in names)
