@@ -78,7 +78,10 @@ class ModelServer:
             self._artifacts.pop(model_id, None)
             if model_id in self._loaded:
                 self._loaded.discard(model_id)
-                self._call(("unload", model_id), INVOKE_TIMEOUT_SECONDS)
+                try:
+                    self._call(("unload", model_id), INVOKE_TIMEOUT_SECONDS)
+                except LocalModelError:
+                    pass  # the child has stopped, and its models went with it
 
     def start(self) -> None:
         """Start the child now, if it is not running, without waiting for it: it imports
@@ -223,7 +226,10 @@ def shared_server() -> ModelServer:
 
 def _serve(sock: socket.socket) -> None:
     """The child's loop: one request at a time until the parent closes the socket."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the parent to handle
+    # Ctrl-C, or a `kill` of the whole process group, is for the parent to handle: it
+    # closes the socket as it stops, and the child exits at the end of it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     # What loading and running a model needs, imported before the first request asks.
     import skimage.feature  # noqa: F401
     import sklearn.decomposition  # noqa: F401

@@ -111,3 +111,25 @@ def test_close_stops_the_child(server, artifact):
     server.close()
     assert process.poll() is not None
     assert server.pid is None
+
+
+def test_a_sigterm_to_the_child_leaves_it_to_the_parent(server, artifact, model, images):
+    # `kill` of `mlwf offline up`'s process group reaches the child too: the stack, which
+    # stops on the same signal, still unloads its models, and close() then ends the child.
+    import signal
+
+    remote = server.load(artifact)
+    os.kill(server.pid, signal.SIGTERM)
+    assert remote.invoke(images[0], "image/png") == model.invoke(images[0], "image/png")
+    remote.unload()
+    process = server._process
+    server.close()
+    assert process.poll() is not None
+
+
+def test_unloading_from_a_server_that_has_stopped_is_quiet(server, artifact):
+    remote = server.load(artifact)
+    server._process.kill()
+    server._process.wait()
+    remote.unload()  # the model went with the child: nothing to do, nothing to raise
+    assert server.pid is None
