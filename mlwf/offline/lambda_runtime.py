@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import importlib
 import json
+import math
 import os
+import resource
 import sys
 import time
 import traceback
@@ -83,8 +85,33 @@ def load_handler(code_dir: str, handler: str) -> Any:
     return function, None
 
 
+def max_memory_used_mb() -> int:
+    """The process's peak resident memory, as REPORT's Max Memory Used gives it."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB; bytes on macOS
+    return int(peak // (1024 * 1024 if sys.platform == "darwin" else 1024))
+
+
+def report_line(request_id: str, duration_ms: float, memory_mb: int, init_ms: float | None) -> str:
+    """Lambda's REPORT line. Billed Duration is rounded up to the millisecond and, on an
+    environment's first invocation, counts its init too, as Lambda bills the init phase
+    (python-logging.html shows the line; lambda-runtime-environment.html the init)."""
+    billed = duration_ms + (init_ms or 0.0)
+    fields = [
+        f"REPORT RequestId: {request_id}",
+        f"Duration: {duration_ms:.2f} ms",
+        f"Billed Duration: {math.ceil(billed)} ms",
+        f"Memory Size: {memory_mb} MB",
+        f"Max Memory Used: {max_memory_used_mb()} MB",
+    ]
+    if init_ms is not None:
+        fields.append(f"Init Duration: {init_ms:.2f} ms")
+    return "\t".join(fields)
+
+
 def serve(code_dir: str, handler: str, incoming: Any, outgoing: Any) -> int:
+    init_started = time.perf_counter()
     function, init_exception = load_handler(code_dir, handler)
+    init_ms: float | None = (time.perf_counter() - init_started) * 1000  # the first REPORT's
     if isinstance(function, dict):  # the init failed: say so, and leave (Lambda does too)
         log_error(function, init_exception)
         outgoing.write(json.dumps({"init_error": function}) + "\n")
@@ -125,11 +152,8 @@ def serve(code_dir: str, handler: str, incoming: Any, outgoing: Any) -> int:
                 answer = {"error": payload}
         duration = (time.perf_counter() - started) * 1000
         print(f"END RequestId: {request_id}", flush=True)
-        print(
-            f"REPORT RequestId: {request_id}\tDuration: {duration:.2f} ms\t"
-            f"Memory Size: {context.memory_limit_in_mb} MB",
-            flush=True,
-        )
+        print(report_line(request_id, duration, context.memory_limit_in_mb, init_ms), flush=True)
+        init_ms = None
         outgoing.write(json.dumps(answer) + "\n")
         outgoing.flush()
     return 0

@@ -5,7 +5,9 @@ Lambda's error types; the code's output, tracebacks included, in the function's 
 
 from __future__ import annotations
 
+import math
 import os
+import re
 import threading
 import time
 from pathlib import Path
@@ -69,6 +71,29 @@ def test_an_invocation_ends_after_its_report_line_is_in_the_log(tmp_path, functi
     # When an invocation returns, then its REPORT is the log's last line, as in Lambda
     invoke(function, {"action": "environ"}, request_id="reported-1")
     assert function.log.lines[-1].startswith("REPORT RequestId: reported-1\t")
+
+
+REPORT = re.compile(
+    r"REPORT RequestId: (?P<id>\S+)\tDuration: (?P<duration>[\d.]+) ms"
+    r"\tBilled Duration: (?P<billed>\d+) ms\tMemory Size: 128 MB"
+    r"\tMax Memory Used: (?P<used>\d+) MB(\tInit Duration: (?P<init>[\d.]+) ms)?$"
+)
+
+
+def test_the_report_line_has_lambdas_fields_and_the_init_only_once(tmp_path, functions):
+    # Lambda's REPORT line (python-logging.html): Billed Duration rounded up, counting the
+    # init on the environment's first invocation (Lambda bills the init phase)
+    function = make_function(tmp_path, "Reported")
+    functions.append(function)
+    for request_id in ("first", "second"):
+        invoke(function, {"action": "environ"}, request_id=request_id)
+    reports = [REPORT.match(line) for line in function.log.lines if line.startswith("REPORT")]
+    assert all(reports) and [r["id"] for r in reports] == ["first", "second"], reports
+    first, second = reports
+    assert first["init"] is not None and second["init"] is None
+    assert int(first["billed"]) == math.ceil(float(first["duration"]) + float(first["init"]))
+    assert int(second["billed"]) == math.ceil(float(second["duration"]))
+    assert 0 < int(first["used"]) <= int(second["used"])
 
 
 def test_the_timeout_is_enforced_and_the_environment_replaced(tmp_path, functions):
