@@ -136,19 +136,19 @@ def download_capture(s3: Any, bucket: str, folder: Path, fetched: set[str] | Non
     capture file once and never rewrites it); each key downloaded is added to it."""
     from training_job.stack import CAPTURE_PREFIX
 
+    fetched = set() if fetched is None else fetched
     count = 0
     for page in s3.get_paginator("list_objects_v2").paginate(
         Bucket=bucket, Prefix=CAPTURE_PREFIX + "/"
     ):
         for item in page.get("Contents", []):
             count += 1
-            if fetched is not None and item["Key"] in fetched:
+            if item["Key"] in fetched:
                 continue
             target = folder / item["Key"].removeprefix(CAPTURE_PREFIX + "/")
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read())
-            if fetched is not None:
-                fetched.add(item["Key"])
+            fetched.add(item["Key"])
     return count
 
 
