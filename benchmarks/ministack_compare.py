@@ -14,12 +14,13 @@ ListExecutions/DescribeExecution every 20 ms, as `mlwf run` waits):
              served over HTTP by a child of this script like the other two
 The synthetic test images of `mlwf offline up` (copied into MiniStack's bucket) run through
 the image-classification state machine at each level of executions in flight, in paired
-rounds whose subject order alternates. Per subject and level: executions/s (median of the
-rounds), p50/p95 of the executions' durations (the service's startDate to stopDate); per
-level, the median and quartiles of each round's offline/ministack and offline/floor ratios.
-Then: does each image end the same way on MiniStack as on offline (status and error, and
-the same inferences)? How MiniStack is set up: benchmarks/ministack_stack.py and
-docs/performance-ministack.md.
+rounds whose subject order alternates; each subject's round starts once the three servers
+are quiet (MiniStack goes on working after executions it reports ended). Per subject and
+level: executions/s (median of the rounds), p50/p95 of the executions' durations (the
+service's startDate to stopDate); per level, the median and quartiles of each round's
+offline/ministack and offline/floor ratios. Then: does each image end the same way on
+MiniStack as on offline (status and error, and the same inferences)? How MiniStack is set
+up: benchmarks/ministack_stack.py and docs/performance-ministack.md.
 """
 
 from __future__ import annotations
@@ -218,6 +219,8 @@ def main() -> None:
         outcomes: dict[tuple[str, int], Counter] = defaultdict(Counter)
         by_image: dict[str, dict[str, set]] = defaultdict(lambda: defaultdict(set))
         slowest: dict[str, dict | None] = {}
+        left_busy: dict[str, list[float]] = defaultdict(list)  # subject -> waits after it
+        previous, never_quiet = "warm-up", 0
         for round_number in range(args.rounds):
             for level in levels:
                 # the pair's order alternates every round, the floor's place every two
@@ -227,6 +230,12 @@ def main() -> None:
                     order = ["floor", *pair] if (round_number // 2) % 2 == 0 else [*pair, "floor"]
                 say(f"round {round_number + 1}/{args.rounds}, {level} in flight: {order}")
                 for name in order:
+                    # on a quiet machine: the subject before may still be at work (see
+                    # ministack_stack.QUIET_SHARE_OF_A_CORE)
+                    waited, quiet = servers.wait_until_quiet()
+                    left_busy[previous].append(waited)
+                    never_quiet += not quiet
+                    previous = name
                     started = time.perf_counter()
                     done = run(name, level, f"r{round_number}-{level}", round_number, per_round)
                     rates[name, level].append(len(done) / (time.perf_counter() - started))
@@ -242,6 +251,14 @@ def main() -> None:
         timelines = {n: timeline(subjects[n][0], d) for n, d in slowest.items() if d}
     load_after = os.getloadavg()
     report(args, per_round, levels, list(subjects), rates, latencies, outcomes, by_image)
+    print(
+        "\nwaited for the servers to be quiet before each round (what the subject before "
+        "left running), median and longest s: "
+        + ", ".join(
+            f"after {n} {statistics.median(w):.1f} / {max(w):.1f}" for n, w in left_busy.items()
+        )
+        + (f"; {never_quiet} round(s) started without ever being quiet" if never_quiet else "")
+    )
     print("\neach subject's slowest execution, its history (ms from its start):")
     for name, text in timelines.items():
         print(f"  {name}: {text}")

@@ -38,12 +38,38 @@ POWERTOOLS_LAYER_NAME = "AWSLambdaPowertoolsPythonV3-python313-arm64"
 # AWS_ENDPOINT_URL: https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html
 SAGEMAKER_RUNTIME_ENDPOINT_VARIABLE = "AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME"
 READY_TIMEOUT_SECONDS = 300.0
+# Before each timed round, the servers together use less than this share of one core, over
+# a window of this length. MiniStack keeps working after the executions it reports ended
+# (it times out a Task but lets its Lambda call run on in a thread pool): that work must
+# not run during the next subject's round.
+QUIET_SHARE_OF_A_CORE = 0.05
+QUIET_WINDOW_SECONDS = 0.3
+QUIET_TIMEOUT_SECONDS = 60.0
 
 
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def group_cpu_seconds(process_groups: set[int]) -> float:
+    """User and system CPU time of every process in these groups, with what the children
+    they have waited for used (utime, stime, cutime, cstime of /proc/PID/stat, Linux):
+    a function process that has ended and been reaped still counts."""
+    ticks = 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as stat:
+                # the fields after the command, which is in parentheses and may hold spaces
+                fields = stat.read().rpartition(b")")[2].split()
+        except OSError:  # ended since the listing
+            continue
+        if int(fields[2]) in process_groups:  # field 5, pgrp
+            ticks += sum(int(field) for field in fields[11:15])  # fields 14-17
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def clean_environment(**extra: str) -> dict[str, str]:
@@ -88,11 +114,20 @@ def build_powertools_layer(python: Path, workdir: Path) -> Path:
     version = pinned_version("aws-lambda-powertools")
     target = workdir / "powertools-layer"
     subprocess.run(
+        # --no-warn-conflicts: the one conflict is the layer's botocore, removed below
         [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-         "--target", str(target / "python"), f"aws-lambda-powertools[tracer]=={version}"],
+         "--no-warn-conflicts", "--target", str(target / "python"),
+         f"aws-lambda-powertools[tracer]=={version}"],
         check=True,
     )  # fmt: skip
     shutil.rmtree(target / "python" / "bin", ignore_errors=True)  # console scripts only
+    # The X-Ray SDK pulls in botocore, newer than MiniStack's boto3 accepts. Powertools
+    # "relies on the AWS SDK bundled in the Lambda runtime"
+    # (https://docs.aws.amazon.com/powertools/python/3.24.0/getting-started/install/), so
+    # the layer leaves it out: the functions get MiniStack's boto3 and botocore, a pair.
+    for sdk in ("boto3", "botocore", "s3transfer"):
+        for path in (target / "python").glob(f"{sdk}*"):
+            shutil.rmtree(path)
     return Path(shutil.make_archive(str(workdir / "powertools-layer"), "zip", target))
 
 
@@ -121,6 +156,24 @@ class Servers:
         )
         self.processes.append((name, process))
         return process
+
+    def cpu_seconds(self) -> float:
+        """CPU time used so far by the servers' process groups."""
+        return group_cpu_seconds({process.pid for _, process in self.processes})
+
+    def wait_until_quiet(self, timeout: float = QUIET_TIMEOUT_SECONDS) -> tuple[float, bool]:
+        """(seconds waited, quiet): waits until the servers use less than
+        QUIET_SHARE_OF_A_CORE of one core over a QUIET_WINDOW_SECONDS window, or `timeout`."""
+        started = before_time = time.monotonic()
+        before = self.cpu_seconds()
+        while True:
+            time.sleep(QUIET_WINDOW_SECONDS)  # the window the CPU use is measured over
+            now, used = time.monotonic(), self.cpu_seconds()
+            if used - before < QUIET_SHARE_OF_A_CORE * (now - before_time):
+                return now - started, True
+            if now - started >= timeout:
+                return now - started, False
+            before, before_time = used, now
 
     def close(self) -> None:
         for _, process in reversed(self.processes):
