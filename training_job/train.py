@@ -196,10 +196,9 @@ def train(
     start_training_job(sm, request)
     if not wait:
         return summarize_training_job(sm.describe_training_job(TrainingJobName=job_name))
-    echo(
-        f"Waiting for {job_name} (polling every {format_duration(poll_interval)}; "
-        "Ctrl-C stops the waiting, not the job)"
-    )
+    # offline, the job has ended by the time CreateTrainingJob answers: nothing to poll
+    polling = f"polling every {format_duration(poll_interval)}; " if poll_interval > 0 else ""
+    echo(f"Waiting for {job_name} ({polling}Ctrl-C stops the waiting, not the job)")
     try:
         desc = sagemaker_io.wait_for_training_job(
             sm, job_name, poll_interval=poll_interval, sleep=sleep, clock=clock, echo=echo

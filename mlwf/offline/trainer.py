@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -63,11 +63,18 @@ class LocalTrainer:
                 {"MetricName": "validation:accuracy", "Value": report.validation_accuracy}
             )
         now = datetime.now(UTC)
+        # SageMaker bills "the time interval between" TrainingStartTime and TrainingEndTime
+        # (API_DescribeTrainingJob), in whole seconds, at least 1 (botocore's model: min 1).
+        # moto set both times to the job's creation; training here began then and lasted
+        # `seconds`, so the end follows and the job's times agree with its seconds.
+        seconds = max(1, round(report.seconds))
+        started = self._job(name).training_start_time
         self._set_job(
             name,
             final_metric_data_list=[{**m, "Timestamp": now} for m in metrics],
-            billable_time_in_seconds=max(1, round(report.seconds)),
-            training_time_in_seconds=max(1, round(report.seconds)),
+            billable_time_in_seconds=seconds,
+            training_time_in_seconds=seconds,
+            training_end_time=started + timedelta(seconds=seconds),
         )
 
     def train(self, request: dict[str, Any]) -> TrainingReport:
@@ -162,11 +169,13 @@ class LocalTrainer:
         job = sagemaker.describe_training_job(TrainingJobName=job_name)
         return job["ModelArtifacts"]["S3ModelArtifacts"]
 
-    def _set_job(self, job_name: str, **fields: Any) -> None:
-        """moto has no API to finish a job the way a real one ends: set it in its backend."""
+    def _job(self, job_name: str) -> Any:
         from moto.sagemaker.models import sagemaker_backends
 
-        backend = sagemaker_backends[ACCOUNT_ID][self.session.region_name]
-        job = backend.training_jobs[job_name]
+        return sagemaker_backends[ACCOUNT_ID][self.session.region_name].training_jobs[job_name]
+
+    def _set_job(self, job_name: str, **fields: Any) -> None:
+        """moto has no API to finish a job the way a real one ends: set it in its backend."""
+        job = self._job(job_name)
         for name, value in fields.items():
             setattr(job, name, value)

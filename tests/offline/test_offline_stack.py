@@ -70,6 +70,19 @@ def test_the_workflow_succeeds_and_fails_by_the_threshold(stack, baseline):
             assert max(result.inferences) < threshold
 
 
+def test_the_training_job_times_agree_with_its_seconds(offline):
+    # SageMaker bills "the time interval between" TrainingStartTime and TrainingEndTime
+    # (API_DescribeTrainingJob); offline, moto left both at the job's creation (0 s billed,
+    # and `mlwf train` printed "0s in all, 1s training")
+    stack, deployment = offline
+    name = deployment.training.job_name
+    job = stack.client("sagemaker").describe_training_job(TrainingJobName=name)
+    billed = (job["TrainingEndTime"] - job["TrainingStartTime"]).total_seconds()
+    assert billed == job["BillableTimeInSeconds"] == job["TrainingTimeInSeconds"] >= 1
+    assert job["CreationTime"] <= job["TrainingStartTime"]
+    assert deployment.training.total_seconds >= deployment.training.training_seconds
+
+
 def test_the_local_model_is_mostly_right(baseline):
     right = sum(r.predicted == r.true_label for r in baseline)
     assert right / len(baseline) >= 0.7

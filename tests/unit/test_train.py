@@ -267,6 +267,8 @@ def test_cli_train(staged: dict[str, Any], capsys: pytest.CaptureFixture[str]) -
         "train_lst",
         "validation_lst",
     ]
+    # nothing to poll at a 0 s interval: the line says so by not naming one
+    assert f"Waiting for {name} (Ctrl-C stops the waiting, not the job)" in out
     assert f"Training job {name}" in out
     assert "status               Completed" in out
     assert "validation accuracy  not reported" in out
