@@ -39,9 +39,9 @@ POWERTOOLS_LAYER_NAME = "AWSLambdaPowertoolsPythonV3-python313-arm64"
 SAGEMAKER_RUNTIME_ENDPOINT_VARIABLE = "AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME"
 READY_TIMEOUT_SECONDS = 300.0
 # Before each timed round, the servers together use less than this share of one core, over
-# a window of this length. MiniStack keeps working after the executions it reports ended
-# (it times out a Task but lets its Lambda call run on in a thread pool): that work must
-# not run during the next subject's round.
+# a window of this length. MiniStack has been seen working on for seconds after reporting
+# every execution ended (its Step Functions thread pool still calling functions): that
+# work must not run during the next subject's round.
 QUIET_SHARE_OF_A_CORE = 0.05
 QUIET_WINDOW_SECONDS = 0.3
 QUIET_TIMEOUT_SECONDS = 60.0
