@@ -167,6 +167,13 @@ def format_duration(seconds: float | None) -> str:
 TRAINING_TERMINAL = ("Completed", "Failed", "Stopped")
 
 
+def _since(created: Any, moment: Any, waited: float) -> str:
+    """`moment` as time since `created` when both are timestamps, else `waited`."""
+    if isinstance(created, datetime) and isinstance(moment, datetime):
+        return format_duration(max(0.0, (moment - created).total_seconds()))
+    return format_duration(waited)
+
+
 def wait_for_training_job(
     sm: Any,
     name: str,
@@ -178,23 +185,29 @@ def wait_for_training_job(
     echo: Echo = print,
 ) -> dict[str, Any]:
     """Poll DescribeTrainingJob until the job ends; print each status change and each new
-    (or reworded) secondary status transition. Returns the last description; the caller
+    (or reworded) secondary status transition, at the job's own time since its creation
+    when the description gives it (the transition's StartTime, the job's LastModifiedTime),
+    else at the time since the waiting began. Returns the last description; the caller
     decides what a Failed or Stopped job means."""
     start = clock()
     printed: list[tuple[str, str]] = []
     last_status: tuple[str, str] | None = None
     while True:
         desc = sm.describe_training_job(TrainingJobName=name)
-        elapsed = format_duration(clock() - start)
+        waited = clock() - start
+        created = desc.get("CreationTime")
         for index, transition in enumerate(desc.get("SecondaryStatusTransitions") or []):
             key = (transition.get("Status", ""), transition.get("StatusMessage", ""))
             if index < len(printed) and printed[index] == key:
                 continue
-            echo(f"  [{elapsed:>9}] {key[0]}: {key[1]}".rstrip(": "))
+            at = _since(created, transition.get("StartTime"), waited)
+            echo(f"  [{at:>9}] {key[0]}: {key[1]}".rstrip(": "))
             printed[index:] = [key]
         status = (desc["TrainingJobStatus"], desc.get("SecondaryStatus", ""))
         if status != last_status:
-            echo(f"  [{elapsed:>9}] status {status[0]} ({status[1]})")
+            at = _since(created, desc.get("LastModifiedTime"), waited)
+            detail = f" ({status[1]})" if status[1] and status[1] != status[0] else ""
+            echo(f"  [{at:>9}] status {status[0]}{detail}")
             last_status = status
         if status[0] in TRAINING_TERMINAL:
             return desc

@@ -68,13 +68,18 @@ class LocalTrainer:
         # moto set both times to the job's creation; training here began then and lasted
         # `seconds`, so the end follows and the job's times agree with its seconds.
         seconds = max(1, round(report.seconds))
-        started = self._job(name).training_start_time
+        job = self._job(name)
+        started = job.training_start_time
+        ended = started + timedelta(seconds=seconds)
         self._set_job(
             name,
             final_metric_data_list=[{**m, "Timestamp": now} for m in metrics],
             billable_time_in_seconds=seconds,
             training_time_in_seconds=seconds,
-            training_end_time=started + timedelta(seconds=seconds),
+            training_end_time=ended,
+            last_modified_time=ended,
+            secondary_status="Completed",
+            secondary_status_transitions=_transitions(job, ended),
         )
 
     def train(self, request: dict[str, Any]) -> TrainingReport:
@@ -179,3 +184,27 @@ class LocalTrainer:
         job = self._job(job_name)
         for name, value in fields.items():
             setattr(job, name, value)
+
+
+def _transitions(job: Any, ended: Any) -> list[dict[str, Any]]:
+    """The secondary statuses a completed job went through, with their times, after moto's
+    Starting entry: API_SecondaryStatusTransition's Training, Uploading and Completed (each
+    message its description there)."""
+    started = job.training_start_time
+    stages = [
+        ("Training", started, ended, "Training is in progress."),
+        (
+            "Uploading",
+            ended,
+            ended,
+            "Training is complete and the model artifacts are being uploaded to the S3 location.",
+        ),
+        ("Completed", ended, ended, "The training job has completed."),
+    ]
+    return [
+        *job.secondary_status_transitions[:1],
+        *(
+            {"Status": status, "StartTime": start, "EndTime": end, "StatusMessage": message}
+            for status, start, end, message in stages
+        ),
+    ]

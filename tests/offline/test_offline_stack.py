@@ -81,6 +81,11 @@ def test_the_training_job_times_agree_with_its_seconds(offline):
     assert billed == job["BillableTimeInSeconds"] == job["TrainingTimeInSeconds"] >= 1
     assert job["CreationTime"] <= job["TrainingStartTime"]
     assert deployment.training.total_seconds >= deployment.training.training_seconds
+    # and its secondary statuses lead up to that end (API_SecondaryStatusTransition)
+    transitions = job["SecondaryStatusTransitions"]
+    assert [t["Status"] for t in transitions] == ["Starting", "Training", "Uploading", "Completed"]
+    assert transitions[1]["StartTime"] == job["TrainingStartTime"]
+    assert transitions[-1]["StartTime"] == job["TrainingEndTime"] == job["LastModifiedTime"]
 
 
 def test_the_local_model_is_mostly_right(baseline):

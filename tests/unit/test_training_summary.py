@@ -117,8 +117,33 @@ def test_wait_prints_each_change_once_and_never_sleeps_for_real() -> None:
     assert text.count("Preparing the instances for training") == 1
     assert text.count("status InProgress (Starting)") == 1
     assert "Training image download completed" in text
-    assert lines[-1].endswith("status Completed (Completed)")
+    # the secondary status only where it says more than the status
+    assert lines[-1].endswith("status Completed")
     assert "[      45s]" in lines[-1]
+
+
+def test_wait_prints_the_jobs_own_times_when_it_gives_them() -> None:
+    # Given a job that had ended, 8 s after its creation, before the first poll (offline,
+    # the local trainer runs within CreateTrainingJob)
+    ended = START + timedelta(seconds=8)
+    timed = [
+        {"Status": "Starting", "StartTime": START, "StatusMessage": "Preparing"},
+        {"Status": "Training", "StartTime": START, "StatusMessage": "In progress"},
+        {"Status": "Completed", "StartTime": ended, "StatusMessage": "Done"},
+    ]
+    desc = {
+        **COMPLETED,
+        "SecondaryStatusTransitions": timed,
+        "LastModifiedTime": ended,
+    }
+    lines: list[str] = []
+    # When waiting for it
+    sagemaker_io.wait_for_training_job(
+        ScriptedSageMaker([desc]), "job", sleep=no_sleep, clock=lambda: 0.0, echo=lines.append
+    )
+    # Then each line is at the job's time since its creation, not at 0 s of waiting
+    assert [line.split("]")[0].strip(" [") for line in lines] == ["0s", "0s", "8s", "8s"]
+    assert lines[-1].endswith("status Completed")
 
 
 def test_wait_times_out() -> None:
