@@ -149,9 +149,14 @@ def ratio_text(numerators: list[float], denominators: list[float]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0]
+        + " About 9 minutes with the defaults; the first run needs PyPI, to make "
+        "benchmarks/.venv-ministack.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
     parser.add_argument("--executions", type=int, default=96, help="per subject and level")
-    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=4, help="paired rounds per level")
     parser.add_argument("--concurrency", default="1,4,16", help="levels, comma-separated")
     parser.add_argument("--no-floor", action="store_true", help="leave out moto's floor")
     parser.add_argument("--serve-floor", type=int, metavar="PORT", help=argparse.SUPPRESS)
@@ -201,15 +206,15 @@ def main() -> None:
             s3["ministack"].put_object(Bucket=subjects["ministack"][2], Key=key, Body=body)
 
         def run(name: str, level: int, prefix: str, round_number: int, count: int) -> list[dict]:
-            """`count` executions; each round its own images (all of them over the rounds),
-            the same for every subject of the round."""
+            """`count` executions; each round the next slice of the images (wrapping
+            around), the same slice for every subject of the round."""
             sfn, arn, bucket = subjects[name]
             first = round_number * count
             work = [keys[(first + i) % len(keys)] for i in range(count)]
             items = [{"s3_bucket": bucket, "s3_key": key} for key in work]
             return drive(sfn, arn, items, level, prefix)
 
-        # warm-up: every execution environment the top level uses, and each image once
+        # warm-up: every execution environment the top level uses
         top = max(levels)
         for name in subjects:
             say(f"warming up {name}")
