@@ -323,7 +323,7 @@ def format_summary(summary: dict[str, Any]) -> str:
     lines = [
         f"executions:            {summary['executions']}",
         f"succeeded:             {summary['succeeded']}",
-        f"failed, low confidence ({LOW_CONFIDENCE}): {summary['failed_low_confidence']}",
+        f"low confidence:        {summary['failed_low_confidence']} ({LOW_CONFIDENCE})",
     ]
     others = summary["other_failures"]
     lines.append(

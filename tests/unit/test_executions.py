@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
@@ -14,6 +15,7 @@ from mlwf.executions import (
     INFERENCES_MARKER,
     LOW_CONFIDENCE,
     ExecutionInput,
+    format_summary,
     inferences_from_cause,
     run_executions,
 )
@@ -172,3 +174,23 @@ def test_an_express_failure_without_a_verdict_has_no_inferences():
 
     assert (result.status, result.error, result.inferences) == ("FAILED", "ImageNotFound", None)
     assert "get_execution_history" not in sfn.calls
+
+
+def test_the_run_summary_lines_up_its_values():
+    # Given a run's summary, with every line that can appear
+    summary = {
+        "executions": 100,
+        "succeeded": 74,
+        "failed_low_confidence": 26,
+        "other_failures": {"ImageNotFound": 1},
+        "threshold": 0.93,
+        "accuracy_all": 0.87,
+        "accuracy_accepted": 0.973,
+        "coverage": 0.74,
+        "median_duration_ms": 260.0,
+    }
+    # Then each value starts in the same column (the low-confidence count once broke it)
+    lines = format_summary(summary).splitlines()
+    assert len(lines) == 8
+    assert all(re.fullmatch(r"[a-z ,]+: +", line[:23]) and line[23] != " " for line in lines), lines
+    assert f"low confidence:        26 ({LOW_CONFIDENCE})" in lines
