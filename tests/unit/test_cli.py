@@ -18,6 +18,23 @@ def test_every_command_is_registered_and_has_help(capsys):
         assert "usage: mlwf " + command in capsys.readouterr().out
 
 
+def test_an_unknown_option_is_shown_with_its_commands_usage(capsys):
+    # the whole parser's usage ("mlwf [-h] COMMAND ...") did not say which options exist
+    commands = sorted(build_parser()._subparsers._group_actions[0].choices)
+    for command in commands:
+        with pytest.raises(SystemExit) as raised:
+            main([command, "--no-such-option"])
+        assert raised.value.code == 2, command
+        err = capsys.readouterr().err
+        assert err.startswith("usage: mlwf " + command), err
+        # a command with a required option names that first, as argparse does
+        assert f"mlwf {command}: error: " in err, err
+    main_error = "mlwf run: error: unrecognized arguments: --no-such-option"
+    with pytest.raises(SystemExit):
+        main(["run", "--no-such-option"])
+    assert capsys.readouterr().err.rstrip().endswith(main_error)
+
+
 def test_no_region_is_one_actionable_line(monkeypatch, tmp_path, capsys):
     for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
         monkeypatch.delenv(name, raising=False)
