@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from typing import Any
 
 from training_job.errors import MlwfError, client_error_message
 
@@ -42,10 +43,19 @@ def build_parser() -> argparse.ArgumentParser:
                 raise
             continue
         module.register(subparsers)
-    for command in subparsers.choices.values():
-        # a mistake in a command's options is shown with that command's usage
-        command.set_defaults(command_parser=command)
+    _name_each_parser(subparsers)
     return parser
+
+
+def _name_each_parser(subparsers: Any) -> None:
+    """A mistake in a command's options is shown with that command's usage: each parser,
+    nested ones included (`mlwf offline up`), sets itself as the one to report with; the
+    innermost parser's default wins."""
+    for command in subparsers.choices.values():
+        command.set_defaults(command_parser=command)
+        for action in command._actions:  # argparse keeps nested commands only there
+            if isinstance(action, argparse._SubParsersAction):
+                _name_each_parser(action)
 
 
 def main(argv: list[str] | None = None) -> int:

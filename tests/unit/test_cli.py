@@ -29,10 +29,16 @@ def test_an_unknown_option_is_shown_with_its_commands_usage(capsys):
         assert err.startswith("usage: mlwf " + command), err
         # a command with a required option names that first, as argparse does
         assert f"mlwf {command}: error: " in err, err
-    main_error = "mlwf run: error: unrecognized arguments: --no-such-option"
-    with pytest.raises(SystemExit):
-        main(["run", "--no-such-option"])
-    assert capsys.readouterr().err.rstrip().endswith(main_error)
+    # and a nested command's, with its own usage too
+    for command in (["run"], ["offline", "up"]):
+        with pytest.raises(SystemExit):
+            main([*command, "--no-such-option"])
+        err = capsys.readouterr().err
+        name = " ".join(command)
+        assert err.startswith(f"usage: mlwf {name} "), err
+        assert err.rstrip().endswith(
+            f"mlwf {name}: error: unrecognized arguments: --no-such-option"
+        )
 
 
 def test_no_region_is_one_actionable_line(monkeypatch, tmp_path, capsys):
