@@ -167,11 +167,17 @@ def format_duration(seconds: float | None) -> str:
 TRAINING_TERMINAL = ("Completed", "Failed", "Stopped")
 
 
-def _since(created: Any, moment: Any, waited: float) -> str:
+def seconds_between(start: Any, end: Any) -> float | None:
+    """Seconds from one timestamp to another, or None when either is missing."""
+    if isinstance(start, datetime) and isinstance(end, datetime):
+        return max(0.0, (end - start).total_seconds())
+    return None
+
+
+def _at(created: Any, moment: Any, waited: float) -> str:
     """`moment` as time since `created` when both are timestamps, else `waited`."""
-    if isinstance(created, datetime) and isinstance(moment, datetime):
-        return format_duration(max(0.0, (moment - created).total_seconds()))
-    return format_duration(waited)
+    own = seconds_between(created, moment)
+    return format_duration(waited if own is None else own)
 
 
 def wait_for_training_job(
@@ -185,32 +191,35 @@ def wait_for_training_job(
     echo: Echo = print,
 ) -> dict[str, Any]:
     """Poll DescribeTrainingJob until the job ends; print each status change and each new
-    (or reworded) secondary status transition, at the job's own time since its creation
-    when the description gives it (the transition's StartTime, the job's LastModifiedTime),
-    else at the time since the waiting began. Returns the last description; the caller
-    decides what a Failed or Stopped job means."""
+    (or reworded) secondary status transition at the time since the waiting began. A job
+    that has ended by the first poll (offline, the local trainer runs within
+    CreateTrainingJob) is printed at its own times since its creation instead, read from
+    that one description, so that its steps do not all show 0 s. Returns the last
+    description; the caller decides what a Failed or Stopped job means."""
     start = clock()
     printed: list[tuple[str, str]] = []
     last_status: tuple[str, str] | None = None
+    first = True
     while True:
         desc = sm.describe_training_job(TrainingJobName=name)
+        status = (desc["TrainingJobStatus"], desc.get("SecondaryStatus", ""))
         waited = clock() - start
-        created = desc.get("CreationTime")
+        created = desc.get("CreationTime") if first and status[0] in TRAINING_TERMINAL else None
         for index, transition in enumerate(desc.get("SecondaryStatusTransitions") or []):
             key = (transition.get("Status", ""), transition.get("StatusMessage", ""))
             if index < len(printed) and printed[index] == key:
                 continue
-            at = _since(created, transition.get("StartTime"), waited)
-            echo(f"  [{at:>9}] {key[0]}: {key[1]}".rstrip(": "))
+            when = _at(created, transition.get("StartTime"), waited)
+            echo(f"  [{when:>9}] {key[0]}: {key[1]}".rstrip(": "))
             printed[index:] = [key]
-        status = (desc["TrainingJobStatus"], desc.get("SecondaryStatus", ""))
         if status != last_status:
-            at = _since(created, desc.get("LastModifiedTime"), waited)
             detail = f" ({status[1]})" if status[1] and status[1] != status[0] else ""
-            echo(f"  [{at:>9}] status {status[0]}{detail}")
+            when = _at(created, desc.get("LastModifiedTime"), waited)
+            echo(f"  [{when:>9}] status {status[0]}{detail}")
             last_status = status
         if status[0] in TRAINING_TERMINAL:
             return desc
+        first = False
         if timeout is not None and clock() - start >= timeout:
             raise MlwfError(
                 f"training job {name} is still {status[0]} after {format_duration(timeout)}; "

@@ -196,7 +196,7 @@ def train(
     start_training_job(sm, request)
     if not wait:
         return summarize_training_job(sm.describe_training_job(TrainingJobName=job_name))
-    # offline, the job has ended by the time CreateTrainingJob answers: nothing to poll
+    # no interval to name at 0 s (offline passes 0: its job has ended by the first poll)
     polling = f"polling every {format_duration(poll_interval)}; " if poll_interval > 0 else ""
     echo(f"Waiting for {job_name} ({polling}Ctrl-C stops the waiting, not the job)")
     try:

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from training_job.errors import MlwfError
-from training_job.sagemaker_io import format_duration
+from training_job.sagemaker_io import format_duration, seconds_between
 
 VALIDATION_ACCURACY = "validation:accuracy"
 
@@ -54,12 +53,6 @@ class TrainingSummary:
         ]
 
 
-def _seconds_between(start: Any, end: Any) -> float | None:
-    if isinstance(start, datetime) and isinstance(end, datetime):
-        return max(0.0, (end - start).total_seconds())
-    return None
-
-
 def final_metric(desc: Mapping[str, Any], name: str) -> float | None:
     for metric in desc.get("FinalMetricDataList") or []:
         if metric.get("MetricName") == name and metric.get("Value") is not None:
@@ -70,13 +63,13 @@ def final_metric(desc: Mapping[str, Any], name: str) -> float | None:
 def summarize_training_job(desc: Mapping[str, Any]) -> TrainingSummary:
     training = desc.get("TrainingTimeInSeconds")
     if training is None:
-        training = _seconds_between(desc.get("TrainingStartTime"), desc.get("TrainingEndTime"))
+        training = seconds_between(desc.get("TrainingStartTime"), desc.get("TrainingEndTime"))
     return TrainingSummary(
         job_name=desc["TrainingJobName"],
         status=desc["TrainingJobStatus"],
         secondary_status=desc.get("SecondaryStatus"),
         failure_reason=desc.get("FailureReason"),
-        total_seconds=_seconds_between(desc.get("CreationTime"), desc.get("TrainingEndTime")),
+        total_seconds=seconds_between(desc.get("CreationTime"), desc.get("TrainingEndTime")),
         training_seconds=training,
         billable_seconds=desc.get("BillableTimeInSeconds"),
         spot=bool(desc.get("EnableManagedSpotTraining")),

@@ -122,9 +122,48 @@ def test_wait_prints_each_change_once_and_never_sleeps_for_real() -> None:
     assert "[      45s]" in lines[-1]
 
 
+def test_a_job_in_progress_is_printed_at_the_waiting_time() -> None:
+    # Given a job whose descriptions carry its own times (as SageMaker's do)
+    late = START + timedelta(minutes=2)
+    in_progress = {
+        "TrainingJobStatus": "InProgress",
+        "SecondaryStatus": "Training",
+        "SecondaryStatusTransitions": [
+            {"Status": "Training", "StartTime": late, "StatusMessage": "Downloading"}
+        ],
+        "CreationTime": START,
+        "LastModifiedTime": late,
+    }
+    reworded = {
+        **in_progress,
+        "SecondaryStatusTransitions": [
+            {"Status": "Training", "StartTime": late, "StatusMessage": "In progress"}
+        ],
+    }
+    now = [0.0]
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    lines: list[str] = []
+    # When it is polled while in progress
+    sagemaker_io.wait_for_training_job(
+        ScriptedSageMaker([in_progress, reworded, COMPLETED]),
+        "job",
+        poll_interval=150,
+        sleep=sleep,
+        clock=lambda: now[0],
+        echo=lines.append,
+    )
+    # Then every line is at the time since the waiting began, so they never go backwards
+    times = [line.split("]")[0].strip(" [") for line in lines]
+    assert times[:3] == ["0s", "0s", "2m 30s"], lines
+    assert times[-1] == "5m 00s"
+
+
 def test_wait_prints_the_jobs_own_times_when_it_gives_them() -> None:
-    # Given a job that had ended, 8 s after its creation, before the first poll (offline,
-    # the local trainer runs within CreateTrainingJob)
+    # Given a job that had ended, 8 s after its creation, by the first poll (offline, the
+    # local trainer runs within CreateTrainingJob)
     ended = START + timedelta(seconds=8)
     timed = [
         {"Status": "Starting", "StartTime": START, "StatusMessage": "Preparing"},
