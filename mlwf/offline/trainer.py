@@ -50,10 +50,23 @@ class LocalTrainer:
     def __call__(self, request: dict[str, Any]) -> None:
         """Train for a CreateTrainingJob request that moto has just recorded."""
         name = request["TrainingJobName"]
+        began = time.perf_counter()
         try:
             report = self.train(request)
         except Exception as exc:  # the job fails, as SageMaker's would, with the reason
-            self._set_job(name, training_job_status="Failed", failure_reason=str(exc)[:1024])
+            # TrainingEndTime: "for failed jobs, the time when SageMaker detects a job
+            # failure"; the secondary status is Failed (API_SecondaryStatusTransition)
+            job = self._job(name)
+            ended = job.training_start_time + timedelta(seconds=time.perf_counter() - began)
+            self._set_job(
+                name,
+                training_job_status="Failed",
+                failure_reason=str(exc)[:1024],
+                training_end_time=ended,
+                last_modified_time=ended,
+                secondary_status="Failed",
+                secondary_status_transitions=_transitions(job, ended, "Failed"),
+            )
             self.say(f"  local training of {name} failed: {exc}")
             return
         self.reports.append(report)
@@ -66,7 +79,8 @@ class LocalTrainer:
         # SageMaker bills "the time interval between" TrainingStartTime and TrainingEndTime
         # (API_DescribeTrainingJob), in whole seconds, at least 1 (botocore's model: min 1).
         # moto set both times to the job's creation; training here began then and lasted
-        # `seconds`, so the end follows and the job's times agree with its seconds.
+        # `seconds`, so the end follows and the job's times agree with its seconds (up to a
+        # second ahead of the clock when a cached model took less than one).
         seconds = max(1, round(report.seconds))
         job = self._job(name)
         started = job.training_start_time
@@ -79,7 +93,7 @@ class LocalTrainer:
             training_end_time=ended,
             last_modified_time=ended,
             secondary_status="Completed",
-            secondary_status_transitions=_transitions(job, ended),
+            secondary_status_transitions=_transitions(job, ended, "Completed"),
         )
 
     def train(self, request: dict[str, Any]) -> TrainingReport:
@@ -186,21 +200,22 @@ class LocalTrainer:
             setattr(job, name, value)
 
 
-def _transitions(job: Any, ended: Any) -> list[dict[str, Any]]:
-    """The secondary statuses a completed job went through, with their times, after moto's
-    Starting entry: API_SecondaryStatusTransition's Training, Uploading and Completed (each
-    message its description there)."""
+def _transitions(job: Any, ended: Any, outcome: str) -> list[dict[str, Any]]:
+    """The secondary statuses a job went through, with their times, after moto's Starting
+    entry: API_SecondaryStatusTransition's Training, then Uploading and Completed, or Failed
+    (each message its description there)."""
     started = job.training_start_time
-    stages = [
-        ("Training", started, ended, "Training is in progress."),
-        (
-            "Uploading",
-            ended,
-            ended,
-            "Training is complete and the model artifacts are being uploaded to the S3 location.",
-        ),
-        ("Completed", ended, ended, "The training job has completed."),
-    ]
+    uploading = (
+        "Training is complete and the model artifacts are being uploaded to the S3 location."
+    )
+    stages = [("Training", started, ended, "Training is in progress.")]
+    if outcome == "Completed":
+        stages += [
+            ("Uploading", ended, ended, uploading),
+            ("Completed", ended, ended, "The training job has completed."),
+        ]
+    else:
+        stages.append(("Failed", ended, ended, "The training job has failed."))
     return [
         *job.secondary_status_transitions[:1],
         *(

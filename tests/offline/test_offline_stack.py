@@ -88,6 +88,36 @@ def test_the_training_job_times_agree_with_its_seconds(offline):
     assert transitions[-1]["StartTime"] == job["TrainingEndTime"] == job["LastModifiedTime"]
 
 
+def test_a_failed_training_job_ends_with_its_failure(offline):
+    # Given the deployed job's request with a hyperparameter the local model refuses
+    stack, deployment = offline
+    sm = stack.client("sagemaker")
+    done = sm.describe_training_job(TrainingJobName=deployment.training.job_name)
+    request = {
+        key: done[key]
+        for key in (
+            "AlgorithmSpecification",
+            "RoleArn",
+            "InputDataConfig",
+            "OutputDataConfig",
+            "ResourceConfig",
+            "StoppingCondition",
+        )
+    }
+    hyperparameters = {**done["HyperParameters"], "local_folds": "many"}
+    # When it is created (offline, the local trainer runs within the call)
+    sm.create_training_job(TrainingJobName="fails", HyperParameters=hyperparameters, **request)
+    # Then it has failed, as SageMaker reports a failure (API_SecondaryStatusTransition;
+    # TrainingEndTime: when the failure was detected), with the reason
+    job = sm.describe_training_job(TrainingJobName="fails")
+    assert (job["TrainingJobStatus"], job["SecondaryStatus"]) == ("Failed", "Failed")
+    assert "local_folds" in job["FailureReason"]
+    transitions = job["SecondaryStatusTransitions"]
+    assert [t["Status"] for t in transitions] == ["Starting", "Training", "Failed"]
+    assert transitions[-1]["StartTime"] == job["TrainingEndTime"] == job["LastModifiedTime"]
+    assert job["TrainingEndTime"] >= job["TrainingStartTime"]
+
+
 def test_the_local_model_is_mostly_right(baseline):
     right = sum(r.predicted == r.true_label for r in baseline)
     assert right / len(baseline) >= 0.7
