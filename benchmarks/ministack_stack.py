@@ -44,6 +44,7 @@ READY_TIMEOUT_SECONDS = 300.0
 # work must not run during the next subject's round.
 QUIET_SHARE_OF_A_CORE = 0.05
 QUIET_WINDOW_SECONDS = 0.3
+QUIET_WINDOWS = 2  # in a row: one window can fall in a gap between bursts of work
 QUIET_TIMEOUT_SECONDS = 60.0
 
 
@@ -163,13 +164,17 @@ class Servers:
 
     def wait_until_quiet(self, timeout: float = QUIET_TIMEOUT_SECONDS) -> tuple[float, bool]:
         """(seconds waited, quiet): waits until the servers use less than
-        QUIET_SHARE_OF_A_CORE of one core over a QUIET_WINDOW_SECONDS window, or `timeout`."""
+        QUIET_SHARE_OF_A_CORE of one core in QUIET_WINDOWS windows of QUIET_WINDOW_SECONDS
+        in a row, or `timeout`. A window whose total went down (a process reaped between
+        reading its parent and reading it) counts as busy."""
         started = before_time = time.monotonic()
-        before = self.cpu_seconds()
+        before, quiet_windows = self.cpu_seconds(), 0
         while True:
             time.sleep(QUIET_WINDOW_SECONDS)  # the window the CPU use is measured over
             now, used = time.monotonic(), self.cpu_seconds()
-            if used - before < QUIET_SHARE_OF_A_CORE * (now - before_time):
+            share = (used - before) / (now - before_time)
+            quiet_windows = quiet_windows + 1 if 0 <= share < QUIET_SHARE_OF_A_CORE else 0
+            if quiet_windows == QUIET_WINDOWS:
                 return now - started, True
             if now - started >= timeout:
                 return now - started, False
