@@ -167,6 +167,11 @@ def format_duration(seconds: float | None) -> str:
 TRAINING_TERMINAL = ("Completed", "Failed", "Stopped")
 
 
+def status_text(status: str, secondary: str | None) -> str:
+    """A job's status, with its secondary status where that says more."""
+    return status + (f" ({secondary})" if secondary and secondary != status else "")
+
+
 def seconds_between(start: Any, end: Any) -> float | None:
     """Seconds from one timestamp to another, or None when either is missing."""
     if isinstance(start, datetime) and isinstance(end, datetime):
@@ -199,12 +204,12 @@ def wait_for_training_job(
     start = clock()
     printed: list[tuple[str, str]] = []
     last_status: tuple[str, str] | None = None
-    first = True
     while True:
         desc = sm.describe_training_job(TrainingJobName=name)
         status = (desc["TrainingJobStatus"], desc.get("SecondaryStatus", ""))
         waited = clock() - start
-        created = desc.get("CreationTime") if first and status[0] in TRAINING_TERMINAL else None
+        ended_at_once = last_status is None and status[0] in TRAINING_TERMINAL
+        created = desc.get("CreationTime") if ended_at_once else None
         for index, transition in enumerate(desc.get("SecondaryStatusTransitions") or []):
             key = (transition.get("Status", ""), transition.get("StatusMessage", ""))
             if index < len(printed) and printed[index] == key:
@@ -213,13 +218,11 @@ def wait_for_training_job(
             echo(f"  [{when:>9}] {key[0]}: {key[1]}".rstrip(": "))
             printed[index:] = [key]
         if status != last_status:
-            detail = f" ({status[1]})" if status[1] and status[1] != status[0] else ""
             when = _at(created, desc.get("LastModifiedTime"), waited)
-            echo(f"  [{when:>9}] status {status[0]}{detail}")
+            echo(f"  [{when:>9}] status {status_text(*status)}")
             last_status = status
         if status[0] in TRAINING_TERMINAL:
             return desc
-        first = False
         if timeout is not None and clock() - start >= timeout:
             raise MlwfError(
                 f"training job {name} is still {status[0]} after {format_duration(timeout)}; "

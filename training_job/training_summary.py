@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from training_job.errors import MlwfError
-from training_job.sagemaker_io import format_duration, seconds_between
+from training_job.sagemaker_io import format_duration, seconds_between, status_text
 
 VALIDATION_ACCURACY = "validation:accuracy"
 
@@ -37,11 +37,7 @@ class TrainingSummary:
         if self.spot and self.billable_seconds is not None and self.training_seconds:
             saving = 100 * (1 - self.billable_seconds / self.training_seconds)
             billable += f" (managed spot: {saving:.0f}% saved)"
-        status = self.status + (
-            f" ({self.secondary_status})"
-            if self.secondary_status and self.secondary_status != self.status
-            else ""
-        )
+        status = status_text(self.status, self.secondary_status)
         return [
             f"Training job {self.job_name}",
             f"  status               {status}",

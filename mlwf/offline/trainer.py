@@ -55,17 +55,13 @@ class LocalTrainer:
             report = self.train(request)
         except Exception as exc:  # the job fails, as SageMaker's would, with the reason
             # TrainingEndTime: "for failed jobs, the time when SageMaker detects a job
-            # failure"; the secondary status is Failed (API_SecondaryStatusTransition)
-            job = self._job(name)
-            ended = job.training_start_time + timedelta(seconds=time.perf_counter() - began)
-            self._set_job(
+            # failure" (API_DescribeTrainingJob)
+            self._end(
                 name,
+                time.perf_counter() - began,
+                "Failed",
                 training_job_status="Failed",
                 failure_reason=str(exc)[:1024],
-                training_end_time=ended,
-                last_modified_time=ended,
-                secondary_status="Failed",
-                secondary_status_transitions=_transitions(job, ended, "Failed"),
             )
             self.say(f"  local training of {name} failed: {exc}")
             return
@@ -77,24 +73,32 @@ class LocalTrainer:
             )
         now = datetime.now(UTC)
         # SageMaker bills "the time interval between" TrainingStartTime and TrainingEndTime
-        # (API_DescribeTrainingJob), in whole seconds, at least 1 (botocore's model: min 1).
-        # moto set both times to the job's creation; training here began then and lasted
-        # `seconds`, so the end follows and the job's times agree with its seconds (up to a
-        # second ahead of the clock when a cached model took less than one).
+        # (API_DescribeTrainingJob), in whole seconds, at least 1 (botocore's model: min 1):
+        # the job ends that many seconds after its start, so its times agree with its
+        # seconds (up to a second ahead of the clock when a cached model took less than one).
         seconds = max(1, round(report.seconds))
-        job = self._job(name)
-        started = job.training_start_time
-        ended = started + timedelta(seconds=seconds)
-        self._set_job(
+        self._end(
             name,
+            seconds,
+            "Completed",
             final_metric_data_list=[{**m, "Timestamp": now} for m in metrics],
             billable_time_in_seconds=seconds,
             training_time_in_seconds=seconds,
+        )
+
+    def _end(self, name: str, seconds: float, outcome: str, **fields: Any) -> None:
+        """The job ended `seconds` after its start (moto set both to its creation, when
+        training here begins), with its secondary statuses leading to `outcome`."""
+        job = self._job(name)
+        ended = job.training_start_time + timedelta(seconds=seconds)
+        fields.update(
             training_end_time=ended,
             last_modified_time=ended,
-            secondary_status="Completed",
-            secondary_status_transitions=_transitions(job, ended, "Completed"),
+            secondary_status=outcome,
+            secondary_status_transitions=_transitions(job, ended, outcome),
         )
+        for field_name, value in fields.items():  # moto has no API to end a job: its backend
+            setattr(job, field_name, value)
 
     def train(self, request: dict[str, Any]) -> TrainingReport:
         import numpy as np
@@ -192,12 +196,6 @@ class LocalTrainer:
         from moto.sagemaker.models import sagemaker_backends
 
         return sagemaker_backends[ACCOUNT_ID][self.session.region_name].training_jobs[job_name]
-
-    def _set_job(self, job_name: str, **fields: Any) -> None:
-        """moto has no API to finish a job the way a real one ends: set it in its backend."""
-        job = self._job(job_name)
-        for name, value in fields.items():
-            setattr(job, name, value)
 
 
 def _transitions(job: Any, ended: Any, outcome: str) -> list[dict[str, Any]]:
