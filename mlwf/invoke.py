@@ -157,9 +157,15 @@ def seed(stack: OfflineStack) -> None:
     model trained and deployed on the endpoint the SSM parameter names, and the objects
     events/*.json name."""
     from mlwf.offline.workflow import deploy_model, seed_event_objects
+    from training_job.training_log import TrainingLogTail
 
     _to_stderr("seeding the offline stack (synthetic data, local model, endpoint, parameter)")
-    deploy_model(stack, "synthetic", count=SEED_COUNT, test_count=5, say=lambda _: None)
+    deployment = deploy_model(
+        stack, "synthetic", count=SEED_COUNT, test_count=5, say=lambda _: None
+    )
+    # what the local trainer did (trained, or used the cache), from its job's log
+    for line in TrainingLogTail(stack.client("logs"), deployment.training.job_name).new_lines():
+        _to_stderr(f"  {line.message}")
     seed_event_objects(stack)
 
 

@@ -38,6 +38,7 @@ from typing import Any
 
 from training_job.errors import MlwfError
 from training_job.stack import StackSettings, aws_session, resolve
+from training_job.training_log import TrainingLogTail
 
 ALGORITHM = "image-classification"
 # Jobs, models, configs and endpoints are named `<prefix>-<UTC timestamp>`. The prefix is the
@@ -194,13 +195,14 @@ def wait_for_training_job(
     clock: Callable[[], float] = time.monotonic,
     timeout: float | None = None,
     echo: Echo = print,
+    log: TrainingLogTail | None = None,
 ) -> dict[str, Any]:
-    """Poll DescribeTrainingJob until the job ends; print each status change and each new
-    (or reworded) secondary status transition at the time since the waiting began. A job
-    that has ended by the first poll (offline, the local trainer runs within
-    CreateTrainingJob) is printed at its own times since its creation instead, read from
-    that one description, so that its steps do not all show 0 s. Returns the last
-    description; the caller decides what a Failed or Stopped job means."""
+    """Poll DescribeTrainingJob until the job ends; print each status change, each new (or
+    reworded) secondary status transition and, with `log`, each new line of the job's log,
+    in the order they happened, at the time since the waiting began. A job that has ended
+    by the first poll (offline, the local trainer runs within CreateTrainingJob) is printed
+    at its own times since its creation instead, so that its steps do not all show 0 s.
+    Returns the last description; the caller decides what a Failed or Stopped job means."""
     start = clock()
     printed: list[tuple[str, str]] = []
     last_status: tuple[str, str] | None = None
@@ -210,13 +212,23 @@ def wait_for_training_job(
         waited = clock() - start
         ended_at_once = last_status is None and status[0] in TRAINING_TERMINAL
         created = desc.get("CreationTime") if ended_at_once else None
+        happened: list[tuple[Any, str]] = []  # (when, line)
         for index, transition in enumerate(desc.get("SecondaryStatusTransitions") or []):
             key = (transition.get("Status", ""), transition.get("StatusMessage", ""))
             if index < len(printed) and printed[index] == key:
                 continue
-            when = _at(created, transition.get("StartTime"), waited)
-            echo(f"  [{when:>9}] {key[0]}: {key[1]}".rstrip(": "))
+            moment = transition.get("StartTime")
+            happened.append((moment, f"{key[0]}: {key[1]}".rstrip(": ")))
             printed[index:] = [key]
+        for line in log.new_lines() if log is not None else []:
+            happened.append((line.at, f"{line.host} | {line.message}"))
+        # a line without a time (never seen from SageMaker) keeps its place at the end
+        happened.sort(key=lambda item: _sort_time(item[0]))
+        for moment, text in happened:
+            echo(f"  [{_at(created, moment, waited):>9}] {text}")
+        problem = log.take_problem() if log is not None else None
+        if problem is not None:
+            echo(f"  (the job's log in CloudWatch Logs cannot be read: {problem})")
         if status != last_status:
             when = _at(created, desc.get("LastModifiedTime"), waited)
             echo(f"  [{when:>9}] status {status_text(*status)}")
@@ -229,6 +241,12 @@ def wait_for_training_job(
                 "it keeps running in SageMaker"
             )
         sleep(poll_interval)
+
+
+def _sort_time(moment: Any) -> datetime:
+    if isinstance(moment, datetime):
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return datetime.max.replace(tzinfo=UTC)
 
 
 ENDPOINT_TERMINAL = ("InService", "Failed")

@@ -33,6 +33,7 @@ from training_job.hyperparameters import (
 )
 from training_job.sagemaker_io import Echo, format_duration
 from training_job.stack import MODELS_PREFIX, StackSettings, add_stack_options
+from training_job.training_log import TrainingLogTail
 from training_job.training_summary import (
     TrainingSummary,
     raise_if_unsuccessful,
@@ -152,9 +153,11 @@ def train(
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
     echo: Echo = print,
+    logs: Any | None = None,
 ) -> TrainingSummary:
     """Check the staged data, start the job, optionally wait; a Failed/Stopped job raises.
-    The algorithm image is the one for `region` (default: the SageMaker client's)."""
+    The algorithm image is the one for `region` (default: the SageMaker client's). With a
+    CloudWatch Logs client, the wait also prints the job's log lines as they come."""
     settings.require("bucket", "role_arn")
     region = region or sm.meta.region_name
     bucket = str(settings.bucket)
@@ -201,7 +204,13 @@ def train(
     echo(f"Waiting for {job_name} ({polling}Ctrl-C stops the waiting, not the job)")
     try:
         desc = sagemaker_io.wait_for_training_job(
-            sm, job_name, poll_interval=poll_interval, sleep=sleep, clock=clock, echo=echo
+            sm,
+            job_name,
+            poll_interval=poll_interval,
+            sleep=sleep,
+            clock=clock,
+            echo=echo,
+            log=None if logs is None else TrainingLogTail(logs, job_name),
         )
     except KeyboardInterrupt:
         echo(f"Stopped waiting; training job {job_name} keeps running in SageMaker.")
@@ -294,6 +303,7 @@ def run(args: argparse.Namespace) -> int:
         max_wait=args.max_wait,
         wait=args.wait,
         poll_interval=args.poll_interval,
+        logs=session.client("logs"),
     )
     if not args.wait:
         print(f"Started training job {summary.job_name} ({summary.status}); not waiting.")

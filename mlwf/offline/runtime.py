@@ -143,7 +143,7 @@ class OfflineStack:
                 stack.inject(fault)
             stack.endpoints = LocalEndpoints(stack.session, seed=seed)
             stack.endpoints.server.start()  # boots while the model is staged and trained
-            stack.trainer = LocalTrainer(stack.session, seed=seed, say=say)
+            stack.trainer = LocalTrainer(stack.session, seed=seed)
             stack.bridge.account_id = ACCOUNT_ID
             stack.bridge.endpoint_resolver = stack._resolve_endpoint
             stack.bridge.on_training_job_created = stack.trainer

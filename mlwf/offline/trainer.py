@@ -5,7 +5,9 @@ but no artifact. Right after that call (botocore's after-call event, through the
 the local trainer reads the job's channels from moto's S3 exactly as the built-in
 algorithm would (`train` + `train_lst`, `validation` + `validation_lst`), trains the local
 model, writes `model.tar.gz` to the job's S3ModelArtifacts, and sets the job's final
-metrics (or its failure) in moto's backend. Everything else is `mlwf train`'s own code.
+metrics (or its failure) in moto's backend. What it has to say goes to the job's log
+stream in CloudWatch Logs, as the algorithm's output does on SageMaker, where `mlwf train`
+reads it. Everything else is `mlwf train`'s own code.
 """
 
 from __future__ import annotations
@@ -14,13 +16,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from mlwf.offline import model_cache
+from mlwf.offline.cloudwatch_logs import LogGroupSink
 from mlwf.offline.template_spec import ACCOUNT_ID
 from training_job.errors import MlwfError
+from training_job.training_log import TRAINING_LOG_GROUP
 
 
 @dataclass
@@ -34,25 +39,23 @@ class TrainingReport:
 
 
 class LocalTrainer:
-    def __init__(
-        self,
-        session: Any,
-        *,
-        seed: int = 0,
-        say: Callable[[str], None] = print,
-    ):
+    def __init__(self, session: Any, *, seed: int = 0):
         self.session = session
         self.s3 = session.client("s3")
         self.seed = seed
-        self.say = say
         self.reports: list[TrainingReport] = []
+        self._log = LogGroupSink(ACCOUNT_ID, session.region_name, TRAINING_LOG_GROUP)
 
     def __call__(self, request: dict[str, Any]) -> None:
         """Train for a CreateTrainingJob request that moto has just recorded."""
         name = request["TrainingJobName"]
         began = time.perf_counter()
+        # One instance: the stream SageMaker names [job]/algo-1-[epoch seconds]
+        # (https://docs.aws.amazon.com/sagemaker/latest/dg/logging-cloudwatch.html)
+        stream = f"{name}/algo-1-{int(time.time())}"
+        say = partial(self._say, stream)
         try:
-            report = self.train(request)
+            report = self.train(request, say=say)
         except Exception as exc:  # the job fails, as SageMaker's would, with the reason
             # TrainingEndTime: "for failed jobs, the time when SageMaker detects a job
             # failure" (API_DescribeTrainingJob)
@@ -63,7 +66,7 @@ class LocalTrainer:
                 training_job_status="Failed",
                 failure_reason=str(exc)[:1024],
             )
-            self.say(f"  local training of {name} failed: {exc}")
+            say(f"local training failed: {exc}")
             return
         self.reports.append(report)
         metrics = [{"MetricName": "train:progress", "Value": 100.0}]
@@ -86,6 +89,9 @@ class LocalTrainer:
             training_time_in_seconds=seconds,
         )
 
+    def _say(self, stream: str, line: str) -> None:
+        self._log(stream, [line])
+
     def _end(self, name: str, seconds: float, outcome: str, **fields: Any) -> None:
         """The job ended `seconds` after its start (moto set both to its creation, when
         training here begins), with its secondary statuses leading to `outcome`."""
@@ -100,7 +106,7 @@ class LocalTrainer:
         for field_name, value in fields.items():  # moto has no API to end a job: its backend
             setattr(job, field_name, value)
 
-    def train(self, request: dict[str, Any]) -> TrainingReport:
+    def train(self, request: dict[str, Any], say: Callable[[str], None]) -> TrainingReport:
         import numpy as np
 
         from mlwf.offline.local_model import train
@@ -126,14 +132,14 @@ class LocalTrainer:
         )
         cached = model_cache.load(cache_key)
         if cached is not None:
-            self.say(f"  local model: cache used ({cached.path}), not trained again")
+            say(f"local model: cache used ({cached.path}), not trained again")
             body, accuracy, validation_count = (
                 cached.artifact,
                 cached.validation_accuracy,
                 cached.validation_count,
             )
         else:
-            self.say(f"  training the local model on {len(images)} images (offline stand-in)")
+            say(f"training the local model on {len(images)} images (offline stand-in)")
             model = train(images, labels, hyperparameters=hyperparameters, seed=self.seed)
             accuracy, validation_count = None, 0
             if val_images:
@@ -145,6 +151,9 @@ class LocalTrainer:
         artifact = self._artifact_path(request["TrainingJobName"])
         bucket, _, key = artifact.removeprefix("s3://").partition("/")
         self.s3.put_object(Bucket=bucket, Key=key, Body=body)
+        if accuracy is not None:
+            say(f"validation accuracy {accuracy:.4f} on {validation_count} images")
+        say(f"model artifact written to {artifact}")
         return TrainingReport(
             request["TrainingJobName"],
             len(images),

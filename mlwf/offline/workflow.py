@@ -112,7 +112,15 @@ def deploy_model(
         log=say,
     )
     sm, s3, ssm = stack.client("sagemaker"), stack.s3, stack.client("ssm")
-    training = train(sm, s3, settings, region=stack.spec.region, poll_interval=0.0, echo=say)
+    training = train(
+        sm,
+        s3,
+        settings,
+        region=stack.spec.region,
+        poll_interval=0.0,
+        echo=say,
+        logs=stack.client("logs"),
+    )
     for line in training.lines():  # what `mlwf train` prints at its end
         say(line)
     # Nothing to drain offline: the next execution's cold handler reads the parameter anew.

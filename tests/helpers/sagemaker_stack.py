@@ -162,3 +162,21 @@ def names(clients: dict[str, Any]) -> dict[str, list[str]]:
         ),
         "models": sorted(m["ModelName"] for m in sm.list_models()["Models"]),
     }
+
+
+class ScriptedSageMaker:
+    """A SageMaker client whose DescribeTrainingJob walks through scripted answers."""
+
+    def __init__(self, answers: list[dict[str, Any]]) -> None:
+        self.answers = answers
+        self.described = 0
+        self.created: list[dict[str, Any]] = []
+
+    def create_training_job(self, **request: Any) -> dict[str, Any]:
+        self.created.append(request)
+        return {"TrainingJobArn": f"arn:aws:sagemaker:::training-job/{request['TrainingJobName']}"}
+
+    def describe_training_job(self, TrainingJobName: str) -> dict[str, Any]:  # noqa: N803
+        answer = self.answers[min(self.described, len(self.answers) - 1)]
+        self.described += 1
+        return {"TrainingJobName": TrainingJobName, **answer}

@@ -20,6 +20,8 @@ def test_invoke_classify_returns_inferences(capsys):
     payload = json.loads(out)
     assert code == 0
     assert "START RequestId" in err and "REPORT RequestId" in err
+    # and what the seeding's training did, from its job's log: trained, or the cache used
+    assert "\n  local model: cache used (" in err or "\n  training the local model on " in err
     assert len(payload["inferences"]) == 2 and abs(sum(payload["inferences"]) - 1) < 1e-3
     assert "image_data" not in payload
 

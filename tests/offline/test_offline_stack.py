@@ -116,6 +116,11 @@ def test_a_failed_training_job_ends_with_its_failure(offline):
     assert [t["Status"] for t in transitions] == ["Starting", "Training", "Failed"]
     assert transitions[-1]["StartTime"] == job["TrainingEndTime"] == job["LastModifiedTime"]
     assert job["TrainingEndTime"] >= job["TrainingStartTime"]
+    # and the job's log says why, as the algorithm's output would
+    events = stack.client("logs").filter_log_events(
+        logGroupName="/aws/sagemaker/TrainingJobs", logStreamNamePrefix="fails/algo-1-"
+    )["events"]
+    assert any("local_folds" in e["message"] for e in events), events
 
 
 def test_the_local_model_is_mostly_right(baseline):
@@ -269,9 +274,8 @@ def test_one_training_job_trains_once_and_a_second_one_uses_the_cache(offline):
     stack, deployment = offline
     assert len(stack.trainer.reports) == 1  # (an in-process hook once trained it twice)
 
-    # When the same data is trained on again (as `mlwf train` would)
+    # When the same data is trained on again, as `mlwf train` trains, reading the job's log
     said: list[str] = []
-    stack.trainer.say = said.append
     from training_job.train import train
 
     again = train(
@@ -280,10 +284,37 @@ def test_one_training_job_trains_once_and_a_second_one_uses_the_cache(offline):
         deployment.settings,
         region="us-east-1",
         poll_interval=0.0,
-        echo=lambda _: None,
+        echo=said.append,
+        logs=stack.client("logs"),
     )
 
-    # Then the model comes from the cache, and the job still completes with its metrics
-    assert any("cache used" in line for line in said), said
+    # Then the model comes from the cache, the wait says so from the job's log, and the job
+    # still completes with its metrics
+    cache_lines = [line for line in said if "algo-1 | local model: cache used" in line]
+    assert len(cache_lines) == 1, said
     assert len(stack.trainer.reports) == 2
     assert again.validation_accuracy == deployment.training.validation_accuracy
+
+
+def test_the_training_log_is_in_cloudwatch_as_sagemaker_names_it(offline):
+    # Given a training job run on the offline stack
+    stack, deployment = offline
+    logs, name = stack.client("logs"), deployment.training.job_name
+
+    # When its log is read as the AWS CLI and `mlwf train` read it
+    streams = logs.describe_log_streams(
+        logGroupName="/aws/sagemaker/TrainingJobs", logStreamNamePrefix=f"{name}/"
+    )["logStreams"]
+
+    # Then it is one stream, [job]/algo-1-[epoch seconds] (logging-cloudwatch.html), in
+    # which the trainer said what it did, in the order it did it
+    assert [s["logStreamName"].rpartition("-")[0] for s in streams] == [f"{name}/algo-1"]
+    assert streams[0]["logStreamName"].rpartition("-")[2].isdigit()
+    events = logs.get_log_events(
+        logGroupName="/aws/sagemaker/TrainingJobs",
+        logStreamName=streams[0]["logStreamName"],
+        startFromHead=True,
+    )["events"]
+    messages = [e["message"] for e in events]
+    assert messages[-1].startswith("model artifact written to s3://"), messages
+    assert any(m.startswith("validation accuracy ") for m in messages), messages

@@ -6,8 +6,10 @@ the fake stack's helpers are in tests/helpers/sagemaker_stack.py."""
 from __future__ import annotations
 
 import io
+import time
 from typing import Any
 
+import boto3
 import pytest
 
 from mlwf.cli import main
@@ -24,6 +26,7 @@ from tests.helpers.sagemaker_stack import (
 )
 from training_job import sagemaker_io, train
 from training_job.errors import MlwfError
+from training_job.training_log import TRAINING_LOG_GROUP
 
 # each name made from the clock is new, as on AWS (tests/unit/conftest.py)
 pytestmark = pytest.mark.usefixtures("ticking_names")
@@ -234,6 +237,16 @@ def test_train_function_against_moto(staged: dict[str, Any]) -> None:
 
 
 def test_cli_train(staged: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
+    # the algorithm's log line for the job the command will start (names tick: conftest)
+    name = "image-classification-20260102-030405-000"
+    logs = boto3.client("logs", region_name=REGION)
+    logs.create_log_group(logGroupName=TRAINING_LOG_GROUP)
+    logs.create_log_stream(logGroupName=TRAINING_LOG_GROUP, logStreamName=f"{name}/algo-1-1")
+    logs.put_log_events(
+        logGroupName=TRAINING_LOG_GROUP,
+        logStreamName=f"{name}/algo-1-1",
+        logEvents=[{"timestamp": int(time.time() * 1000), "message": "epoch 1: accuracy 0.9"}],
+    )
     code, out, err = run_cli(
         [
             "train",
@@ -252,7 +265,6 @@ def test_cli_train(staged: dict[str, Any], capsys: pytest.CaptureFixture[str]) -
         capsys,
     )
     assert (code, err) == (0, "")
-    name = "image-classification-20260102-030405-000"
     job = staged["sm"].describe_training_job(TrainingJobName=name)
     assert job["AlgorithmSpecification"]["TrainingImage"] == US_EAST_1_IMAGE
     assert job["RoleArn"] == ROLE_ARN
@@ -269,6 +281,7 @@ def test_cli_train(staged: dict[str, Any], capsys: pytest.CaptureFixture[str]) -
     ]
     # nothing to poll at a 0 s interval: the line says so by not naming one
     assert f"Waiting for {name} (Ctrl-C stops the waiting, not the job)" in out
+    assert "] algo-1 | epoch 1: accuracy 0.9\n" in out  # read from the job's log
     assert f"Training job {name}" in out
     assert "status               Completed" in out
     assert "validation accuracy  not reported" in out

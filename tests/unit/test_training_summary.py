@@ -12,6 +12,7 @@ import pytest
 from tests.helpers.paths import REGION
 from tests.helpers.sagemaker_stack import (
     BUCKET,
+    ScriptedSageMaker,
     no_sleep,
     settings,
 )
@@ -25,24 +26,6 @@ pytestmark = pytest.mark.usefixtures("ticking_names")
 
 
 # ---------------------------------------------------------------- waiting and the result
-
-
-class ScriptedSageMaker:
-    """A SageMaker client whose DescribeTrainingJob walks through scripted answers."""
-
-    def __init__(self, answers: list[dict[str, Any]]) -> None:
-        self.answers = answers
-        self.described = 0
-        self.created: list[dict[str, Any]] = []
-
-    def create_training_job(self, **request: Any) -> dict[str, Any]:
-        self.created.append(request)
-        return {"TrainingJobArn": f"arn:aws:sagemaker:::training-job/{request['TrainingJobName']}"}
-
-    def describe_training_job(self, TrainingJobName: str) -> dict[str, Any]:  # noqa: N803
-        answer = self.answers[min(self.described, len(self.answers) - 1)]
-        self.described += 1
-        return {"TrainingJobName": TrainingJobName, **answer}
 
 
 def transition(status: str, message: str) -> dict[str, str]:
