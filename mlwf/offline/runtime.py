@@ -34,6 +34,7 @@ from mlwf.offline.express import ExpressWorkflows
 from mlwf.offline.faults import ENDPOINT, Fault
 from mlwf.offline.functions import FunctionLog, LocalFunction
 from mlwf.offline.iam import Authorizer, PolicyNotFound, enforced
+from mlwf.offline.jsonata_states import jsonata_evaluated
 from mlwf.offline.moto_patches import (
     Endings,
     asl_parses_apart,
@@ -123,6 +124,7 @@ class OfflineStack:
             cleanup.enter_context(s3_url_table_loaded_once())
             cleanup.enter_context(moto_modules_listed_once())
             cleanup.enter_context(asl_parses_apart())
+            cleanup.enter_context(jsonata_evaluated())
             cleanup.enter_context(stops_as_aws())
             cleanup.enter_context(unnamed_executions_named_by_uuid())
             cleanup.enter_context(checked_at_create())

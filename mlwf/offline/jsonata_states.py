@@ -1,0 +1,162 @@
+"""JSONata in state machine definitions, evaluated offline as Step Functions evaluates it.
+
+Step Functions evaluates each "{% ... %}" expression with JSONata 2.0.6 and its own functions
+$partition, $range, $hash, $random (with an optional seed), $uuid and $parse
+(https://docs.aws.amazon.com/step-functions/latest/dg/transforming-data.html). An
+expression that fails, fails its state with States.QueryEvaluationError, which Retry and
+Catch can name (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html).
+
+moto's interpreter (LocalStack's) parses JSONata states, but evaluates their expressions
+through a JVM bridge it does not ship: its hook `_eval_jsonata` stays None, and every JSONata
+expression failed the whole execution with States.Runtime, "TypeError('NoneType' object is
+not callable)". It also declares $hash and $uuid as stand-ins that answer "Function $hash is
+currently not supported". Here:
+- the hook is jsonata-python, a port of jsonata-java, the engine LocalStack runs in its JVM;
+- $hash, $uuid and $random are Python functions with the documented behaviour;
+- an error in an expression fails its state with States.QueryEvaluationError (an
+  EvaluationFailed event), as moto already fails an expression that gives nothing.
+moto's internals named here are pinned by tests/unit/test_jsonata_states.py.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from typing import Any
+from unittest.mock import patch
+
+# $hash's algorithms, as Step Functions names them, and hashlib's names for them
+HASH_ALGORITHMS = {
+    "MD5": "md5",
+    "SHA-1": "sha1",
+    "SHA-256": "sha256",
+    "SHA-384": "sha384",
+    "SHA-512": "sha512",
+}
+
+
+class QueryEvaluationError(Exception):
+    """An expression's failure in a Step Functions function ($hash with an unknown
+    algorithm, say): States.QueryEvaluationError, as JSONata's own errors."""
+
+
+def _hash(value: Any, algorithm: Any) -> str:
+    if not isinstance(value, str):
+        raise QueryEvaluationError("$hash: the value to hash must be a string")
+    name = HASH_ALGORITHMS.get(algorithm) if isinstance(algorithm, str) else None
+    if name is None:
+        known = ", ".join(HASH_ALGORITHMS)
+        raise QueryEvaluationError(f"$hash: the algorithm must be one of {known}")
+    return hashlib.new(name, value.encode()).hexdigest()
+
+
+def _random(*seed: Any) -> float:
+    # Step Functions' $random takes an optional integer seed: the same seed, the same
+    # number. Its generator is not documented, so a seed gives other numbers than in AWS.
+    if seed and seed[0] is not None:
+        return random.Random(seed[0]).random()
+    return random.random()
+
+
+def _uuid() -> str:
+    return str(uuid.uuid4())  # a version 4 UUID, as States.UUID()
+
+
+FUNCTIONS: dict[str, Callable[..., Any]] = {"hash": _hash, "random": _random, "uuid": _uuid}
+STAND_INS = ("$hash", "$uuid")  # moto's declarations that answer "... not supported"
+
+
+def evaluate(expression: str) -> Any:
+    """The value of a whole expression (moto composes the variables into it), as JSON
+    values; an error raises moto's JSONataException."""
+    import jsonata
+    from moto.stepfunctions.parser.asl.jsonata.jsonata import JSONataException
+
+    try:
+        compiled = jsonata.Jsonata(expression)
+        for name, function in FUNCTIONS.items():
+            compiled.register_lambda(name, function)
+        result = compiled.evaluate(None)
+    except Exception as exc:  # the port raises Python's own errors for some of JSONata's
+        code = exc.get_error() if isinstance(exc, jsonata.JException) else type(exc).__name__
+        raise JSONataException(code, f"{code}: {exc}") from None
+    try:
+        return json.loads(json.dumps(result))  # plain JSON values, as LocalStack's bridge
+    except (TypeError, ValueError):
+        return result  # a function, say: moto's output check refuses it by its $type
+
+
+@contextmanager
+def jsonata_evaluated() -> Iterator[None]:
+    """moto's parser evaluates JSONata expressions, with Step Functions' functions and
+    errors, while the block runs."""
+    from moto.stepfunctions.parser.asl.component.common.string import string_expression
+    from moto.stepfunctions.parser.asl.component.intrinsic import jsonata as functions
+    from moto.stepfunctions.parser.asl.jsonata import jsonata as hook
+
+    hook.__dict__["_eval_jsonata"]  # KeyError: moto changed; see the test
+    declared = functions.__dict__["_DECLARATION_BY_VARIABLE_REFERENCE"]
+    with ExitStack() as stack:
+        stack.enter_context(patch.object(hook, "_eval_jsonata", evaluate))
+        # moto declares its stand-ins inside each expression that names them, where they
+        # would hide the real functions: not declared while the block runs
+        stack.enter_context(patch.dict(declared))
+        for name in STAND_INS:
+            declared.pop(name, None)
+        for cls in (string_expression.StringJSONata, string_expression.StringVariableSample):
+            original = cls.__dict__["_eval_body"]  # KeyError: moto changed; see the test
+            stack.enter_context(patch.object(cls, "_eval_body", _failing_as_aws(original)))
+        yield
+
+
+def _failing_as_aws(original: Callable[[Any, Any], None]) -> Callable[[Any, Any], None]:
+    def eval_body(self: Any, env: Any) -> None:
+        from moto.stepfunctions.parser.asl.jsonata.jsonata import JSONataException
+
+        try:
+            original(self, env)
+        except JSONataException as exc:
+            raise _query_evaluation_failed(env, self.expression, exc.details or exc.error) from None
+
+    return eval_body
+
+
+def _query_evaluation_failed(env: Any, expression: str, details: str) -> Exception:
+    """The state's failure, with its EvaluationFailed event, as moto's validations.py
+    builds one for an expression that gives nothing (and as there, the state then writes a
+    second EvaluationFailed event)."""
+    from moto.stepfunctions.parser.api import HistoryEventType
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+        FailureEvent,
+        FailureEventException,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import (
+        StatesErrorName,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (  # noqa: E501
+        StatesErrorNameType,
+    )
+
+    error_name = StatesErrorName(typ=StatesErrorNameType.StatesQueryEvaluationError)
+    cause = f"The JSONata expression '{expression}' threw an error during evaluation: {details}"
+    # moto's EventDetails is a TypedDict that names every kind of event: one key given here
+    failed: Any = {"evaluationFailedEventDetails": {"error": error_name.error_name, "cause": cause}}
+    failure = FailureEventException(
+        failure_event=FailureEvent(
+            env=env,
+            error_name=error_name,
+            event_type=HistoryEventType.EvaluationFailed,
+            event_details=failed,
+        )
+    )
+    decorated: Any = {"evaluationFailedEventDetails": failure.get_evaluation_failed_event_details()}
+    env.event_manager.add_event(
+        context=env.event_history_context,
+        event_type=HistoryEventType.EvaluationFailed,
+        event_details=decorated,
+    )
+    return failure

@@ -1,0 +1,73 @@
+"""mlwf.offline.jsonata_states: JSONata evaluated as Step Functions evaluates it, and the moto
+internals it relies on, pinned (a moto upgrade that changes them fails here first)."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from moto.stepfunctions.parser.asl.component.intrinsic.jsonata import (
+    _DECLARATION_BY_VARIABLE_REFERENCE,
+)
+from moto.stepfunctions.parser.asl.jsonata.jsonata import (
+    JSONataException,
+    eval_jsonata_expression,
+)
+
+from mlwf.offline.jsonata_states import HASH_ALGORITHMS, evaluate, jsonata_evaluated
+
+
+def test_the_pinned_moto_cannot_evaluate_jsonata_by_itself():
+    # What jsonata_evaluated fills in; once moto evaluates JSONata, the patch can go.
+    with pytest.raises(TypeError, match="'NoneType' object is not callable"):
+        eval_jsonata_expression("1 + 1")
+
+
+def test_the_pinned_moto_declares_stand_ins_for_hash_and_uuid():
+    # What jsonata_evaluated takes out while it runs, and puts back after.
+    for name in ("$hash", "$uuid"):
+        assert "is currently not supported" in _DECLARATION_BY_VARIABLE_REFERENCE[name]
+    with jsonata_evaluated():
+        assert "$hash" not in _DECLARATION_BY_VARIABLE_REFERENCE
+        assert "$uuid" not in _DECLARATION_BY_VARIABLE_REFERENCE
+        assert "$partition" in _DECLARATION_BY_VARIABLE_REFERENCE  # moto's real ones stay
+        assert eval_jsonata_expression("($x := 2; $x * 3)") == 6
+    assert "$uuid" in _DECLARATION_BY_VARIABLE_REFERENCE
+    with pytest.raises(TypeError):
+        eval_jsonata_expression("1 + 1")
+
+
+@pytest.mark.parametrize("algorithm", sorted(HASH_ALGORITHMS))
+def test_hash_answers_each_documented_algorithm(algorithm):
+    expected = hashlib.new(HASH_ALGORITHMS[algorithm], b"bicycle").hexdigest()
+    assert evaluate(f"$hash('bicycle', '{algorithm}')") == expected
+
+
+def test_an_unknown_hash_algorithm_is_a_query_evaluation_error():
+    with pytest.raises(JSONataException) as raised:
+        evaluate("$hash('bicycle', 'SHA-3')")
+    assert "MD5, SHA-1, SHA-256, SHA-384, SHA-512" in str(raised.value.details)
+
+
+def test_random_with_a_seed_repeats_and_without_one_does_not_have_to():
+    assert evaluate("$random(42)") == evaluate("$random(42)")
+    assert 0 <= evaluate("$random()") < 1
+
+
+def test_a_jsonata_error_keeps_jsonatas_code():
+    with pytest.raises(JSONataException) as raised:
+        evaluate("'bicycle' + 1")
+    assert raised.value.error == "T2001"
+    assert raised.value.details.startswith("T2001: The left side of the + operator")
+
+
+def test_a_python_error_inside_the_port_is_a_query_evaluation_error_too():
+    # jsonata-python raises a bare ValueError where JSONata raises D3030
+    with pytest.raises(JSONataException) as raised:
+        evaluate("$number('bicycle')")
+    assert raised.value.error == "ValueError"
+
+
+def test_results_are_plain_json_values():
+    assert evaluate("{'a': [1, 2.5, 'x', true, null]}") == {"a": [1, 2.5, "x", True, None]}
+    assert evaluate("$states") is None  # undefined: moto's own check then fails the state
