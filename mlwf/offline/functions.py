@@ -293,7 +293,10 @@ class LocalFunction:
         self.credentials = credentials
         self.log = log or FunctionLog()
         self.invocations = 0
-        self.limit = spec.reserved_concurrency or MAX_ENVIRONMENTS
+        # A reservation of 0 is one: the function is throttled, every invocation
+        # (https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html)
+        reserved = spec.reserved_concurrency
+        self.limit = MAX_ENVIRONMENTS if reserved is None else reserved
         self._idle: list[_Environment] = []
         self._all: list[_Environment] = []  # to stop them all when the stack stops
         self._busy = 0
@@ -354,7 +357,7 @@ class LocalFunction:
                 self._busy += 1
                 return self._idle.pop()
             if self._busy >= self.limit:
-                if self.spec.reserved_concurrency:
+                if self.spec.reserved_concurrency is not None:
                     # Lambda throttles past a reservation; the workflow's Retry absorbs it.
                     raise AwsErrorResponse("TooManyRequestsException", "Rate Exceeded.", 429)
                 self._changed.wait_for(lambda: bool(self._idle) or self._busy < self.limit)

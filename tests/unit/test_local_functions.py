@@ -282,6 +282,19 @@ def test_past_its_reserved_concurrency_a_function_is_throttled(tmp_path, functio
     assert invoke(function, {"action": "environ"})["calls"] == 2  # the same, warm environment
 
 
+def test_a_reserved_concurrency_of_zero_throttles_every_invocation(tmp_path, functions):
+    # "Reserved concurrency ... 0": the function is throttled, every invocation
+    # (configuration-concurrency.html); a reservation of 0 once read as none
+    function = make_function(tmp_path, "Stopped", reserved=0)
+    functions.append(function)
+    for _ in range(2):
+        with pytest.raises(AwsErrorResponse) as raised:
+            invoke(function, {"action": "environ"})
+        assert (raised.value.code, raised.value.status) == ("TooManyRequestsException", 429)
+    # and no environment ever started: nothing was logged
+    assert function.log.lines == []
+
+
 TRACED_HANDLER = """
 import botocore.client
 from aws_lambda_powertools import Tracer
