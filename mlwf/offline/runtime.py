@@ -47,6 +47,7 @@ from mlwf.offline.moto_patches import (
 from mlwf.offline.rules import step_functions_targets
 from mlwf.offline.sagemaker_update import update_endpoint_answered
 from mlwf.offline.server import serving
+from mlwf.offline.state_errors import states_errors_kept
 from mlwf.offline.template import load_template
 from mlwf.offline.template_spec import ACCOUNT_ID, TemplateSpec
 from mlwf.offline.trainer import LocalTrainer
@@ -125,6 +126,7 @@ class OfflineStack:
             cleanup.enter_context(moto_modules_listed_once())
             cleanup.enter_context(asl_parses_apart())
             cleanup.enter_context(jsonata_evaluated())
+            cleanup.enter_context(states_errors_kept())
             cleanup.enter_context(stops_as_aws())
             cleanup.enter_context(unnamed_executions_named_by_uuid())
             cleanup.enter_context(checked_at_create())

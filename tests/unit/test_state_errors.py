@@ -1,0 +1,117 @@
+"""Step Functions' States.* errors where moto's interpreter loses them
+(mlwf.offline.state_errors): a Choice with no match, and a Parallel branch's or a Map
+iteration's error reaching its state's Catch. Each case runs on moto alone (the pin: it
+still loses the error) and patched (the error as AWS names it,
+https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+import pytest
+
+from mlwf.offline.state_errors import states_errors_kept
+from tests.helpers.executions import wait_until_ended
+from tests.helpers.paths import REGION
+
+ROLE = "arn:aws:iam::123456789012:role/state-errors-test"
+NO_MATCH = {"Type": "Choice", "Choices": [{"Variable": "$.a", "NumericEquals": 1, "Next": "B"}]}
+BRANCH = {"StartAt": "C", "States": {"C": NO_MATCH, "B": {"Type": "Succeed"}}}
+CAUGHT = {"Type": "Pass", "End": True}
+
+
+def run(definition: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    name = f"m{len(sfn.list_state_machines()['stateMachines'])}"
+    arn = sfn.create_state_machine(name=name, definition=json.dumps(definition), roleArn=ROLE)
+    started = sfn.start_execution(stateMachineArn=arn["stateMachineArn"], input=json.dumps(given))
+    return wait_until_ended(sfn, started["executionArn"])
+
+
+def choice_alone() -> dict[str, Any]:
+    return {"StartAt": "C", "States": {"C": NO_MATCH, "B": {"Type": "Succeed"}}}
+
+
+def choice_in_parallel(catch: str) -> dict[str, Any]:
+    parallel = {
+        "Type": "Parallel",
+        "Branches": [BRANCH],
+        "Catch": [{"ErrorEquals": [catch], "Next": "Caught"}],
+        "End": True,
+    }
+    return {"StartAt": "P", "States": {"P": parallel, "Caught": CAUGHT}}
+
+
+def choice_in_map(catch: str) -> dict[str, Any]:
+    map_state = {
+        "Type": "Map",
+        "ItemsPath": "$.items",
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "INLINE"}, **BRANCH},
+        "Catch": [{"ErrorEquals": [catch], "Next": "Caught"}],
+        "End": True,
+    }
+    return {"StartAt": "M", "States": {"M": map_state, "Caught": CAUGHT}}
+
+
+GIVEN = {"a": 2, "items": [{"a": 2}]}
+
+
+def test_the_pinned_moto_loses_the_states_errors(aws):
+    # What states_errors_kept replaces; once moto names these errors, the patch can go.
+    alone = run(choice_alone(), GIVEN)
+    assert (alone["status"], alone["error"]) == ("FAILED", "States.Runtime")
+    assert "No branching option" in alone["cause"]
+    # a branch's States.* error breaks the Parallel, past even a Catch on States.ALL
+    parallel = run(choice_in_parallel("States.ALL"), GIVEN)
+    assert parallel["status"] == "FAILED"
+    assert "Custom Error Names MUST NOT begin with the prefix 'States.'" in parallel["cause"]
+    # and reaches the Map under another name
+    mapped = run(choice_in_map("States.NoChoiceMatched"), GIVEN)
+    assert mapped["status"] == "FAILED"
+
+
+@pytest.fixture
+def kept(aws):
+    with states_errors_kept():
+        yield
+
+
+def test_a_choice_with_no_match_fails_with_no_choice_matched(kept):
+    execution = run(choice_alone(), GIVEN)
+    assert (execution["status"], execution["error"]) == ("FAILED", "States.NoChoiceMatched")
+
+
+@pytest.mark.parametrize("catch", ["States.ALL", "States.NoChoiceMatched"])
+def test_a_branchs_states_error_reaches_the_parallels_catch(kept, catch):
+    execution = run(choice_in_parallel(catch), GIVEN)
+    assert execution["status"] == "SUCCEEDED", execution
+    assert json.loads(execution["output"])["Error"] == "States.NoChoiceMatched"
+
+
+@pytest.mark.parametrize("catch", ["States.ALL", "States.NoChoiceMatched"])
+def test_an_iterations_states_error_reaches_the_maps_catch(kept, catch):
+    execution = run(choice_in_map(catch), GIVEN)
+    assert execution["status"] == "SUCCEEDED", execution
+    assert json.loads(execution["output"])["Error"] == "States.NoChoiceMatched"
+
+
+def test_a_custom_error_still_reaches_a_parallels_catch_by_its_name(kept):
+    failing = {"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "MyError"}}}
+    parallel = {
+        "Type": "Parallel",
+        "Branches": [failing],
+        "Catch": [{"ErrorEquals": ["MyError"], "Next": "Caught"}],
+        "End": True,
+    }
+    definition = {"StartAt": "P", "States": {"P": parallel, "Caught": CAUGHT}}
+    execution = run(definition, GIVEN)
+    assert execution["status"] == "SUCCEEDED", execution
+    assert json.loads(execution["output"])["Error"] == "MyError"
+
+
+def test_after_the_block_moto_is_as_it_was(aws):
+    with states_errors_kept():
+        pass
+    assert run(choice_alone(), GIVEN)["error"] == "States.Runtime"
