@@ -10,9 +10,10 @@ moto's interpreter (LocalStack's) parses JSONata states, but evaluates their exp
 through a JVM bridge it does not ship: its hook `_eval_jsonata` stays None, and every JSONata
 expression failed the whole execution with States.Runtime, "TypeError('NoneType' object is
 not callable)". It also declares $hash and $uuid as stand-ins that answer "Function $hash is
-currently not supported". Here:
+currently not supported", and $parse as $eval. Here:
 - the hook is jsonata-python, a port of jsonata-java, the engine LocalStack runs in its JVM;
-- $hash, $uuid and $random are Python functions with the documented behaviour;
+- $hash, $uuid, $random and $parse are Python functions with the documented behaviour
+  (moto's $parse evaluated its text as JSONata);
 - an error in an expression fails its state with States.QueryEvaluationError (an
   EvaluationFailed event), as moto already fails an expression that gives nothing.
 moto's internals named here are pinned by tests/unit/test_jsonata_states.py.
@@ -44,7 +45,7 @@ class QueryEvaluationError(Exception):
     algorithm, say): States.QueryEvaluationError, as JSONata's own errors."""
 
 
-def _hash(value: Any, algorithm: Any) -> str:
+def _hash(value: Any = None, algorithm: Any = None) -> str:
     if not isinstance(value, str):
         raise QueryEvaluationError("$hash: the value to hash must be a string")
     name = HASH_ALGORITHMS.get(algorithm) if isinstance(algorithm, str) else None
@@ -57,17 +58,39 @@ def _hash(value: Any, algorithm: Any) -> str:
 def _random(*seed: Any) -> float:
     # Step Functions' $random takes an optional integer seed: the same seed, the same
     # number. Its generator is not documented, so a seed gives other numbers than in AWS.
-    if seed and seed[0] is not None:
-        return random.Random(seed[0]).random()
-    return random.random()
+    if not seed or seed[0] is None:
+        return random.random()
+    value = seed[0]
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # JSONata's numbers are doubles: 7 may come as 7.0
+    if len(seed) > 1 or isinstance(value, bool) or not isinstance(value, int):
+        raise QueryEvaluationError("$random: the seed must be an integer")
+    return random.Random(value).random()
+
+
+def _parse(text: Any = None) -> Any:
+    # $parse deserializes a JSON string (Step Functions' stand-in for $eval, which it
+    # leaves out): JSON, not a JSONata expression.
+    if not isinstance(text, str):
+        raise QueryEvaluationError("$parse: the value must be a JSON string")
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise QueryEvaluationError(f"$parse: not JSON: {exc}") from None
 
 
 def _uuid() -> str:
     return str(uuid.uuid4())  # a version 4 UUID, as States.UUID()
 
 
-FUNCTIONS: dict[str, Callable[..., Any]] = {"hash": _hash, "random": _random, "uuid": _uuid}
-STAND_INS = ("$hash", "$uuid")  # moto's declarations that answer "... not supported"
+FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "hash": _hash,
+    "parse": _parse,
+    "random": _random,
+    "uuid": _uuid,
+}
+# moto's declarations that answer "... not supported", or ($parse) evaluate JSONata
+STAND_INS = ("$hash", "$parse", "$uuid")
 
 
 def evaluate(expression: str) -> Any:
@@ -86,8 +109,10 @@ def evaluate(expression: str) -> Any:
         raise JSONataException(code, f"{code}: {exc}") from None
     try:
         return json.loads(json.dumps(result))  # plain JSON values, as LocalStack's bridge
-    except (TypeError, ValueError):
-        return result  # a function, say: moto's output check refuses it by its $type
+    except (TypeError, ValueError):  # a function, say: no JSON value for it
+        raise JSONataException(
+            "UnsupportedResultType", "the expression returned an unsupported result type"
+        ) from None
 
 
 @contextmanager

@@ -173,3 +173,45 @@ def test_step_functions_own_functions_answer_as_documented(jsonata_stack):
     assert output["range"] == [0, 5, 10]
     assert output["parse"] == {"a": [1]}
     assert output["count"] == 1
+
+
+def test_a_failing_expression_in_a_branch_or_an_iteration_reaches_its_catch(jsonata_stack):
+    # A Parallel branch's and a Map iteration's States.QueryEvaluationError reach the
+    # Parallel's and the Map's Catch (mlwf.offline.state_errors), as a Task's does
+    stack, _ = jsonata_stack
+    failing = {
+        "StartAt": "X",
+        "States": {"X": {"Type": "Pass", "Output": "{% 'a' + 1 %}", "End": True}},
+    }
+    catch = [{"ErrorEquals": ["States.QueryEvaluationError"], "Next": "Caught"}]
+    caught = {"Type": "Pass", "Output": "{% $states.input %}", "End": True}
+    parallel = {"Type": "Parallel", "Branches": [failing], "Catch": catch, "End": True}
+    mapped = {
+        "Type": "Map",
+        "Items": "{% [1, 2] %}",
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "INLINE"}, **failing},
+        "Catch": catch,
+        "End": True,
+    }
+    for state in (parallel, mapped):
+        definition = {
+            "QueryLanguage": "JSONata",
+            "StartAt": "S",
+            "States": {"S": state, "Caught": caught},
+        }
+        execution = run_machine(stack, definition, {})
+        assert execution["status"] == "SUCCEEDED", (state["Type"], execution)
+        assert json.loads(execution["output"])["Error"] == "States.QueryEvaluationError"
+
+
+def test_an_expression_giving_a_function_fails_with_query_evaluation_error(jsonata_stack):
+    # JSON has no value for a function; it once broke DescribeExecution (an HTTP 500)
+    stack, _ = jsonata_stack
+    definition = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "P",
+        "States": {"P": {"Type": "Pass", "Output": {"f": "{% $uppercase %}"}, "End": True}},
+    }
+    execution = run_machine(stack, definition, {})
+    assert (execution["status"], execution["error"]) == ("FAILED", "States.QueryEvaluationError")
+    assert "unsupported result type" in execution["cause"]

@@ -23,13 +23,14 @@ def test_the_pinned_moto_cannot_evaluate_jsonata_by_itself():
         eval_jsonata_expression("1 + 1")
 
 
-def test_the_pinned_moto_declares_stand_ins_for_hash_and_uuid():
+def test_the_pinned_moto_declares_stand_ins_for_hash_uuid_and_parse():
     # What jsonata_evaluated takes out while it runs, and puts back after.
     for name in ("$hash", "$uuid"):
         assert "is currently not supported" in _DECLARATION_BY_VARIABLE_REFERENCE[name]
+    assert "$eval(" in _DECLARATION_BY_VARIABLE_REFERENCE["$parse"]  # JSONata, not JSON
     with jsonata_evaluated():
-        assert "$hash" not in _DECLARATION_BY_VARIABLE_REFERENCE
-        assert "$uuid" not in _DECLARATION_BY_VARIABLE_REFERENCE
+        for name in ("$hash", "$uuid", "$parse"):
+            assert name not in _DECLARATION_BY_VARIABLE_REFERENCE
         assert "$partition" in _DECLARATION_BY_VARIABLE_REFERENCE  # moto's real ones stay
         assert eval_jsonata_expression("($x := 2; $x * 3)") == 6
     assert "$uuid" in _DECLARATION_BY_VARIABLE_REFERENCE
@@ -71,3 +72,34 @@ def test_a_python_error_inside_the_port_is_a_query_evaluation_error_too():
 def test_results_are_plain_json_values():
     assert evaluate("{'a': [1, 2.5, 'x', true, null]}") == {"a": [1, 2.5, "x", True, None]}
     assert evaluate("$states") is None  # undefined: moto's own check then fails the state
+
+
+def test_parse_reads_json_not_jsonata():
+    assert evaluate("$parse('{\"a\": [1, true]}')") == {"a": [1, True]}
+    for text in ("'1+1'", "'$now()'", "'hello'", "42"):
+        with pytest.raises(JSONataException) as raised:
+            evaluate(f"$parse({text})")
+        assert raised.value.error == "QueryEvaluationError", text
+
+
+@pytest.mark.parametrize("seed", ["'abc'", "1.5", "true"])
+def test_random_takes_only_an_integer_seed(seed):
+    assert evaluate("$random(7.0)") == evaluate("$random(7)")
+    with pytest.raises(JSONataException) as raised:
+        evaluate(f"$random({seed})")
+    assert "integer" in str(raised.value.details)
+
+
+def test_hash_without_its_algorithm_names_what_is_missing():
+    with pytest.raises(JSONataException) as raised:
+        evaluate("$hash('bicycle')")
+    assert raised.value.error == "QueryEvaluationError"
+    assert "algorithm must be one of" in str(raised.value.details)
+
+
+def test_a_function_is_no_result():
+    # JSON has no value for a function: a query evaluation error, not a broken output
+    for expression in ("function($x){$x}", "{'f': $uppercase}"):
+        with pytest.raises(JSONataException) as raised:
+            evaluate(expression)
+        assert raised.value.error == "UnsupportedResultType"
