@@ -166,6 +166,7 @@ def format_duration(seconds: float | None) -> str:
 
 
 TRAINING_TERMINAL = ("Completed", "Failed", "Stopped")
+LOG_SETTLE_SECONDS = 10.0  # the SageMaker Python SDK's poll, which it waits once after the end
 
 
 def status_text(status: str, secondary: str | None) -> str:
@@ -217,23 +218,27 @@ def wait_for_training_job(
             key = (transition.get("Status", ""), transition.get("StatusMessage", ""))
             if index < len(printed) and printed[index] == key:
                 continue
-            moment = transition.get("StartTime")
+            # a reworded transition was reworded now, whatever its StartTime: no time, so
+            # that it comes after the log lines of this poll
+            reworded = index < len(printed) and printed[index][0] == key[0]
+            moment = None if reworded else transition.get("StartTime")
             happened.append((moment, f"{key[0]}: {key[1]}".rstrip(": ")))
             printed[index:] = [key]
-        for line in log.new_lines() if log is not None else []:
-            happened.append((line.at, f"{line.host} | {line.message}"))
-        # a line without a time (never seen from SageMaker) keeps its place at the end
-        happened.sort(key=lambda item: _sort_time(item[0]))
-        for moment, text in happened:
-            echo(f"  [{_at(created, moment, waited):>9}] {text}")
-        problem = log.take_problem() if log is not None else None
-        if problem is not None:
-            echo(f"  (the job's log in CloudWatch Logs cannot be read: {problem})")
+        happened += _log_lines(log)
+        _echo_in_order(happened, created, waited, echo)
+        _echo_problem(log, echo)
         if status != last_status:
             when = _at(created, desc.get("LastModifiedTime"), waited)
             echo(f"  [{when:>9}] status {status_text(*status)}")
             last_status = status
         if status[0] in TRAINING_TERMINAL:
+            if log is not None and not ended_at_once:
+                # CloudWatch Logs gets a container's last lines a little after they were
+                # written: as the SageMaker Python SDK's logs_for_job does, the log is read
+                # once more a poll after the end (at most LOG_SETTLE_SECONDS)
+                sleep(min(poll_interval, LOG_SETTLE_SECONDS))
+                _echo_in_order(_log_lines(log), None, clock() - start, echo)
+                _echo_problem(log, echo)
             return desc
         if timeout is not None and clock() - start >= timeout:
             raise MlwfError(
@@ -241,6 +246,25 @@ def wait_for_training_job(
                 "it keeps running in SageMaker"
             )
         sleep(poll_interval)
+
+
+def _log_lines(log: TrainingLogTail | None) -> list[tuple[Any, str]]:
+    return [(line.at, f"{line.host} | {line.message}") for line in log.new_lines()] if log else []
+
+
+def _echo_in_order(
+    happened: list[tuple[Any, str]], created: Any, waited: float, echo: Echo
+) -> None:
+    """Each line at its time, oldest first; lines without a time after those with one."""
+    happened.sort(key=lambda item: _sort_time(item[0]))
+    for moment, text in happened:
+        echo(f"  [{_at(created, moment, waited):>9}] {text}")
+
+
+def _echo_problem(log: TrainingLogTail | None, echo: Echo) -> None:
+    problem = log.take_problem() if log is not None else None
+    if problem is not None:
+        echo(f"  (the job's log in CloudWatch Logs cannot be read: {problem})")
 
 
 def _sort_time(moment: Any) -> datetime:

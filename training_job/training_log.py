@@ -29,18 +29,24 @@ class LogLine:
     message: str
 
 
+# Errors that pass: the next poll reads what this one could not
+TRANSIENT_CODES = {"ThrottlingException", "ServiceUnavailableException"}
+
+
 @dataclass
 class TrainingLogTail:
     """The lines of one job's streams not returned before, oldest first.
 
-    A log that cannot be read (no permission, throttled) never stops the waiting: `problem`
-    says why once, and the tail then reads nothing more."""
+    A log that cannot be read (no permission) never stops the waiting: `problem` says why
+    once, and the tail then reads nothing more. A throttled read gives nothing this time;
+    the lines come with the next read, none lost: a read moves on only once it has all of
+    its lines."""
 
     logs: Any
     job_name: str
     problem: str | None = None
     _problem_taken: bool = False
-    _tokens: dict[str, str | None] = field(default_factory=dict)
+    _tokens: dict[str, str] = field(default_factory=dict)
 
     def take_problem(self) -> str | None:
         """Why the log cannot be read, the first time this is asked after it happened."""
@@ -52,17 +58,20 @@ class TrainingLogTail:
     def new_lines(self) -> list[LogLine]:
         if self.problem is not None:
             return []
+        tokens = dict(self._tokens)  # kept only if every stream is read
         try:
-            lines = [line for stream in self._streams() for line in self._read(stream)]
+            lines = [line for stream in self._streams() for line in self._read(stream, tokens)]
         except ClientError as exc:
             error = exc.response.get("Error", {})
-            if error.get("Code") == "ResourceNotFoundException":
-                return []  # no log group yet: the account's first job has not logged
-            self.problem = f"{error.get('Code', 'error')}: {error.get('Message', exc)}"
+            code = error.get("Code", "")
+            if code == "ResourceNotFoundException" or code in TRANSIENT_CODES:
+                return []  # no log group yet (the account's first job), or throttled
+            self.problem = f"{code or 'error'}: {error.get('Message', exc)}"
             return []
         except BotoCoreError as exc:
             self.problem = str(exc)
             return []
+        self._tokens = tokens
         return sorted(lines, key=lambda line: line.at)
 
     def _streams(self) -> list[str]:
@@ -75,22 +84,20 @@ class TrainingLogTail:
             names += [stream["logStreamName"] for stream in page["logStreams"]]
         return names
 
-    def _read(self, stream: str) -> list[LogLine]:
+    def _read(self, stream: str, tokens: dict[str, str]) -> list[LogLine]:
         host = stream.removeprefix(f"{self.job_name}/").rpartition("-")[0] or stream
         lines = []
         while True:
-            token = self._tokens.get(stream)
+            token = tokens.get(stream)
             answer = self.logs.get_log_events(
                 logGroupName=TRAINING_LOG_GROUP,
                 logStreamName=stream,
                 startFromHead=True,
                 **({"nextToken": token} if token else {}),
             )
-            # GetLogEvents answers a forward token even with no events; the same token is
-            # answered again once the stream's end is reached.
-            self._tokens[stream] = answer["nextForwardToken"]
-            if not answer["events"]:
-                break
+            # GetLogEvents answers a forward token even with no events, and the token it
+            # was given once the stream's end is reached
+            tokens[stream] = answer["nextForwardToken"]
             lines += [
                 LogLine(
                     datetime.fromtimestamp(event["timestamp"] / 1000, UTC),
@@ -99,6 +106,5 @@ class TrainingLogTail:
                 )
                 for event in answer["events"]
             ]
-            if answer["nextForwardToken"] == token:
-                break
-        return lines
+            if not answer["events"] or answer["nextForwardToken"] == token:
+                return lines

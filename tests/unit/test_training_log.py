@@ -162,3 +162,115 @@ def test_log_times_are_utc(logs: Any) -> None:
     put(logs, f"job/algo-1-{EPOCH}", (NOW, "first"))
     (line,) = TrainingLogTail(logs, "job").new_lines()
     assert line.at == NOW and line.at.tzinfo == UTC
+
+
+def stubbed_logs() -> tuple[Any, Stubber]:
+    logs = boto3.client(
+        "logs", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x"
+    )
+    return logs, Stubber(logs)
+
+
+def streams_answer(*names: str) -> dict[str, Any]:
+    return {"logStreams": [{"logStreamName": name} for name in names]}
+
+
+def events_answer(token: str, *messages: str) -> dict[str, Any]:
+    events = [{"timestamp": ms(NOW) + i, "message": m} for i, m in enumerate(messages)]
+    return {"events": events, "nextForwardToken": token, "nextBackwardToken": "b"}
+
+
+def test_a_throttled_read_loses_no_line_and_the_next_read_has_them(aws: None) -> None:
+    # Given two streams, the second one throttled on the first read
+    logs, stubber = stubbed_logs()
+    one, two = f"job/algo-1-{EPOCH}", f"job/algo-2-{EPOCH}"
+    stubber.add_response("describe_log_streams", streams_answer(one, two))
+    stubber.add_response("get_log_events", events_answer("f1", "one says"))
+    stubber.add_response("get_log_events", events_answer("f1"))  # the end of stream one
+    stubber.add_client_error("get_log_events", "ThrottlingException", "slow down", 400)
+    # the second read starts again from where the last whole read ended
+    stubber.add_response("describe_log_streams", streams_answer(one, two))
+    stubber.add_response("get_log_events", events_answer("f1", "one says"))
+    stubber.add_response("get_log_events", events_answer("f1"))
+    stubber.add_response("get_log_events", events_answer("f2", "two says"))
+    stubber.add_response("get_log_events", events_answer("f2"))
+    tail = TrainingLogTail(logs, "job")
+    with stubber:
+        first = tail.new_lines()
+        second = tail.new_lines()
+    # Then the throttled read gave nothing and is no lasting problem; the next has both
+    assert first == []
+    assert tail.take_problem() is None
+    assert [line.message for line in second] == ["one says", "two says"]
+
+
+def test_events_answered_with_the_token_given_end_the_read() -> None:
+    # A stream's end is the token it was given; a read that got events and that token
+    # (never seen from AWS) still ends, with its events once
+    logs, stubber = stubbed_logs()
+    stream = f"job/algo-1-{EPOCH}"
+    stubber.add_response("describe_log_streams", streams_answer(stream))
+    stubber.add_response("get_log_events", events_answer("f1", "first"))
+    stubber.add_response("get_log_events", events_answer("f1", "again"))
+    with stubber:
+        lines = TrainingLogTail(logs, "job").new_lines()
+    assert [line.message for line in lines] == ["first", "again"]
+
+
+def test_the_wait_reads_the_log_once_more_after_a_job_it_saw_running(logs: Any) -> None:
+    # Given a job seen in progress, whose last line reaches CloudWatch after its end
+    stream = f"job/algo-1-{EPOCH}"
+    in_progress = {
+        "TrainingJobStatus": "InProgress",
+        "SecondaryStatus": "Training",
+        "SecondaryStatusTransitions": [
+            {"Status": "Training", "StartTime": NOW, "StatusMessage": "Downloading"}
+        ],
+    }
+    reworded = {
+        **in_progress,
+        "SecondaryStatusTransitions": [
+            {"Status": "Training", "StartTime": NOW, "StatusMessage": "In progress"}
+        ],
+    }
+    arrivals = iter(
+        [
+            [(NOW + timedelta(seconds=5), "epoch 1")],  # during the first sleep
+            [],  # nothing during the second
+            [(NOW + timedelta(seconds=70), "final accuracy 0.9")],  # after the end
+        ]
+    )
+    now = [0.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+        arrived = next(arrivals)
+        if arrived:
+            put(logs, stream, *arrived)
+
+    put(logs, stream, (NOW + timedelta(seconds=1), "epoch 0"))
+    lines: list[str] = []
+    sagemaker_io.wait_for_training_job(
+        ScriptedSageMaker([in_progress, reworded, COMPLETED]),
+        "job",
+        poll_interval=30,
+        sleep=sleep,
+        clock=lambda: now[0],
+        echo=lines.append,
+        log=TrainingLogTail(logs, "job"),
+    )
+
+    # Then each line shows once, in order; the rewording comes after the poll's log
+    # lines; the last line is read one settle wait (not a whole poll) after the end
+    assert [line.split("] ", 1)[1] for line in lines] == [
+        "Training: Downloading",
+        "algo-1 | epoch 0",
+        "status InProgress (Training)",
+        "algo-1 | epoch 1",
+        "Training: In progress",
+        "status Completed",
+        "algo-1 | final accuracy 0.9",
+    ]
+    assert slept == [30, 30, sagemaker_io.LOG_SETTLE_SECONDS]
