@@ -30,6 +30,8 @@ from contextlib import contextmanager
 from typing import Any
 from unittest.mock import patch  # as moto's mock_aws does: set, then put back as it was
 
+from mlwf.offline.definition_fields import field_diagnostics
+
 PREFIX = "Invalid State Machine Definition: "
 
 
@@ -95,6 +97,15 @@ def _scope(scope: dict[str, Any], path: str) -> list[str]:
     return found + nested
 
 
+def _field_diagnostics(definition: str) -> list[str]:
+    """The field checks of mlwf.offline.definition_fields."""
+    try:
+        document = json.loads(definition)
+    except json.JSONDecodeError:
+        return []
+    return field_diagnostics(document) if isinstance(document, dict) else []
+
+
 def _reachable(start: str, edges: dict[str, list[str]]) -> set[str]:
     seen, stack = {start}, [start]
     while stack:
@@ -126,7 +137,7 @@ def checked_at_create() -> Iterator[None]:
             original.__func__(definition=definition)  # moto's parse first: schema errors
         except InvalidDefinition as exc:
             raise AWSError(exc.message, "InvalidDefinition") from None
-        found = diagnostics(definition)
+        found = diagnostics(definition) + _field_diagnostics(definition)
         if found:
             raise AWSError(message(found), "InvalidDefinition")
 

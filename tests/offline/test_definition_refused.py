@@ -75,3 +75,26 @@ def test_moto_alone_still_accepts_a_dangling_next(aws):
         name="dangling", definition=broken, roleArn="arn:aws:iam::123456789012:role/r"
     )
     assert created["stateMachineArn"]
+
+
+def test_a_dollar_field_without_a_path_is_refused_before_anything_runs(tmp_path):
+    # Given the user forgets the `$` of a path in the workflow (moto took it as a literal:
+    # the workflow succeeded, and the classify function made up its own inference id)
+    template = project_copy(tmp_path)
+    path = tmp_path / "statemachine" / "image_classification.asl.json"
+    definition = json.loads(path.read_text())
+    definition["States"]["Classify image"]["Parameters"]["Payload"]["inference_id.$"] = (
+        "Execution.Name"
+    )
+    path.write_text(json.dumps(definition, indent=2))
+
+    # When the offline stack is started on it, it is refused as CreateStateMachine refuses it
+    with pytest.raises(MlwfError) as raised:
+        with OfflineStack.start(template, say=lambda _: None):
+            pytest.fail("the stack started")
+    text = str(raised.value)
+    assert "image_classification.asl.json" in text
+    assert (
+        "SCHEMA_VALIDATION_FAILED: The value for the field 'inference_id.$' must be a valid "
+        "JSONPath or a valid intrinsic function call at /States/Classify image/Parameters/Payload"
+    ) in text

@@ -1,0 +1,130 @@
+"""The field checks CreateStateMachine makes on JSONPath states (mlwf.offline.definition_fields):
+what AWS refuses with SCHEMA_VALIDATION_FAILED, and nothing it accepts."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from mlwf.offline.definition_fields import JSONATA_ONLY, field_diagnostics
+from tests.helpers.paths import PROJECT_ROOT
+
+
+def one_state(state: dict[str, Any], **top: Any) -> dict[str, Any]:
+    return {**top, "StartAt": "S", "States": {"S": {**state, "End": True}}}
+
+
+def test_awss_own_example_gives_awss_message():
+    # aws-cloudformation/cfn-lint#4085 and #4643 quote AWS's answer to this definition
+    definition = one_state({"Type": "Pass", "Assign": {"Variable.$": "Test"}})
+    assert field_diagnostics(definition) == [
+        "SCHEMA_VALIDATION_FAILED: The value for the field 'Variable.$' must be a valid "
+        "JSONPath or a valid intrinsic function call at /States/S/Assign"
+    ]
+
+
+@pytest.mark.parametrize(
+    "state, where",
+    [
+        ({"Type": "Pass", "Parameters": {"a": {"b.$": "Execution.Name"}}}, "/Parameters/a"),
+        ({"Type": "Pass", "Parameters": {"a": [{"b.$": 3}]}}, "/Parameters/a[0]"),
+        (
+            {"Type": "Task", "Resource": "r", "ResultSelector": {"x.$": "Payload"}},
+            "/ResultSelector",
+        ),
+        ({"Type": "Map", "ItemSelector": {"x.$": "item"}}, "/ItemSelector"),
+    ],
+)
+def test_a_dollar_field_needs_a_path_or_an_intrinsic(state, where):
+    (found,) = field_diagnostics(one_state(state))
+    assert "must be a valid JSONPath or a valid intrinsic function call" in found
+    assert found.endswith(f" at /States/S{where}")
+
+
+@pytest.mark.parametrize("field", ["InputPath", "OutputPath", "ResultPath"])
+@pytest.mark.parametrize("value", ["Payload", "$.annotation[", "$.", 3])
+def test_a_path_field_needs_a_path_that_parses(field, value):
+    (found,) = field_diagnostics(one_state({"Type": "Pass", field: value}))
+    assert found == (
+        f"SCHEMA_VALIDATION_FAILED: The value for the field '{field}' must be a valid "
+        f"JSONPath at /States/S/{field}"
+    )
+
+
+def test_a_choice_rules_variable_is_a_path_however_deep():
+    rule = {"Not": {"And": [{"Variable": "$.a", "IsPresent": True}, {"Variable": "$.b["}]}}
+    definition = {
+        "StartAt": "C",
+        "States": {
+            "C": {"Type": "Choice", "Choices": [{**rule, "Next": "D"}], "Default": "D"},
+            "D": {"Type": "Succeed"},
+        },
+    }
+    assert field_diagnostics(definition) == [
+        "SCHEMA_VALIDATION_FAILED: The value for the field 'Variable' must be a valid "
+        "JSONPath at /States/C/Choices[0]/Not/And[1]/Variable"
+    ]
+
+
+@pytest.mark.parametrize("field", JSONATA_ONLY)
+def test_jsonatas_fields_are_refused_in_a_jsonpath_state_also_nested(field):
+    inner = one_state({"Type": "Pass", field: {"a": 1}})
+    definition = one_state({"Type": "Parallel", "Branches": [inner]})
+    assert field_diagnostics(definition) == [
+        f"SCHEMA_VALIDATION_FAILED: The field '{field}' is supported only in JSONata states "
+        f"at /States/S/Branches[0]/States/S/{field}"
+    ]
+
+
+def test_what_aws_accepts_passes():
+    state = {
+        "Type": "Pass",
+        "Parameters": {
+            "intrinsic.$": "States.Format('{}', $.x)",
+            "variable.$": "$counter",
+            "context.$": "$$.Execution.Name",
+            "input.$": "$",
+            "filtered.$": "$.items[?(@.price > 2)]",
+            "literal": "Execution.Name",
+            "nested": [{"deep.$": "$.a['b c']"}],
+        },
+        "InputPath": "$",
+        "ResultPath": None,
+        "OutputPath": "$.a[0]",
+    }
+    assert field_diagnostics(one_state(state)) == []
+    # a JSONata state is left to the parser, whose checks of it are JSONata's
+    jsonata = one_state({"Type": "Pass", "Output": "{% 1 %}"}, QueryLanguage="JSONata")
+    assert field_diagnostics(jsonata) == []
+    # and a JSONPath state inside a JSONata machine is checked as JSONPath
+    mixed = one_state({"Type": "Pass", "QueryLanguage": "JSONPath", "Output": 1})
+    assert len(field_diagnostics({**mixed, "QueryLanguage": "JSONata"})) == 1
+
+
+@pytest.mark.parametrize("path", sorted((PROJECT_ROOT / "statemachine").glob("*.asl.json")))
+def test_the_projects_definitions_pass(path):
+    assert field_diagnostics(json.loads(path.read_text())) == []
+
+
+def test_cfn_lint_also_refuses_jsonatas_fields_in_a_jsonpath_state():
+    # The same fact in cfn-lint's state machine schema (E3601): keep the two equal
+    from cfnlint.context import create_context_for_template
+    from cfnlint.jsonschema.validators import CfnTemplateValidator
+    from cfnlint.rules.resources.stepfunctions.StateMachineDefinition import (
+        StateMachineDefinition,
+    )
+    from cfnlint.template import Template
+
+    cfn = Template("", {"Resources": {}}, regions=["us-east-1"])
+    validator = CfnTemplateValidator(context=create_context_for_template(cfn), cfn=cfn, schema={})
+    rule = StateMachineDefinition()
+    for field in JSONATA_ONLY:
+        definition = one_state({"Type": "Pass", field: {"a": 1}})
+        errors = list(rule.validate(validator, None, {"Definition": definition}, {}))
+        assert [e.message for e in errors] == [
+            f"Additional properties are not allowed ({field!r} was unexpected)"
+        ]
+        jsonata = {**definition, "QueryLanguage": "JSONata"}
+        assert list(rule.validate(validator, None, {"Definition": jsonata}, {})) == []
