@@ -15,6 +15,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from mlwf.offline import function_limits
 from mlwf.offline.intrinsics import Evaluator, IntrinsicError, as_property_string
 from mlwf.offline.template_spec import (
     ACCOUNT_ID,
@@ -280,13 +281,19 @@ class _Reader:
 
     def function(self, logical_id: str, props: dict[str, Any], code: Path) -> FunctionSpec:
         variables = props.get("Environment", {}).get("Variables", {})
+        environment = {k: as_property_string(v) for k, v in variables.items()}
+        refused = function_limits.check(logical_id, props, environment)
+        if refused:  # as `sam deploy` would fail, before anything runs
+            raise MlwfError(
+                f"{self.spec.path.name}: Lambda's CreateFunction would refuse " + "; ".join(refused)
+            )
         return FunctionSpec(
             logical_id=logical_id,
             name=self.name(logical_id),
             arn=self.arn(logical_id),
             code_uri=code,
             handler=str(props["Handler"]),
-            environment={k: as_property_string(v) for k, v in variables.items()},
+            environment=environment,
             timeout=int(props.get("Timeout", 3)),
             memory_size=int(props.get("MemorySize", 128)),
             architectures=tuple(str(a) for a in props.get("Architectures", ["x86_64"])),

@@ -1,0 +1,75 @@
+"""What Lambda's CreateFunction refuses in a function's configuration, refused offline before
+anything runs (mlwf.offline.function_limits), as `sam deploy` would fail."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+import pytest
+
+from mlwf.offline.function_limits import RESERVED_VARIABLES, refusals
+from mlwf.offline.template import load_template
+from tests.helpers.project import edit_template, project_copy
+from training_job.errors import MlwfError
+
+
+@pytest.mark.parametrize(
+    "timeout, memory, problem",
+    [
+        (0, 128, "Timeout 0 is outside Lambda's 1 to 900 seconds"),
+        (901, 128, "Timeout 901 is outside Lambda's 1 to 900 seconds"),
+        (3, 127, "MemorySize 127 is outside Lambda's 128 to 10240 MB"),
+        (3, 10241, "MemorySize 10241 is outside Lambda's 128 to 10240 MB"),
+    ],
+)
+def test_timeout_and_memory_outside_lambdas_ranges(timeout, memory, problem):
+    assert refusals(timeout, memory, {}) == [problem]
+    assert refusals(900, 10240, {}) == refusals(1, 128, {}) == []
+
+
+@pytest.mark.parametrize("name", ["1BAD", "BAD-NAME", "A", "É_NAME"])
+def test_a_variable_name_outside_lambdas_pattern(name):
+    (problem,) = refusals(3, 128, {name: "x"})
+    assert problem == (f"environment variable {name!r}: a name must match [a-zA-Z][a-zA-Z0-9_]+")
+
+
+@pytest.mark.parametrize("name", ["AWS_REGION", "_HANDLER", "LAMBDA_TASK_ROOT"])
+def test_a_reserved_variable_name(name):
+    assert refusals(3, 128, {name: "x"}) == [
+        f"environment variable {name!r}: Lambda reserves the name"
+    ]
+
+
+def test_variables_over_4_kb_in_all():
+    assert refusals(3, 128, {"A1": "x" * 4094}) == []  # 2 + 4094 bytes: the limit
+    assert refusals(3, 128, {"A1": "x" * 4095}) == [
+        "environment variables: 4097 bytes of names and values, over Lambda's 4096"
+    ]
+
+
+def test_the_reserved_names_are_cfn_lints():
+    # cfn-lint's rule E3663 holds the same list: keep the two equal
+    data = resources.files("cfnlint.data.schemas.extensions.aws_lambda_function")
+    schema = json.loads((data / "environment_variable_keys.json").read_text())
+    assert list(RESERVED_VARIABLES) == schema["propertyNames"]["not"]["enum"]
+
+
+def test_the_projects_template_passes_and_an_edit_lambda_refuses_is_refused(tmp_path):
+    template = project_copy(tmp_path)
+    load_template(template)  # the project as it is: no refusal
+    # Given the user raises a function's timeout past Lambda's maximum and sets AWS_REGION
+    edit_template(template, "      Timeout: 5\n", "      Timeout: 1000\n")
+    edit_template(
+        template,
+        "          POWERTOOLS_SERVICE_NAME: filter_inferences\n",
+        "          POWERTOOLS_SERVICE_NAME: filter_inferences\n          AWS_REGION: eu-west-1\n",
+    )
+    # Then the offline stack refuses it, naming the function and both reasons
+    with pytest.raises(MlwfError) as raised:
+        load_template(template)
+    assert str(raised.value) == (
+        "template.yaml: Lambda's CreateFunction would refuse FilterInferencesFunction: "
+        "Timeout 1000 is outside Lambda's 1 to 900 seconds; FilterInferencesFunction: "
+        "environment variable 'AWS_REGION': Lambda reserves the name"
+    )
