@@ -144,6 +144,13 @@ def _check_parameter(name: str, value: str, declaration: dict) -> None:
             raise MlwfError(f"parameter {name}={value} must be within [{low}, {high}]")
 
 
+BUCKET_DOMAINS = {
+    "DomainName": "{}.s3.amazonaws.com",
+    "RegionalDomainName": "{}.s3.{}.amazonaws.com",
+    "DualStackDomainName": "{}.s3.dualstack.{}.amazonaws.com",
+}
+
+
 class _Reader:
     """The translated resources as the offline stack creates them: local names and ARNs."""
 
@@ -219,6 +226,10 @@ class _Reader:
             return self.name(logical_id)
         if attribute == "QueueUrl":
             return self.ref(logical_id)
+        if self.kind(logical_id) == "AWS::S3::Bucket" and attribute in BUCKET_DOMAINS:
+            # AWS::S3::Bucket's return values (aws-resource-s3-bucket.html): AWS's own names,
+            # which the offline endpoint does not serve
+            return BUCKET_DOMAINS[attribute].format(self.name(logical_id), self.spec.region)
         raise IntrinsicError(f"the offline mode cannot resolve GetAtt {logical_id}.{attribute}")
 
     def read(self, code: dict[str, Path], definitions: dict[str, Path]) -> None:

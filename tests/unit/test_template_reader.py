@@ -123,3 +123,23 @@ def test_what_the_sam_transform_refuses_is_refused(template):
 def test_a_parameter_out_of_its_allowed_values_is_refused(template):
     with pytest.raises(MlwfError, match="Stage=test"):
         load_template(template, parameter_overrides={"Stage": "test"})
+
+
+def test_a_buckets_domain_names_resolve_as_its_return_values(template):
+    # AWS::S3::Bucket's DomainName, RegionalDomainName, DualStackDomainName
+    # (aws-resource-s3-bucket.html); offline once refused all three
+    template.write_text(
+        TEMPLATE.replace(
+            "          BUCKET_ARN: !GetAtt Bucket.Arn\n",
+            "          BUCKET_ARN: !GetAtt Bucket.Arn\n"
+            "          D1: !GetAtt Bucket.DomainName\n"
+            "          D2: !GetAtt Bucket.RegionalDomainName\n"
+            "          D3: !GetAtt Bucket.DualStackDomainName\n",
+        )
+    )
+    environment = load_template(template, stack_name="s").functions["Worker"].environment
+    assert (environment["D1"], environment["D2"], environment["D3"]) == (
+        "s-bucket.s3.amazonaws.com",
+        "s-bucket.s3.us-east-1.amazonaws.com",
+        "s-bucket.s3.dualstack.us-east-1.amazonaws.com",
+    )
