@@ -49,6 +49,10 @@ class LambdaContext:
 
 def error_payload(exc: BaseException, error_type: str | None = None, message: str | None = None):
     frames = traceback.extract_tb(exc.__traceback__)
+    # The trace starts at the function's code: Lambda's runtime drops its own leading frames
+    # (awslambdaric's bootstrap.py: build_fault_result), and so does this one.
+    while frames and frames[0].filename == __file__:
+        frames.pop(0)
     return {
         "errorMessage": message if message is not None else str(exc),
         "errorType": error_type or type(exc).__name__,

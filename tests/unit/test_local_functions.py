@@ -52,6 +52,10 @@ def test_the_log_has_lambdas_lines_the_output_and_the_traceback(tmp_path, functi
     assert "[ERROR] LookupError: no such thing" in log
     assert "Traceback (most recent call last):" in log and 'app.py", line' in log
     assert "END RequestId: request-id" in log and "REPORT RequestId: request-id" in log
+    # and the trace starts at the function's code, as Lambda's runtime leaves out its own
+    # frames (awslambdaric's bootstrap.py)
+    assert payload["stackTrace"][0].startswith(f'  File "{function.spec.code_uri / "app.py"}"')
+    assert "lambda_runtime.py" not in log
 
 
 def test_an_invocation_ends_after_its_report_line_is_in_the_log(tmp_path, functions, monkeypatch):
