@@ -12,6 +12,7 @@ reads it. Everything else is `mlwf train`'s own code.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -78,8 +79,11 @@ class LocalTrainer:
         # SageMaker bills "the time interval between" TrainingStartTime and TrainingEndTime
         # (API_DescribeTrainingJob), in whole seconds, at least 1 (botocore's model: min 1):
         # the job ends that many seconds after its start, so its times agree with its
-        # seconds (up to a second ahead of the clock when a cached model took less than one).
-        seconds = max(1, round(report.seconds))
+        # seconds; rounded up from the time since its start, so that its end comes after
+        # every line its log has (up to a second ahead of the clock).
+        started = self._job(name).training_start_time
+        elapsed = (datetime.now(started.tzinfo) - started).total_seconds()
+        seconds = max(1, math.ceil(elapsed))
         self._end(
             name,
             seconds,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import json
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -117,10 +118,8 @@ def test_a_failed_training_job_ends_with_its_failure(offline):
     assert transitions[-1]["StartTime"] == job["TrainingEndTime"] == job["LastModifiedTime"]
     assert job["TrainingEndTime"] >= job["TrainingStartTime"]
     # and the job's log says why, as the algorithm's output would
-    events = stack.client("logs").filter_log_events(
-        logGroupName="/aws/sagemaker/TrainingJobs", logStreamNamePrefix="fails/algo-1-"
-    )["events"]
-    assert any("local_folds" in e["message"] for e in events), events
+    *_, message = [e["message"] for e in job_log_events(stack, "fails")]
+    assert message.startswith("local training failed: ") and "local_folds" in message
 
 
 def test_the_local_model_is_mostly_right(baseline):
@@ -318,3 +317,53 @@ def test_the_training_log_is_in_cloudwatch_as_sagemaker_names_it(offline):
     messages = [e["message"] for e in events]
     assert messages[-1].startswith("model artifact written to s3://"), messages
     assert any(m.startswith("validation accuracy ") for m in messages), messages
+
+
+def test_a_slow_training_jobs_log_comes_before_its_end(offline, monkeypatch):
+    # Given a local training that takes over a second, by a little (a slow disk under the
+    # model cache: the delay under test, not a wait); its end was once rounded to the
+    # nearest second, down to before its last lines
+    stack, deployment = offline
+    from mlwf.offline import model_cache
+    from training_job.train import train
+
+    load = model_cache.load
+
+    def slow_load(key):
+        time.sleep(1.05)
+        return load(key)
+
+    monkeypatch.setattr(model_cache, "load", slow_load)
+    said: list[str] = []
+    summary = train(
+        stack.client("sagemaker"),
+        stack.s3,
+        deployment.settings,
+        region="us-east-1",
+        poll_interval=0.0,
+        echo=said.append,
+        logs=stack.client("logs"),
+    )
+    # Then every line of its log is at or before its end, and prints before "Uploading"
+    job = stack.client("sagemaker").describe_training_job(TrainingJobName=summary.job_name)
+    events = job_log_events(stack, summary.job_name)
+    assert len(events) == 3, events
+    ended_ms = job["TrainingEndTime"].timestamp() * 1000
+    assert all(e["timestamp"] <= ended_ms for e in events), (events, job["TrainingEndTime"])
+    steps = [line.split("] ", 1)[1] for line in said if line.startswith("  [")]
+    uploading = next(i for i, s in enumerate(steps) if s.startswith("Uploading"))
+    assert all(not s.startswith("algo-1") for s in steps[uploading:]), steps
+
+
+def job_log_events(stack, job_name: str) -> list[dict]:
+    """The events of one training job's log streams ([job]/algo-N-[epoch])."""
+    logs = stack.client("logs")
+    group = "/aws/sagemaker/TrainingJobs"
+    streams = logs.describe_log_streams(logGroupName=group, logStreamNamePrefix=f"{job_name}/")
+    return [
+        event
+        for stream in streams["logStreams"]
+        for event in logs.get_log_events(
+            logGroupName=group, logStreamName=stream["logStreamName"], startFromHead=True
+        )["events"]
+    ]
