@@ -11,10 +11,14 @@ are internals: tests/unit/test_cloudwatch_logs.py fails when moto changes them.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
+from unittest.mock import patch
 
 logger = logging.getLogger(__name__)
 
@@ -47,3 +51,42 @@ def _logs_backend(account_id: str, region: str) -> Any:
     from moto.logs.models import logs_backends
 
     return logs_backends[account_id][region]
+
+
+@contextmanager
+def stream_prefix_filtered() -> Iterator[None]:
+    """FilterLogEvents' logStreamNamePrefix, which moto's Logs ignores (it searched every
+    stream of the group), honoured as the API documents it: only the streams whose names
+    start with it; with logStreamNames as well, InvalidParameterException
+    (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_FilterLogEvents.html).
+    The way to read one training job's log: its streams are [job]/algo-N-[epoch]."""
+    from moto.logs.exceptions import InvalidParameterException
+    from moto.logs.responses import LogsResponse
+
+    original = LogsResponse.__dict__["filter_log_events"]  # KeyError: moto changed; the test
+
+    def filter_log_events(self: Any) -> str:
+        prefix = self._get_param("logStreamNamePrefix")
+        if prefix is None:
+            return original(self)
+        if self._get_param("logStreamNames"):
+            raise InvalidParameterException(
+                "Cannot specify both logStreamNames and logStreamNamePrefix"
+            )
+        group = self.logs_backend.groups.get(self._get_param("logGroupName"))
+        if group is None:
+            return original(self)  # moto's ResourceNotFoundException
+        names = [name for name in group.streams if name.startswith(prefix)]
+        if not names:  # moto reads no names as every stream
+            return json.dumps({"events": [], "searchedLogStreams": []})
+        given = self._get_param  # one response object per request: this one's own lookup
+        self._get_param = lambda name, if_none=None: (
+            names if name == "logStreamNames" else given(name, if_none)
+        )
+        try:
+            return original(self)
+        finally:
+            del self._get_param
+
+    with patch.object(LogsResponse, "filter_log_events", filter_log_events):
+        yield

@@ -26,7 +26,7 @@ from typing import Any, ClassVar
 
 from mlwf.executions import TERMINAL, ExecutionInput, ExecutionResult, run_executions
 from mlwf.offline.bridge import Bridge, EndpointHandler
-from mlwf.offline.cloudwatch_logs import LogGroupSink
+from mlwf.offline.cloudwatch_logs import LogGroupSink, stream_prefix_filtered
 from mlwf.offline.definition_check import checked_at_create
 from mlwf.offline.distributed_map import distributed_maps_as_aws
 from mlwf.offline.endpoint import LocalEndpoints
@@ -127,6 +127,7 @@ class OfflineStack:
             cleanup.enter_context(asl_parses_apart())
             cleanup.enter_context(jsonata_evaluated())
             cleanup.enter_context(states_errors_kept())
+            cleanup.enter_context(stream_prefix_filtered())
             cleanup.enter_context(stops_as_aws())
             cleanup.enter_context(unnamed_executions_named_by_uuid())
             cleanup.enter_context(checked_at_create())

@@ -5,11 +5,12 @@ The sink calls moto's backend methods, internals: these tests fail when moto cha
 from __future__ import annotations
 
 import logging
+import time
 
 import boto3
 import pytest
 
-from mlwf.offline.cloudwatch_logs import LogGroupSink
+from mlwf.offline.cloudwatch_logs import LogGroupSink, stream_prefix_filtered
 from tests.helpers.paths import REGION
 
 ACCOUNT = "123456789012"  # moto's default account
@@ -72,3 +73,38 @@ def test_lines_that_cannot_be_delivered_are_named_in_a_warning_not_raised(
         LogGroupSink(ACCOUNT, REGION, GROUP)("stream", ["one", "two"])
 
     assert f"lost 2 lines of {GROUP}: RuntimeError('backend down')" in caplog.text
+
+
+def put_streams(logs, *names: str) -> None:
+    logs.create_log_group(logGroupName="g")
+    for name in names:
+        logs.create_log_stream(logGroupName="g", logStreamName=name)
+        logs.put_log_events(
+            logGroupName="g",
+            logStreamName=name,
+            logEvents=[{"timestamp": int(time.time() * 1000), "message": name}],
+        )
+
+
+def test_the_pinned_moto_ignores_a_stream_name_prefix(aws):
+    # What stream_prefix_filtered replaces; once moto honours the prefix, the patch can go.
+    logs = boto3.client("logs", region_name=REGION)
+    put_streams(logs, "job/algo-1-1", "job-2/algo-1-1")
+    found = logs.filter_log_events(logGroupName="g", logStreamNamePrefix="job/")["events"]
+    assert sorted(e["message"] for e in found) == ["job-2/algo-1-1", "job/algo-1-1"]
+
+
+def test_filter_log_events_honours_a_stream_name_prefix(aws):
+    logs = boto3.client("logs", region_name=REGION)
+    put_streams(logs, "job/algo-1-1", "job/algo-2-1", "job-2/algo-1-1")
+    with stream_prefix_filtered():
+        found = logs.filter_log_events(logGroupName="g", logStreamNamePrefix="job/")["events"]
+        none = logs.filter_log_events(logGroupName="g", logStreamNamePrefix="other/")["events"]
+        every = logs.filter_log_events(logGroupName="g")["events"]
+        with pytest.raises(logs.exceptions.InvalidParameterException):
+            logs.filter_log_events(
+                logGroupName="g", logStreamNamePrefix="job/", logStreamNames=["job/algo-1-1"]
+            )
+    assert sorted(e["message"] for e in found) == ["job/algo-1-1", "job/algo-2-1"]
+    assert none == []
+    assert len(every) == 3
