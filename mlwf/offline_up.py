@@ -34,11 +34,27 @@ def register(subparsers: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-    up = actions.add_parser("up", help="start the offline stack and serve it until Ctrl-C")
-    up.add_argument("--port", type=int, default=DEFAULT_PORT, help="port on 127.0.0.1")
-    up.add_argument("--data", default="synthetic", help="the data to stage (as mlwf demo)")
+    up = actions.add_parser(
+        "up",
+        help="start the offline stack and serve it until Ctrl-C",
+        description="Deploy template.yaml offline, stage and train the local model, deploy "
+        "its endpoint, and serve the stack as a local AWS endpoint on 127.0.0.1 until Ctrl-C "
+        "or SIGTERM (its state goes with it). It prints the variables to export in another "
+        "shell.",
+    )
+    up.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
+        help=f"port on 127.0.0.1 (default: {DEFAULT_PORT})",
+    )
+    up.add_argument(
+        "--data", default="synthetic", help="the data to stage, as mlwf demo (default: synthetic)"
+    )
     up.add_argument("--stack-name", help="stack name (default: samconfig.toml's)")
-    up.add_argument("--seed", type=int, default=0, help="seed of data, split and model")
+    up.add_argument(
+        "--seed", type=int, default=0, help="seed of data, split and model (default: 0)"
+    )
     add_parameter_overrides(up)
     parser.set_defaults(func=run)
 

@@ -46,7 +46,12 @@ def register(subparsers: Any) -> None:
         default="test",
         help="staged split to sample (validation: labelled traffic for `mlwf threshold`)",
     )
-    parser.add_argument("--seed", type=int, default=0, help="seed of the image sample")
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="seed of the image sample (default: 0, the same images each run)",
+    )
     parser.add_argument("--concurrency", type=positive_int, default=10, help="executions in flight")
     parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
     parser.set_defaults(func=run)

@@ -18,6 +18,15 @@ def test_every_command_is_registered_and_has_help(capsys):
         assert "usage: mlwf " + command in capsys.readouterr().out
 
 
+def test_offline_ups_help_says_its_defaults_and_how_it_stops(capsys):
+    # a new user found neither the port (4566) nor how to stop it in --help
+    with pytest.raises(SystemExit):
+        main(["offline", "up", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "port on 127.0.0.1 (default: 4566)" in out
+    assert "until Ctrl-C or SIGTERM" in out
+
+
 def test_an_unknown_option_is_shown_with_its_commands_usage(capsys):
     # the whole parser's usage ("mlwf [-h] COMMAND ...") did not say which options exist
     commands = sorted(build_parser()._subparsers._group_actions[0].choices)
