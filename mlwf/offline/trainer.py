@@ -50,7 +50,6 @@ class LocalTrainer:
     def __call__(self, request: dict[str, Any]) -> None:
         """Train for a CreateTrainingJob request that moto has just recorded."""
         name = request["TrainingJobName"]
-        began = time.perf_counter()
         # One instance: the stream SageMaker names [job]/algo-1-[epoch seconds]
         # (https://docs.aws.amazon.com/sagemaker/latest/dg/logging-cloudwatch.html)
         stream = f"{name}/algo-1-{int(time.time())}"
@@ -58,16 +57,16 @@ class LocalTrainer:
         try:
             report = self.train(request, say=say)
         except Exception as exc:  # the job fails, as SageMaker's would, with the reason
+            say(f"local training failed: {exc}")
             # TrainingEndTime: "for failed jobs, the time when SageMaker detects a job
-            # failure" (API_DescribeTrainingJob)
+            # failure" (API_DescribeTrainingJob): after the log's last line
             self._end(
                 name,
-                time.perf_counter() - began,
+                self._seconds_since_start(name),
                 "Failed",
                 training_job_status="Failed",
                 failure_reason=str(exc)[:1024],
             )
-            say(f"local training failed: {exc}")
             return
         self.reports.append(report)
         metrics = [{"MetricName": "train:progress", "Value": 100.0}]
@@ -81,9 +80,7 @@ class LocalTrainer:
         # the job ends that many seconds after its start, so its times agree with its
         # seconds; rounded up from the time since its start, so that its end comes after
         # every line its log has (up to a second ahead of the clock).
-        started = self._job(name).training_start_time
-        elapsed = (datetime.now(started.tzinfo) - started).total_seconds()
-        seconds = max(1, math.ceil(elapsed))
+        seconds = self._seconds_since_start(name)
         self._end(
             name,
             seconds,
@@ -92,6 +89,14 @@ class LocalTrainer:
             billable_time_in_seconds=seconds,
             training_time_in_seconds=seconds,
         )
+
+    def _seconds_since_start(self, name: str) -> int:
+        """Whole seconds since the job's start, rounded up, at least 1 (botocore's model)."""
+        started = self._job(name).training_start_time
+        now = datetime.now(UTC)
+        if started.tzinfo is None:  # moto keeps naive UTC times
+            now = now.replace(tzinfo=None)
+        return max(1, math.ceil((now - started).total_seconds()))
 
     def _say(self, stream: str, line: str) -> None:
         self._log(stream, [line])

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -118,8 +120,10 @@ def test_a_failed_training_job_ends_with_its_failure(offline):
     assert transitions[-1]["StartTime"] == job["TrainingEndTime"] == job["LastModifiedTime"]
     assert job["TrainingEndTime"] >= job["TrainingStartTime"]
     # and the job's log says why, as the algorithm's output would
-    *_, message = [e["message"] for e in job_log_events(stack, "fails")]
-    assert message.startswith("local training failed: ") and "local_folds" in message
+    *_, last = job_log_events(stack, "fails")
+    assert last["message"].startswith("local training failed: ")
+    assert "local_folds" in last["message"]
+    assert last["timestamp"] <= job["TrainingEndTime"].timestamp() * 1000  # ended after it
 
 
 def test_the_local_model_is_mostly_right(baseline):
@@ -335,15 +339,18 @@ def test_a_slow_training_jobs_log_comes_before_its_end(offline, monkeypatch):
 
     monkeypatch.setattr(model_cache, "load", slow_load)
     said: list[str] = []
-    summary = train(
-        stack.client("sagemaker"),
-        stack.s3,
-        deployment.settings,
-        region="us-east-1",
-        poll_interval=0.0,
-        echo=said.append,
-        logs=stack.client("logs"),
-    )
+    # on a machine west of UTC (moto keeps naive UTC times: read as local time, they once
+    # put the end before the log's lines, or billed hours east of UTC)
+    with local_time_zone("America/New_York"):
+        summary = train(
+            stack.client("sagemaker"),
+            stack.s3,
+            deployment.settings,
+            region="us-east-1",
+            poll_interval=0.0,
+            echo=said.append,
+            logs=stack.client("logs"),
+        )
     # Then every line of its log is at or before its end, and prints before "Uploading"
     job = stack.client("sagemaker").describe_training_job(TrainingJobName=summary.job_name)
     events = job_log_events(stack, summary.job_name)
@@ -353,6 +360,8 @@ def test_a_slow_training_jobs_log_comes_before_its_end(offline, monkeypatch):
     steps = [line.split("] ", 1)[1] for line in said if line.startswith("  [")]
     uploading = next(i for i, s in enumerate(steps) if s.startswith("Uploading"))
     assert all(not s.startswith("algo-1") for s in steps[uploading:]), steps
+    # and the seconds it bills are the time it took, rounded up: not hours off
+    assert job["BillableTimeInSeconds"] <= 3, job["BillableTimeInSeconds"]
 
 
 def job_log_events(stack, job_name: str) -> list[dict]:
@@ -367,3 +376,19 @@ def job_log_events(stack, job_name: str) -> list[dict]:
             logGroupName=group, logStreamName=stream["logStreamName"], startFromHead=True
         )["events"]
     ]
+
+
+@contextmanager
+def local_time_zone(name: str) -> Iterator[None]:
+    """The process's local time zone, for the block."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = name
+    time.tzset()
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = before
+        time.tzset()
