@@ -13,6 +13,10 @@ are what a Retry or Catch names. moto's interpreter (LocalStack's) loses two of 
   States.QueryEvaluationError failed the whole execution with a ValueError (Parallel, past
   even a Catch on States.ALL) or reached the Map as States.Runtime.
 
+- States.ALL catches any error but two: it "can't catch the States.DataLimitExceeded
+  terminal error type and Runtime error types" (the same page). moto's caught them too, a
+  branch's States.Runtime as well once it reached its Parallel by name.
+
 moto's internals named here are pinned by tests/unit/test_state_errors.py.
 """
 
@@ -24,6 +28,7 @@ from typing import Any
 from unittest.mock import patch
 
 NO_CHOICE_CAUSE = "No Choice rule matched the state's input, and the state has no Default."
+NOT_CAUGHT_BY_ALL = ("States.Runtime", "States.DataLimitExceeded")
 
 
 def error_name(error_name: str | None) -> Any:
@@ -48,6 +53,9 @@ def error_name(error_name: str | None) -> Any:
 def states_errors_kept() -> Iterator[None]:
     """States.* errors reach a Map or Parallel state, and a Choice with no match fails
     with States.NoChoiceMatched, while the block runs."""
+    from moto.stepfunctions.parser.asl.component.common.error_name.error_equals_decl import (
+        ErrorEqualsDecl,
+    )
     from moto.stepfunctions.parser.asl.component.state.choice.state_choice import StateChoice
     from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import (
         iteration_worker,
@@ -62,7 +70,25 @@ def states_errors_kept() -> Iterator[None]:
             stack.enter_context(patch.object(module, "CustomErrorName", error_name))
         original = StateChoice.__dict__["_eval_state"]  # KeyError: moto changed
         stack.enter_context(patch.object(StateChoice, "_eval_state", _no_match_failing(original)))
+        matching = ErrorEqualsDecl.__dict__["_eval_body"]  # KeyError: moto changed
+        stack.enter_context(
+            patch.object(ErrorEqualsDecl, "_eval_body", _all_but_terminal(matching))
+        )
         yield
+
+
+def _all_but_terminal(original: Callable[[Any, Any], None]) -> Callable[[Any, Any], None]:
+    def eval_body(self: Any, env: Any) -> None:
+        names = [getattr(name, "error_name", None) for name in self.error_names]
+        if "States.ALL" in names and getattr(env.stack[-1], "error_name", None) in (
+            NOT_CAUGHT_BY_ALL
+        ):
+            env.stack.pop()  # as moto's: the error off the stack, whether it matched on
+            env.stack.append(False)
+            return
+        original(self, env)
+
+    return eval_body
 
 
 def _no_match_failing(original: Callable[[Any, Any], None]) -> Callable[[Any, Any], None]:

@@ -115,3 +115,47 @@ def test_after_the_block_moto_is_as_it_was(aws):
     with states_errors_kept():
         pass
     assert run(choice_alone(), GIVEN)["error"] == "States.Runtime"
+
+
+def runtime_error_in_map(where: str) -> dict[str, Any]:
+    """A Map whose iteration (its InputPath) or own ItemSelector names nothing: States.Runtime."""
+    missing = {"Type": "Pass", "InputPath": "$.missing", "End": True}
+    fine = {"Type": "Pass", "End": True}
+    map_state = {
+        "Type": "Map",
+        "ItemsPath": "$.items",
+        "ItemProcessor": {
+            "ProcessorConfig": {"Mode": "INLINE"},
+            "StartAt": "X",
+            "States": {"X": missing if where == "iteration" else fine},
+        },
+        "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}],
+        "End": True,
+    }
+    if where == "item selector":
+        map_state["ItemSelector"] = {"a.$": "$.missing"}
+    return {"StartAt": "M", "States": {"M": map_state, "Caught": CAUGHT}}
+
+
+def test_the_pinned_moto_lets_states_all_match_states_runtime():
+    # What states_errors_kept changes: moto's ErrorEqualsDecl matches States.ALL to anything
+    from moto.stepfunctions.parser.asl.component.common.error_name.error_equals_decl import (
+        ErrorEqualsDecl,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import (
+        StatesErrorName,
+    )
+
+    class Env:
+        stack = [StatesErrorName.from_name("States.Runtime")]
+
+    ErrorEqualsDecl([StatesErrorName.from_name("States.ALL")])._eval_body(Env())
+    assert Env.stack == [True]
+
+
+@pytest.mark.parametrize("where", ["iteration", "item selector"])
+def test_states_all_does_not_catch_states_runtime(kept, where):
+    # "States.ALL ... can't catch the States.DataLimitExceeded terminal error type and
+    # Runtime error types" (concepts-error-handling.html); moto's Catch caught it
+    execution = run(runtime_error_in_map(where), GIVEN)
+    assert (execution["status"], execution["error"]) == ("FAILED", "States.Runtime")
