@@ -11,8 +11,9 @@ at CreateStateMachine with SCHEMA_VALIDATION_FAILED
   'Variable.$' must be a valid JSONPath or a valid intrinsic function call at
   /States/Pass/Assign" (AWS's answer, quoted in aws-cloudformation/cfn-lint#4085 and #4643).
 - InputPath, OutputPath, ResultPath and a Choice rule's Variable are paths, starting with `$`
-  (CloudFormation refuses others: aws-cloudformation/cfn-lint#4419); here a path must also
-  parse, with the JSONPath parser the interpreter later uses.
+  (CloudFormation refuses others: aws-cloudformation/cfn-lint#4419). Here a path (these,
+  and a `.$` field's) must also not be plainly broken (an unclosed bracket, a trailing
+  dot); the other *Path fields are left to the interpreter.
 - Arguments and Output are JSONata's fields, which replace the five JSONPath ones
   (https://docs.aws.amazon.com/step-functions/latest/dg/transforming-data.html); a JSONata
   state with a JSONPath field moto's parser already refuses.
@@ -98,9 +99,7 @@ def _payload(template: Any, at: str) -> list[str]:
     elif isinstance(template, dict):
         for key, value in template.items():
             if key.endswith(".$"):
-                if not (
-                    isinstance(value, str) and (value.startswith("$") or INTRINSIC.match(value))
-                ):
+                if not (_is_path(value) or (isinstance(value, str) and INTRINSIC.match(value))):
                     found.append(
                         f"SCHEMA_VALIDATION_FAILED: The value for the field '{key}' must be a "
                         f"valid JSONPath or a valid intrinsic function call at {at}"
@@ -118,19 +117,22 @@ def _not_a_path(field: str, at: str) -> str:
 
 
 def _is_path(value: Any) -> bool:
-    """A string that starts with `$` and, for the input (`$`, `$.`, `$[`) or the context
-    object (`$$`), parses; a variable (`$name`) is left to the interpreter."""
+    """A string that starts with `$` and is not plainly broken: its brackets and quotes
+    close, and it does not end in a `.` or `[`. No more: Step Functions' JSONPath takes
+    member names that JSONPath parsers refuse (`$.where`, `$.café`), so a finer check
+    would refuse what AWS accepts."""
     if not isinstance(value, str) or not value.startswith("$"):
         return False
-    if value.startswith("$$"):
-        value = value[1:]
-    if value != "$" and not value.startswith(("$.", "$[")):
-        return True  # $variable: the parser's to judge
-    from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
-    from jsonpath_ng.ext import parse
-
-    try:
-        parse(value)
-    except (JsonPathLexerError, JsonPathParserError, ValueError, AttributeError):
-        return False
-    return True
+    depth, quote = 0, ""
+    for char in value:
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char == "[":
+            depth += 1
+        elif char == "]":
+            depth -= 1
+            if depth < 0:
+                return False
+    return depth == 0 and not quote and not value.endswith((".", "["))

@@ -10,20 +10,24 @@ Lambda's limits, each on its AWS page:
   (https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html);
 - an environment variable's name: [a-zA-Z]([a-zA-Z0-9_])+
   (https://docs.aws.amazon.com/lambda/latest/api/API_Environment.html), not one of the
-  names Lambda reserves, and all of them, names and values, 4 KB at most
-  (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html). The reserved
-  names are cfn-lint's list (rule E3663): tests/unit/test_function_limits.py keeps them equal.
+  names Lambda reserves, and all of them 4 KB at most
+  (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html), measured as
+  Lambda measures them: the JSON text of the variables ("exceeded the 4KB limit. String
+  measured: {"K":"V",...}", Lambda's answer quoted in
+  github-aws-runners/terraform-aws-github-runner#3594). The reserved names are cfn-lint's
+  list (rule E3663): tests/unit/test_function_limits.py keeps them equal.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
 TIMEOUT_SECONDS = (1, 900)
 MEMORY_MB = (128, 10240)
 VARIABLE_NAME = re.compile(r"[a-zA-Z][a-zA-Z0-9_]+")
-VARIABLES_MAX_BYTES = 4096  # names and values together (cfn-lint's E3697 sums the same)
+VARIABLES_MAX_BYTES = 4096  # of the variables' JSON text
 RESERVED_VARIABLES = (
     "_HANDLER",
     "_X_AMZN_TRACE_ID",
@@ -62,11 +66,10 @@ def refusals(timeout: int, memory_size: int, variables: dict[str, str]) -> list[
             found.append(
                 f"environment variable {name!r}: a name must match {VARIABLE_NAME.pattern}"
             )
-    size = sum(len(k.encode()) + len(str(v).encode()) for k, v in variables.items())
-    if size > VARIABLES_MAX_BYTES:
+    size = len(json.dumps(variables, separators=(",", ":"), ensure_ascii=False).encode())
+    if variables and size > VARIABLES_MAX_BYTES:
         found.append(
-            f"environment variables: {size} bytes of names and values, over Lambda's "
-            f"{VARIABLES_MAX_BYTES}"
+            f"environment variables: {size} bytes as JSON, over Lambda's {VARIABLES_MAX_BYTES}"
         )
     return found
 

@@ -35,6 +35,7 @@ def test_awss_own_example_gives_awss_message():
             "/ResultSelector",
         ),
         ({"Type": "Map", "ItemSelector": {"x.$": "item"}}, "/ItemSelector"),
+        ({"Type": "Pass", "Parameters": {"x.$": "$.a["}}, "/Parameters"),
     ],
 )
 def test_a_dollar_field_needs_a_path_or_an_intrinsic(state, where):
@@ -44,7 +45,7 @@ def test_a_dollar_field_needs_a_path_or_an_intrinsic(state, where):
 
 
 @pytest.mark.parametrize("field", ["InputPath", "OutputPath", "ResultPath"])
-@pytest.mark.parametrize("value", ["Payload", "$.annotation[", "$.", 3])
+@pytest.mark.parametrize("value", ["Payload", "$.annotation[", "$.", "$.a]", "$['a", 3])
 def test_a_path_field_needs_a_path_that_parses(field, value):
     (found,) = field_diagnostics(one_state({"Type": "Pass", field: value}))
     assert found == (
@@ -89,10 +90,14 @@ def test_what_aws_accepts_passes():
             "filtered.$": "$.items[?(@.price > 2)]",
             "literal": "Execution.Name",
             "nested": [{"deep.$": "$.a['b c']"}],
+            # member names a JSONPath parser refuses and AWS takes (RFC 9535 shorthand)
+            "reserved.$": "$.where",
+            "unicode.$": "$.café.名前",
+            "bracket.$": "$['a]b']",
         },
-        "InputPath": "$",
+        "InputPath": "$.wherenot",
         "ResultPath": None,
-        "OutputPath": "$.a[0]",
+        "OutputPath": "$.items[?(@.name =~ /^a.*/)]",
     }
     assert field_diagnostics(one_state(state)) == []
     # a JSONata state is left to the parser, whose checks of it are JSONata's
