@@ -279,17 +279,7 @@ def test_one_training_job_trains_once_and_a_second_one_uses_the_cache(offline):
 
     # When the same data is trained on again, as `mlwf train` trains, reading the job's log
     said: list[str] = []
-    from training_job.train import train
-
-    again = train(
-        stack.client("sagemaker"),
-        stack.s3,
-        deployment.settings,
-        region="us-east-1",
-        poll_interval=0.0,
-        echo=said.append,
-        logs=stack.client("logs"),
-    )
+    again = train_again(stack, deployment, said)
 
     # Then the model comes from the cache, the wait says so from the job's log, and the job
     # still completes with its metrics
@@ -329,7 +319,6 @@ def test_a_slow_training_jobs_log_comes_before_its_end(offline, monkeypatch):
     # nearest second, down to before its last lines
     stack, deployment = offline
     from mlwf.offline import model_cache
-    from training_job.train import train
 
     load = model_cache.load
 
@@ -342,15 +331,7 @@ def test_a_slow_training_jobs_log_comes_before_its_end(offline, monkeypatch):
     # on a machine west of UTC (moto keeps naive UTC times: read as local time, they once
     # put the end before the log's lines, or billed hours east of UTC)
     with local_time_zone("America/New_York"):
-        summary = train(
-            stack.client("sagemaker"),
-            stack.s3,
-            deployment.settings,
-            region="us-east-1",
-            poll_interval=0.0,
-            echo=said.append,
-            logs=stack.client("logs"),
-        )
+        summary = train_again(stack, deployment, said)
     # Then every line of its log is at or before its end, and prints before "Uploading"
     job = stack.client("sagemaker").describe_training_job(TrainingJobName=summary.job_name)
     events = job_log_events(stack, summary.job_name)
@@ -392,3 +373,18 @@ def local_time_zone(name: str) -> Iterator[None]:
         else:
             os.environ["TZ"] = before
         time.tzset()
+
+
+def train_again(stack, deployment, said: list[str]):
+    """`mlwf train` on the module's staged data, its printout into `said`, its log read."""
+    from training_job.train import train
+
+    return train(
+        stack.client("sagemaker"),
+        stack.s3,
+        deployment.settings,
+        region="us-east-1",
+        poll_interval=0.0,
+        echo=said.append,
+        logs=stack.client("logs"),
+    )
