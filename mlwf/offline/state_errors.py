@@ -51,8 +51,9 @@ def error_name(error_name: str | None) -> Any:
 
 @contextmanager
 def states_errors_kept() -> Iterator[None]:
-    """States.* errors reach a Map or Parallel state, and a Choice with no match fails
-    with States.NoChoiceMatched, while the block runs."""
+    """States.* errors reach a Map or Parallel state, a Choice with no match fails with
+    States.NoChoiceMatched, and States.ALL passes over States.Runtime and
+    States.DataLimitExceeded (in a Retry as in a Catch), while the block runs."""
     from moto.stepfunctions.parser.asl.component.common.error_name.error_equals_decl import (
         ErrorEqualsDecl,
     )
