@@ -30,6 +30,8 @@ from contextlib import ExitStack, contextmanager
 from typing import Any
 from unittest.mock import patch
 
+from mlwf.offline.state_errors import state_failure
+
 # $hash's algorithms, as Step Functions names them, and hashlib's names for them
 HASH_ALGORITHMS = {
     "MD5": "md5",
@@ -155,29 +157,9 @@ def _query_evaluation_failed(env: Any, expression: str, details: str) -> Excepti
     builds one for an expression that gives nothing (and as there, the state then writes a
     second EvaluationFailed event)."""
     from moto.stepfunctions.parser.api import HistoryEventType
-    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
-        FailureEvent,
-        FailureEventException,
-    )
-    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import (
-        StatesErrorName,
-    )
-    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (  # noqa: E501
-        StatesErrorNameType,
-    )
 
-    error_name = StatesErrorName(typ=StatesErrorNameType.StatesQueryEvaluationError)
     cause = f"The JSONata expression '{expression}' threw an error during evaluation: {details}"
-    # moto's EventDetails is a TypedDict that names every kind of event: one key given here
-    failed: Any = {"evaluationFailedEventDetails": {"error": error_name.error_name, "cause": cause}}
-    failure = FailureEventException(
-        failure_event=FailureEvent(
-            env=env,
-            error_name=error_name,
-            event_type=HistoryEventType.EvaluationFailed,
-            event_details=failed,
-        )
-    )
+    failure = state_failure(env, "States.QueryEvaluationError", cause, "EvaluationFailed")
     decorated: Any = {"evaluationFailedEventDetails": failure.get_evaluation_failed_event_details()}
     env.event_manager.add_event(
         context=env.event_history_context,

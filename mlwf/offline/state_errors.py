@@ -105,6 +105,12 @@ def _no_match_failing(original: Callable[[Any, Any], None]) -> Callable[[Any, An
 
 
 def _no_choice_matched(env: Any) -> Exception:
+    return state_failure(env, "States.NoChoiceMatched", NO_CHOICE_CAUSE, "ExecutionFailed")
+
+
+def state_failure(env: Any, error: str, cause: str, event: str) -> Any:
+    """moto's FailureEventException for a state failing with one of the States.* errors,
+    `event` the history event that carries it (ExecutionFailed, EvaluationFailed)."""
     from moto.stepfunctions.parser.api import HistoryEventType
     from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
         FailureEvent,
@@ -113,20 +119,15 @@ def _no_choice_matched(env: Any) -> Exception:
     from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import (
         StatesErrorName,
     )
-    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (  # noqa: E501
-        StatesErrorNameType,
-    )
 
-    name = StatesErrorName(typ=StatesErrorNameType.StatesNoChoiceMatched)
+    name = StatesErrorName.from_name(error)
     # moto's EventDetails is a TypedDict that names every kind of event: one key given here
-    details: Any = {
-        "executionFailedEventDetails": {"error": name.error_name, "cause": NO_CHOICE_CAUSE}
-    }
+    details: Any = {f"{event[0].lower()}{event[1:]}EventDetails": {"error": error, "cause": cause}}
     return FailureEventException(
         failure_event=FailureEvent(
             env=env,
             error_name=name,
-            event_type=HistoryEventType.ExecutionFailed,
+            event_type=HistoryEventType(event),
             event_details=details,
         )
     )
