@@ -20,6 +20,9 @@ As AWS reports them:
 - otherwise a state no transition reaches: `State "<name>" is not reachable.` at its path.
 Each scope is checked on its own: the top level, each Parallel branch, each Map's item
 processor (a transition cannot leave its scope).
+
+CreateStateMachine and UpdateStateMachine run these checks with those of each state's fields
+(mlwf.offline.definition_fields).
 """
 
 from __future__ import annotations
@@ -97,7 +100,7 @@ def _scope(scope: dict[str, Any], path: str) -> list[str]:
     return found + nested
 
 
-def _field_diagnostics(definition: str) -> list[str]:
+def state_diagnostics(definition: str) -> list[str]:
     """The field checks of mlwf.offline.definition_fields."""
     try:
         document = json.loads(definition)
@@ -131,13 +134,18 @@ def checked_at_create() -> Iterator[None]:
     original = StepFunctionsParserBackend.__dict__["_validate_definition"]  # KeyError: moto changed
 
     def validate(definition: str) -> None:
+        # The field checks first: moto's parser refuses some of the same definitions (a
+        # JSONPath state under a JSONata machine), in its own words.
+        fields = state_diagnostics(definition)
+        if fields:
+            raise AWSError(message(diagnostics(definition) + fields), "InvalidDefinition")
         # moto's own InvalidDefinition reaches the client with an empty error code (it sets
         # `code`, moto's AWSError reads `TYPE`): answer with AWS's code in both cases.
         try:
-            original.__func__(definition=definition)  # moto's parse first: schema errors
+            original.__func__(definition=definition)  # moto's parse: the schema's errors
         except InvalidDefinition as exc:
             raise AWSError(exc.message, "InvalidDefinition") from None
-        found = diagnostics(definition) + _field_diagnostics(definition)
+        found = diagnostics(definition)
         if found:
             raise AWSError(message(found), "InvalidDefinition")
 

@@ -1,9 +1,10 @@
-"""The field checks CreateStateMachine makes on JSONPath states, which moto's parser skips.
+"""The field checks CreateStateMachine makes, which moto's parser skips or words its own way.
 
 moto took a payload field `"inference_id.$": "Execution.Name"` (no `$`) as a literal, and a
 `ResultPath` of `$.annotation[` as a path it failed on only at run time, after the tasks
-before it had run; it ran a JSONPath state's `Output` by ignoring it. AWS refuses all three
-at CreateStateMachine with SCHEMA_VALIDATION_FAILED
+before it had run; it ran a JSONPath state's `Output` by ignoring it, and a `Catch` on a
+Pass state as if Pass states could catch. AWS refuses all of them at CreateStateMachine with
+SCHEMA_VALIDATION_FAILED
 (https://docs.aws.amazon.com/step-functions/latest/apireference/API_ValidateStateMachineDefinitionDiagnostic.html):
 
 - In a payload template (Parameters, ResultSelector, ItemSelector, Assign), a field whose
@@ -13,59 +14,115 @@ at CreateStateMachine with SCHEMA_VALIDATION_FAILED
 - InputPath, OutputPath, ResultPath and a Choice rule's Variable are paths, starting with `$`
   (CloudFormation refuses others: aws-cloudformation/cfn-lint#4419). Here a path (these,
   and a `.$` field's) must also not be plainly broken (an unclosed bracket, a trailing
-  dot); the other *Path fields are left to the interpreter.
+  dot); the other *Path fields are left to the interpreter. (The wording of this one is
+  this module's; AWS's was not found.)
 - Arguments and Output are JSONata's fields, which replace the five JSONPath ones
-  (https://docs.aws.amazon.com/step-functions/latest/dg/transforming-data.html); a JSONata
-  state with a JSONPath field moto's parser already refuses.
+  (https://docs.aws.amazon.com/step-functions/latest/dg/transforming-data.html); a state's
+  language is its own QueryLanguage, else the machine's (not an enclosing Map's or
+  Parallel's). A JSONPath state may not declare JSONata's fields, a JSONata state may not
+  declare JSONPath's, a state may not go back to JSONPath under a JSONata machine, and an
+  ItemProcessor may not declare a QueryLanguage.
+- Retry and Catch belong to Task, Parallel and Map states, TimeoutSeconds to Task states:
+  "Field 'Catch' is not supported" at the state.
 
-The wording of the last two messages is this module's; AWS's was not found.
+The messages of the last two groups, their locations (the state, or the ItemProcessor) and
+the inheritance of the language are AWS's answers as measured with `aws stepfunctions
+validate-state-machine-definition` and recorded in floci-io/floci#2735, #2968 and #3733.
+HeartbeatSeconds and the *SecondsPath fields are held to Task states too, as the Task
+state's page lists them (https://docs.aws.amazon.com/step-functions/latest/dg/state-task.html);
+that one was not measured.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 
 PAYLOAD_TEMPLATES = ("Parameters", "ResultSelector", "ItemSelector", "Assign")
 PATH_FIELDS = ("InputPath", "OutputPath", "ResultPath")
 JSONATA_ONLY = ("Arguments", "Output")
+# A state's own fields that only JSONPath states have (transforming-data.html)
+JSONPATH_ONLY: tuple[str, ...] = (*PATH_FIELDS, "Parameters", "ResultSelector", "ItemsPath")
+JSONPATH_ONLY += ("SecondsPath", "TimestampPath", "TimeoutSecondsPath", "HeartbeatSecondsPath")
+JSONPATH_ONLY += ("MaxConcurrencyPath", "ToleratedFailureCountPath")
+JSONPATH_ONLY += ("ToleratedFailurePercentagePath", "ErrorPath", "CausePath")
+# Fields only some state types have, and those types
+ERROR_HANDLING = ("Task", "Parallel", "Map")
+OWNERS = {"Retry": ERROR_HANDLING, "Catch": ERROR_HANDLING, "TimeoutSeconds": ("Task",)}
+OWNERS |= dict.fromkeys(
+    ("TimeoutSecondsPath", "HeartbeatSeconds", "HeartbeatSecondsPath"), ("Task",)
+)
 INTRINSIC = re.compile(r"^States\.[A-Za-z]+\(")
 
 
 def field_diagnostics(document: dict[str, Any]) -> list[str]:
-    """SCHEMA_VALIDATION_FAILED diagnostics for the definition's JSONPath states."""
-    language = document.get("QueryLanguage", "JSONPath")
-    return _scope(document, "", language)
-
-
-def _scope(scope: dict[str, Any], path: str, language: Any) -> list[str]:
+    """SCHEMA_VALIDATION_FAILED diagnostics for the definition's states."""
     found: list[str] = []
+    jsonata_machine = _machine_language(document) == "JSONata"
+    for state, at, language in state_languages(document):
+        if jsonata_machine and state.get("QueryLanguage") == "JSONPath":
+            found.append(
+                "SCHEMA_VALIDATION_FAILED: 'QueryLanguage' can not be 'JSONPath' if set to "
+                f"'JSONata' for whole state machine at {at}"
+            )
+        for key in ("ItemProcessor", "Iterator"):
+            if isinstance(state.get(key), dict) and "QueryLanguage" in state[key]:
+                found.append(_not_supported("QueryLanguage", f"{at}/{key}"))
+        kind = state.get("Type")
+        for field, owners in OWNERS.items():
+            if field in state and isinstance(kind, str) and kind not in owners:
+                found.append(_not_supported(field, at))
+        if language == "JSONPath":
+            found += _jsonpath_state(state, at)
+        else:
+            found += [
+                _other_language("JSONata", f, "JSONPath", at) for f in JSONPATH_ONLY if f in state
+            ]
+    return found
+
+
+def state_languages(document: dict[str, Any]) -> Iterator[tuple[dict[str, Any], str, str]]:
+    """Each state of the definition, however nested, with its location and its language:
+    its own QueryLanguage, else the machine's."""
+    yield from _states(document, "", _machine_language(document))
+
+
+def _machine_language(document: dict[str, Any]) -> str:
+    return "JSONata" if document.get("QueryLanguage") == "JSONata" else "JSONPath"
+
+
+def _states(scope: dict[str, Any], path: str, machine: str) -> Iterator[tuple[dict, str, str]]:
     states = scope.get("States")
     if not isinstance(states, dict):
-        return found
+        return
     for name, state in states.items():
         if not isinstance(state, dict):
             continue
         at = f"{path}/States/{name}"
-        own = state.get("QueryLanguage", language)
-        if own == "JSONPath":
-            found += _jsonpath_state(state, at)
+        own = state.get("QueryLanguage", machine)
+        yield state, at, "JSONPath" if own == "JSONPath" else "JSONata"
         for i, branch in enumerate(state.get("Branches") or []):
             if isinstance(branch, dict):
-                found += _scope(branch, f"{at}/Branches[{i}]", own)
+                yield from _states(branch, f"{at}/Branches[{i}]", machine)
         for key in ("ItemProcessor", "Iterator"):
             if isinstance(state.get(key), dict):
-                found += _scope(state[key], f"{at}/{key}", own)
-    return found
+                yield from _states(state[key], f"{at}/{key}", machine)
+
+
+def _not_supported(field: str, at: str) -> str:
+    return f"SCHEMA_VALIDATION_FAILED: Field '{field}' is not supported at {at}"
+
+
+def _other_language(language: str, field: str, owner: str, at: str) -> str:
+    return (
+        f"SCHEMA_VALIDATION_FAILED: The QueryLanguage is set to '{language}', but field "
+        f"'{field}' is only supported for the '{owner}' QueryLanguage at {at}"
+    )
 
 
 def _jsonpath_state(state: dict[str, Any], at: str) -> list[str]:
-    found = [
-        f"SCHEMA_VALIDATION_FAILED: The field '{field}' is supported only in JSONata states "
-        f"at {at}/{field}"
-        for field in JSONATA_ONLY
-        if field in state
-    ]
+    found = [_other_language("JSONPath", f, "JSONata", at) for f in JSONATA_ONLY if f in state]
     for field in PATH_FIELDS:
         value = state.get(field)
         if value is not None and not _is_path(value):

@@ -4,25 +4,15 @@ naming the state and the file (see mlwf.offline.definition_check)."""
 from __future__ import annotations
 
 import json
-import shutil
-from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
 
 from mlwf.offline.runtime import OfflineStack
-from tests.helpers.paths import PROJECT_ROOT
+from tests.helpers.project import project_copy
 from training_job.errors import MlwfError
 
 pytestmark = pytest.mark.offline
-
-
-def project_copy(tmp_path: Path) -> Path:
-    """template.yaml with its definitions and functions, in a folder the test may edit."""
-    for folder in ("functions", "statemachine"):
-        shutil.copytree(PROJECT_ROOT / folder, tmp_path / folder)
-    shutil.copy(PROJECT_ROOT / "template.yaml", tmp_path / "template.yaml")
-    return tmp_path / "template.yaml"
 
 
 def test_a_next_naming_a_missing_state_is_refused_naming_state_and_file(tmp_path):
@@ -98,3 +88,27 @@ def test_a_dollar_field_without_a_path_is_refused_before_anything_runs(tmp_path)
         "SCHEMA_VALIDATION_FAILED: The value for the field 'inference_id.$' must be a valid "
         "JSONPath or a valid intrinsic function call at /States/Classify image/Parameters/Payload"
     ) in text
+
+
+def test_a_catch_on_a_state_that_cannot_catch_is_refused(tmp_path):
+    # Given the user moves the serializer's Catch-all onto a Pass state they added before it
+    template = project_copy(tmp_path)
+    path = tmp_path / "statemachine" / "image_classification.asl.json"
+    definition = json.loads(path.read_text())
+    definition["States"]["Tag input"] = {
+        "Type": "Pass",
+        "Result": "tagged",
+        "ResultPath": "$.tag",
+        "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Serialize image data"}],
+        "Next": "Serialize image data",
+    }
+    definition["StartAt"] = "Tag input"
+    path.write_text(json.dumps(definition, indent=2))
+
+    # When the offline stack is started on it, it is refused (moto ran it)
+    with pytest.raises(MlwfError) as raised:
+        with OfflineStack.start(template, say=lambda _: None):
+            pytest.fail("the stack started")
+    assert "SCHEMA_VALIDATION_FAILED: Field 'Catch' is not supported at /States/Tag input" in str(
+        raised.value
+    )

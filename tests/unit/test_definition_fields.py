@@ -1,5 +1,5 @@
-"""The field checks CreateStateMachine makes on JSONPath states (mlwf.offline.definition_fields):
-what AWS refuses with SCHEMA_VALIDATION_FAILED, and nothing it accepts."""
+"""The field checks CreateStateMachine makes (mlwf.offline.definition_fields): what AWS refuses
+with SCHEMA_VALIDATION_FAILED, and nothing it accepts."""
 
 from __future__ import annotations
 
@@ -73,10 +73,92 @@ def test_a_choice_rules_variable_is_a_path_however_deep():
 def test_jsonatas_fields_are_refused_in_a_jsonpath_state_also_nested(field):
     inner = one_state({"Type": "Pass", field: {"a": 1}})
     definition = one_state({"Type": "Parallel", "Branches": [inner]})
+    # AWS's words, located at the state (floci-io/floci#2968)
     assert field_diagnostics(definition) == [
-        f"SCHEMA_VALIDATION_FAILED: The field '{field}' is supported only in JSONata states "
-        f"at /States/S/Branches[0]/States/S/{field}"
+        f"SCHEMA_VALIDATION_FAILED: The QueryLanguage is set to 'JSONPath', but field "
+        f"'{field}' is only supported for the 'JSONata' QueryLanguage at "
+        "/States/S/Branches[0]/States/S"
     ]
+
+
+def test_a_maps_states_take_the_machines_language_not_the_maps():
+    # Given a JSONata Map in a JSONPath machine, its item processor's states are JSONPath
+    processor = {"StartAt": "P", "States": {"P": {"Type": "Pass", "Output": 1, "End": True}}}
+    definition = one_state({"Type": "Map", "QueryLanguage": "JSONata", "ItemProcessor": processor})
+    assert field_diagnostics(definition) == [
+        "SCHEMA_VALIDATION_FAILED: The QueryLanguage is set to 'JSONPath', but field 'Output' "
+        "is only supported for the 'JSONata' QueryLanguage at /States/S/ItemProcessor/States/P"
+    ]
+
+
+@pytest.mark.parametrize("field", ["ResultPath", "Parameters", "ItemsPath", "SecondsPath"])
+def test_jsonpaths_fields_are_refused_in_a_jsonata_state(field):
+    definition = one_state({"Type": "Pass", field: "$.a"}, QueryLanguage="JSONata")
+    assert field_diagnostics(definition) == [
+        f"SCHEMA_VALIDATION_FAILED: The QueryLanguage is set to 'JSONata', but field "
+        f"'{field}' is only supported for the 'JSONPath' QueryLanguage at /States/S"
+    ]
+
+
+def test_a_state_cannot_go_back_to_jsonpath_under_a_jsonata_machine():
+    definition = one_state({"Type": "Pass", "QueryLanguage": "JSONPath"}, QueryLanguage="JSONata")
+    assert field_diagnostics(definition) == [
+        "SCHEMA_VALIDATION_FAILED: 'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' "
+        "for whole state machine at /States/S"
+    ]
+
+
+@pytest.mark.parametrize("key", ["ItemProcessor", "Iterator"])
+def test_an_item_processor_declares_no_query_language(key):
+    processor = {
+        "QueryLanguage": "JSONPath",
+        "StartAt": "P",
+        "States": {"P": {"Type": "Pass", "End": True}},
+    }
+    definition = one_state({"Type": "Map", key: processor})
+    assert field_diagnostics(definition) == [
+        f"SCHEMA_VALIDATION_FAILED: Field 'QueryLanguage' is not supported at /States/S/{key}"
+    ]
+
+
+ERROR_HANDLING_FIELDS = {
+    "Retry": [{"ErrorEquals": ["States.ALL"]}],
+    "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "S"}],
+    "TimeoutSeconds": 5,
+    "HeartbeatSeconds": 5,
+}
+STATES_OF_EACH_TYPE = {
+    "Pass": {},
+    "Wait": {"Seconds": 1},
+    "Succeed": {},
+    "Fail": {},
+    "Choice": {"Choices": [{"Variable": "$.a", "IsPresent": True, "Next": "S"}]},
+    "Task": {"Resource": "arn:aws:states:::lambda:invoke"},
+    "Parallel": {"Branches": [one_state({"Type": "Pass"})]},
+    "Map": {"ItemProcessor": one_state({"Type": "Pass"})},
+}
+# The types AWS accepts each field on (floci-io/floci#2735, measured; Heartbeat: state-task.html)
+OWNERS = {
+    "Retry": {"Task", "Parallel", "Map"},
+    "Catch": {"Task", "Parallel", "Map"},
+    "TimeoutSeconds": {"Task"},
+    "HeartbeatSeconds": {"Task"},
+}
+
+
+@pytest.mark.parametrize("kind", STATES_OF_EACH_TYPE)
+@pytest.mark.parametrize("field", ERROR_HANDLING_FIELDS)
+def test_error_handling_and_timeouts_only_on_the_types_that_have_them(kind, field):
+    state = {"Type": kind, **STATES_OF_EACH_TYPE[kind], field: ERROR_HANDLING_FIELDS[field]}
+    definition = {"StartAt": "S", "States": {"S": state}}
+    if kind not in ("Succeed", "Fail", "Choice"):
+        state["End"] = True
+    expected = (
+        []
+        if kind in OWNERS[field]
+        else [f"SCHEMA_VALIDATION_FAILED: Field '{field}' is not supported at /States/S"]
+    )
+    assert field_diagnostics(definition) == expected
 
 
 def test_what_aws_accepts_passes():
@@ -103,9 +185,9 @@ def test_what_aws_accepts_passes():
     # a JSONata state is left to the parser, whose checks of it are JSONata's
     jsonata = one_state({"Type": "Pass", "Output": "{% 1 %}"}, QueryLanguage="JSONata")
     assert field_diagnostics(jsonata) == []
-    # and a JSONPath state inside a JSONata machine is checked as JSONPath
-    mixed = one_state({"Type": "Pass", "QueryLanguage": "JSONPath", "Output": 1})
-    assert len(field_diagnostics({**mixed, "QueryLanguage": "JSONata"})) == 1
+    # and a JSONata state in a JSONPath machine is checked as JSONata
+    mixed = one_state({"Type": "Pass", "QueryLanguage": "JSONata", "Output": "{% 1 %}"})
+    assert field_diagnostics(mixed) == []
 
 
 @pytest.mark.parametrize("path", sorted((PROJECT_ROOT / "statemachine").glob("*.asl.json")))
