@@ -22,7 +22,8 @@ Each scope is checked on its own: the top level, each Parallel branch, each Map'
 processor (a transition cannot leave its scope).
 
 CreateStateMachine and UpdateStateMachine run these checks with those of each state's fields
-(mlwf.offline.definition_fields).
+(mlwf.offline.definition_fields) and of its JSONata expressions
+(mlwf.offline.definition_jsonata).
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ from contextlib import contextmanager
 from typing import Any
 from unittest.mock import patch  # as moto's mock_aws does: set, then put back as it was
 
-from mlwf.offline.definition_fields import field_diagnostics
+from mlwf.offline.definition_fields import field_diagnostics, state_languages
+from mlwf.offline.definition_jsonata import expression_diagnostics
 
 PREFIX = "Invalid State Machine Definition: "
 
@@ -101,12 +103,19 @@ def _scope(scope: dict[str, Any], path: str) -> list[str]:
 
 
 def state_diagnostics(definition: str) -> list[str]:
-    """The field checks of mlwf.offline.definition_fields."""
+    """The field checks of mlwf.offline.definition_fields, then the expression checks of
+    mlwf.offline.definition_jsonata on each JSONata state."""
     try:
         document = json.loads(definition)
     except json.JSONDecodeError:
         return []
-    return field_diagnostics(document) if isinstance(document, dict) else []
+    if not isinstance(document, dict):
+        return []
+    found = field_diagnostics(document)
+    for state, at, language in state_languages(document):
+        if language == "JSONata":
+            found += expression_diagnostics(state, at)
+    return found
 
 
 def _reachable(start: str, edges: dict[str, list[str]]) -> set[str]:
