@@ -30,6 +30,7 @@ from mlwf.offline.cloudwatch_logs import LogGroupSink, stream_prefix_filtered
 from mlwf.offline.definition_check import checked_at_create
 from mlwf.offline.distributed_map import distributed_maps_as_aws
 from mlwf.offline.endpoint import LocalEndpoints
+from mlwf.offline.execution_history import histories_paged
 from mlwf.offline.express import ExpressWorkflows
 from mlwf.offline.faults import ENDPOINT, Fault
 from mlwf.offline.functions import FunctionLog, LocalFunction
@@ -129,6 +130,7 @@ class OfflineStack:
             cleanup.enter_context(states_errors_kept())
             cleanup.enter_context(stream_prefix_filtered())
             cleanup.enter_context(stops_as_aws())
+            cleanup.enter_context(histories_paged())  # before serving, which wraps it
             cleanup.enter_context(unnamed_executions_named_by_uuid())
             cleanup.enter_context(checked_at_create())
             cleanup.enter_context(distributed_maps_as_aws())

@@ -18,3 +18,24 @@ def wait_until_ended(sfn: Any, execution_arn: str, timeout: float = 30.0) -> dic
             return description
         assert time.monotonic() < deadline, f"{execution_arn} still running after {timeout} s"
         time.sleep(0.02)  # the poll interval of a wait with a deadline, not a stand-in for one
+
+
+def counting_loop(rounds: int) -> dict[str, Any]:
+    """ExecutionStarted, then 4 events a round (Pass and Choice, each entered and exited),
+    then the Succeed state's 2 and ExecutionSucceeded: 4 * rounds + 4 events."""
+    return {
+        "StartAt": "Count",
+        "States": {
+            "Count": {
+                "Type": "Pass",
+                "Parameters": {"n.$": "States.MathAdd($.n, 1)"},
+                "Next": "Enough?",
+            },
+            "Enough?": {
+                "Type": "Choice",
+                "Choices": [{"Variable": "$.n", "NumericEquals": rounds, "Next": "Done"}],
+                "Default": "Count",
+            },
+            "Done": {"Type": "Succeed"},
+        },
+    }

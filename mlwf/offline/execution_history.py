@@ -1,0 +1,111 @@
+"""GetExecutionHistory answered in pages, in either order, as AWS answers it; moto answered
+every event at once, oldest first, whatever was asked.
+
+https://docs.aws.amazon.com/step-functions/latest/apireference/API_GetExecutionHistory.html:
+"By default, the results are returned in ascending order of the timeStamp of the events. Use
+the reverseOrder parameter to get the latest events first."; maxResults "The default is 100
+and the maximum allowed page size is 1000. A value of 0 uses the default."; a nextToken
+that is not one: "HTTP 400 InvalidToken error"; includeExecutionData false leaves out "the
+input or output of a history event".
+
+moto's answer ignored all four: `aws stepfunctions get-execution-history --reverse-order
+--max-items 1` printed the execution's first event, not its last, and a 25,000-event history
+came back as one answer. A token here names the next event's id, so a page read while the
+execution goes on continues where the last one stopped, in either order.
+moto's internals named here are pinned by tests/unit/test_execution_history.py.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+from unittest.mock import patch
+
+DEFAULT_PAGE = 100
+MAX_PAGE = 1000
+DATA_FIELDS = ("input", "output", "inputDetails", "outputDetails")
+
+
+class InvalidToken(Exception):  # noqa: N818 - the API's error code
+    """A nextToken this history did not hand out."""
+
+
+def page_of(
+    events: list[dict[str, Any]],
+    reverse: bool = False,
+    size: int | None = None,
+    token: str | None = None,
+    include_data: bool = True,
+) -> dict[str, Any]:
+    """One page of a history (its events in id order), with the token for the next."""
+    ordered = list(reversed(events)) if reverse else list(events)
+    if token:
+        start = _next_id(token, reverse)
+        ordered = [e for e in ordered if (e["id"] <= start if reverse else e["id"] >= start)]
+    size = size or DEFAULT_PAGE
+    page, rest = ordered[:size], ordered[size:]
+    answer: dict[str, Any] = {"events": page if include_data else [_without_data(e) for e in page]}
+    if rest:
+        answer["nextToken"] = _token(rest[0]["id"], reverse)
+    return answer
+
+
+def _token(next_id: int, reverse: bool) -> str:
+    return base64.urlsafe_b64encode(json.dumps([next_id, reverse]).encode()).decode()
+
+
+def _next_id(token: str, reverse: bool) -> int:
+    try:
+        next_id, reversed_ = json.loads(base64.urlsafe_b64decode(token.encode()))
+    except (ValueError, TypeError, binascii.Error):
+        raise InvalidToken(f"Invalid Token: '{token}'") from None
+    if not isinstance(next_id, int) or reversed_ is not reverse:
+        raise InvalidToken(f"Invalid Token: '{token}'")  # another order's, or not one
+    return next_id
+
+
+def _without_data(event: dict[str, Any]) -> dict[str, Any]:
+    return {
+        key: {k: v for k, v in value.items() if k not in DATA_FIELDS}
+        if key.endswith("EventDetails") and isinstance(value, dict)
+        else value
+        for key, value in event.items()
+    }
+
+
+@contextmanager
+def histories_paged() -> Iterator[None]:
+    """moto's GetExecutionHistory pages, orders and trims as AWS's while the block runs."""
+    from moto.core.exceptions import AWSError
+    from moto.core.responses import ActionResult
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    original = StepFunctionResponse.__dict__["get_execution_history"]  # KeyError: moto changed
+
+    def get_execution_history(response: Any) -> Any:
+        events = original(response).result["events"]  # every event, oldest first
+        size = response._get_param("maxResults")
+        if isinstance(size, int) and not 0 <= size <= MAX_PAGE:
+            raise AWSError(
+                f"1 validation error detected: Value '{size}' at 'maxResults' failed to "
+                f"satisfy constraint: Member must have value less than or equal to {MAX_PAGE}",
+                "ValidationException",
+            )
+        try:
+            page = page_of(
+                events,
+                reverse=bool(response._get_param("reverseOrder")),
+                size=size,
+                token=response._get_param("nextToken"),
+                include_data=response._get_param("includeExecutionData") is not False,
+            )
+        except InvalidToken as exc:
+            raise AWSError(str(exc), "InvalidToken") from None
+        return ActionResult(page)
+
+    with patch.object(StepFunctionResponse, "get_execution_history", get_execution_history):
+        yield
