@@ -34,6 +34,7 @@ from mlwf.offline.execution_history import histories_paged
 from mlwf.offline.express import ExpressWorkflows
 from mlwf.offline.faults import ENDPOINT, Fault
 from mlwf.offline.functions import FunctionLog, LocalFunction
+from mlwf.offline.history_limit import history_limited
 from mlwf.offline.iam import Authorizer, PolicyNotFound, enforced
 from mlwf.offline.jsonata_states import jsonata_evaluated
 from mlwf.offline.moto_patches import (
@@ -130,6 +131,7 @@ class OfflineStack:
             cleanup.enter_context(states_errors_kept())
             cleanup.enter_context(stream_prefix_filtered())
             cleanup.enter_context(stops_as_aws())
+            cleanup.enter_context(history_limited())  # after: it keeps stops' ends
             cleanup.enter_context(histories_paged())  # before serving, which wraps it
             cleanup.enter_context(unnamed_executions_named_by_uuid())
             cleanup.enter_context(checked_at_create())

@@ -1,0 +1,116 @@
+"""A Standard execution fails when its history would pass 25,000 events, as AWS's does
+(mlwf.offline.history_limit, bp-history-limit.html). The limit is lowered here so that each
+case runs in a moment; tests/offline/test_history_limit.py runs a loop into the real one."""
+
+from __future__ import annotations
+
+import inspect
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+
+from mlwf.offline import history_limit
+from mlwf.offline.history_limit import CAUSE, history_limited
+from mlwf.offline.moto_patches import stops_as_aws
+from tests.helpers.executions import counting_loop, wait_until_ended
+from tests.helpers.paths import REGION
+
+ROLE = "arn:aws:iam::123456789012:role/history-limit-test"
+LIMIT = 40
+
+
+@pytest.fixture
+def limited(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    monkeypatch.setattr(history_limit, "MAX_EVENTS", LIMIT)
+    with stops_as_aws(), history_limited():  # in the offline stack's order
+        yield boto3.client("stepfunctions", region_name=REGION)
+
+
+def run(sfn: Any, definition: dict[str, Any], kind: str = "STANDARD") -> dict[str, Any]:
+    name = f"m{len(sfn.list_state_machines()['stateMachines'])}"
+    arn = sfn.create_state_machine(
+        name=name, definition=json.dumps(definition), roleArn=ROLE, type=kind
+    )["stateMachineArn"]
+    started = sfn.start_execution(stateMachineArn=arn, input='{"n": 0}')
+    return wait_until_ended(sfn, started["executionArn"])
+
+
+def history(sfn: Any, execution_arn: str) -> list[dict[str, Any]]:
+    pages = sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn)
+    return [event for page in pages for event in page["events"]]
+
+
+def test_the_event_that_would_pass_the_limit_fails_the_execution_instead(limited):
+    # Given a loop whose history would reach 44 events, with a limit of 40
+    ended = run(limited, counting_loop(10))
+
+    # Then it fails as AWS fails it, and the failure is event number 40
+    assert (ended["status"], ended["error"], ended["cause"]) == ("FAILED", "States.Runtime", CAUSE)
+    events = history(limited, ended["executionArn"])
+    assert [e["id"] for e in events] == list(range(1, LIMIT + 1))
+    assert events[-1]["type"] == "ExecutionFailed"
+    assert events[-1]["executionFailedEventDetails"] == {"error": "States.Runtime", "cause": CAUSE}
+
+
+def test_an_execution_whose_end_is_the_last_event_allowed_succeeds(limited):
+    # 4 * 9 + 4 = 40: event number 40 is ExecutionSucceeded
+    ended = run(limited, counting_loop(9))
+    assert ended["status"] == "SUCCEEDED"
+    assert len(history(limited, ended["executionArn"])) == LIMIT
+
+
+def test_a_loop_in_a_parallel_branch_counts_in_the_executions_history(limited):
+    # A branch's events are the execution's (as on AWS): its loop fails the execution,
+    # and the branch winding down does not replace that failure with its own
+    parallel = {"Type": "Parallel", "Branches": [counting_loop(20)], "End": True}
+    ended = run(limited, {"StartAt": "P", "States": {"P": parallel}})
+    assert (ended["status"], ended["error"], ended["cause"]) == ("FAILED", "States.Runtime", CAUSE)
+    assert len(history(limited, ended["executionArn"])) == LIMIT
+
+
+def test_an_express_execution_has_no_history_to_fill(limited):
+    # (moto answers DescribeExecution for it; the offline stack, as AWS, does not)
+    ended = run(limited, counting_loop(10), kind="EXPRESS")
+    assert ended["status"] == "SUCCEEDED"
+
+
+def test_the_pinned_moto_keeps_what_the_patch_reads():
+    # What history_limited wraps and reads; a rename here fails the patch at its start
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import (
+        distributed_iteration_component,
+    )
+    from moto.stepfunctions.parser.asl.eval.environment import Environment
+    from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
+
+    for name in ("__init__", "set_error", "set_timed_out"):
+        assert name in Environment.__dict__
+    assert "add_event" in EventManager.__dict__
+    manager = EventManager()
+    assert manager._history_event_list == [] and manager._mutex.acquire(blocking=False)
+    manager._mutex.release()
+    assert "execution_type" in inspect.signature(Environment.__init__).parameters
+    # A Distributed Map's children get an event manager of their own, as each child
+    # execution has its own history on AWS: unmarked, so not limited with the parent's
+    source = inspect.getsource(distributed_iteration_component.DistributedIterationComponent)
+    assert "env.event_manager = EventManager()" in source
+
+
+def test_the_pinned_moto_runs_every_execution_as_standard(aws):
+    # Why the patch gives an execution its machine's type (an EXPRESS one has no history)
+    from moto.stepfunctions.parser.backend.execution import Execution
+
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    arn = sfn.create_state_machine(
+        name="express", definition=json.dumps(counting_loop(1)), roleArn=ROLE, type="EXPRESS"
+    )["stateMachineArn"]
+    started = sfn.start_execution(stateMachineArn=arn, input='{"n": 0}')
+    wait_until_ended(sfn, started["executionArn"])
+    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+    backend = stepfunctions_parser_backends["123456789012"][REGION]
+    execution = backend.describe_execution(started["executionArn"])
+    assert isinstance(execution, Execution) and execution.state_machine.type == "EXPRESS"
+    assert execution.get_start_state_machine_details().typ == "STANDARD"
