@@ -159,7 +159,8 @@ def stops_as_aws() -> Iterator[None]:
     - A Task still running at the stop ran on, and if it then failed (or the machine's
       TimeoutSeconds passed), that replaced the stop: the execution ended FAILED.
     - Its StopExecution drops the caller's error and cause and answers without the
-      stopDate; DescribeExecution's stopDate was when the worker wound down, not the stop.
+      stopDate; DescribeExecution's stopDate was when the worker wound down, not the stop,
+      and it answered neither the error nor the cause the caller gave.
     An early stop is kept and applied as the program starts, before any state (the first
     of two early stops wins, as it does later); a stopped execution's own environment takes
     no error or timeout after the stop, and keeps the stop's date.
@@ -235,8 +236,12 @@ def stops_as_aws() -> Iterator[None]:
         reflect(communication)
         execution = communication.execution
         state = execution.exec_worker.env.program_state()
-        if isinstance(state, ProgramStopped) and state.stop_date is not None:
-            execution.stop_date = state.stop_date  # the stop's, as StopExecution answered
+        if isinstance(state, ProgramStopped):
+            if state.stop_date is not None:
+                execution.stop_date = state.stop_date  # the stop's, as StopExecution answered
+            # DescribeExecution answers the caller's error and cause, as AWS does
+            # (["ABORTED", "Manual", "probe"], measured in floci-io/floci#2734)
+            execution.error, execution.cause = state.error, state.cause
 
     def stop_execution(response: Any) -> Any:
         stop_date = datetime.now(UTC)

@@ -136,6 +136,7 @@ def test_a_stop_once_the_execution_is_under_way_keeps_its_own_date(aws, endings)
         description, events = ended(sfn, endings, execution_arn)
     assert description["status"] == "ABORTED"
     assert description["stopDate"] == answer["stopDate"]
+    assert (description["error"], description["cause"]) == ("Late", "halted")
     assert events[-1]["executionAbortedEventDetails"] == {"error": "Late", "cause": "halted"}
 
 
