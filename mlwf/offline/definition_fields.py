@@ -39,6 +39,8 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from mlwf.offline.definition_map import map_diagnostics
+
 PAYLOAD_TEMPLATES = ("Parameters", "ResultSelector", "ItemSelector", "Assign")
 PATH_FIELDS = ("InputPath", "OutputPath", "ResultPath")
 JSONATA_ONLY = ("Arguments", "Output")
@@ -73,6 +75,8 @@ def field_diagnostics(document: dict[str, Any]) -> list[str]:
         for field, owners in OWNERS.items():
             if field in state and isinstance(kind, str) and kind not in owners:
                 found.append(_not_supported(field, at))
+        if kind == "Map":
+            found += map_diagnostics(state, at)
         if language == "JSONPath":
             found += _jsonpath_state(state, at)
         else:

@@ -112,3 +112,23 @@ def test_a_catch_on_a_state_that_cannot_catch_is_refused(tmp_path):
     assert "SCHEMA_VALIDATION_FAILED: Field 'Catch' is not supported at /States/Tag input" in str(
         raised.value
     )
+
+
+def test_a_batch_concurrency_read_from_the_context_object_is_refused(tmp_path):
+    # Given the user reads the batch's concurrency from the execution's input through the
+    # context object (moto took it; AWS takes a context path only in ItemsPath)
+    template = project_copy(tmp_path)
+    path = tmp_path / "statemachine" / "batch_classification.asl.json"
+    definition = json.loads(path.read_text())
+    (map_name,) = [n for n, s in definition["States"].items() if s["Type"] == "Map"]
+    definition["States"][map_name]["MaxConcurrencyPath"] = "$$.Execution.Input.max_concurrency"
+    path.write_text(json.dumps(definition, indent=2))
+
+    with pytest.raises(MlwfError) as raised:
+        with OfflineStack.start(template, say=lambda _: None):
+            pytest.fail("the stack started")
+    assert "batch_classification.asl.json" in str(raised.value)
+    assert (
+        f"SCHEMA_VALIDATION_FAILED: Value is not a Reference Path at /States/{map_name}/"
+        "MaxConcurrencyPath"
+    ) in str(raised.value)
