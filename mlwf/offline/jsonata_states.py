@@ -13,7 +13,8 @@ not callable)". It also declares $hash and $uuid as stand-ins that answer "Funct
 currently not supported", and $parse as $eval. Here:
 - the hook is jsonata-python, a port of jsonata-java, the engine LocalStack runs in its JVM;
 - $hash, $uuid, $random and $parse are Python functions with the documented behaviour
-  (moto's $parse evaluated its text as JSONata);
+  (moto's $parse evaluated its text as JSONata), a seeded $random gives AWS's number, and
+  $eval, which Step Functions leaves out, fails as it fails there;
 - an error in an expression fails its state with States.QueryEvaluationError (an
   EvaluationFailed event), as moto already fails an expression that gives nothing.
 moto's internals named here are pinned by tests/unit/test_jsonata_states.py.
@@ -59,7 +60,7 @@ def _hash(value: Any = None, algorithm: Any = None) -> str:
 
 def _random(*seed: Any) -> float:
     # Step Functions' $random takes an optional integer seed: the same seed, the same
-    # number. Its generator is not documented, so a seed gives other numbers than in AWS.
+    # number, Java's (below).
     if not seed or seed[0] is None:
         return random.random()
     value = seed[0]
@@ -67,7 +68,22 @@ def _random(*seed: Any) -> float:
         value = int(value)  # JSONata's numbers are doubles: 7 may come as 7.0
     if len(seed) > 1 or isinstance(value, bool) or not isinstance(value, int):
         raise QueryEvaluationError("$random: the seed must be an integer")
-    return random.Random(value).random()
+    return _java_next_double(value)
+
+
+def _java_next_double(seed: int) -> float:
+    """java.util.Random(seed).nextDouble(): what AWS's seeded $random gives, bit for bit
+    ($random(42) is 0.7275636800328681 there, as measured in floci-io/floci#2662). Java's
+    documented generator (java.util.Random: a 48-bit linear congruential one)."""
+    mask = (1 << 48) - 1
+    state = (seed ^ 0x5DEECE66D) & mask
+
+    def bits(count: int) -> int:
+        nonlocal state
+        state = (state * 0x5DEECE66D + 0xB) & mask
+        return state >> (48 - count)
+
+    return ((bits(26) << 27) + bits(27)) * 2.0**-53
 
 
 def _parse(text: Any = None) -> Any:
@@ -81,11 +97,20 @@ def _parse(text: Any = None) -> Any:
         raise QueryEvaluationError(f"$parse: not JSON: {exc}") from None
 
 
+def _eval(*_: Any) -> Any:
+    # Step Functions leaves $eval out of JSONata 2.0.6 (transforming-data.html): calling it
+    # fails as calling what is not a function, T1006 (AWS's answer, floci-io/floci#2737).
+    import jsonata
+
+    raise jsonata.JException("T1006", 0)
+
+
 def _uuid() -> str:
     return str(uuid.uuid4())  # a version 4 UUID, as States.UUID()
 
 
 FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "eval": _eval,
     "hash": _hash,
     "parse": _parse,
     "random": _random,

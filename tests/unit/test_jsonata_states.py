@@ -50,9 +50,20 @@ def test_an_unknown_hash_algorithm_is_a_query_evaluation_error():
     assert "MD5, SHA-1, SHA-256, SHA-384, SHA-512" in str(raised.value.details)
 
 
-def test_random_with_a_seed_repeats_and_without_one_does_not_have_to():
-    assert evaluate("$random(42)") == evaluate("$random(42)")
+def test_random_with_a_seed_gives_awss_number_and_without_one_does_not_have_to():
+    # AWS's $random(42), measured in floci-io/floci#2662; 0.730967787376657 is Java's
+    # documented new Random(0).nextDouble()
+    assert evaluate("$random(42)") == 0.7275636800328681
+    assert evaluate("$random(0)") == 0.730967787376657
     assert 0 <= evaluate("$random()") < 1
+
+
+def test_eval_is_left_out_as_aws_leaves_it_out():
+    # transforming-data.html: "$eval is not available"; AWS fails it with T1006
+    # (floci-io/floci#2737)
+    with pytest.raises(JSONataException) as raised:
+        evaluate('$eval("1 + 1")')
+    assert raised.value.error == "T1006"
 
 
 def test_a_jsonata_error_keeps_jsonatas_code():
