@@ -8,48 +8,74 @@ invoke CreateStateMachine and UpdateStateMachine",
 https://docs.aws.amazon.com/step-functions/latest/apireference/API_ValidateStateMachineDefinition.html)
 and refuses the definition with InvalidDefinition:
 
-- an expression that does not parse: INVALID_JSONATA_EXPRESSION, with the parser's message
-  (AWS leaves out JSONata's own code, such as S0207);
-- a path whose first step is a field name, which Step Functions evaluates against no input
-  (the state's input is `$states.input`, a variable is `$name`, transforming-data.html):
+- an expression that does not parse: INVALID_JSONATA_EXPRESSION with JSONata's message, its
+  tokens quoted as jsonata-js quotes them and without JSONata's code ("Expected "]", got
+  ","");
+- a field name or the context item `$` read from the expression's own input, which Step
+  Functions evaluates against no input (the state's input is `$states.input`, a variable
+  is `$name`, transforming-data.html), even inside a function's body:
   "UNSUPPORTED_JSONATA_EXPRESSION: Reference to 'phone' at the top level is not supported.
-  at /States/E/Output/v", one per name and field.
+  at /States/E/Output/v", one per name and field, in writing order.
 
-AWS documents neither diagnostic; both are AWS's answers as measured with
-`aws stepfunctions validate-state-machine-definition` and recorded in floci-io/floci#2670
-and #2745. The location is the field's JSON pointer, `[i]` for an array's items. The parser
-here is jsonata-python: its messages are JSONata's, without the quotes AWS puts around the
-tokens (`Expected ], got ,` where AWS says `Expected "]", got ","`).
-
-Where a name's context is not plainly the top level (inside a function's body, a transform,
-or as `$`, `$$`, `*`), nothing is refused here: AWS's exact rule there was not found, and
-refusing what AWS accepts would be worse than failing at run time.
+AWS documents neither diagnostic. Both, the rules of what counts as a top-level read (a
+filter, a sort, a grouping or a transform reads its own items; `**.x` is accepted), and the
+fields AWS does not read as expressions (a state's Comment and Next, a Retry's or Catch's
+ErrorEquals and Next, a ReaderConfig's CSVHeaders; a payload key named like one of them is
+read) are AWS's answers as measured with `aws stepfunctions validate-state-machine-definition`
+and recorded in floci-io/floci#2670 and #2745 and in that project's tests
+(JsonataTopLevelReferencesTest, StepFunctionsTopLevelReferenceIntegrationTest). Not checked
+here: `$$` and `$states.errorOutput` outside a Catch, which AWS refuses under another rule
+whose words were not found.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
-# Fields of a state that hold states of their own (checked as states) or text AWS does not
-# evaluate.
-NOT_EVALUATED = ("Comment", "ItemProcessor", "Iterator", "Branches", "CSVHeaders")
+# A state's fields that hold states of their own (checked as states) or names, not values
+STATE_TEXT = ("Comment", "Next", "Default", "Type", "Resource", "End", "QueryLanguage")
+NESTED_STATES = ("ItemProcessor", "Iterator", "Branches")
+RULE_TEXT = ("ErrorEquals", "Next", "Comment")  # in a Retry, Catch or Choices entry
 # Node attributes that hold nodes evaluated in the same context as their node (not a
-# step's filters, sort terms or grouping: those read the step's items).
+# step's filters, sort terms or grouping, nor a transform: those read their own items).
 SAME_CONTEXT: tuple[str, ...] = ("expression", "procedure", "arguments", "lhs", "rhs", "lhs_object")
-SAME_CONTEXT += ("condition", "then", "_else", "expressions")
+SAME_CONTEXT += ("condition", "then", "_else", "expressions", "body")
 
 
 def expression_diagnostics(state: dict[str, Any], at: str) -> list[str]:
     """AWS's diagnostics for the expressions of one JSONata state at `at`."""
     found: list[str] = []
-    for text, where in _expressions(state, at):
+    for text, where in _state_expressions(state, at):
         found += _check(text, where)
     return found
 
 
+def _state_expressions(state: dict[str, Any], at: str) -> Iterator[tuple[str, str]]:
+    for key, value in state.items():
+        if key in STATE_TEXT or key in NESTED_STATES:
+            continue
+        if key in ("Retry", "Catch", "Choices") and isinstance(value, list):
+            for i, rule in enumerate(value):
+                if isinstance(rule, dict):
+                    for field, item in rule.items():
+                        if field not in RULE_TEXT:
+                            yield from _expressions(item, f"{at}/{key}[{i}]/{field}")
+        elif key == "ItemReader" and isinstance(value, dict):
+            for field, item in value.items():
+                if field == "ReaderConfig" and isinstance(item, dict):
+                    config = {k: v for k, v in item.items() if k != "CSVHeaders"}
+                    yield from _expressions(config, f"{at}/{key}/{field}")
+                else:
+                    yield from _expressions(item, f"{at}/{key}/{field}")
+        else:
+            yield from _expressions(value, f"{at}/{key}")
+
+
 def _expressions(value: Any, at: str) -> Iterator[tuple[str, str]]:
-    """Each "{% ... %}" string under `value` with its location, nested states left out."""
+    """Each "{% ... %}" string under `value` with its location."""
     if isinstance(value, str):
         if len(value) >= 4 and value.startswith("{%") and value.endswith("%}"):
             yield value[2:-2], at
@@ -58,8 +84,7 @@ def _expressions(value: Any, at: str) -> Iterator[tuple[str, str]]:
             yield from _expressions(item, f"{at}[{i}]")
     elif isinstance(value, dict):
         for key, item in value.items():
-            if key not in NOT_EVALUATED:
-                yield from _expressions(item, f"{at}/{key}")
+            yield from _expressions(item, f"{at}/{key}")
 
 
 def _check(text: str, at: str) -> list[str]:
@@ -68,7 +93,7 @@ def _check(text: str, at: str) -> list[str]:
     try:
         tree = jsonata.Jsonata(text).ast
     except jsonata.JException as exc:
-        return [f"INVALID_JSONATA_EXPRESSION: {exc} at {at}"]
+        return [f"INVALID_JSONATA_EXPRESSION: {parse_message(exc)} at {at}"]
     except Exception as exc:  # the port raises some of JSONata's errors as Python's
         return [f"INVALID_JSONATA_EXPRESSION: {exc} at {at}"]
     names = list(dict.fromkeys(top_level_names(tree)))
@@ -79,18 +104,36 @@ def _check(text: str, at: str) -> list[str]:
     ]
 
 
+def parse_message(exc: Any) -> str:
+    """JSONata's message as jsonata-js words it: its {{token}}s JSON-quoted (jsonata-python
+    puts them in bare: `Expected ], got ,`)."""
+    import jsonata
+
+    template = jsonata.JException.error_codes.get(exc.error)
+    if not template or "{{{" in template:
+        return str(exc)
+    values = iter([exc.current, exc.expected, exc.extra])
+    return re.sub(r"\{\{\w+\}\}", lambda _: json.dumps(next(values)), template)
+
+
 def top_level_names(node: Any) -> Iterator[str]:
-    """The field names a parsed expression reads from its own input, in order."""
+    """The names a parsed expression reads from its own input, in writing order: field
+    names, and `$` for the context item itself."""
     kind = getattr(node, "type", None)
-    if kind is None or kind in ("lambda", "transform"):
+    if kind is None or kind == "transform":
         return
     if kind == "name":
         yield str(node.value)
+        return
+    if kind == "variable" and node.value == "":
+        yield "$"
         return
     if kind == "path":
         first = node.steps[0] if node.steps else None
         if first is not None and first.type == "name":
             yield str(first.value)
+        elif first is not None and first.type == "variable" and first.value == "":
+            yield "$"
         else:  # a function call, a block...: its own parts read this input
             yield from _same_context(first)
         return  # the later steps, and each step's filters, read the items before them
@@ -98,7 +141,7 @@ def top_level_names(node: Any) -> Iterator[str]:
 
 
 def _same_context(node: Any) -> Iterator[str]:
-    if node is None or getattr(node, "type", None) in ("lambda", "transform"):
+    if node is None or getattr(node, "type", None) == "transform":
         return
     for attribute in SAME_CONTEXT:
         for child in _nodes(getattr(node, attribute, None)):

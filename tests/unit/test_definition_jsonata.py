@@ -1,113 +1,218 @@
 """The checks CreateStateMachine makes on JSONata expressions (mlwf.offline.definition_jsonata,
-run by mlwf.offline.definition_check): what AWS refuses, and nothing it accepts."""
+run by mlwf.offline.definition_check): what AWS refuses, and nothing it accepts.
+
+The expressions, names, messages and locations below are AWS's answers, measured with
+`aws stepfunctions validate-state-machine-definition` and recorded in floci-io/floci#2670 and
+#2745 and in that project's JsonataTopLevelReferencesTest and
+StepFunctionsTopLevelReferenceIntegrationTest."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
+import jsonata
 import pytest
 
 from mlwf.offline.definition_check import state_diagnostics
-from mlwf.offline.definition_jsonata import expression_diagnostics
+from mlwf.offline.definition_jsonata import top_level_names
 
 
-def jsonata_machine(state: dict[str, Any]) -> str:
-    return json.dumps(
-        {"QueryLanguage": "JSONata", "StartAt": "E", "States": {"E": {**state, "End": True}}}
-    )
+def jsonata_machine(state: dict[str, Any], name: str = "E") -> str:
+    ended = state if state.get("Type") in ("Fail", "Succeed") else {**state, "End": True}
+    return json.dumps({"QueryLanguage": "JSONata", "StartAt": name, "States": {name: ended}})
 
 
-def test_a_top_level_reference_gets_awss_own_diagnostic():
-    # AWS's answer to this definition, recorded in floci-io/floci#2670
-    definition = jsonata_machine({"Type": "Pass", "Output": {"v": "{% phone %}"}})
-    assert state_diagnostics(definition) == [
-        "UNSUPPORTED_JSONATA_EXPRESSION: Reference to 'phone' at the top level is not "
-        "supported. at /States/E/Output/v"
-    ]
+def names(expression: str) -> list[str]:
+    return list(dict.fromkeys(top_level_names(jsonata.Jsonata(expression).ast)))
 
 
-@pytest.mark.parametrize(
-    "expression, message",
-    [
-        # the shapes of floci-io/floci#2745, which AWS refuses; the messages are jsonata-python's
-        ("a[1,2)", "Expected ], got ,"),
-        ('"unterminated', "String literal must be terminated by a matching quote"),
-        ("1 +", "Unexpected end of expression"),
-        ('{"a":}', "The symbol } cannot be used as a unary operator"),
-        ("$x :=", "Unexpected end of expression"),
-        ('$match("a", /abc', "No terminating / in regular expression"),
-    ],
-)
-def test_an_expression_that_does_not_parse_is_refused_where_it_is(expression, message):
-    state = {"Type": "Pass", "Assign": {"list": ["ok", f"{{% {expression} %}}"]}}
-    assert state_diagnostics(jsonata_machine(state)) == [
-        f"INVALID_JSONATA_EXPRESSION: {message} at /States/E/Assign/list[1]"
-    ]
-
-
-@pytest.mark.parametrize(
-    "expression, names",
-    [
-        ("$exists(phone)", ["phone"]),
-        ("phone[0].number", ["phone"]),
-        ("$states.input.a & b", ["b"]),
-        ("{ 'key': value, name: 1 }", ["value", "name"]),
-        ("(a; $x := b; $x)", ["a", "b"]),
-        ("a ~> $uppercase()", ["a"]),
-        ("a ? b : a", ["a", "b"]),
-        ("[a, -c]", ["a", "c"]),
-    ],
-)
-def test_every_name_read_from_no_input_is_named_once(expression, names):
-    found = expression_diagnostics({"Output": f"{{% {expression} %}}"}, "/States/E")
-    assert found == [
+def refused(name: str, at: str) -> str:
+    return (
         f"UNSUPPORTED_JSONATA_EXPRESSION: Reference to '{name}' at the top level is not "
-        "supported. at /States/E/Output"
-        for name in names
-    ]
+        f"supported. at {at}"
+    )
 
 
 @pytest.mark.parametrize(
     "expression",
     [
-        "$states.input.items[price > 2].name",
-        "$states.input.items^(price)",
-        "$states.input.a{b: c}",
-        "$sum($states.input.items.(price * qty))",
-        "$count($states.input.items[type = 'x'])",
-        "$map($states.input.items, function($v) { $v.price })",
-        "$states.context.Execution.Name & $counter",
-        "$partition([1, 2, 3], 2)",
-        "$hash('a', 'SHA-256')",
-        "$states.input.`a b`",
-        '"literal"',
+        "phone",
+        "phone[0].number",
+        "phone.number.street",
+        "-phone",
+        "phone ? 1 : 2",
+        "$states.input.a ? phone : 2",
+        "phone & 'x'",
+        "phone in $states.input.b",
+        "$sum(phone)",
+        "phone(1)",
+        "phone ~> $string()",
+        "[1..phone]",
+        "(phone)",
+        "(phone).other",
+        "[phone].other",
+        "[phone, 1]",
+        "{phone: 1}",
+        "($x := phone; $x)",
+        "$map($states.input.a, function($y){ phone })",
+        "$count(phone[inner])",
+        "phone.**.deeper",
     ],
 )
-def test_what_aws_takes_is_taken(expression):
-    assert expression_diagnostics({"Output": f"{{% {expression} %}}"}, "/States/E") == []
+def test_a_name_read_from_no_input_is_named(expression):
+    assert names(expression) == ["phone"]
 
 
-def test_only_jsonata_states_and_only_evaluated_fields_are_read():
-    catching = {
-        "Type": "Task",
-        "Resource": "arn:aws:states:::lambda:invoke",
-        "Comment": "{% not read %}",
-        "Arguments": {"FunctionName": "f", "Payload": "{% $states.input %}"},
-        "Catch": [{"ErrorEquals": ["States.ALL"], "Output": "{% oops %}", "Next": "E"}],
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "$states.input.phone",
+        "$states.input.a.phone",
+        "$states.input.a[0].phone",
+        "$states.input.a.phone[0]",
+        "$states.input.items[phone > 3]",
+        "$states.input.a^(phone)",
+        "$states.input.a{'k': phone}",
+        "$states.input.a.(phone)",
+        "$states.input.a.$phone",
+        "$phone",
+        "$states.input.a ~> $string()",
+        "$states.input ~> |phone|{'b': 1}|",
+        "**.phone",
+        "{'k': 1}.phone",
+        "$states.input.a[0][phone]",
+        "$states.input.a[$ > 1]",
+        "function($x){ $x.phone }",
+        "$map($states.input.a, function($x){ $x.phone })",
+        "'phone'",
+        "1 + 1",
+        "$now()",
+    ],
+)
+def test_a_name_read_from_something_else_is_taken(expression):
+    assert names(expression) == []
+
+
+@pytest.mark.parametrize(
+    "expression",
+    ["$", "$.phone", "$[0]", "$string($)", "$map($states.input.a, function($x){ $ })"],
+)
+def test_the_context_item_itself_is_named_dollar(expression):
+    assert names(expression) == ["$"]
+
+
+@pytest.mark.parametrize(
+    "expression, expected",
+    [
+        ("aaa + bbb", ["aaa", "bbb"]),
+        ("[bbb, aaa]", ["bbb", "aaa"]),
+        ("aaa + aaa", ["aaa"]),
+        ("(aaa; bbb)", ["aaa", "bbb"]),
+        ("$number(aaa) + $number(bbb)", ["aaa", "bbb"]),
+    ],
+)
+def test_each_distinct_name_once_in_writing_order(expression, expected):
+    assert names(expression) == expected
+
+
+@pytest.mark.parametrize(
+    "expression, message",
+    [
+        ("phone[1,2)", 'Expected "]", got ","'),
+        ("phone %.other", 'The symbol "." cannot be used as a unary operator'),
+        ("", "Unexpected end of expression"),
+        ('"unterminated', "String literal must be terminated by a matching quote"),
+        ('$match("a", /abc', "No terminating / in regular expression"),
+    ],
+)
+def test_an_expression_that_does_not_parse_gets_awss_message_where_it_is(expression, message):
+    state = {"Type": "Pass", "Output": {"v": f"{{% {expression} %}}"}}
+    assert state_diagnostics(jsonata_machine(state)) == [
+        f"INVALID_JSONATA_EXPRESSION: {message} at /States/E/Output/v"
+    ]
+
+
+@pytest.mark.parametrize(
+    "state, at",
+    [
+        ({"Type": "Pass", "Output": {"a": {"b": ["{% phone %}"]}}}, "/States/E/Output/a/b[0]"),
+        ({"Type": "Pass", "Assign": {"Next": "{% phone %}"}}, "/States/E/Assign/Next"),
+        ({"Type": "Wait", "Seconds": "{% phone %}"}, "/States/E/Seconds"),
+        ({"Type": "Fail", "Cause": "{% phone %}"}, "/States/E/Cause"),
+        (
+            {"Type": "Task", "Resource": "r", "Arguments": {"Payload": {"Comment": "{% phone %}"}}},
+            "/States/E/Arguments/Payload/Comment",
+        ),
+        (
+            {
+                "Type": "Task",
+                "Resource": "r",
+                "Catch": [{"ErrorEquals": ["States.ALL"], "Assign": {"Retry": "{% phone %}"}}],
+            },
+            "/States/E/Catch[0]/Assign/Retry",
+        ),
+        (
+            {"Type": "Pass", "Output": {"ItemProcessor": {"Iterator": "{% phone %}"}}},
+            "/States/E/Output/ItemProcessor/Iterator",
+        ),
+    ],
+)
+def test_every_field_holding_a_value_is_read_wherever_it_sits(state, at):
+    assert state_diagnostics(jsonata_machine(state)) == [refused("phone", at)]
+
+
+def test_a_choice_condition_and_an_item_processor_are_read():
+    choice = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "C",
+        "States": {
+            "C": {
+                "Type": "Choice",
+                "Choices": [{"Condition": "{% phone = 1 %}", "Next": "E"}],
+                "Default": "E",
+            },
+            "E": {"Type": "Succeed"},
+        },
     }
-    assert state_diagnostics(jsonata_machine(catching)) == [
-        "UNSUPPORTED_JSONATA_EXPRESSION: Reference to 'oops' at the top level is not "
-        "supported. at /States/E/Catch[0]/Output"
+    assert state_diagnostics(json.dumps(choice)) == [
+        refused("phone", "/States/C/Choices[0]/Condition")
     ]
-    # the same text in a JSONPath state is a string like any other
-    jsonpath = {"StartAt": "E", "States": {"E": {"Type": "Pass", "Result": "{% 1 + %}"}}}
-    jsonpath["States"]["E"]["End"] = True
+    inner = {"StartAt": "I", "States": {"I": {"Type": "Pass", "Output": {"v": "{% phone %}"}}}}
+    inner["States"]["I"]["End"] = True
+    machine = jsonata_machine(
+        {"Type": "Map", "Items": "{% $states.input.a %}", "ItemProcessor": inner}, "M"
+    )
+    assert state_diagnostics(machine) == [
+        refused("phone", "/States/M/ItemProcessor/States/I/Output/v")
+    ]
+
+
+def test_names_and_text_aws_does_not_read_are_not_read():
+    task = {
+        "Type": "Task",
+        "Resource": "r",
+        "Comment": "{% phone %}",
+        "Retry": [{"ErrorEquals": ["{% phone %}"]}],
+    }
+    assert state_diagnostics(jsonata_machine(task)) == []
+    reader = {
+        "Type": "Map",
+        "ItemReader": {
+            "Resource": "arn:aws:states:::s3:getObject",
+            "Arguments": {"Bucket": "b", "Key": "k"},
+            "ReaderConfig": {
+                "InputType": "CSV",
+                "CSVHeaderLocation": "GIVEN",
+                "CSVHeaders": ["{% phone %}"],
+            },
+        },
+        "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": True}}},
+    }
+    assert state_diagnostics(jsonata_machine(reader, "M")) == []
+    # a JSONPath state's "{% %}" text is a string like any other
+    jsonpath = {
+        "StartAt": "E",
+        "States": {"E": {"Type": "Pass", "Parameters": {"v": "{% phone %}"}, "End": True}},
+    }
     assert state_diagnostics(json.dumps(jsonpath)) == []
-    # a Map's item processor states are read as states, each once
-    inner = {"StartAt": "P", "States": {"P": {"Type": "Pass", "Output": "{% x %}", "End": True}}}
-    found = state_diagnostics(jsonata_machine({"Type": "Map", "ItemProcessor": inner}))
-    assert found == [
-        "UNSUPPORTED_JSONATA_EXPRESSION: Reference to 'x' at the top level is not supported. "
-        "at /States/E/ItemProcessor/States/P/Output"
-    ]
