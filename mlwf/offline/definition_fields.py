@@ -106,7 +106,7 @@ def _states(scope: dict[str, Any], path: str, machine: str) -> Iterator[tuple[di
         at = f"{path}/States/{name}"
         own = state.get("QueryLanguage", machine)
         yield state, at, "JSONPath" if own == "JSONPath" else "JSONata"
-        for i, branch in enumerate(state.get("Branches") or []):
+        for i, branch in enumerate(_items(state.get("Branches"))):
             if isinstance(branch, dict):
                 yield from _states(branch, f"{at}/Branches[{i}]", machine)
         for key in ("ItemProcessor", "Iterator"):
@@ -131,7 +131,7 @@ def _jsonpath_state(state: dict[str, Any], at: str) -> list[str]:
         value = state.get(field)
         if value is not None and not _is_path(value):
             found.append(_not_a_path(field, f"{at}/{field}"))
-    for i, rule in enumerate(state.get("Choices") or []):
+    for i, rule in enumerate(_items(state.get("Choices"))):
         found += _choice_rule(rule, f"{at}/Choices[{i}]")
     for field in PAYLOAD_TEMPLATES:
         found += _payload(state.get(field), f"{at}/{field}")
@@ -145,7 +145,7 @@ def _choice_rule(rule: Any, at: str) -> list[str]:
     if "Variable" in rule and not _is_path(rule["Variable"]):
         found.append(_not_a_path("Variable", f"{at}/Variable"))
     for combinator in ("And", "Or"):
-        for i, inner in enumerate(rule.get(combinator) or []):
+        for i, inner in enumerate(_items(rule.get(combinator))):
             found += _choice_rule(inner, f"{at}/{combinator}[{i}]")
     if isinstance(rule.get("Not"), dict):
         found += _choice_rule(rule["Not"], f"{at}/Not")
@@ -197,3 +197,9 @@ def _is_path(value: Any) -> bool:
             if depth < 0:
                 return False
     return depth == 0 and not quote and not value.endswith((".", "["))
+
+
+def _items(value: Any) -> list[Any]:
+    """A list field's items; nothing when it is no list (these checks run before moto's
+    parse, which refuses that shape in its own words)."""
+    return value if isinstance(value, list) else []

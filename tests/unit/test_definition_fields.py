@@ -215,3 +215,32 @@ def test_cfn_lint_also_refuses_jsonatas_fields_in_a_jsonpath_state():
         ]
         jsonata = {**definition, "QueryLanguage": "JSONata"}
         assert list(rule.validate(validator, None, {"Definition": jsonata}, {})) == []
+
+
+@pytest.mark.parametrize(
+    "state",
+    [
+        {"Type": "Parallel", "Branches": 5},
+        {"Type": "Parallel", "Branches": [5, {"States": 3}]},
+        {"Type": "Choice", "Choices": 5},
+        {"Type": "Choice", "Choices": [{"Not": 5, "And": 5, "Variable": "$.a"}]},
+        {"Type": "Map", "ItemProcessor": 5, "ItemBatcher": [1], "ItemReader": {"ReaderConfig": 2}},
+        {"Type": ["Pass"], "Catch": 5, "Parameters": [1, {"a.$": "$"}]},
+    ],
+)
+def test_a_malformed_state_is_left_to_moto_not_crashed_on(aws, state):
+    # These checks run before moto's parse: a shape they do not expect must reach moto,
+    # whose InvalidDefinition names it (the first version raised TypeError: an HTTP 500)
+    import boto3
+    from botocore.exceptions import ClientError
+
+    from mlwf.offline.definition_check import checked_at_create
+
+    definition = {"StartAt": "S", "States": {"S": {**state, "End": True}}}
+    assert isinstance(field_diagnostics(definition), list)
+    sfn = boto3.client("stepfunctions", region_name="us-east-1")
+    with checked_at_create(), pytest.raises(ClientError) as raised:
+        sfn.create_state_machine(
+            name="malformed", definition=json.dumps(definition), roleArn="arn:aws:iam::1:role/r"
+        )
+    assert raised.value.response["Error"]["Code"] == "InvalidDefinition"
