@@ -16,15 +16,18 @@ hand) for ever: the execution stayed RUNNING, a core busy, its history growing i
 Here the event that would be number 25,000 fails the execution instead, unless it is the
 execution's own end; the events its states go on writing as they wind down are not kept.
 
-Only an execution's own history counts: a Distributed Map's children each have their own on
-AWS (moto gives them an event manager of their own), and EXPRESS executions have none (moto
-gave every execution the type STANDARD: its StateMachine sets `sm_type = "STANDARD"`
-whatever the machine's `type`; here an execution takes its machine's type).
+Only a Standard execution's own history counts: EXPRESS executions have none (moto gave every
+execution the type STANDARD, its StateMachine fixing `sm_type`; here an execution takes its
+machine's type). A Distributed Map's children each have a history of their own on AWS, with
+its own 25,000 events; moto runs them all on one event manager of their own, left unlimited
+here (counting them together would fail a large batch AWS runs): a runaway child is not
+stopped offline.
 moto's internals named here are pinned by tests/unit/test_history_limit.py.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -62,15 +65,15 @@ def history_limited() -> Iterator[None]:
         # event manager after this, so the mark stays with the execution's.
         if env.execution_type == StateMachineType.STANDARD:
             env.event_manager.offline_execution = env
+            env.event_manager.offline_count_lock = threading.Lock()
 
     def add_event(manager: Any, context: Any, event_type: Any, *args: Any, **kwargs: Any) -> Any:
         env = manager.__dict__.get("offline_execution")
         if env is None or getattr(event_type, "value", event_type) in ENDINGS:
             return add(manager, context, event_type, *args, **kwargs)
-        with manager._mutex:
-            full = len(manager._history_event_list) >= MAX_EVENTS - 1
-        if not full:
-            return add(manager, context, event_type, *args, **kwargs)
+        with manager.offline_count_lock:  # the count and the event together: branches race
+            if len(manager._history_event_list) < MAX_EVENTS - 1:
+                return add(manager, context, event_type, *args, **kwargs)
         with env._state_mutex:
             if not env.__dict__.get("offline_history_full"):
                 set_error(env, ExecutionFailedEventDetails(error="States.Runtime", cause=CAUSE))

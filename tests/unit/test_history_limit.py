@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import inspect
 import json
+import threading
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import boto3
@@ -114,3 +116,52 @@ def test_the_pinned_moto_runs_every_execution_as_standard(aws):
     execution = backend.describe_execution(started["executionArn"])
     assert isinstance(execution, Execution) and execution.state_machine.type == "EXPRESS"
     assert execution.get_start_state_machine_details().typ == "STANDARD"
+
+
+class _Execution:
+    """What the patch touches of an execution's environment."""
+
+    def __init__(self) -> None:
+        self._state_mutex = threading.RLock()
+        self._frames: list[Any] = []
+        self.program_state_event = threading.Event()
+
+
+def test_two_branches_reaching_the_limit_together_add_one_event_between_them(monkeypatch):
+    # Given a history one event short of the limit (2 of 4, and event 4 is the failure's),
+    # and two branches adding an event at once, the first slow to publish its own
+    from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
+
+    monkeypatch.setattr(history_limit, "MAX_EVENTS", 4)
+    second_checked = threading.Event()
+
+    def publish(manager: Any, context: Any, event_type: Any, *args: Any, **kwargs: Any) -> int:
+        if not second_checked.is_set() and not manager.__dict__.get("first_in"):
+            manager.first_in = True
+            # unlocked, the other branch passes its check meanwhile and publishes too
+            second_checked.wait(timeout=0.5)
+        else:
+            second_checked.set()
+        manager._history_event_list.append({"type": event_type})
+        return len(manager._history_event_list)
+
+    monkeypatch.setattr(EventManager, "add_event", publish)
+    with history_limited():
+        manager = EventManager()
+        manager._history_event_list.extend([{"type": "ExecutionStarted"}, {"type": "P"}])
+        manager.offline_execution = _Execution()
+        manager.offline_count_lock = threading.Lock()
+        context = SimpleNamespace(last_published_event_id=2)
+        branches = [
+            threading.Thread(
+                target=EventManager.add_event, args=(manager, context, "PassStateExited")
+            )
+            for _ in range(2)
+        ]
+        for branch in branches:
+            branch.start()
+        for branch in branches:
+            branch.join()
+    # Then one of them published, the other found the history full and failed the execution
+    assert len(manager._history_event_list) == 3
+    assert manager.offline_execution._program_state.error["cause"] == CAUSE
