@@ -20,14 +20,16 @@ SCHEMA_VALIDATION_FAILED
   (https://docs.aws.amazon.com/step-functions/latest/dg/transforming-data.html); a state's
   language is its own QueryLanguage, else the machine's (not an enclosing Map's or
   Parallel's). A JSONPath state may not declare JSONata's fields, a JSONata state may not
-  declare JSONPath's, a state may not go back to JSONPath under a JSONata machine, and an
-  ItemProcessor may not declare a QueryLanguage.
+  declare JSONPath's (Result among them, state-pass.html), a state may not go back to
+  JSONPath under a JSONata machine (then that is all AWS says of its language), and neither
+  an ItemProcessor nor a Parallel branch may declare a QueryLanguage.
 - Retry and Catch belong to Task, Parallel and Map states, TimeoutSeconds to Task states:
   "Field 'Catch' is not supported" at the state.
 
 The messages of the last two groups, their locations (the state, or the ItemProcessor) and
 the inheritance of the language are AWS's answers as measured with `aws stepfunctions
-validate-state-machine-definition` and recorded in floci-io/floci#2735, #2968 and #3733.
+validate-state-machine-definition` and recorded in floci-io/floci#2735, #2968 and #3733 and
+that project's tests (parallelBranchCannotDeclareQueryLanguage).
 HeartbeatSeconds and the *SecondsPath fields are held to Task states too, as the Task
 state's page lists them (https://docs.aws.amazon.com/step-functions/latest/dg/state-task.html);
 that one was not measured.
@@ -46,6 +48,7 @@ PATH_FIELDS = ("InputPath", "OutputPath", "ResultPath")
 JSONATA_ONLY = ("Arguments", "Output")
 # A state's own fields that only JSONPath states have (transforming-data.html)
 JSONPATH_ONLY: tuple[str, ...] = (*PATH_FIELDS, "Parameters", "ResultSelector", "ItemsPath")
+JSONPATH_ONLY += ("Result",)  # state-pass.html: "JSONPath only"
 JSONPATH_ONLY += ("SecondsPath", "TimestampPath", "TimeoutSecondsPath", "HeartbeatSecondsPath")
 JSONPATH_ONLY += ("MaxConcurrencyPath", "ToleratedFailureCountPath")
 JSONPATH_ONLY += ("ToleratedFailurePercentagePath", "ErrorPath", "CausePath")
@@ -63,7 +66,8 @@ def field_diagnostics(document: dict[str, Any]) -> list[str]:
     found: list[str] = []
     jsonata_machine = _machine_language(document) == "JSONata"
     for state, at, language in state_languages(document):
-        if jsonata_machine and state.get("QueryLanguage") == "JSONPath":
+        downgraded = jsonata_machine and state.get("QueryLanguage") == "JSONPath"
+        if downgraded:  # AWS says only this of the state's language
             found.append(
                 "SCHEMA_VALIDATION_FAILED: 'QueryLanguage' can not be 'JSONPath' if set to "
                 f"'JSONata' for whole state machine at {at}"
@@ -71,12 +75,17 @@ def field_diagnostics(document: dict[str, Any]) -> list[str]:
         for key in ("ItemProcessor", "Iterator"):
             if isinstance(state.get(key), dict) and "QueryLanguage" in state[key]:
                 found.append(_not_supported("QueryLanguage", f"{at}/{key}"))
+        for i, branch in enumerate(_items(state.get("Branches"))):
+            if isinstance(branch, dict) and "QueryLanguage" in branch:
+                found.append(_not_supported("QueryLanguage", f"{at}/Branches[{i}]"))
         kind = state.get("Type")
         for field, owners in OWNERS.items():
             if field in state and isinstance(kind, str) and kind not in owners:
                 found.append(_not_supported(field, at))
         if kind == "Map":
             found += map_diagnostics(state, at)
+        if downgraded:
+            continue
         if language == "JSONPath":
             found += _jsonpath_state(state, at)
         else:

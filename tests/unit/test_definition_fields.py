@@ -91,7 +91,9 @@ def test_a_maps_states_take_the_machines_language_not_the_maps():
     ]
 
 
-@pytest.mark.parametrize("field", ["ResultPath", "Parameters", "ItemsPath", "SecondsPath"])
+@pytest.mark.parametrize(
+    "field", ["ResultPath", "Parameters", "ItemsPath", "SecondsPath", "Result"]
+)
 def test_jsonpaths_fields_are_refused_in_a_jsonata_state(field):
     definition = one_state({"Type": "Pass", field: "$.a"}, QueryLanguage="JSONata")
     assert field_diagnostics(definition) == [
@@ -101,10 +103,21 @@ def test_jsonpaths_fields_are_refused_in_a_jsonata_state(field):
 
 
 def test_a_state_cannot_go_back_to_jsonpath_under_a_jsonata_machine():
-    definition = one_state({"Type": "Pass", "QueryLanguage": "JSONPath"}, QueryLanguage="JSONata")
+    # and that is all AWS says of its language, its JSONata field notwithstanding
+    definition = one_state(
+        {"Type": "Pass", "QueryLanguage": "JSONPath", "Output": 1}, QueryLanguage="JSONata"
+    )
     assert field_diagnostics(definition) == [
         "SCHEMA_VALIDATION_FAILED: 'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' "
         "for whole state machine at /States/S"
+    ]
+
+
+def test_a_parallel_branch_declares_no_query_language():
+    branch = {"QueryLanguage": "JSONata", **one_state({"Type": "Pass"})}
+    definition = one_state({"Type": "Parallel", "Branches": [branch]})
+    assert field_diagnostics(definition) == [
+        "SCHEMA_VALIDATION_FAILED: Field 'QueryLanguage' is not supported at /States/S/Branches[0]"
     ]
 
 
