@@ -11,7 +11,8 @@ input or output of a history event".
 moto's answer ignored all four: `aws stepfunctions get-execution-history --reverse-order
 --max-items 1` printed the execution's first event, not its last, and a 25,000-event history
 came back as one answer. A token here names the next event's id, so a page read while the
-execution goes on continues where the last one stopped, in either order.
+execution goes on continues where the last one stopped, in either order; it is signed for
+its execution and order, so one this stack did not give is InvalidToken.
 moto's internals named here are pinned by tests/unit/test_execution_history.py.
 """
 
@@ -19,7 +20,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import json
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -40,32 +44,51 @@ def page_of(
     size: int | None = None,
     token: str | None = None,
     include_data: bool = True,
+    *,
+    signer: TokenSigner,
+    execution_arn: str,
 ) -> dict[str, Any]:
     """One page of a history (its events in id order), with the token for the next."""
     ordered = list(reversed(events)) if reverse else list(events)
     if token:
-        start = _next_id(token, reverse)
+        start = signer.next_id(token, execution_arn, reverse)
         ordered = [e for e in ordered if (e["id"] <= start if reverse else e["id"] >= start)]
     size = size or DEFAULT_PAGE
     page, rest = ordered[:size], ordered[size:]
     answer: dict[str, Any] = {"events": page if include_data else [_without_data(e) for e in page]}
     if rest:
-        answer["nextToken"] = _token(rest[0]["id"], reverse)
+        answer["nextToken"] = signer.token(execution_arn, rest[0]["id"], reverse)
     return answer
 
 
-def _token(next_id: int, reverse: bool) -> str:
-    return base64.urlsafe_b64encode(json.dumps([next_id, reverse]).encode()).decode()
+class TokenSigner:
+    """Tokens this stack hands out, for one execution and one order: another execution's,
+    another order's, or one made up is InvalidToken, as AWS answers a token it did not give."""
 
+    def __init__(self, key: bytes | None = None) -> None:
+        self._key = key or secrets.token_bytes(16)
 
-def _next_id(token: str, reverse: bool) -> int:
-    try:
-        next_id, reversed_ = json.loads(base64.urlsafe_b64decode(token.encode()))
-    except (ValueError, TypeError, binascii.Error):
-        raise InvalidToken(f"Invalid Token: '{token}'") from None
-    if not isinstance(next_id, int) or reversed_ is not reverse:
-        raise InvalidToken(f"Invalid Token: '{token}'")  # another order's, or not one
-    return next_id
+    def token(self, execution_arn: str, next_id: int, reverse: bool) -> str:
+        mark = self._mark(execution_arn, next_id, reverse)
+        return base64.urlsafe_b64encode(json.dumps([next_id, reverse, mark]).encode()).decode()
+
+    def next_id(self, token: str, execution_arn: str, reverse: bool) -> int:
+        try:
+            next_id, reversed_, mark = json.loads(base64.urlsafe_b64decode(token.encode()))
+        except (ValueError, TypeError, binascii.Error):
+            raise InvalidToken(f"Invalid Token: '{token}'") from None
+        if not (
+            isinstance(next_id, int)
+            and reversed_ is reverse
+            and isinstance(mark, str)
+            and hmac.compare_digest(mark, self._mark(execution_arn, next_id, reverse))
+        ):
+            raise InvalidToken(f"Invalid Token: '{token}'")
+        return next_id
+
+    def _mark(self, execution_arn: str, next_id: int, reverse: bool) -> str:
+        text = f"{execution_arn}|{next_id}|{reverse}".encode()
+        return hmac.new(self._key, text, hashlib.sha256).hexdigest()[:32]
 
 
 def _without_data(event: dict[str, Any]) -> dict[str, Any]:
@@ -85,6 +108,7 @@ def histories_paged() -> Iterator[None]:
     from moto.stepfunctions.responses import StepFunctionResponse
 
     original = StepFunctionResponse.__dict__["get_execution_history"]  # KeyError: moto changed
+    signer = TokenSigner()
 
     def get_execution_history(response: Any) -> Any:
         events = original(response).result["events"]  # every event, oldest first
@@ -102,6 +126,8 @@ def histories_paged() -> Iterator[None]:
                 size=size,
                 token=response._get_param("nextToken"),
                 include_data=response._get_param("includeExecutionData") is not False,
+                signer=signer,
+                execution_arn=response._get_param("executionArn"),
             )
         except InvalidToken as exc:
             raise AWSError(str(exc), "InvalidToken") from None
