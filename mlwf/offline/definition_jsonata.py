@@ -48,12 +48,12 @@ SAME_CONTEXT += ("condition", "then", "_else", "expressions", "body")
 def expression_diagnostics(state: dict[str, Any], at: str) -> list[str]:
     """AWS's diagnostics for the expressions of one JSONata state at `at`."""
     found: list[str] = []
-    for text, where in _state_expressions(state, at):
+    for text, where in state_expressions(state, at):
         found += _check(text, where)
     return found
 
 
-def _state_expressions(state: dict[str, Any], at: str) -> Iterator[tuple[str, str]]:
+def state_expressions(state: dict[str, Any], at: str) -> Iterator[tuple[str, str]]:
     for key, value in state.items():
         if key in STATE_TEXT or key in NESTED_STATES:
             continue

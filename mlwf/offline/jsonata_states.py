@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import re
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -162,7 +163,37 @@ def jsonata_evaluated() -> Iterator[None]:
         for cls in (string_expression.StringJSONata, string_expression.StringVariableSample):
             original = cls.__dict__["_eval_body"]  # KeyError: moto changed; see the test
             stack.enter_context(patch.object(cls, "_eval_body", _failing_as_aws(original)))
+        validate = string_expression.__dict__["validate_jsonata_expression_output"]
+        stack.enter_context(
+            patch.object(string_expression, "validate_jsonata_expression_output", _naming(validate))
+        )
         yield
+
+
+def _naming(validate: Callable[..., None]) -> Callable[..., None]:
+    """moto's check of an expression's result (nothing, or no JSON value), its cause naming
+    the field as AWS's does: "The JSONata expression '$$' specified for the field 'Output'
+    returned nothing (undefined)." (floci-io/floci#2745)."""
+
+    def validated(env: Any, expression: str, *args: Any) -> None:
+        from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+            FailureEventException,
+        )
+
+        try:
+            validate(env, expression, *args)
+        except FailureEventException as exc:
+            event: Any = exc.failure_event.event_details or {}
+            details = event.get("evaluationFailedEventDetails")
+            cause = str((details or {}).get("cause", ""))
+            quoted = f"The JSONata expression '{expression}' "
+            field = expression_field(env, expression) if cause.startswith(quoted) else None
+            if details is not None and field:
+                rest = cause.removeprefix(quoted)
+                details["cause"] = f"{quoted}specified for the field '{field}' {rest}"
+            raise
+
+    return validated
 
 
 def _failing_as_aws(original: Callable[[Any, Any], None]) -> Callable[[Any, Any], None]:
@@ -183,7 +214,15 @@ def _query_evaluation_failed(env: Any, expression: str, details: str) -> Excepti
     second EvaluationFailed event)."""
     from moto.stepfunctions.parser.api import HistoryEventType
 
-    cause = f"The JSONata expression '{expression}' threw an error during evaluation: {details}"
+    field = expression_field(env, expression)
+    named = f" specified for the field '{field}'" if field else ""
+    # AWS's sentence, then JSONata's coded message after ". ", a bare one after ": "
+    # (as measured in floci-io/floci#2736)
+    coded = re.match(r"[A-Z]\d{4}: ", details)
+    cause = (
+        f"The JSONata expression '{expression}'{named} threw an error during evaluation"
+        f"{'. ' if coded else ': '}{details}"
+    )
     failure = state_failure(env, "States.QueryEvaluationError", cause, "EvaluationFailed")
     decorated: Any = {"evaluationFailedEventDetails": failure.get_evaluation_failed_event_details()}
     env.event_manager.add_event(
@@ -192,3 +231,31 @@ def _query_evaluation_failed(env: Any, expression: str, details: str) -> Excepti
         event_details=decorated,
     )
     return failure
+
+
+def expression_field(env: Any, expression: str) -> str | None:
+    """Where in its state the failing expression is written, as AWS names the field in the
+    cause ("Output/v", "Arguments/Payload/k", "Catch[0]/Output"): the first field of the
+    state's definition holding that expression. None when it cannot be found."""
+    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+    from mlwf.offline.definition_fields import state_languages
+    from mlwf.offline.definition_jsonata import state_expressions
+
+    try:
+        context = env.states.context_object.context_object_data
+        details = env.aws_execution_details
+        backend = stepfunctions_parser_backends[details.account][details.region]
+        execution = backend.describe_execution(context["Execution"]["Id"])
+        machine = backend.describe_state_machine(execution.state_machine_arn)
+        document = json.loads(machine.definition)
+        name = context["State"]["Name"]
+    except Exception:  # no execution, no state: the cause goes without its field
+        return None
+    for state, at, _ in state_languages(document):
+        if not at.endswith(f"/States/{name}"):
+            continue
+        for text, where in state_expressions(state, ""):
+            if text.strip() == expression.strip():
+                return where.removeprefix("/")
+    return None

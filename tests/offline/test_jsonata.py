@@ -132,8 +132,11 @@ def test_an_expression_that_fails_fails_its_state_with_query_evaluation_error(js
     # naming the expression, and a Catch sees it (States.Runtime, the old failure, cannot be
     # caught)
     assert (failed["status"], failed["error"]) == ("FAILED", "States.QueryEvaluationError")
-    assert "$states.input.word + 1" in failed["cause"]
-    assert "T2001" in failed["cause"]  # JSONata's own code: + needs numbers
+    # in AWS's words: the field, then JSONata's coded message (floci-io/floci#2736)
+    assert (
+        "The JSONata expression '$states.input.word + 1' specified for the field "
+        "'Arguments/Payload' threw an error during evaluation. T2001: "
+    ) in failed["cause"]
     assert caught["status"] == "SUCCEEDED", caught
     assert json.loads(caught["output"])["Error"] == "States.QueryEvaluationError"
     history = stack.sfn.get_execution_history(executionArn=failed["executionArn"])["events"]

@@ -4,6 +4,7 @@ internals it relies on, pinned (a moto upgrade that changes them fails here firs
 from __future__ import annotations
 
 import hashlib
+from types import SimpleNamespace
 
 import pytest
 from moto.stepfunctions.parser.asl.component.intrinsic.jsonata import (
@@ -114,3 +115,60 @@ def test_a_function_is_no_result():
         with pytest.raises(JSONataException) as raised:
             evaluate(expression)
         assert raised.value.error == "UnsupportedResultType"
+
+
+def test_a_failing_expression_is_found_in_its_state_as_aws_names_the_field(aws):
+    # expression_field reads the running execution's definition from moto: a real one here
+    import json
+
+    import boto3
+
+    from mlwf.offline.jsonata_states import expression_field
+    from tests.helpers.executions import wait_until_ended
+
+    state = {
+        "Type": "Pass",
+        "Assign": {"x": "{% 1 %}"},
+        "Output": {"a": {"b": ["{% 2 %}", "{%  $states.input.n + 1  %}"]}},
+        "End": True,
+    }
+    definition = {"QueryLanguage": "JSONata", "StartAt": "E", "States": {"E": state}}
+    sfn = boto3.client("stepfunctions", region_name="us-east-1")
+    arn = sfn.create_state_machine(
+        name="fields", definition=json.dumps(definition), roleArn="arn:aws:iam::123456789012:role/r"
+    )["stateMachineArn"]
+    execution = sfn.start_execution(stateMachineArn=arn, input='{"n": 1}')["executionArn"]
+    wait_until_ended(sfn, execution)
+    context = {"Execution": {"Id": execution}, "State": {"Name": "E"}}
+    env = SimpleNamespace(
+        states=SimpleNamespace(context_object=SimpleNamespace(context_object_data=context)),
+        aws_execution_details=SimpleNamespace(account="123456789012", region="us-east-1"),
+    )
+    assert expression_field(env, "$states.input.n + 1") == "Output/a/b[1]"
+    assert expression_field(env, "1") == "Assign/x"
+    assert expression_field(env, "3") is None  # not in the state: the cause goes without
+
+
+def test_an_expression_giving_nothing_names_its_field_as_aws_does(aws):
+    import json
+
+    import boto3
+
+    from tests.helpers.executions import wait_until_ended
+
+    state = {"Type": "Pass", "Output": {"v": "{% $states.input.nope %}"}, "End": True}
+    definition = {"QueryLanguage": "JSONata", "StartAt": "E", "States": {"E": state}}
+    sfn = boto3.client("stepfunctions", region_name="us-east-1")
+    with jsonata_evaluated():
+        arn = sfn.create_state_machine(
+            name="nothing",
+            definition=json.dumps(definition),
+            roleArn="arn:aws:iam::123456789012:role/r",
+        )["stateMachineArn"]
+        started = sfn.start_execution(stateMachineArn=arn, input="{}")
+        ended = wait_until_ended(sfn, started["executionArn"])
+    # AWS's words (floci-io/floci#2745); moto's said no field
+    assert ended["cause"].endswith(
+        "The JSONata expression '$states.input.nope' specified for the field 'Output/v' "
+        "returned nothing (undefined)."
+    )
