@@ -21,7 +21,7 @@ SCHEMA_VALIDATION_FAILED
   language is its own QueryLanguage, else the machine's (not an enclosing Map's or
   Parallel's). A JSONPath state may not declare JSONata's fields, a JSONata state may not
   declare JSONPath's (Result among them, state-pass.html), a state may not go back to
-  JSONPath under a JSONata machine (then that is all AWS says of its language), and neither
+  JSONPath under a JSONata machine (then AWS says nothing of its JSONata fields), and neither
   an ItemProcessor nor a Parallel branch may declare a QueryLanguage.
 - Retry and Catch belong to Task, Parallel and Map states, TimeoutSeconds to Task states:
   "Field 'Catch' is not supported" at the state.
@@ -67,7 +67,7 @@ def field_diagnostics(document: dict[str, Any]) -> list[str]:
     jsonata_machine = _machine_language(document) == "JSONata"
     for state, at, language in state_languages(document):
         downgraded = jsonata_machine and state.get("QueryLanguage") == "JSONPath"
-        if downgraded:  # AWS says only this of the state's language
+        if downgraded:
             found.append(
                 "SCHEMA_VALIDATION_FAILED: 'QueryLanguage' can not be 'JSONPath' if set to "
                 f"'JSONata' for whole state machine at {at}"
@@ -83,11 +83,9 @@ def field_diagnostics(document: dict[str, Any]) -> list[str]:
             if field in state and isinstance(kind, str) and kind not in owners:
                 found.append(_not_supported(field, at))
         if kind == "Map":
-            found += map_diagnostics(state, at)
-        if downgraded:
-            continue
+            found += map_diagnostics(state, at, language)
         if language == "JSONPath":
-            found += _jsonpath_state(state, at)
+            found += _jsonpath_state(state, at, other_language=not downgraded)
         else:
             found += [
                 _other_language("JSONata", f, "JSONPath", at) for f in JSONPATH_ONLY if f in state
@@ -134,8 +132,12 @@ def _other_language(language: str, field: str, owner: str, at: str) -> str:
     )
 
 
-def _jsonpath_state(state: dict[str, Any], at: str) -> list[str]:
-    found = [_other_language("JSONPath", f, "JSONata", at) for f in JSONATA_ONLY if f in state]
+def _jsonpath_state(state: dict[str, Any], at: str, other_language: bool = True) -> list[str]:
+    found = [
+        _other_language("JSONPath", f, "JSONata", at)
+        for f in JSONATA_ONLY
+        if f in state and other_language  # a downgraded state: AWS names only the downgrade
+    ]
     for field in PATH_FIELDS:
         value = state.get(field)
         if value is not None and not _is_path(value):

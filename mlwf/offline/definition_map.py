@@ -12,7 +12,10 @@ with its path beside it in its parser's words ("no viable alternative at input",
   percentage above 100: "Maximum value is 100.0"; a ReaderConfig's MaxItems above
   100,000,000: "Maximum value is 100000000";
 - a `...Path` that reads the context object: "Value is not a Reference Path" (only ItemsPath
-  may).
+  may);
+- in a JSONata state, an ItemBatcher's or ReaderConfig's `...Path`: "The QueryLanguage is set
+  to 'JSONata', but field 'MaxItemsPerBatchPath' is only supported for the 'JSONPath'
+  QueryLanguage" (here at the object holding it).
 
 AWS's answers as measured with `aws stepfunctions validate-state-machine-definition` and
 recorded in floci-io/floci#3733; the limits are those of
@@ -35,7 +38,7 @@ NUMBERS: tuple[tuple[tuple[str, ...], dict[str, float | None]], ...] = (
 FRACTIONAL = {"ToleratedFailurePercentage"}  # AWS words its bounds as decimals
 
 
-def map_diagnostics(state: dict[str, Any], at: str) -> list[str]:
+def map_diagnostics(state: dict[str, Any], at: str, language: str = "JSONPath") -> list[str]:
     """SCHEMA_VALIDATION_FAILED diagnostics for one Map state's number fields."""
     found: list[str] = []
     for where, fields in NUMBERS:
@@ -46,6 +49,16 @@ def map_diagnostics(state: dict[str, Any], at: str) -> list[str]:
             continue
         place = "/".join((at, *where))
         for field, maximum in fields.items():
+            if where and language == "JSONata" and f"{field}Path" in holder:
+                # a JSONata state's own ...Path fields are definition_fields' to report
+                found.append(
+                    _schema(
+                        f"The QueryLanguage is set to 'JSONata', but field '{field}Path' is "
+                        "only supported for the 'JSONPath' QueryLanguage",
+                        place,
+                    )
+                )
+                continue
             found += _number(holder, field, maximum, place)
     return found
 

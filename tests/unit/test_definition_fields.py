@@ -103,13 +103,18 @@ def test_jsonpaths_fields_are_refused_in_a_jsonata_state(field):
 
 
 def test_a_state_cannot_go_back_to_jsonpath_under_a_jsonata_machine():
-    # and that is all AWS says of its language, its JSONata field notwithstanding
+    # AWS says nothing of its JSONata field then (floci's
+    # downgradedStateReportsTheMixingDiagnosticAndNothingAboutItsOutput); its JSONPath
+    # fields are still checked as JSONPath
     definition = one_state(
-        {"Type": "Pass", "QueryLanguage": "JSONPath", "Output": 1}, QueryLanguage="JSONata"
+        {"Type": "Pass", "QueryLanguage": "JSONPath", "Output": 1, "ResultPath": "a.b"},
+        QueryLanguage="JSONata",
     )
     assert field_diagnostics(definition) == [
         "SCHEMA_VALIDATION_FAILED: 'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' "
-        "for whole state machine at /States/S"
+        "for whole state machine at /States/S",
+        "SCHEMA_VALIDATION_FAILED: The value for the field 'ResultPath' must be a valid "
+        "JSONPath at /States/S/ResultPath",
     ]
 
 
@@ -254,6 +259,8 @@ def test_a_malformed_state_is_left_to_moto_not_crashed_on(aws, state):
     sfn = boto3.client("stepfunctions", region_name="us-east-1")
     with checked_at_create(), pytest.raises(ClientError) as raised:
         sfn.create_state_machine(
-            name="malformed", definition=json.dumps(definition), roleArn="arn:aws:iam::1:role/r"
+            name="malformed",
+            definition=json.dumps(definition),
+            roleArn="arn:aws:iam::123456789012:role/r",
         )
     assert raised.value.response["Error"]["Code"] == "InvalidDefinition"

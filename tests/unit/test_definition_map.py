@@ -76,3 +76,24 @@ def test_what_aws_takes_is_taken():
 def test_the_projects_batch_definition_passes():
     path = PROJECT_ROOT / "statemachine" / "batch_classification.asl.json"
     assert state_diagnostics(path.read_text()) == []
+
+
+@pytest.mark.parametrize(
+    "fields, field, where",
+    [
+        ({"ItemBatcher": {"MaxItemsPerBatchPath": "$.n"}}, "MaxItemsPerBatchPath", "/ItemBatcher"),
+        (
+            {"ItemReader": {"Resource": "r", "ReaderConfig": {"MaxItemsPath": "$.n"}}},
+            "MaxItemsPath",
+            "/ItemReader/ReaderConfig",
+        ),
+    ],
+)
+def test_a_jsonata_maps_nested_path_field_is_refused(fields, field, where):
+    # floci-io/floci#3733: AWS refuses every ...Path in a JSONata machine
+    definition = json.loads(map_machine(**fields))
+    definition["QueryLanguage"] = "JSONata"
+    assert state_diagnostics(json.dumps(definition)) == [
+        f"SCHEMA_VALIDATION_FAILED: The QueryLanguage is set to 'JSONata', but field '{field}' "
+        f"is only supported for the 'JSONPath' QueryLanguage at /States/M{where}"
+    ]
