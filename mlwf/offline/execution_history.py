@@ -81,7 +81,9 @@ class TokenSigner:
             isinstance(next_id, int)
             and reversed_ is reverse
             and isinstance(mark, str)
-            and hmac.compare_digest(mark, self._mark(execution_arn, next_id, reverse))
+            and hmac.compare_digest(
+                mark.encode(), self._mark(execution_arn, next_id, reverse).encode()
+            )
         ):
             raise InvalidToken(f"Invalid Token: '{token}'")
         return next_id
