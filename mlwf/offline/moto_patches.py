@@ -233,15 +233,16 @@ def stops_as_aws() -> Iterator[None]:
         run_program(component, env)  # stopped: no state runs, and it ends ABORTED
 
     def reflect_status(communication: Any) -> None:
-        reflect(communication)
         execution = communication.execution
         state = execution.exec_worker.env.program_state()
         if isinstance(state, ProgramStopped):
-            if state.stop_date is not None:
-                execution.stop_date = state.stop_date  # the stop's, as StopExecution answered
             # DescribeExecution answers the caller's error and cause, as AWS does
-            # (["ABORTED", "Manual", "probe"], measured in floci-io/floci#2734)
+            # (["ABORTED", "Manual", "probe"], measured in floci-io/floci#2734): set before
+            # moto's status, so that no reader sees ABORTED without them
             execution.error, execution.cause = state.error, state.cause
+        reflect(communication)
+        if isinstance(state, ProgramStopped) and state.stop_date is not None:
+            execution.stop_date = state.stop_date  # the stop's, as StopExecution answered
 
     def stop_execution(response: Any) -> Any:
         stop_date = datetime.now(UTC)

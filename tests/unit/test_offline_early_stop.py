@@ -165,3 +165,31 @@ def test_a_stop_holds_when_the_machine_times_out_while_a_state_still_runs(aws, m
         release.set()
     # Then it stays ABORTED, as AWS leaves a stopped execution
     assert description["status"] == "ABORTED"
+
+
+def test_no_reader_sees_a_stopped_execution_aborted_without_its_error(aws, endings, monkeypatch):
+    # moto's step sets the status; what the execution holds at that moment is what a
+    # DescribeExecution racing the end would answer
+    from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
+
+    seen: list[tuple[str, str | None]] = []
+    reflect = BaseExecutionWorkerCommunication.__dict__["_reflect_execution_status"]
+
+    def moto_status(communication):
+        reflect(communication)
+        seen.append((str(communication.execution.exec_status), communication.execution.error))
+
+    monkeypatch.setattr(BaseExecutionWorkerCommunication, "_reflect_execution_status", moto_status)
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    with stops_as_aws():
+        execution_arn = start_one(sfn, WAIT)
+        until(
+            lambda: any(
+                e["type"] == "WaitStateEntered"
+                for e in sfn.get_execution_history(executionArn=execution_arn)["events"]
+            ),
+            "the Wait state",
+        )
+        sfn.stop_execution(executionArn=execution_arn, error="Late", cause="halted")
+        ended(sfn, endings, execution_arn)
+    assert seen == [("ExecutionStatus.ABORTED", "Late")]
