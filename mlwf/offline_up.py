@@ -15,6 +15,7 @@ import argparse
 import signal
 import sys
 import threading
+from pathlib import Path
 from typing import Any
 
 from mlwf.offline.options import add_parameter_overrides, parse_parameter_overrides
@@ -53,6 +54,12 @@ def register(subparsers: Any) -> None:
     )
     up.add_argument("--stack-name", help="stack name (default: samconfig.toml's)")
     up.add_argument(
+        "--template",
+        type=Path,
+        help="template to serve, its definitions and functions beside it (default: the "
+        "project's template.yaml): to try an edited copy before changing the project's",
+    )
+    up.add_argument(
         "--seed", type=int, default=0, help="seed of data, split and model (default: 0)"
     )
     add_parameter_overrides(up)
@@ -75,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     source = choose_source(args.data, say)
     with OfflineStack.start(
+        args.template,
         parameter_overrides=overrides,
         say=say,
         seed=args.seed,

@@ -132,3 +132,22 @@ def test_a_batch_concurrency_read_from_the_context_object_is_refused(tmp_path):
         f"SCHEMA_VALIDATION_FAILED: Value is not a Reference Path at /States/{map_name}/"
         "MaxConcurrencyPath"
     ) in str(raised.value)
+
+
+def test_offline_up_serves_an_edited_copy_given_with_template(tmp_path, capsys):
+    # A user tries an edit on a copy before touching the project's files: `mlwf offline up`
+    # takes --template as `mlwf demo` does (a README walk found it had none)
+    from mlwf.cli import main
+
+    template = project_copy(tmp_path)
+    path = tmp_path / "statemachine" / "image_classification.asl.json"
+    definition = json.loads(path.read_text())
+    definition["States"]["Tag"] = {"Type": "Pass", "TimeoutSeconds": 5, "Next": "Classify image"}
+    definition["States"]["Serialize image data"]["Next"] = "Tag"
+    path.write_text(json.dumps(definition, indent=2))
+
+    code = main(["offline", "up", "--template", str(template), "--port", "0"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "image_classification.asl.json" in err
+    assert "SCHEMA_VALIDATION_FAILED: Field 'TimeoutSeconds' is not supported at /States/Tag" in err
