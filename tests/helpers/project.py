@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from training_job.stack import PROJECT_ROOT
 
@@ -21,3 +24,27 @@ def edit_template(template: Path, old: str, new: str) -> None:
     text = template.read_text()
     assert text.count(old) == 1, f"expected exactly one {old!r} in the template"
     template.write_text(text.replace(old, new))
+
+
+def edit_definition(tmp_path: Path, name: str, edit: Callable[[dict[str, Any]], Any]) -> Path:
+    """A project copy whose statemachine/`name` the user has edited (`edit` changes the
+    parsed definition in place, or returns a new one): the copy's template.yaml."""
+    template = project_copy(tmp_path)
+    path = tmp_path / "statemachine" / name
+    definition = json.loads(path.read_text())
+    edited = edit(definition)
+    path.write_text(json.dumps(definition if edited is None else edited, indent=2))
+    return template
+
+
+def refusal(template: Path) -> str:
+    """What starting an offline stack on `template` is refused with (it must be refused)."""
+    from mlwf.offline.runtime import OfflineStack
+    from training_job.errors import MlwfError
+
+    try:
+        with OfflineStack.start(template, say=lambda _: None):
+            pass
+    except MlwfError as exc:
+        return str(exc)
+    raise AssertionError(f"the stack started on {template}")

@@ -20,8 +20,7 @@ import pytest
 from mlwf.offline.runtime import OfflineStack
 from tests.helpers.events import load_event, sample_png
 from tests.helpers.fake_endpoint import FakeEndpoint
-from tests.helpers.project import project_copy
-from training_job.errors import MlwfError
+from tests.helpers.project import edit_definition, project_copy, refusal
 
 pytestmark = pytest.mark.offline
 
@@ -225,17 +224,13 @@ def test_a_field_name_read_from_no_input_is_refused_before_anything_runs(tmp_pat
     # Given the user writes a JSONPath habit into the JSONata workflow: `s3_key` where the
     # state's input is `$states.input` (moto stored it; the execution ran the serializer,
     # then failed on an expression that gave nothing)
-    template = project_copy(tmp_path)
-    path = tmp_path / "statemachine" / "image_classification.asl.json"
-    definition = as_jsonata(json.loads(path.read_text()))
-    definition["States"]["Classify image"]["Arguments"]["Payload"]["s3_key"] = "{% s3_key %}"
-    path.write_text(json.dumps(definition, indent=2))
+    def habit(definition):
+        converted = as_jsonata(definition)
+        converted["States"]["Classify image"]["Arguments"]["Payload"]["s3_key"] = "{% s3_key %}"
+        return converted
 
     # When the offline stack is started on it, it is refused as CreateStateMachine refuses it
-    with pytest.raises(MlwfError) as raised:
-        with OfflineStack.start(template, say=lambda _: None):
-            pytest.fail("the stack started")
-    text = str(raised.value)
+    text = refusal(edit_definition(tmp_path, "image_classification.asl.json", habit))
     assert "image_classification.asl.json" in text
     assert (
         "UNSUPPORTED_JSONATA_EXPRESSION: Reference to 's3_key' at the top level is not "

@@ -85,6 +85,16 @@ def until(condition: Callable[[], bool], what: str, within: float = 10.0) -> Non
         time.sleep(0.01)
 
 
+def in_the_wait_state(sfn, execution_arn: str) -> None:
+    until(
+        lambda: any(
+            e["type"] == "WaitStateEntered"
+            for e in sfn.get_execution_history(executionArn=execution_arn)["events"]
+        ),
+        "the Wait state",
+    )
+
+
 def ended(sfn, endings: Endings, execution_arn: str) -> tuple[dict, list[dict]]:
     """The description and history of the test's one execution once its worker has ended
     (its history is whole by then)."""
@@ -125,13 +135,7 @@ def test_a_stop_once_the_execution_is_under_way_keeps_its_own_date(aws, endings)
     sfn = boto3.client("stepfunctions", region_name=REGION)
     with stops_as_aws():
         execution_arn = start_one(sfn, WAIT)
-        until(
-            lambda: any(
-                e["type"] == "WaitStateEntered"
-                for e in sfn.get_execution_history(executionArn=execution_arn)["events"]
-            ),
-            "the Wait state",
-        )
+        in_the_wait_state(sfn, execution_arn)
         answer = sfn.stop_execution(executionArn=execution_arn, error="Late", cause="halted")
         description, events = ended(sfn, endings, execution_arn)
     assert description["status"] == "ABORTED"
@@ -183,13 +187,7 @@ def test_no_reader_sees_a_stopped_execution_aborted_without_its_error(aws, endin
     sfn = boto3.client("stepfunctions", region_name=REGION)
     with stops_as_aws():
         execution_arn = start_one(sfn, WAIT)
-        until(
-            lambda: any(
-                e["type"] == "WaitStateEntered"
-                for e in sfn.get_execution_history(executionArn=execution_arn)["events"]
-            ),
-            "the Wait state",
-        )
+        in_the_wait_state(sfn, execution_arn)
         sfn.stop_execution(executionArn=execution_arn, error="Late", cause="halted")
         ended(sfn, endings, execution_arn)
     assert seen == [("ExecutionStatus.ABORTED", "Late")]
