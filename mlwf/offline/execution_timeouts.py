@@ -35,7 +35,8 @@ def timeouts_as_aws() -> Iterator[None]:
     add = EventManager.__dict__["add_event"]
 
     def stopped(response: Any, item: dict[str, Any]) -> dict[str, Any]:
-        if str(item.get("status")) != TIMED_OUT or item.get("stopDate") is not None:
+        status = item.get("status")
+        if getattr(status, "value", status) != TIMED_OUT or item.get("stopDate") is not None:
             return item
         execution = response.stepfunction_backend.describe_execution(item["executionArn"])
         return {**item, "stopDate": execution.stop_date}

@@ -16,7 +16,8 @@ currently not supported", and $parse as $eval. Here:
   (moto's $parse evaluated its text as JSONata), a seeded $random gives AWS's number, and
   $eval, which Step Functions leaves out, fails as it fails there;
 - an error in an expression fails its state with States.QueryEvaluationError (an
-  EvaluationFailed event), as moto already fails an expression that gives nothing.
+  EvaluationFailed event), as moto already fails an expression that gives nothing; either
+  cause names the field the expression is written in, in AWS's sentence.
 moto's internals named here are pinned by tests/unit/test_jsonata_states.py.
 """
 

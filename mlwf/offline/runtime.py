@@ -134,7 +134,7 @@ class OfflineStack:
             cleanup.enter_context(stops_as_aws())
             cleanup.enter_context(history_limited())  # after: it keeps stops' ends
             cleanup.enter_context(histories_paged())  # before serving, which wraps it
-            cleanup.enter_context(timeouts_as_aws())  # so too
+            cleanup.enter_context(timeouts_as_aws())  # before serving too
             cleanup.enter_context(unnamed_executions_named_by_uuid())
             cleanup.enter_context(checked_at_create())
             cleanup.enter_context(distributed_maps_as_aws())
