@@ -43,13 +43,17 @@ PREFIX = "Invalid State Machine Definition: "
 def diagnostics(definition: str | dict[str, Any]) -> list[str]:
     """AWS's diagnostics for the definition's transitions, in AWS's order; [] when none.
     A definition that is not a JSON object is left to the parser (SCHEMA_VALIDATION)."""
+    document = _document(definition)
+    return _scope(document, "") if document is not None else []
+
+
+def _document(definition: str | dict[str, Any]) -> dict[str, Any] | None:
+    """The definition as a JSON object; None when it is none (the parser's to report)."""
     try:
         document = json.loads(definition) if isinstance(definition, str) else definition
     except json.JSONDecodeError:
-        return []
-    if not isinstance(document, dict):
-        return []
-    return _scope(document, "")
+        return None
+    return document if isinstance(document, dict) else None
 
 
 def message(found: list[str]) -> str:
@@ -102,14 +106,11 @@ def _scope(scope: dict[str, Any], path: str) -> list[str]:
     return found + nested
 
 
-def state_diagnostics(definition: str) -> list[str]:
+def state_diagnostics(definition: str | dict[str, Any]) -> list[str]:
     """The field checks of mlwf.offline.definition_fields, then the expression checks of
     mlwf.offline.definition_jsonata on each JSONata state."""
-    try:
-        document = json.loads(definition)
-    except json.JSONDecodeError:
-        return []
-    if not isinstance(document, dict):
+    document = _document(definition)
+    if document is None:
         return []
     found = field_diagnostics(document)
     for state, at, language in state_languages(document):
@@ -143,18 +144,19 @@ def checked_at_create() -> Iterator[None]:
     original = StepFunctionsParserBackend.__dict__["_validate_definition"]  # KeyError: moto changed
 
     def validate(definition: str) -> None:
+        document = _document(definition) or {}  # parsed once for both checks
         # The field checks first: moto's parser refuses some of the same definitions (a
         # JSONPath state under a JSONata machine), in its own words.
-        fields = state_diagnostics(definition)
+        fields = state_diagnostics(document)
         if fields:
-            raise AWSError(message(diagnostics(definition) + fields), "InvalidDefinition")
+            raise AWSError(message(diagnostics(document) + fields), "InvalidDefinition")
         # moto's own InvalidDefinition reaches the client with an empty error code (it sets
         # `code`, moto's AWSError reads `TYPE`): answer with AWS's code in both cases.
         try:
             original.__func__(definition=definition)  # moto's parse: the schema's errors
         except InvalidDefinition as exc:
             raise AWSError(exc.message, "InvalidDefinition") from None
-        found = diagnostics(definition)
+        found = diagnostics(document)
         if found:
             raise AWSError(message(found), "InvalidDefinition")
 
