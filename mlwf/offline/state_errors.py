@@ -13,6 +13,18 @@ are what a Retry or Catch names. moto's interpreter (LocalStack's) loses two of 
   States.QueryEvaluationError failed the whole execution with a ValueError (Parallel, past
   even a Catch on States.ALL) or reached the Map as States.Runtime.
 
+- A Choice rule whose Variable names nothing in the state's input fails the execution with
+  States.Runtime (AWS's Choice page: "If the state input doesn't contain the $.type field,
+  the execution fails"), inside a Not as well; only IsPresent tests a missing field.
+  moto read a missing field as a value that matches nothing, and went on to the Default.
+  The cause is AWS's words, as executions on AWS and Step Functions Local report them:
+  "Invalid path '$.x': The choice state's condition path references an invalid value."
+  https://docs.aws.amazon.com/step-functions/latest/dg/amazon-states-language-choice-state.html
+  A missing `...Path` operand (StringEqualsPath...) fails the same way, "comparison path"
+  for "condition path": those words are recorded by another emulator's authors, the
+  "Invalid path" before them inferred from the condition's (moto named its own class,
+  "the field 'ComparisonFuncValue'").
+
 - States.ALL catches any error but two: it "can't catch the States.DataLimitExceeded
   terminal error type and Runtime error types" (the same page). moto's caught them too, a
   branch's States.Runtime as well once it reached its Parallel by name.
@@ -29,6 +41,9 @@ from unittest.mock import patch
 
 NO_CHOICE_CAUSE = "No Choice rule matched the state's input, and the state has no Default."
 NOT_CAUGHT_BY_ALL = ("States.Runtime", "States.DataLimitExceeded")
+MISSING_PATH_CAUSE = (
+    "Invalid path '{path}': The choice state's {which} path references an invalid value."
+)
 
 
 def error_name(error_name: str | None) -> Any:
@@ -52,10 +67,14 @@ def error_name(error_name: str | None) -> Any:
 @contextmanager
 def states_errors_kept() -> Iterator[None]:
     """States.* errors reach a Map or Parallel state, a Choice with no match fails with
-    States.NoChoiceMatched, and States.ALL passes over States.Runtime and
+    States.NoChoiceMatched, a Choice rule on a missing field with States.Runtime, and
+    States.ALL passes over States.Runtime and
     States.DataLimitExceeded (in a Retry as in a Catch), while the block runs."""
     from moto.stepfunctions.parser.asl.component.common.error_name.error_equals_decl import (
         ErrorEqualsDecl,
+    )
+    from moto.stepfunctions.parser.asl.component.state.choice.comparison.comparison_variable import (  # noqa: E501
+        ComparisonVariable,
     )
     from moto.stepfunctions.parser.asl.component.state.choice.state_choice import StateChoice
     from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import (
@@ -71,6 +90,10 @@ def states_errors_kept() -> Iterator[None]:
             stack.enter_context(patch.object(module, "CustomErrorName", error_name))
         original = StateChoice.__dict__["_eval_state"]  # KeyError: moto changed
         stack.enter_context(patch.object(StateChoice, "_eval_state", _no_match_failing(original)))
+        compared = ComparisonVariable.__dict__["_eval_body"]  # KeyError: moto changed
+        stack.enter_context(
+            patch.object(ComparisonVariable, "_eval_body", _missing_variable_failing(compared))
+        )
         matching = ErrorEqualsDecl.__dict__["_eval_body"]  # KeyError: moto changed
         stack.enter_context(
             patch.object(ErrorEqualsDecl, "_eval_body", _all_but_terminal(matching))
@@ -90,6 +113,40 @@ def _all_but_terminal(original: Callable[[Any, Any], None]) -> Callable[[Any, An
         original(self, env)
 
     return eval_body
+
+
+def _missing_variable_failing(original: Callable[[Any, Any], None]) -> Callable[[Any, Any], None]:
+    from moto.stepfunctions.parser.asl.component.state.choice.comparison.comparison_operator_type import (  # noqa: E501
+        ComparisonOperatorType,
+    )
+    from moto.stepfunctions.parser.asl.component.state.choice.comparison.variable import (
+        NoSuchVariable,
+    )
+    from moto.stepfunctions.parser.asl.utils.json_path import NoSuchJsonPathError
+
+    def eval_body(self: Any, env: Any) -> None:
+        operator = self.comparison_function.operator_type
+        if operator is not ComparisonOperatorType.IsPresent:
+            self.variable.eval(env)  # sampled once more by the original: a path lookup
+            if isinstance(env.stack.pop(), NoSuchVariable):
+                raise _missing_path(env, "condition", self.variable.string_sampler)
+        try:
+            original(self, env)
+        except NoSuchJsonPathError as exc:
+            if not operator.name.endswith("Path"):
+                raise
+            raise _missing_path(env, "comparison", exc.json_path) from None
+
+    return eval_body
+
+
+def _missing_path(env: Any, which: str, path: Any) -> Exception:
+    """States.Runtime for a Choice rule's path that names nothing: `path` its text, or the
+    string sampler that holds it (a `$$.` path keeps its `$$` as written)."""
+    if not isinstance(path, str):
+        path = getattr(path, "context_object_path", None) or path.literal_value
+    cause = MISSING_PATH_CAUSE.format(path=path, which=which)
+    return state_failure(env, "States.Runtime", cause, "ExecutionFailed")
 
 
 def _no_match_failing(original: Callable[[Any, Any], None]) -> Callable[[Any, Any], None]:

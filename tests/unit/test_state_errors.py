@@ -115,6 +115,8 @@ def test_after_the_block_moto_is_as_it_was(aws):
     with states_errors_kept():
         pass
     assert run(choice_alone(), GIVEN)["error"] == "States.Runtime"
+    on_missing = run(choosing({"Variable": "$.x", "StringEquals": "a"}), MISSING)
+    assert json.loads(on_missing["output"]) == {"to": "D"}
 
 
 def runtime_error_in_map(where: str) -> dict[str, Any]:
@@ -159,3 +161,116 @@ def test_states_all_does_not_catch_states_runtime(kept, where):
     # Runtime error types" (concepts-error-handling.html); moto's Catch caught it
     execution = run(runtime_error_in_map(where), GIVEN)
     assert (execution["status"], execution["error"]) == ("FAILED", "States.Runtime")
+
+
+def choosing(*rules: dict[str, Any]) -> dict[str, Any]:
+    """A Choice whose rules go to Y, else to its Default D; each a Pass that names itself
+    ({"to": "Y"})."""
+    choice = {"Type": "Choice", "Choices": [{**r, "Next": "Y"} for r in rules], "Default": "D"}
+    ends = {n: {"Type": "Pass", "Result": {"to": n}, "End": True} for n in ("Y", "D")}
+    return {"StartAt": "C", "States": {"C": choice, **ends}}
+
+
+MISSING = {"present": "a", "empty": None}  # no "x"
+
+
+def missing(path: str, which: str = "condition") -> str:
+    return (
+        "An error occurred while executing the state 'C' (entered at the event id #2). "
+        f"Invalid path '{path}': The choice state's {which} path references an invalid value."
+    )
+
+
+def test_the_pinned_moto_reads_a_missing_variable_as_no_match(aws):
+    # What states_errors_kept changes: moto went on to the Default, and named its own class
+    # for a missing ...Path operand
+    execution = run(choosing({"Variable": "$.x", "StringEquals": "a"}), MISSING)
+    assert (execution["status"], json.loads(execution["output"])) == ("SUCCEEDED", {"to": "D"})
+    execution = run(choosing({"Variable": "$.present", "StringEqualsPath": "$.x"}), MISSING)
+    assert "'ComparisonFuncValue'" in execution["cause"]
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        {"Variable": "$.x", "StringEquals": "a"},
+        # the example on AWS's Choice page: "If the state input doesn't contain the $.type
+        # field, the execution fails"
+        {"Not": {"Variable": "$.x", "StringEquals": "Private"}},
+        {"Variable": "$.x", "IsNull": True},  # only IsPresent tests a missing field
+        {
+            "Or": [
+                {"Variable": "$.present", "StringEquals": "b"},
+                {"Variable": "$.x", "IsString": True},
+            ]
+        },
+    ],
+)
+def test_a_rule_on_a_missing_field_fails_the_execution(kept, rule):
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    execution = run(choosing(rule), MISSING)
+    assert (execution["status"], execution["error"]) == ("FAILED", "States.Runtime")
+    assert execution["cause"] == missing("$.x")
+    events = sfn.get_execution_history(executionArn=execution["executionArn"])["events"]
+    assert [e["type"] for e in events] == [
+        "ExecutionStarted",
+        "ChoiceStateEntered",
+        "ExecutionFailed",
+    ]
+
+
+def test_a_missing_context_path_is_named_as_written(kept):
+    execution = run(choosing({"Variable": "$$.Execution.Input.x", "IsNumeric": True}), MISSING)
+    assert execution["cause"] == missing("$$.Execution.Input.x")
+
+
+def test_a_missing_comparison_path_fails_the_execution(kept):
+    execution = run(choosing({"Variable": "$.present", "StringEqualsPath": "$.x"}), MISSING)
+    assert (execution["error"], execution["cause"]) == (
+        "States.Runtime",
+        missing("$.x", "comparison"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("rules", "chosen"),
+    [
+        ([{"Variable": "$.x", "IsPresent": False}], "Y"),
+        ([{"Variable": "$.x", "IsPresent": True}], "D"),
+        # the guard before the comparison: And stops at the first false rule
+        (
+            [
+                {
+                    "And": [
+                        {"Variable": "$.x", "IsPresent": True},
+                        {"Variable": "$.x", "StringEquals": "a"},
+                    ]
+                }
+            ],
+            "D",
+        ),
+        (
+            [
+                {
+                    "Or": [
+                        {"Variable": "$.x", "IsPresent": False},
+                        {"Variable": "$.x", "IsNull": True},
+                    ]
+                }
+            ],
+            "Y",
+        ),
+        # a rule after the one that matched is never read
+        (
+            [{"Variable": "$.present", "StringEquals": "a"}, {"Variable": "$.x", "IsNull": True}],
+            "Y",
+        ),
+        # a field that is there with null is a value, not a missing field
+        ([{"Variable": "$.empty", "StringEquals": "a"}], "D"),
+        ([{"Variable": "$.empty", "IsNull": True}], "Y"),
+    ],
+)
+def test_a_missing_field_guarded_or_never_read_does_not_fail(kept, rules, chosen):
+    execution = run(choosing(*rules), MISSING)
+    assert execution["status"] == "SUCCEEDED", execution
+    assert json.loads(execution["output"]) == {"to": chosen}
