@@ -22,7 +22,6 @@ StartSyncExecution alike, and the calls above refuse it.
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from collections.abc import Callable
@@ -30,6 +29,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from mlwf.offline.bridge import AwsErrorResponse
+from mlwf.offline.execution_output import output_json
 
 EXPRESS = "EXPRESS"
 # "Express Workflows can run for up to five minutes" (choosing-workflow-type.html); a
@@ -138,8 +138,7 @@ class ExpressWorkflows:
             "inputDetails": {"included": True},
         }
         if status == "SUCCEEDED":
-            output = execution.output
-            answer["output"] = output if isinstance(output, str) else json.dumps(output)
+            answer["output"] = output_json(execution.output)
             answer["outputDetails"] = {"included": True}
         for key in ("error", "cause"):
             if getattr(execution, key, None) is not None:

@@ -31,6 +31,7 @@ from mlwf.offline.definition_check import checked_at_create
 from mlwf.offline.distributed_map import distributed_maps_as_aws
 from mlwf.offline.endpoint import LocalEndpoints
 from mlwf.offline.execution_history import histories_paged
+from mlwf.offline.execution_output import outputs_as_json
 from mlwf.offline.execution_timeouts import timeouts_as_aws
 from mlwf.offline.express import ExpressWorkflows
 from mlwf.offline.faults import ENDPOINT, Fault
@@ -135,6 +136,7 @@ class OfflineStack:
             cleanup.enter_context(history_limited())  # after: it keeps stops' ends
             cleanup.enter_context(histories_paged())  # before serving, which wraps it
             cleanup.enter_context(timeouts_as_aws())  # before serving too
+            cleanup.enter_context(outputs_as_json())  # and this
             cleanup.enter_context(unnamed_executions_named_by_uuid())
             cleanup.enter_context(checked_at_create())
             cleanup.enter_context(distributed_maps_as_aws())
