@@ -16,6 +16,12 @@ hand) for ever: the execution stayed RUNNING, a core busy, its history growing i
 Here the event that would be number 25,000 fails the execution instead, unless it is the
 execution's own end; the events its states go on writing as they wind down are not kept.
 
+The execution's end (ExecutionSucceeded, ExecutionFailed, ExecutionAborted,
+ExecutionTimedOut) is its history's last event, as on AWS, whatever ended it: moto went on
+writing what a Map's other iterations or a Parallel's other branches did after it (a
+failing iteration's sibling wrote its MapIterationFailed after the ExecutionFailed), so a
+reader of the history's last event (`--reverse-order --max-items 1`) did not find the end.
+
 Only a Standard execution's own history counts: EXPRESS executions have none (moto gave every
 execution the type STANDARD, its StateMachine fixing `sm_type`; here an execution takes its
 machine's type). A Distributed Map's children each have a history of their own on AWS, with
@@ -40,7 +46,8 @@ ENDINGS = ("ExecutionSucceeded", "ExecutionFailed", "ExecutionAborted", "Executi
 
 @contextmanager
 def history_limited() -> Iterator[None]:
-    """Standard executions fail at 25,000 history events while the block runs."""
+    """Standard executions fail at 25,000 history events, and nothing follows their end,
+    while the block runs."""
     from moto.stepfunctions.parser.api import ExecutionFailedEventDetails, StateMachineType
     from moto.stepfunctions.parser.asl.eval.environment import Environment
     from moto.stepfunctions.parser.asl.eval.evaluation_details import StateMachineDetails
@@ -69,9 +76,14 @@ def history_limited() -> Iterator[None]:
 
     def add_event(manager: Any, context: Any, event_type: Any, *args: Any, **kwargs: Any) -> Any:
         env = manager.__dict__.get("offline_execution")
-        if env is None or getattr(event_type, "value", event_type) in ENDINGS:
+        if env is None:
             return add(manager, context, event_type, *args, **kwargs)
         with manager.offline_count_lock:  # the count and the event together: branches race
+            if manager.__dict__.get("offline_ended"):
+                return context.last_published_event_id  # after the end: not kept
+            if getattr(event_type, "value", event_type) in ENDINGS:
+                manager.offline_ended = True
+                return add(manager, context, event_type, *args, **kwargs)
             if len(manager._history_event_list) < MAX_EVENTS - 1:
                 return add(manager, context, event_type, *args, **kwargs)
         with env._state_mutex:

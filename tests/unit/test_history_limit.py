@@ -165,3 +165,33 @@ def test_two_branches_reaching_the_limit_together_add_one_event_between_them(mon
     # Then one of them published, the other found the history full and failed the execution
     assert len(manager._history_event_list) == 3
     assert manager.offline_execution._program_state.error["cause"] == CAUSE
+
+
+def test_nothing_follows_the_executions_end_in_its_history():
+    # Given an execution's history that has reached its end, and a Map's other iteration
+    # still winding down (moto's thread writes its MapIterationFailed after the end)
+    from moto.stepfunctions.parser.api import HistoryEventType
+    from moto.stepfunctions.parser.asl.eval.event.event_manager import (
+        EventHistoryContext,
+        EventManager,
+    )
+
+    def history_after_a_late_event() -> list[str]:
+        manager = EventManager()
+        manager.offline_execution = _Execution()  # as the patch marks a Standard execution's
+        manager.offline_count_lock = threading.Lock()
+        context = EventHistoryContext.of_program_start()
+        for event in (
+            "MapIterationFailed",
+            "MapStateFailed",
+            "ExecutionFailed",
+            "MapIterationFailed",
+        ):
+            manager.add_event(context=context, event_type=HistoryEventType(event))
+        return [e["type"] for e in manager._history_event_list]
+
+    # moto keeps it: the end is not the last event
+    assert history_after_a_late_event()[-2:] == ["ExecutionFailed", "MapIterationFailed"]
+    # Then, patched, the end is the history's last event, as on AWS
+    with history_limited():
+        assert history_after_a_late_event()[-1] == "ExecutionFailed"
