@@ -25,6 +25,11 @@ are what a Retry or Catch names. moto's interpreter (LocalStack's) loses two of 
   "Invalid path" before them inferred from the condition's (moto named its own class,
   "the field 'ComparisonFuncValue'").
 
+- A States.Runtime cause names the state that failed once, the innermost: "An error occurred
+  while executing the state 'X' (entered at the event id #6). ..." (AWS's prefix, added once
+  at the innermost state, as measured against AWS in floci-io/floci#3167). moto prefixed it
+  again at each Map or Parallel it crossed, naming the Map's iteration state 'None'.
+
 - States.ALL catches any error but two: it "can't catch the States.DataLimitExceeded
   terminal error type and Runtime error types" (the same page). moto's caught them too, a
   branch's States.Runtime as well once it reached its Parallel by name.
@@ -34,6 +39,7 @@ moto's internals named here are pinned by tests/unit/test_state_errors.py.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from typing import Any
@@ -41,6 +47,11 @@ from unittest.mock import patch
 
 NO_CHOICE_CAUSE = "No Choice rule matched the state's input, and the state has no Default."
 NOT_CAUGHT_BY_ALL = ("States.Runtime", "States.DataLimitExceeded")
+# moto's prefix of a States.Runtime cause, when the cause it prefixes has one already
+OUTER_PREFIX = re.compile(
+    r"^An error occurred while executing the state '[^']*' \(entered at the event id #\d+\)\. "
+    r"(?=An error occurred while executing the state ')"
+)
 MISSING_PATH_CAUSE = (
     "Invalid path '{path}': The choice state's {which} path references an invalid value."
 )
@@ -67,11 +78,14 @@ def error_name(error_name: str | None) -> Any:
 @contextmanager
 def states_errors_kept() -> Iterator[None]:
     """States.* errors reach a Map or Parallel state, a Choice with no match fails with
-    States.NoChoiceMatched, a Choice rule on a missing field with States.Runtime, and
-    States.ALL passes over States.Runtime and
+    States.NoChoiceMatched, a Choice rule on a missing field with States.Runtime, a
+    States.Runtime cause names its state once, and States.ALL passes over States.Runtime and
     States.DataLimitExceeded (in a Retry as in a Catch), while the block runs."""
     from moto.stepfunctions.parser.asl.component.common.error_name.error_equals_decl import (
         ErrorEqualsDecl,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+        FailureEventException,
     )
     from moto.stepfunctions.parser.asl.component.state.choice.comparison.comparison_variable import (  # noqa: E501
         ComparisonVariable,
@@ -94,11 +108,29 @@ def states_errors_kept() -> Iterator[None]:
         stack.enter_context(
             patch.object(ComparisonVariable, "_eval_body", _missing_variable_failing(compared))
         )
+        details = FailureEventException.__dict__["get_execution_failed_event_details"]
+        stack.enter_context(
+            patch.object(
+                FailureEventException,
+                "get_execution_failed_event_details",
+                _prefixed_once(details),
+            )
+        )
         matching = ErrorEqualsDecl.__dict__["_eval_body"]  # KeyError: moto changed
         stack.enter_context(
             patch.object(ErrorEqualsDecl, "_eval_body", _all_but_terminal(matching))
         )
         yield
+
+
+def _prefixed_once(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def details(exception: Any) -> Any:
+        answer = original(exception)
+        if answer is not None and isinstance(answer.get("cause"), str):
+            answer["cause"] = OUTER_PREFIX.sub("", answer["cause"])
+        return answer
+
+    return details
 
 
 def _all_but_terminal(original: Callable[[Any, Any], None]) -> Callable[[Any, Any], None]:

@@ -7,6 +7,8 @@ https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.htm
 from __future__ import annotations
 
 import json
+import re
+from types import SimpleNamespace
 from typing import Any
 
 import boto3
@@ -274,3 +276,46 @@ def test_a_missing_field_guarded_or_never_read_does_not_fail(kept, rules, chosen
     execution = run(choosing(*rules), MISSING)
     assert execution["status"] == "SUCCEEDED", execution
     assert json.loads(execution["output"]) == {"to": chosen}
+
+
+def runtime_error_in_parallel() -> dict[str, Any]:
+    missing = {
+        "StartAt": "X",
+        "States": {"X": {"Type": "Pass", "InputPath": "$.missing", "End": True}},
+    }
+    parallel = {"Type": "Parallel", "Branches": [missing], "End": True}
+    return {"StartAt": "Par", "States": {"Par": parallel}}
+
+
+def named_states(cause: str) -> list[str]:
+    return re.findall(r"An error occurred while executing the state '([^']*)'", cause)
+
+
+def test_the_pinned_moto_names_the_failing_state_again_at_each_map():
+    # What states_errors_kept changes: moto prefixes a States.Runtime cause with the state
+    # it crosses, a Map's iteration frame naming none ('None'), even when it has a prefix
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+        FailureEventException,
+    )
+
+    inner = "An error occurred while executing the state 'X' (entered at the event id #6). boom"
+    crossing = FailureEventException.__new__(FailureEventException)
+    crossing.failure_event = SimpleNamespace(
+        state_name=None,
+        source_event_id=6,
+        event_details={"executionFailedEventDetails": {"error": "States.Runtime", "cause": inner}},
+    )
+    assert named_states(crossing.get_execution_failed_event_details()["cause"]) == ["None", "X"]
+
+
+@pytest.mark.parametrize(
+    "definition", [runtime_error_in_map("iteration"), runtime_error_in_parallel()]
+)
+def test_a_runtime_cause_names_the_state_that_failed_once(kept, definition):
+    # AWS adds the prefix once, at the innermost state (measured in floci-io/floci#3167)
+    execution = run(definition, GIVEN)
+    assert execution["error"] == "States.Runtime"
+    assert named_states(execution["cause"]) == ["X"]
+    assert execution["cause"].endswith(
+        "Invalid path '$.missing' : No results for path: $['missing']"
+    )
