@@ -21,6 +21,15 @@ As AWS reports them:
 Each scope is checked on its own: the top level, each Parallel branch, each Map's item
 processor (a transition cannot leave its scope).
 
+State names are unique in the whole state machine, its branches and item processors
+included ("state names MUST be unique within the scope of the whole state machine", the
+States Language; a name given twice in one States object too): `DUPLICATE_STATE_NAME:
+Duplicate State name: <name> at <path>`, in AWS's words (Step Functions Local, AWS's own
+implementation, as quoted in localstack's tests; the deploy error quoted in
+aws-cloudformation/cfn-lint#3616). Reported at the name's second place, states read in
+their order with each one's branches and item processor before the next state: an order
+inferred, AWS's not recorded. moto accepted both, and ran them.
+
 CreateStateMachine and UpdateStateMachine run these checks with those of each state's fields
 (mlwf.offline.definition_fields) and of its JSONata expressions
 (mlwf.offline.definition_jsonata).
@@ -29,6 +38,7 @@ CreateStateMachine and UpdateStateMachine run these checks with those of each st
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -41,19 +51,64 @@ PREFIX = "Invalid State Machine Definition: "
 
 
 def diagnostics(definition: str | dict[str, Any]) -> list[str]:
-    """AWS's diagnostics for the definition's transitions, in AWS's order; [] when none.
-    A definition that is not a JSON object is left to the parser (SCHEMA_VALIDATION)."""
+    """AWS's diagnostics for the definition's state names and transitions, in AWS's order;
+    [] when none. A definition that is not a JSON object is left to the parser
+    (SCHEMA_VALIDATION)."""
     document = _document(definition)
-    return _scope(document, "") if document is not None else []
+    if document is None:
+        return []
+    return _duplicates(document, "", {}) + _scope(document, "")
+
+
+class _Object(dict[str, Any]):
+    """A JSON object that remembers the keys it was given more than once."""
+
+    repeated: tuple[str, ...] = ()
+
+
+def _object(pairs: list[tuple[str, Any]]) -> _Object:
+    found = _Object(pairs)
+    if len(found) < len(pairs):
+        found.repeated = tuple(k for k, n in Counter(k for k, _ in pairs).items() if n > 1)
+    return found
 
 
 def _document(definition: str | dict[str, Any]) -> dict[str, Any] | None:
     """The definition as a JSON object; None when it is none (the parser's to report)."""
     try:
-        document = json.loads(definition) if isinstance(definition, str) else definition
+        document = (
+            json.loads(definition, object_pairs_hook=_object)
+            if isinstance(definition, str)
+            else definition
+        )
     except json.JSONDecodeError:
         return None
     return document if isinstance(document, dict) else None
+
+
+def _duplicates(scope: dict[str, Any], path: str, seen: dict[str, str]) -> list[str]:
+    """DUPLICATE_STATE_NAME for each state name given before, in this scope or another."""
+    states = scope.get("States")
+    if not isinstance(states, dict):
+        return []
+    found = [_duplicate(name, f"{path}/States/{name}") for name in getattr(states, "repeated", ())]
+    for name, state in states.items():
+        at = f"{path}/States/{name}"
+        if name in seen:
+            found.append(_duplicate(name, at))
+        seen.setdefault(name, at)
+        if not isinstance(state, dict):
+            continue
+        for i, branch in enumerate(_list(state.get("Branches"))):
+            found += _duplicates(branch, f"{at}/Branches[{i}]", seen)
+        for key in ("ItemProcessor", "Iterator"):
+            if isinstance(state.get(key), dict):
+                found += _duplicates(state[key], f"{at}/{key}", seen)
+    return found
+
+
+def _duplicate(name: str, at: str) -> str:
+    return f"DUPLICATE_STATE_NAME: Duplicate State name: {name} at {at}"
 
 
 def message(found: list[str]) -> str:

@@ -31,6 +31,28 @@ def test_a_next_naming_a_missing_state_is_refused_naming_state_and_file(tmp_path
     assert 'State "Filter low-confidence inferences" is not reachable.' in text
 
 
+def test_a_state_name_used_twice_is_refused_naming_state_and_file(tmp_path):
+    # Given the user wraps a step in a Parallel whose branch reuses a state's name
+    def reused(definition):
+        classify = definition["States"]["Classify image"]
+        branch = {"StartAt": "Serialize image data", "States": {}}
+        branch["States"]["Serialize image data"] = {**classify, "End": True}
+        branch["States"]["Serialize image data"].pop("Next", None)
+        definition["States"]["Classify image"] = {
+            "Type": "Parallel",
+            "Branches": [branch],
+            "Next": classify["Next"],
+        }
+
+    # Then the stack refuses it as CreateStateMachine does (moto ran it)
+    text = refusal(edit_definition(tmp_path, WORKFLOW, reused))
+    assert "image_classification.asl.json" in text
+    assert (
+        "DUPLICATE_STATE_NAME: Duplicate State name: Serialize image data at "
+        "/States/Classify image/Branches[0]/States/Serialize image data" in text
+    )
+
+
 def test_create_and_update_answer_invalid_definition_as_aws(tmp_path):
     broken = json.dumps({"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}}})
     with OfflineStack.start(say=lambda _: None) as stack:
@@ -128,3 +150,18 @@ def test_offline_up_serves_an_edited_copy_given_with_template(tmp_path, capsys):
     assert code == 1
     assert "image_classification.asl.json" in err
     assert "SCHEMA_VALIDATION_FAILED: Field 'TimeoutSeconds' is not supported at /States/Tag" in err
+
+
+def test_moto_alone_accepts_a_state_name_used_twice(aws):
+    # Why definition_check reports DUPLICATE_STATE_NAME; if moto starts to, reconcile them
+    import boto3
+
+    branch = {"StartAt": "X", "States": {"X": {"Type": "Pass", "End": True}}}
+    parallel = {"Type": "Parallel", "Branches": [branch, branch], "End": True}
+    sfn = boto3.client("stepfunctions")
+    created = sfn.create_state_machine(
+        name="twice",
+        definition=json.dumps({"StartAt": "P", "States": {"P": parallel}}),
+        roleArn="arn:aws:iam::123456789012:role/r",
+    )
+    assert created["stateMachineArn"]

@@ -99,3 +99,47 @@ def test_a_maps_item_processor_is_a_scope_of_its_own():
 @pytest.mark.parametrize("path", sorted((PROJECT_ROOT / "statemachine").glob("*.asl.json")))
 def test_the_projects_definitions_pass(path):
     assert diagnostics(path.read_text()) == []
+
+
+def one_pass(name: str = "X") -> dict:
+    return {"StartAt": name, "States": {name: {"Type": "Pass", "End": True}}}
+
+
+def test_a_state_name_given_twice_in_the_machine_is_refused():
+    # "state names MUST be unique within the scope of the whole state machine": branches
+    # and item processors included (moto accepted both, and ran them)
+    parallel = {
+        "StartAt": "P",
+        "States": {"P": {"Type": "Parallel", "Branches": [one_pass(), one_pass()], "End": True}},
+    }
+    assert diagnostics(parallel) == [
+        "DUPLICATE_STATE_NAME: Duplicate State name: X at /States/P/Branches[1]/States/X"
+    ]
+    mapped = {
+        "StartAt": "X",
+        "States": {"X": {"Type": "Map", "ItemProcessor": one_pass(), "End": True}},
+    }
+    assert diagnostics(mapped) == [
+        "DUPLICATE_STATE_NAME: Duplicate State name: X at /States/X/ItemProcessor/States/X"
+    ]
+
+
+def test_a_state_name_given_twice_in_one_states_object_is_refused():
+    # The States Language linter's own example (awslabs/statelint#39): JSON keeps the last
+    text = (
+        '{"StartAt": "Dup", "States": {"Dup": {"Type": "Pass", "Next": "S"},'
+        ' "Dup": {"Type": "Pass", "Next": "S"}, "S": {"Type": "Succeed"}}}'
+    )
+    assert diagnostics(text) == ["DUPLICATE_STATE_NAME: Duplicate State name: Dup at /States/Dup"]
+    assert message(diagnostics(text)).startswith(
+        "Invalid State Machine Definition: 'DUPLICATE_STATE_NAME: Duplicate State name: Dup"
+    )
+
+
+def test_the_same_name_in_two_machines_or_as_a_payload_key_is_not_a_duplicate():
+    assert diagnostics(one_pass()) == [] and diagnostics(one_pass()) == []
+    keyed = {
+        "StartAt": "A",
+        "States": {"A": {"Type": "Pass", "Parameters": {"A": 1, "B": {"A": 2}}, "End": True}},
+    }
+    assert diagnostics(keyed) == []
