@@ -32,7 +32,8 @@ validate-state-machine-definition` and recorded in floci-io/floci#2735, #2968 an
 that project's tests (parallelBranchCannotDeclareQueryLanguage).
 HeartbeatSeconds and the *SecondsPath fields are held to Task states too, as the Task
 state's page lists them (https://docs.aws.amazon.com/step-functions/latest/dg/state-task.html);
-that one was not measured.
+that one was not measured. So are Next and End, which Succeed, Fail and Choice states do not
+have (moto ran a Fail's Next as if it were not there): the same words, not measured either.
 """
 
 from __future__ import annotations
@@ -58,6 +59,10 @@ OWNERS = {"Retry": ERROR_HANDLING, "Catch": ERROR_HANDLING, "TimeoutSeconds": ("
 OWNERS |= dict.fromkeys(
     ("TimeoutSecondsPath", "HeartbeatSeconds", "HeartbeatSecondsPath"), ("Task",)
 )
+# Succeed and Fail end the workflow, a Choice moves through its rules and Default
+# (statemachine-structure.html, state-choice.html)
+OWNERS |= dict.fromkeys(("Next", "End"), ("Task", "Parallel", "Map", "Pass", "Wait"))
+STATE_TYPES = ("Task", "Parallel", "Map", "Pass", "Wait", "Choice", "Succeed", "Fail")
 INTRINSIC = re.compile(r"^States\.[A-Za-z]+\(")
 
 
@@ -80,7 +85,7 @@ def field_diagnostics(document: dict[str, Any]) -> list[str]:
                 found.append(_not_supported("QueryLanguage", f"{at}/Branches[{i}]"))
         kind = state.get("Type")
         for field, owners in OWNERS.items():
-            if field in state and isinstance(kind, str) and kind not in owners:
+            if field in state and kind in STATE_TYPES and kind not in owners:
                 found.append(_not_supported(field, at))
         if kind == "Map":
             found += map_diagnostics(state, at, language)

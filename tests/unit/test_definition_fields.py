@@ -179,6 +179,21 @@ def test_error_handling_and_timeouts_only_on_the_types_that_have_them(kind, fiel
     assert field_diagnostics(definition) == expected
 
 
+@pytest.mark.parametrize("kind", STATES_OF_EACH_TYPE)
+@pytest.mark.parametrize("field", ["Next", "End"])
+def test_a_transition_only_on_the_types_that_move_on(kind, field):
+    # Succeed and Fail end the workflow, a Choice moves through its rules (moto ran a Fail's
+    # Next as if it were not there); the words are those AWS gives for Catch, not measured
+    state = {"Type": kind, **STATES_OF_EACH_TYPE[kind], field: "S" if field == "Next" else True}
+    found = field_diagnostics({"StartAt": "S", "States": {"S": state}})
+    refused = [f"SCHEMA_VALIDATION_FAILED: Field '{field}' is not supported at /States/S"]
+    assert found == (refused if kind in ("Succeed", "Fail", "Choice") else [])
+
+
+def test_a_state_of_no_known_type_is_left_to_the_parser():
+    assert field_diagnostics(one_state({"Type": "Bogus", "Next": "S"})) == []
+
+
 def test_what_aws_accepts_passes():
     state = {
         "Type": "Pass",
