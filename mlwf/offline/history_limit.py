@@ -82,7 +82,9 @@ def history_limited() -> Iterator[None]:
             if manager.__dict__.get("offline_ended"):
                 return context.last_published_event_id  # after the end: not kept
             if getattr(event_type, "value", event_type) in ENDINGS:
-                manager.offline_ended = True
+                # The end once the execution has stopped running: moto also writes a
+                # state's own failure (a missing TimeoutSecondsPath) as ExecutionFailed
+                manager.offline_ended = not env.is_running()
                 return add(manager, context, event_type, *args, **kwargs)
             if len(manager._history_event_list) < MAX_EVENTS - 1:
                 return add(manager, context, event_type, *args, **kwargs)

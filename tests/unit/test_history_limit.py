@@ -126,6 +126,9 @@ class _Execution:
         self._frames: list[Any] = []
         self.program_state_event = threading.Event()
 
+    def is_running(self) -> bool:
+        return False  # by the time its end event is written, as moto's Program writes it
+
 
 def test_two_branches_reaching_the_limit_together_add_one_event_between_them(monkeypatch):
     # Given a history one event short of the limit (2 of 4, and event 4 is the failure's),
@@ -195,3 +198,19 @@ def test_nothing_follows_the_executions_end_in_its_history():
     # Then, patched, the end is the history's last event, as on AWS
     with history_limited():
         assert history_after_a_late_event()[-1] == "ExecutionFailed"
+
+
+def test_a_states_own_failure_written_as_execution_failed_is_not_taken_for_the_end(limited):
+    # moto writes a Task's missing TimeoutSecondsPath as an ExecutionFailed event while the
+    # execution still runs; the execution's own ExecutionFailed follows, and is its last
+    task = {
+        "Type": "Task",
+        "Resource": "arn:aws:lambda:us-east-1:123456789012:function:f",
+        "TimeoutSecondsPath": "$.missing",
+        "End": True,
+    }
+    ended = run(limited, {"StartAt": "T", "States": {"T": task}})
+    last = history(limited, ended["executionArn"])[-1]
+    assert ended["status"] == "FAILED"
+    assert last["type"] == "ExecutionFailed"
+    assert last["executionFailedEventDetails"]["cause"] == ended["cause"]
