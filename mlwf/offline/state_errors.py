@@ -1,17 +1,18 @@
 """Step Functions' own error names, where moto's interpreter loses them.
 
 The States.* errors (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html)
-are what a Retry or Catch names. moto's interpreter (LocalStack's) loses two of them:
+are what a Retry or Catch names. moto's interpreter (LocalStack's) loses some of them:
 
-- A Choice state with no matching rule and no Default fails with States.NoChoiceMatched
-  ("A Choice state failed to find a match for the condition field extracted from its
-  input"). moto raised a bare RuntimeError: States.Runtime, which no Catch sees.
+- A Choice state with no matching rule and no Default fails with States.Runtime: AWS's page
+  keeps States.NoChoiceMatched "reserved for future use" and reports the error with the
+  States.Runtime name (as measured against AWS in floci-io/floci#3167). moto raised a bare
+  RuntimeError, whose cause named its tuple; the cause here is this module's words.
 - A Map iteration or a Parallel branch that fails passes its error up to the Map or
   Parallel state, whose Retry and Catch then see it. moto wraps that name in its
   CustomErrorName, which refuses names that start with "States.": a branch or an iteration
-  failing with States.Timeout, States.TaskFailed, States.NoChoiceMatched or
-  States.QueryEvaluationError failed the whole execution with a ValueError (Parallel, past
-  even a Catch on States.ALL) or reached the Map as States.Runtime.
+  failing with States.Timeout, States.TaskFailed or States.QueryEvaluationError failed the
+  whole execution with a ValueError (Parallel, past even a Catch on States.ALL) or reached
+  the Map as States.Runtime.
 
 - A Choice rule whose Variable names nothing in the state's input fails the execution with
   States.Runtime (AWS's Choice page: "If the state input doesn't contain the $.type field,
@@ -28,18 +29,20 @@ are what a Retry or Catch names. moto's interpreter (LocalStack's) loses two of 
 - A States.Runtime cause names the state that failed once, the innermost: "An error occurred
   while executing the state 'X' (entered at the event id #6). ..." (AWS's prefix, added once
   at the innermost state, as measured against AWS in floci-io/floci#3167). moto prefixed it
-  again at each Map or Parallel it crossed, naming the Map's iteration state 'None'.
+  again at each Map or Parallel it crossed, naming the Map's iteration state 'None'. Only
+  moto's own prefix is left out: a cause the workflow wrote (a Fail state's) is kept as it is.
 
 - States.ALL catches any error but two: it "can't catch the States.DataLimitExceeded
   terminal error type and Runtime error types" (the same page). moto's caught them too, a
-  branch's States.Runtime as well once it reached its Parallel by name.
+  branch's States.Runtime as well once it reached its Parallel by name. And no Retry or
+  Catch sees States.Runtime, even one naming it: it "isn't retriable, and will always cause
+  the execution to fail" (the same page).
 
 moto's internals named here are pinned by tests/unit/test_state_errors.py.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from typing import Any
@@ -47,11 +50,9 @@ from unittest.mock import patch
 
 NO_CHOICE_CAUSE = "No Choice rule matched the state's input, and the state has no Default."
 NOT_CAUGHT_BY_ALL = ("States.Runtime", "States.DataLimitExceeded")
-# moto's prefix of a States.Runtime cause, when the cause it prefixes has one already
-OUTER_PREFIX = re.compile(
-    r"^An error occurred while executing the state '[^']*' \(entered at the event id #\d+\)\. "
-    r"(?=An error occurred while executing the state ')"
-)
+NEVER_CAUGHT = "States.Runtime"
+PREFIXED = ("States.Runtime", "States.QueryEvaluationError")  # the errors moto prefixes
+PREFIX = "An error occurred while executing the state '"
 MISSING_PATH_CAUSE = (
     "Invalid path '{path}': The choice state's {which} path references an invalid value."
 )
@@ -77,10 +78,10 @@ def error_name(error_name: str | None) -> Any:
 
 @contextmanager
 def states_errors_kept() -> Iterator[None]:
-    """States.* errors reach a Map or Parallel state, a Choice with no match fails with
-    States.NoChoiceMatched, a Choice rule on a missing field with States.Runtime, a
-    States.Runtime cause names its state once, and States.ALL passes over States.Runtime and
-    States.DataLimitExceeded (in a Retry as in a Catch), while the block runs."""
+    """While the block runs: States.* errors reach a Map or Parallel state; a Choice with no
+    match, or with a rule on a missing field, fails with States.Runtime; a States.Runtime
+    cause names its state once; no Retry or Catch sees States.Runtime, and States.ALL passes
+    over States.DataLimitExceeded too."""
     from moto.stepfunctions.parser.asl.component.common.error_name.error_equals_decl import (
         ErrorEqualsDecl,
     )
@@ -126,8 +127,10 @@ def states_errors_kept() -> Iterator[None]:
 def _prefixed_once(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
     def details(exception: Any) -> Any:
         answer = original(exception)
-        if answer is not None and isinstance(answer.get("cause"), str):
-            answer["cause"] = OUTER_PREFIX.sub("", answer["cause"])
+        error, cause = exception.extract_error_cause_pair() or (None, None)
+        # prefixed already, by moto at the state that failed: not again at its Map
+        if answer is not None and error in PREFIXED and str(cause).startswith(PREFIX):
+            answer["cause"] = cause
         return answer
 
     return details
@@ -136,9 +139,8 @@ def _prefixed_once(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
 def _all_but_terminal(original: Callable[[Any, Any], None]) -> Callable[[Any, Any], None]:
     def eval_body(self: Any, env: Any) -> None:
         names = [getattr(name, "error_name", None) for name in self.error_names]
-        if "States.ALL" in names and getattr(env.stack[-1], "error_name", None) in (
-            NOT_CAUGHT_BY_ALL
-        ):
+        error = getattr(env.stack[-1], "error_name", None)
+        if error == NEVER_CAUGHT or ("States.ALL" in names and error in NOT_CAUGHT_BY_ALL):
             env.stack.pop()  # as moto's: the error off the stack, whether it matched on
             env.stack.append(False)
             return
@@ -194,7 +196,7 @@ def _no_match_failing(original: Callable[[Any, Any], None]) -> Callable[[Any, An
 
 
 def _no_choice_matched(env: Any) -> Exception:
-    return state_failure(env, "States.NoChoiceMatched", NO_CHOICE_CAUSE, "ExecutionFailed")
+    return state_failure(env, "States.Runtime", NO_CHOICE_CAUSE, "ExecutionFailed")
 
 
 def state_failure(env: Any, error: str, cause: str, event: str) -> Any:

@@ -14,6 +14,7 @@ from typing import Any
 import boto3
 import pytest
 
+from mlwf.offline.jsonata_states import jsonata_evaluated
 from mlwf.offline.state_errors import states_errors_kept
 from tests.helpers.executions import wait_until_ended
 from tests.helpers.paths import REGION
@@ -21,6 +22,28 @@ from tests.helpers.paths import REGION
 ROLE = "arn:aws:iam::123456789012:role/state-errors-test"
 NO_MATCH = {"Type": "Choice", "Choices": [{"Variable": "$.a", "NumericEquals": 1, "Next": "B"}]}
 BRANCH = {"StartAt": "C", "States": {"C": NO_MATCH, "B": {"Type": "Succeed"}}}
+# a branch failing with one of the States.* errors a Catch can see
+FAILING = {
+    "StartAt": "X",
+    "States": {
+        "X": {"Type": "Pass", "QueryLanguage": "JSONata", "Output": "{% 'a' + 1 %}", "End": True}
+    },
+}
+# a Task failing with States.Runtime before it calls anything, caught by a Catch naming it
+RUNTIME_CAUGHT = {
+    "StartAt": "T",
+    "States": {
+        "T": {
+            "Type": "Task",
+            "Resource": "arn:aws:lambda:us-east-1:123456789012:function:f",
+            "TimeoutSecondsPath": "$.missing",
+            "Catch": [{"ErrorEquals": ["States.Runtime"], "Next": "Caught"}],
+            "End": True,
+        },
+        "Caught": {"Type": "Pass", "End": True},
+    },
+}
+FAILING_WITH = "States.QueryEvaluationError"
 CAUGHT = {"Type": "Pass", "End": True}
 
 
@@ -36,21 +59,17 @@ def choice_alone() -> dict[str, Any]:
     return {"StartAt": "C", "States": {"C": NO_MATCH, "B": {"Type": "Succeed"}}}
 
 
-def choice_in_parallel(catch: str) -> dict[str, Any]:
-    parallel = {
-        "Type": "Parallel",
-        "Branches": [BRANCH],
-        "Catch": [{"ErrorEquals": [catch], "Next": "Caught"}],
-        "End": True,
-    }
+def in_parallel(branch: dict[str, Any], catch: str, key: str = "Catch") -> dict[str, Any]:
+    parallel: dict[str, Any] = {"Type": "Parallel", "Branches": [branch], "End": True}
+    parallel[key] = [{"ErrorEquals": [catch], **({"Next": "Caught"} if key == "Catch" else {})}]
     return {"StartAt": "P", "States": {"P": parallel, "Caught": CAUGHT}}
 
 
-def choice_in_map(catch: str) -> dict[str, Any]:
+def in_map(branch: dict[str, Any], catch: str) -> dict[str, Any]:
     map_state = {
         "Type": "Map",
         "ItemsPath": "$.items",
-        "ItemProcessor": {"ProcessorConfig": {"Mode": "INLINE"}, **BRANCH},
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "INLINE"}, **branch},
         "Catch": [{"ErrorEquals": [catch], "Next": "Caught"}],
         "End": True,
     }
@@ -58,45 +77,70 @@ def choice_in_map(catch: str) -> dict[str, Any]:
 
 
 GIVEN = {"a": 2, "items": [{"a": 2}]}
+NO_CHOICE = (
+    "An error occurred while executing the state 'C' (entered at the event id #2). "
+    "No Choice rule matched the state's input, and the state has no Default."
+)
 
 
 def test_the_pinned_moto_loses_the_states_errors(aws):
     # What states_errors_kept replaces; once moto names these errors, the patch can go.
     alone = run(choice_alone(), GIVEN)
     assert (alone["status"], alone["error"]) == ("FAILED", "States.Runtime")
-    assert "No branching option" in alone["cause"]
+    assert "No branching option" in alone["cause"]  # its RuntimeError's tuple
     # a branch's States.* error breaks the Parallel, past even a Catch on States.ALL
-    parallel = run(choice_in_parallel("States.ALL"), GIVEN)
+    parallel = run(in_parallel(BRANCH, "States.ALL"), GIVEN)
     assert parallel["status"] == "FAILED"
     assert "Custom Error Names MUST NOT begin with the prefix 'States.'" in parallel["cause"]
-    # and reaches the Map under another name
-    mapped = run(choice_in_map("States.NoChoiceMatched"), GIVEN)
-    assert mapped["status"] == "FAILED"
+    # and a Catch naming States.Runtime catches it (AWS: it "will always cause the
+    # execution to fail")
+    named = run(RUNTIME_CAUGHT, GIVEN)
+    assert named["status"] == "SUCCEEDED"
 
 
 @pytest.fixture
 def kept(aws):
-    with states_errors_kept():
+    with jsonata_evaluated(), states_errors_kept():
         yield
 
 
-def test_a_choice_with_no_match_fails_with_no_choice_matched(kept):
+def test_a_choice_with_no_match_fails_with_states_runtime(kept):
+    # AWS keeps States.NoChoiceMatched "reserved for future use" and reports States.Runtime
+    # (concepts-error-handling.html, floci-io/floci#3167); the cause's words are ours
     execution = run(choice_alone(), GIVEN)
-    assert (execution["status"], execution["error"]) == ("FAILED", "States.NoChoiceMatched")
+    assert (execution["status"], execution["error"], execution["cause"]) == (
+        "FAILED",
+        "States.Runtime",
+        NO_CHOICE,
+    )
 
 
-@pytest.mark.parametrize("catch", ["States.ALL", "States.NoChoiceMatched"])
+def test_a_catch_naming_states_runtime_does_not_see_it(kept):
+    execution = run(RUNTIME_CAUGHT, GIVEN)
+    assert (execution["status"], execution["error"]) == ("FAILED", "States.Runtime")
+
+
+@pytest.mark.parametrize("key", ["Catch", "Retry"])
+@pytest.mark.parametrize("named", ["States.ALL", "States.Runtime"])
+def test_no_retry_or_catch_sees_states_runtime(kept, key, named):
+    # "A States.Runtime error isn't retriable, and will always cause the execution to fail"
+    execution = run(in_parallel(BRANCH, named, key), GIVEN)
+    assert (execution["status"], execution["error"]) == ("FAILED", "States.Runtime")
+    assert "No Choice rule matched" in execution["cause"]
+
+
+@pytest.mark.parametrize("catch", ["States.ALL", FAILING_WITH])
 def test_a_branchs_states_error_reaches_the_parallels_catch(kept, catch):
-    execution = run(choice_in_parallel(catch), GIVEN)
+    execution = run(in_parallel(FAILING, catch), GIVEN)
     assert execution["status"] == "SUCCEEDED", execution
-    assert json.loads(execution["output"])["Error"] == "States.NoChoiceMatched"
+    assert json.loads(execution["output"])["Error"] == FAILING_WITH
 
 
-@pytest.mark.parametrize("catch", ["States.ALL", "States.NoChoiceMatched"])
+@pytest.mark.parametrize("catch", ["States.ALL", FAILING_WITH])
 def test_an_iterations_states_error_reaches_the_maps_catch(kept, catch):
-    execution = run(choice_in_map(catch), GIVEN)
+    execution = run(in_map(FAILING, catch), GIVEN)
     assert execution["status"] == "SUCCEEDED", execution
-    assert json.loads(execution["output"])["Error"] == "States.NoChoiceMatched"
+    assert json.loads(execution["output"])["Error"] == FAILING_WITH
 
 
 def test_a_custom_error_still_reaches_a_parallels_catch_by_its_name(kept):
@@ -319,3 +363,28 @@ def test_a_runtime_cause_names_the_state_that_failed_once(kept, definition):
     assert execution["cause"].endswith(
         "Invalid path '$.missing' : No results for path: $['missing']"
     )
+
+
+def test_a_cause_the_workflow_wrote_is_kept_as_it_is(kept):
+    # A Fail state's own cause that reads like moto's prefix is the user's text: not cut
+    cause = (
+        "An error occurred while executing the state 'A' (entered at the event id #1). "
+        "An error occurred while executing the state 'B' (entered at the event id #2). mine"
+    )
+    failing = {
+        "StartAt": "F",
+        "States": {"F": {"Type": "Fail", "Error": "MyError", "Cause": cause}},
+    }
+    execution = run(in_map(failing, "Other"), GIVEN)
+    assert (execution["error"], execution["cause"]) == ("MyError", cause)
+
+
+def test_a_state_named_with_a_quote_is_named_once(kept):
+    missing = {
+        "StartAt": "X's",
+        "States": {"X's": {"Type": "Pass", "InputPath": "$.missing", "End": True}},
+    }
+    parallel = {"Type": "Parallel", "Branches": [missing], "End": True}
+    execution = run({"StartAt": "Bob's", "States": {"Bob's": parallel}}, GIVEN)
+    assert execution["cause"].count("An error occurred while executing the state") == 1
+    assert execution["cause"].startswith("An error occurred while executing the state 'X's'")
