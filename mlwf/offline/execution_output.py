@@ -4,7 +4,8 @@ DescribeExecution's `output` is "the JSON output data of the execution"
 (https://docs.aws.amazon.com/step-functions/latest/apireference/API_DescribeExecution.html),
 and StartSyncExecution's the same. moto's interpreter keeps the output as a Python value,
 and moto's DescribeExecution passed a string through as it was: an execution whose last
-state gave the string "done" answered `done`, which no JSON reader parses (AWS: `"done"`).
+state gave the string "done" answered `done`, which no JSON reader parses (AWS: `"done"`),
+and one whose output was null answered none.
 Any other value it wrote with `json.dumps`' spaces (`{"a": 1}`), while the same execution's
 ExecutionSucceeded event, written by moto's interpreter, has it compact (`{"a":1}`). Both
 now carry the same text, the event's.
@@ -39,7 +40,8 @@ def outputs_as_json() -> Iterator[None]:
 
     def describe_execution(response: Any) -> Any:
         answer = dict(describe(response).result)
-        if "output" in answer:
+        status = answer.get("status")
+        if getattr(status, "value", status) == "SUCCEEDED":  # a null output too: "null"
             execution = response.stepfunction_backend.describe_execution(answer["executionArn"])
             answer["output"] = output_json(execution.output)
         return ActionResult(answer)

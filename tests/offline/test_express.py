@@ -118,3 +118,19 @@ def test_over_http_express_executions_are_named_and_refused_the_same(stack, inpu
     assert error_code(lambda: sfn.list_executions(stateMachineArn=stack.state_machine_arn())) == (
         "StateMachineTypeNotSupported"
     )
+
+
+@pytest.mark.parametrize("result", ["done", None, {"a": [1, 2]}])
+def test_a_sync_executions_output_is_json_text(stack, result):
+    # StartSyncExecution's output is "the JSON output data of the execution"
+    # (API_StartSyncExecution.html): a string result quoted, null as null, compact
+    definition = {"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": result, "End": True}}}
+    arn = stack.sfn.create_state_machine(
+        name=f"sync-output-{type(result).__name__}",
+        definition=json.dumps(definition),
+        roleArn="arn:aws:iam::123456789012:role/sync-output",
+        type="EXPRESS",
+    )["stateMachineArn"]
+    answer = stack.sfn.start_sync_execution(stateMachineArn=arn, input="{}")
+    assert answer["status"] == "SUCCEEDED"
+    assert answer["output"] == json.dumps(result, separators=(",", ":"))

@@ -44,6 +44,8 @@ def test_the_pinned_moto_answers_a_string_output_as_no_json(aws):
     assert (described["output"], event) == ("done", '"done"')
     described, event = run({"a": 1, "b": [1, 2]})
     assert (described["output"], event) == ('{"a": 1, "b": [1, 2]}', '{"a":1,"b":[1,2]}')
+    described, event = run(None)
+    assert ("output" in described, event) == (False, "null")
 
 
 @pytest.fixture
@@ -52,7 +54,7 @@ def as_json(aws):
         yield
 
 
-@pytest.mark.parametrize("result", ["done", {"a": 1, "b": [1, 2]}, [1, "x"], 2.5, True])
+@pytest.mark.parametrize("result", ["done", {"a": 1, "b": [1, 2]}, [1, "x"], 2.5, True, None])
 def test_the_output_is_the_json_text_the_history_has(as_json, result):
     described, event = run(result)
     assert described["output"] == event
