@@ -21,6 +21,9 @@ ExecutionTimedOut) is its history's last event, as on AWS, whatever ended it: mo
 writing what a Map's other iterations or a Parallel's other branches did after it (a
 failing iteration's sibling wrote its MapIterationFailed after the ExecutionFailed), so a
 reader of the history's last event (`--reverse-order --max-items 1`) did not find the end.
+The end is the event moto's Program writes once the execution has stopped, saying how; moto
+also wrote a state's own failure (a Task's missing TimeoutSecondsPath) as a first
+ExecutionFailed, without the state's name in its cause: not kept, AWS's history has one.
 
 Only a Standard execution's own history counts: EXPRESS executions have none (moto gave every
 execution the type STANDARD, its StateMachine fixing `sm_type`; here an execution takes its
@@ -81,10 +84,14 @@ def history_limited() -> Iterator[None]:
         with manager.offline_count_lock:  # the count and the event together: branches race
             if manager.__dict__.get("offline_ended"):
                 return context.last_published_event_id  # after the end: not kept
-            if getattr(event_type, "value", event_type) in ENDINGS:
-                # The end once the execution has stopped running: moto also writes a
-                # state's own failure (a missing TimeoutSecondsPath) as ExecutionFailed
-                manager.offline_ended = not env.is_running()
+            name = getattr(event_type, "value", event_type)
+            if name in ENDINGS:
+                details = kwargs.get("event_details", args[0] if args else None)
+                if not _the_end(env, name, details):
+                    # moto also writes a state's own failure (a missing TimeoutSecondsPath)
+                    # as an ExecutionFailed: AWS's history has one, the execution's
+                    return context.last_published_event_id
+                manager.offline_ended = True
                 return add(manager, context, event_type, *args, **kwargs)
             if len(manager._history_event_list) < MAX_EVENTS - 1:
                 return add(manager, context, event_type, *args, **kwargs)
@@ -110,3 +117,32 @@ def history_limited() -> Iterator[None]:
         patch.object(Environment, "set_timed_out", environment_timed_out),
     ):
         yield
+
+
+def _the_end(env: Any, name: str, details: Any) -> bool:
+    """Whether an Execution* event is the execution's own end: written once it has stopped
+    running, as moto's Program writes it, and saying how it stopped (an ExecutionFailed with
+    the execution's own error and cause)."""
+    from moto.stepfunctions.parser.asl.eval.program_state import (
+        ProgramEnded,
+        ProgramError,
+        ProgramStopped,
+        ProgramTimedOut,
+    )
+
+    if env.is_running():
+        return False
+    state = env.program_state()
+    kinds = {
+        "ExecutionSucceeded": ProgramEnded,
+        "ExecutionFailed": ProgramError,
+        "ExecutionAborted": ProgramStopped,
+        "ExecutionTimedOut": ProgramTimedOut,
+    }
+    if not isinstance(state, kinds[name]):
+        return False
+    if name != "ExecutionFailed":
+        return True
+    given = (details or {}).get("executionFailedEventDetails") or {}
+    error = state.error or {}
+    return (given.get("error"), given.get("cause")) == (error.get("error"), error.get("cause"))

@@ -129,6 +129,11 @@ class _Execution:
     def is_running(self) -> bool:
         return False  # by the time its end event is written, as moto's Program writes it
 
+    def program_state(self) -> Any:
+        from moto.stepfunctions.parser.asl.eval.program_state import ProgramError
+
+        return ProgramError(error=None)  # failed, with no error or cause of its own
+
 
 def test_two_branches_reaching_the_limit_together_add_one_event_between_them(monkeypatch):
     # Given a history one event short of the limit (2 of 4, and event 4 is the failure's),
@@ -202,7 +207,8 @@ def test_nothing_follows_the_executions_end_in_its_history():
 
 def test_a_states_own_failure_written_as_execution_failed_is_not_taken_for_the_end(limited):
     # moto writes a Task's missing TimeoutSecondsPath as an ExecutionFailed event while the
-    # execution still runs; the execution's own ExecutionFailed follows, and is its last
+    # execution still runs, then the execution's own: AWS's history has one, the last, and
+    # it follows the state that failed (mlwf console reads the failed state from it)
     task = {
         "Type": "Task",
         "Resource": "arn:aws:lambda:us-east-1:123456789012:function:f",
@@ -210,7 +216,12 @@ def test_a_states_own_failure_written_as_execution_failed_is_not_taken_for_the_e
         "End": True,
     }
     ended = run(limited, {"StartAt": "T", "States": {"T": task}})
-    last = history(limited, ended["executionArn"])[-1]
+    events = history(limited, ended["executionArn"])
     assert ended["status"] == "FAILED"
-    assert last["type"] == "ExecutionFailed"
-    assert last["executionFailedEventDetails"]["cause"] == ended["cause"]
+    assert [e["type"] for e in events] == [
+        "ExecutionStarted",
+        "TaskStateEntered",
+        "ExecutionFailed",
+    ]
+    assert events[-1]["previousEventId"] == events[1]["id"]
+    assert events[-1]["executionFailedEventDetails"]["cause"] == ended["cause"]
