@@ -28,7 +28,8 @@ Duplicate State name: <name> at <path>`, in AWS's words (Step Functions Local, A
 implementation, as quoted in localstack's tests; the deploy error quoted in
 aws-cloudformation/cfn-lint#3616). Reported at the name's second place, states read in
 their order with each one's branches and item processor before the next state: an order
-inferred, AWS's not recorded. moto accepted both, and ran them.
+inferred, AWS's not recorded. moto accepted a name reused in a branch or an item processor,
+and ran it; a name given twice in one States object it refused in its own words.
 
 CreateStateMachine and UpdateStateMachine run these checks with those of each state's fields
 (mlwf.offline.definition_fields) and of its JSONata expressions
@@ -104,7 +105,7 @@ def _duplicates(scope: dict[str, Any], path: str, seen: dict[str, str]) -> list[
         for key in ("ItemProcessor", "Iterator"):
             if isinstance(state.get(key), dict):
                 found += _duplicates(state[key], f"{at}/{key}", seen)
-    return found
+    return list(dict.fromkeys(found))  # a name given twice here and once elsewhere: once
 
 
 def _duplicate(name: str, at: str) -> str:
@@ -200,10 +201,11 @@ def checked_at_create() -> Iterator[None]:
 
     def validate(definition: str) -> None:
         document = _document(definition) or {}  # parsed once for both checks
-        # The field checks first: moto's parser refuses some of the same definitions (a
-        # JSONPath state under a JSONata machine), in its own words.
+        # The field checks and the names first: moto's parser refuses some of the same
+        # definitions (a JSONPath state under a JSONata machine, a name given twice in one
+        # States object), in its own words.
         fields = state_diagnostics(document)
-        if fields:
+        if fields or _duplicates(document, "", {}):
             raise AWSError(message(diagnostics(document) + fields), "InvalidDefinition")
         # moto's own InvalidDefinition reaches the client with an empty error code (it sets
         # `code`, moto's AWSError reads `TYPE`): answer with AWS's code in both cases.

@@ -138,8 +138,39 @@ def test_a_state_name_given_twice_in_one_states_object_is_refused():
 
 def test_the_same_name_in_two_machines_or_as_a_payload_key_is_not_a_duplicate():
     assert diagnostics(one_pass()) == [] and diagnostics(one_pass()) == []
-    keyed = {
-        "StartAt": "A",
-        "States": {"A": {"Type": "Pass", "Parameters": {"A": 1, "B": {"A": 2}}, "End": True}},
-    }
+    # as JSON text, read as CreateStateMachine reads it: keys outside States are no names
+    keyed = (
+        '{"StartAt": "A", "States": {"A": {"Type": "Pass",'
+        ' "Parameters": {"A": 1, "k": 1, "k": 2, "B": {"A": 2}}, "End": true}}}'
+    )
     assert diagnostics(keyed) == []
+
+
+def test_a_name_given_twice_in_one_object_and_once_elsewhere_is_reported_once():
+    branch = '{"StartAt": "X", "States": {"X": {"Type": "Pass", "End": true}}}'
+    text = (
+        '{"StartAt": "P", "States": {"P": {"Type": "Parallel", "Branches": [' + branch + "],"
+        ' "Next": "X"}, "X": {"Type": "Succeed"}, "X": {"Type": "Succeed"}}}'
+    )
+    assert diagnostics(text) == ["DUPLICATE_STATE_NAME: Duplicate State name: X at /States/X"]
+
+
+def test_create_state_machine_refuses_a_name_given_twice_in_words_of_aws(aws):
+    # moto's parser refused it first, in its own words ("State redefinition")
+    import boto3
+
+    from mlwf.offline.definition_check import checked_at_create
+
+    text = (
+        '{"StartAt": "Dup", "States": {"Dup": {"Type": "Pass", "Next": "S"},'
+        ' "Dup": {"Type": "Pass", "Next": "S"}, "S": {"Type": "Succeed"}}}'
+    )
+    sfn = boto3.client("stepfunctions", region_name="us-east-1")
+    with checked_at_create(), pytest.raises(sfn.exceptions.InvalidDefinition) as refused:
+        sfn.create_state_machine(
+            name="dup", definition=text, roleArn="arn:aws:iam::123456789012:role/r"
+        )
+    assert refused.value.response["Error"]["Message"] == (
+        "Invalid State Machine Definition: "
+        "'DUPLICATE_STATE_NAME: Duplicate State name: Dup at /States/Dup'"
+    )

@@ -127,6 +127,9 @@ def test_no_retry_or_catch_sees_states_runtime(kept, key, named):
     execution = run(in_parallel(BRANCH, named, key), GIVEN)
     assert (execution["status"], execution["error"]) == ("FAILED", "States.Runtime")
     assert "No Choice rule matched" in execution["cause"]
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    events = sfn.get_execution_history(executionArn=execution["executionArn"])["events"]
+    assert [e["type"] for e in events].count("ParallelStateStarted") == 1  # not retried
 
 
 @pytest.mark.parametrize("catch", ["States.ALL", FAILING_WITH])
