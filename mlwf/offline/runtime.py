@@ -38,6 +38,7 @@ from mlwf.offline.faults import ENDPOINT, Fault
 from mlwf.offline.functions import FunctionLog, LocalFunction
 from mlwf.offline.history_limit import history_limited
 from mlwf.offline.iam import Authorizer, PolicyNotFound, enforced
+from mlwf.offline.iam_roles import create_roles
 from mlwf.offline.jsonata_states import jsonata_evaluated
 from mlwf.offline.moto_patches import (
     Endings,
@@ -210,6 +211,7 @@ class OfflineStack:
     def _create_resources(self, log_dir: Path | None) -> None:
         from botocore.exceptions import ClientError
 
+        create_roles(self.client("iam"), self.spec)
         s3 = self.s3
         for bucket in self.spec.buckets.values():
             s3.create_bucket(Bucket=bucket)

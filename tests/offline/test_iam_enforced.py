@@ -134,3 +134,16 @@ def test_a_state_machine_role_without_invoke_fails_the_task_as_step_functions_do
     assert ended["error"] == "Lambda.AWSLambdaException"
     assert "is not authorized to perform: lambda:InvokeFunction" in ended["cause"]
     assert "Error Code: AccessDeniedException" in ended["cause"]
+
+
+def test_the_iam_api_answers_for_the_stacks_roles(stack):
+    # `aws iam get-role` and its siblings see the roles the SAM transform generates, with
+    # the policies mlwf.offline.iam enforces (they answered NoSuchEntity)
+    iam = stack.client("iam")
+    assert {r["RoleName"] for r in iam.list_roles()["Roles"]} == {
+        role.name for role in stack.spec.roles.values()
+    }
+    serializer = stack.spec.functions["SerializeImageDataFunction"].role_arn.rsplit("/", 1)[-1]
+    (name,) = iam.list_role_policies(RoleName=serializer)["PolicyNames"]
+    document = iam.get_role_policy(RoleName=serializer, PolicyName=name)["PolicyDocument"]
+    assert "s3:GetObject" in json.dumps(document)
