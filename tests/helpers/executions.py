@@ -1,7 +1,8 @@
-"""Waiting on a Step Functions execution that moto runs in a thread of its own."""
+"""Running and waiting on a Step Functions execution that moto runs in a thread of its own."""
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -18,6 +19,28 @@ def wait_until_ended(sfn: Any, execution_arn: str, timeout: float = 30.0) -> dic
             return description
         assert time.monotonic() < deadline, f"{execution_arn} still running after {timeout} s"
         time.sleep(0.02)  # the poll interval of a wait with a deadline, not a stand-in for one
+
+
+def run_to_end(
+    sfn: Any,
+    definition: dict[str, Any],
+    given: str = "{}",
+    *,
+    kind: str = "STANDARD",
+    name: str | None = None,
+    timeout: float = 30.0,
+) -> dict[str, Any]:
+    """A new state machine of `definition` (named after how many there are, unless `name`),
+    one execution of it on the input text `given`, and its description once it has ended."""
+    name = name or f"m{len(sfn.list_state_machines()['stateMachines'])}"
+    arn = sfn.create_state_machine(
+        name=name,
+        definition=json.dumps(definition),
+        roleArn=f"arn:aws:iam::123456789012:role/{name}",
+        type=kind,
+    )["stateMachineArn"]
+    started = sfn.start_execution(stateMachineArn=arn, input=given)
+    return wait_until_ended(sfn, started["executionArn"], timeout=timeout)
 
 
 def counting_loop(rounds: int) -> dict[str, Any]:

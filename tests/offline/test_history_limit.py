@@ -4,13 +4,11 @@ limit). moto ran it for ever, RUNNING, its history growing in memory."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from mlwf.offline.history_limit import CAUSE, MAX_EVENTS
 from mlwf.offline.runtime import OfflineStack
-from tests.helpers.executions import wait_until_ended
+from tests.helpers.executions import run_to_end
 
 pytestmark = pytest.mark.offline
 
@@ -32,15 +30,9 @@ RUNAWAY = {
 def test_a_runaway_loop_fails_at_the_history_limit():
     with OfflineStack.start(say=lambda _: None) as stack:
         sfn = stack.sfn
-        arn = sfn.create_state_machine(
-            name="runaway",
-            definition=json.dumps(RUNAWAY),
-            roleArn="arn:aws:iam::123456789012:role/runaway",
-        )["stateMachineArn"]
-        started = sfn.start_execution(stateMachineArn=arn, input="{}")
-        ended = wait_until_ended(sfn, started["executionArn"], timeout=120)
+        ended = run_to_end(sfn, RUNAWAY, name="runaway", timeout=120)
         last = sfn.get_execution_history(
-            executionArn=started["executionArn"], reverseOrder=True, maxResults=1
+            executionArn=ended["executionArn"], reverseOrder=True, maxResults=1
         )["events"][0]
     assert (ended["status"], ended["error"], ended["cause"]) == ("FAILED", "States.Runtime", CAUSE)
     assert (last["id"], last["type"]) == (MAX_EVENTS, "ExecutionFailed")

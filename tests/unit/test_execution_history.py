@@ -13,10 +13,9 @@ import pytest
 from botocore.exceptions import ClientError
 
 from mlwf.offline.execution_history import InvalidToken, TokenSigner, histories_paged, page_of
-from tests.helpers.executions import counting_loop, wait_until_ended
+from tests.helpers.executions import counting_loop, run_to_end
 from tests.helpers.paths import REGION
 
-ROLE = "arn:aws:iam::123456789012:role/history-pages-test"
 EVENTS = [
     {"id": i, "type": "E", "stateEnteredEventDetails": {"input": "{}"}} for i in range(1, 251)
 ]
@@ -94,12 +93,8 @@ def execution(aws: None) -> Iterator[tuple[Any, str]]:
     """A finished execution of 124 events, read through moto's response (as over HTTP)."""
     sfn = boto3.client("stepfunctions", region_name=REGION)
     with histories_paged():
-        arn = sfn.create_state_machine(
-            name="loop", definition=json.dumps(counting_loop(30)), roleArn=ROLE
-        )["stateMachineArn"]
-        started = sfn.start_execution(stateMachineArn=arn, input='{"n": 0}')
-        wait_until_ended(sfn, started["executionArn"])
-        yield sfn, started["executionArn"]
+        ended = run_to_end(sfn, counting_loop(30), '{"n": 0}', name="loop")
+        yield sfn, ended["executionArn"]
 
 
 def test_the_api_answers_the_latest_event_first_when_asked(execution):
@@ -132,13 +127,9 @@ def test_the_api_refuses_a_page_over_1000_and_a_foreign_token(execution):
 def test_the_pinned_moto_answers_every_event_oldest_first_whatever_is_asked(aws):
     # What histories_paged replaces; once moto pages and orders, it can go
     sfn = boto3.client("stepfunctions", region_name=REGION)
-    arn = sfn.create_state_machine(
-        name="loop", definition=json.dumps(counting_loop(30)), roleArn=ROLE
-    )["stateMachineArn"]
-    started = sfn.start_execution(stateMachineArn=arn, input='{"n": 0}')
-    wait_until_ended(sfn, started["executionArn"])
+    ended = run_to_end(sfn, counting_loop(30), '{"n": 0}', name="loop")
     answer = sfn.get_execution_history(
-        executionArn=started["executionArn"], reverseOrder=True, maxResults=1
+        executionArn=ended["executionArn"], reverseOrder=True, maxResults=1
     )
     assert ids(answer)[:2] == [1, 2] and len(answer["events"]) == 124
     assert "nextToken" not in answer

@@ -12,10 +12,8 @@ import boto3
 import pytest
 
 from mlwf.offline.execution_output import output_json, outputs_as_json
-from tests.helpers.executions import wait_until_ended
+from tests.helpers.executions import run_to_end
 from tests.helpers.paths import REGION
-
-ROLE = "arn:aws:iam::123456789012:role/execution-output-test"
 
 
 def ending_with(result: Any) -> dict[str, Any]:
@@ -26,13 +24,8 @@ def ending_with(result: Any) -> dict[str, Any]:
 def run(result: Any) -> tuple[dict[str, Any], str]:
     """The execution's description, and the output its ExecutionSucceeded event carries."""
     sfn = boto3.client("stepfunctions", region_name=REGION)
-    name = f"m{len(sfn.list_state_machines()['stateMachines'])}"
-    arn = sfn.create_state_machine(
-        name=name, definition=json.dumps(ending_with(result)), roleArn=ROLE
-    )
-    started = sfn.start_execution(stateMachineArn=arn["stateMachineArn"], input="{}")
-    described = wait_until_ended(sfn, started["executionArn"])
-    events = sfn.get_execution_history(executionArn=started["executionArn"])["events"]
+    described = run_to_end(sfn, ending_with(result))
+    events = sfn.get_execution_history(executionArn=described["executionArn"])["events"]
     succeeded = next(e for e in events if e["type"] == "ExecutionSucceeded")
     return described, succeeded["executionSucceededEventDetails"]["output"]
 

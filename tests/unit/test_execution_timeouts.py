@@ -5,7 +5,6 @@ ExecutionTimedOut with States.Timeout. Each case runs on moto alone (the pin) an
 from __future__ import annotations
 
 import contextlib
-import json
 from datetime import timedelta
 from typing import Any
 
@@ -13,10 +12,9 @@ import boto3
 
 from mlwf.offline.execution_timeouts import timeouts_as_aws
 from mlwf.offline.moto_patches import stops_as_aws
-from tests.helpers.executions import wait_until_ended
+from tests.helpers.executions import run_to_end
 from tests.helpers.paths import REGION
 
-ROLE = "arn:aws:iam::123456789012:role/timeouts-test"
 SLOW = {
     "TimeoutSeconds": 1,
     "StartAt": "Wait",
@@ -27,13 +25,9 @@ SLOW = {
 def timed_out(patched: bool) -> tuple[Any, dict[str, Any]]:
     sfn = boto3.client("stepfunctions", region_name=REGION)
     with stops_as_aws(), timeouts_as_aws() if patched else contextlib.nullcontext():
-        arn = sfn.create_state_machine(
-            name=f"slow{patched}", definition=json.dumps(SLOW), roleArn=ROLE
-        )["stateMachineArn"]
-        started = sfn.start_execution(stateMachineArn=arn, input="{}")
-        described = wait_until_ended(sfn, started["executionArn"], timeout=10)
-        listed = sfn.list_executions(stateMachineArn=arn)["executions"]
-        last = sfn.get_execution_history(executionArn=started["executionArn"])["events"][-1]
+        described = run_to_end(sfn, SLOW, name=f"slow{patched}", timeout=10)
+        listed = sfn.list_executions(stateMachineArn=described["stateMachineArn"])["executions"]
+        last = sfn.get_execution_history(executionArn=described["executionArn"])["events"][-1]
     return described, {"listed": listed, "last": last}
 
 

@@ -5,7 +5,6 @@ case runs in a moment; tests/offline/test_history_limit.py runs a loop into the 
 from __future__ import annotations
 
 import inspect
-import json
 import threading
 from collections.abc import Iterator
 from types import SimpleNamespace
@@ -17,10 +16,9 @@ import pytest
 from mlwf.offline import history_limit
 from mlwf.offline.history_limit import CAUSE, history_limited
 from mlwf.offline.moto_patches import stops_as_aws
-from tests.helpers.executions import counting_loop, wait_until_ended
+from tests.helpers.executions import counting_loop, run_to_end
 from tests.helpers.paths import REGION
 
-ROLE = "arn:aws:iam::123456789012:role/history-limit-test"
 LIMIT = 40
 
 
@@ -32,12 +30,7 @@ def limited(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 
 
 def run(sfn: Any, definition: dict[str, Any], kind: str = "STANDARD") -> dict[str, Any]:
-    name = f"m{len(sfn.list_state_machines()['stateMachines'])}"
-    arn = sfn.create_state_machine(
-        name=name, definition=json.dumps(definition), roleArn=ROLE, type=kind
-    )["stateMachineArn"]
-    started = sfn.start_execution(stateMachineArn=arn, input='{"n": 0}')
-    return wait_until_ended(sfn, started["executionArn"])
+    return run_to_end(sfn, definition, '{"n": 0}', kind=kind)
 
 
 def history(sfn: Any, execution_arn: str) -> list[dict[str, Any]]:
@@ -105,15 +98,11 @@ def test_the_pinned_moto_runs_every_execution_as_standard(aws):
     from moto.stepfunctions.parser.backend.execution import Execution
 
     sfn = boto3.client("stepfunctions", region_name=REGION)
-    arn = sfn.create_state_machine(
-        name="express", definition=json.dumps(counting_loop(1)), roleArn=ROLE, type="EXPRESS"
-    )["stateMachineArn"]
-    started = sfn.start_execution(stateMachineArn=arn, input='{"n": 0}')
-    wait_until_ended(sfn, started["executionArn"])
+    ended = run(sfn, counting_loop(1), kind="EXPRESS")
     from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
     backend = stepfunctions_parser_backends["123456789012"][REGION]
-    execution = backend.describe_execution(started["executionArn"])
+    execution = backend.describe_execution(ended["executionArn"])
     assert isinstance(execution, Execution) and execution.state_machine.type == "EXPRESS"
     assert execution.get_start_state_machine_details().typ == "STANDARD"
 

@@ -150,23 +150,15 @@ def test_a_failing_expression_is_found_in_its_state_as_aws_names_the_field(aws):
 
 
 def test_an_expression_giving_nothing_names_its_field_as_aws_does(aws):
-    import json
-
     import boto3
 
-    from tests.helpers.executions import wait_until_ended
+    from tests.helpers.executions import run_to_end
 
     state = {"Type": "Pass", "Output": {"v": "{% $states.input.nope %}"}, "End": True}
     definition = {"QueryLanguage": "JSONata", "StartAt": "E", "States": {"E": state}}
     sfn = boto3.client("stepfunctions", region_name="us-east-1")
     with jsonata_evaluated():
-        arn = sfn.create_state_machine(
-            name="nothing",
-            definition=json.dumps(definition),
-            roleArn="arn:aws:iam::123456789012:role/r",
-        )["stateMachineArn"]
-        started = sfn.start_execution(stateMachineArn=arn, input="{}")
-        ended = wait_until_ended(sfn, started["executionArn"])
+        ended = run_to_end(sfn, definition, name="nothing")
     # AWS's words (floci-io/floci#2745); moto's said no field
     assert ended["cause"].endswith(
         "The JSONata expression '$states.input.nope' specified for the field 'Output/v' "

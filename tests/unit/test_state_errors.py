@@ -16,10 +16,9 @@ import pytest
 
 from mlwf.offline.jsonata_states import jsonata_evaluated
 from mlwf.offline.state_errors import states_errors_kept
-from tests.helpers.executions import wait_until_ended
+from tests.helpers.executions import run_to_end
 from tests.helpers.paths import REGION
 
-ROLE = "arn:aws:iam::123456789012:role/state-errors-test"
 NO_MATCH = {"Type": "Choice", "Choices": [{"Variable": "$.a", "NumericEquals": 1, "Next": "B"}]}
 BRANCH = {"StartAt": "C", "States": {"C": NO_MATCH, "B": {"Type": "Succeed"}}}
 # a branch failing with one of the States.* errors a Catch can see
@@ -48,11 +47,9 @@ CAUGHT = {"Type": "Pass", "End": True}
 
 
 def run(definition: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
-    sfn = boto3.client("stepfunctions", region_name=REGION)
-    name = f"m{len(sfn.list_state_machines()['stateMachines'])}"
-    arn = sfn.create_state_machine(name=name, definition=json.dumps(definition), roleArn=ROLE)
-    started = sfn.start_execution(stateMachineArn=arn["stateMachineArn"], input=json.dumps(given))
-    return wait_until_ended(sfn, started["executionArn"])
+    return run_to_end(
+        boto3.client("stepfunctions", region_name=REGION), definition, json.dumps(given)
+    )
 
 
 def choice_alone() -> dict[str, Any]:
