@@ -105,9 +105,9 @@ def states_errors_kept() -> Iterator[None]:
             stack.enter_context(patch.object(module, "CustomErrorName", error_name))
         original = StateChoice.__dict__["_eval_state"]  # KeyError: moto changed
         stack.enter_context(patch.object(StateChoice, "_eval_state", _no_match_failing(original)))
-        compared = ComparisonVariable.__dict__["_eval_body"]  # KeyError: moto changed
+        ComparisonVariable.__dict__["_eval_body"]  # KeyError: moto changed
         stack.enter_context(
-            patch.object(ComparisonVariable, "_eval_body", _missing_variable_failing(compared))
+            patch.object(ComparisonVariable, "_eval_body", _missing_variable_failing())
         )
         details = FailureEventException.__dict__["get_execution_failed_event_details"]
         stack.enter_context(
@@ -149,7 +149,10 @@ def _all_but_terminal(original: Callable[[Any, Any], None]) -> Callable[[Any, An
     return eval_body
 
 
-def _missing_variable_failing(original: Callable[[Any, Any], None]) -> Callable[[Any, Any], None]:
+def _missing_variable_failing() -> Callable[[Any, Any], None]:
+    """moto's ComparisonVariable._eval_body (the variable sampled, then the comparison made),
+    with the checks between and around its two steps: the variable is sampled once. That
+    moto's body is still those two steps is pinned by tests/unit/test_state_errors.py."""
     from moto.stepfunctions.parser.asl.component.state.choice.comparison.comparison_operator_type import (  # noqa: E501
         ComparisonOperatorType,
     )
@@ -160,12 +163,12 @@ def _missing_variable_failing(original: Callable[[Any, Any], None]) -> Callable[
 
     def eval_body(self: Any, env: Any) -> None:
         operator = self.comparison_function.operator_type
-        if operator is not ComparisonOperatorType.IsPresent:
-            self.variable.eval(env)  # sampled once more by the original: a path lookup
-            if isinstance(env.stack.pop(), NoSuchVariable):
-                raise _missing_path(env, "condition", self.variable.string_sampler)
+        self.variable.eval(env)
+        missing = isinstance(env.stack[-1], NoSuchVariable)
+        if missing and operator is not ComparisonOperatorType.IsPresent:
+            raise _missing_path(env, "condition", self.variable.string_sampler)
         try:
-            original(self, env)
+            self.comparison_function.eval(env)
         except NoSuchJsonPathError as exc:
             if not operator.name.endswith("Path"):
                 raise

@@ -388,3 +388,21 @@ def test_a_state_named_with_a_quote_is_named_once(kept):
     execution = run({"StartAt": "Bob's", "States": {"Bob's": parallel}}, GIVEN)
     assert execution["cause"].count("An error occurred while executing the state") == 1
     assert execution["cause"].startswith("An error occurred while executing the state 'X's'")
+
+
+def test_the_pinned_moto_compares_a_variable_in_two_steps():
+    # states_errors_kept runs ComparisonVariable's body itself, with its checks between
+    # the two steps: if moto's body grows, this fails and the patch is reconciled
+    import inspect
+
+    from moto.stepfunctions.parser.asl.component.state.choice.comparison.comparison_variable import (  # noqa: E501
+        ComparisonVariable,
+    )
+
+    lines = inspect.getsource(ComparisonVariable._eval_body).splitlines()[1:]
+    assert [line.strip() for line in lines if line.strip()] == [
+        "variable: Variable = self.variable",
+        "variable.eval(env)",
+        "comparison_function: ComparisonFunc = self.comparison_function",
+        "comparison_function.eval(env)",
+    ]
