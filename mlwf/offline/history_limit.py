@@ -20,7 +20,8 @@ The execution's end (ExecutionSucceeded, ExecutionFailed, ExecutionAborted,
 ExecutionTimedOut) is its history's last event, as on AWS, whatever ended it: moto went on
 writing what a Map's other iterations or a Parallel's other branches did after it (a
 failing iteration's sibling wrote its MapIterationFailed after the ExecutionFailed), so a
-reader of the history's last event (`--reverse-order --max-items 1`) did not find the end.
+reader of the history's last event (`--reverse-order --max-items 1`) did not find the end
+(AWS's own history in floci-io/floci#2734 ends on its ExecutionFailed, read that way).
 The end is the event moto's Program writes once the execution has stopped, saying how; moto
 also wrote a state's own failure (a Task's missing TimeoutSecondsPath) as a first
 ExecutionFailed, without the state's name in its cause: not kept, AWS's history has one.
