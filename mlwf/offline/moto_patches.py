@@ -11,6 +11,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 from unittest.mock import patch
 
@@ -161,6 +162,8 @@ def stops_as_aws() -> Iterator[None]:
     - Its StopExecution drops the caller's error and cause and answers without the
       stopDate; DescribeExecution's stopDate was when the worker wound down, not the stop,
       and it answered neither the error nor the cause the caller gave.
+    Its end step wrote the status before the error and cause (and the output after it), so
+    a reader racing the end saw FAILED with no error: here the status is written last.
     An early stop is kept and applied as the program starts, before any state (the first
     of two early stops wins, as it does later); a stopped execution's own environment takes
     no error or timeout after the stop, and keeps the stop's date.
@@ -233,16 +236,25 @@ def stops_as_aws() -> Iterator[None]:
         run_program(component, env)  # stopped: no state runs, and it ends ABORTED
 
     def reflect_status(communication: Any) -> None:
+        # moto's step writes the status before the error and cause, and the output after
+        # it: a DescribeExecution (or the EXPRESS wait) racing the end answered FAILED with
+        # no error, or SUCCEEDED with a null output. Its writes are staged here and the
+        # status goes last, so a reader who sees the end sees all of it.
         execution = communication.execution
+        staged = _Staged(execution)
+        reflect(SimpleNamespace(execution=staged))
         state = execution.exec_worker.env.program_state()
         if isinstance(state, ProgramStopped):
             # DescribeExecution answers the caller's error and cause, as AWS does
-            # (["ABORTED", "Manual", "probe"], measured in floci-io/floci#2734): set before
-            # moto's status, so that no reader sees ABORTED without them
-            execution.error, execution.cause = state.error, state.cause
-        reflect(communication)
-        if isinstance(state, ProgramStopped) and state.stop_date is not None:
-            execution.stop_date = state.stop_date  # the stop's, as StopExecution answered
+            # (["ABORTED", "Manual", "probe"], measured in floci-io/floci#2734), and the
+            # stop's date, as StopExecution answered it
+            staged.writes.update(error=state.error, cause=state.cause)
+            if state.stop_date is not None:
+                staged.writes["stop_date"] = state.stop_date
+        status = staged.writes.pop("exec_status")  # KeyError: moto changed
+        for name, value in staged.writes.items():
+            setattr(execution, name, value)
+        execution.exec_status = status
 
     def stop_execution(response: Any) -> Any:
         stop_date = datetime.now(UTC)
@@ -287,3 +299,21 @@ def unnamed_executions_named_by_uuid() -> Iterator[None]:
 
     with patch.object(StepFunctionsParserBackend, "start_execution", start_execution):
         yield
+
+
+class _Staged:
+    """Reads through to `target`; keeps what is written, in `writes`, for the caller to
+    apply in an order of its own."""
+
+    def __init__(self, target: Any) -> None:
+        object.__setattr__(self, "_target", target)
+        object.__setattr__(self, "writes", {})
+
+    def __getattr__(self, name: str) -> Any:
+        writes = object.__getattribute__(self, "writes")
+        if name in writes:
+            return writes[name]
+        return getattr(object.__getattribute__(self, "_target"), name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self.writes[name] = value

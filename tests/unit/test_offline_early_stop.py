@@ -12,6 +12,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 
 import boto3
 import pytest
@@ -44,6 +45,13 @@ def test_the_pinned_moto_stops_only_an_execution_under_way():
     assert "ProgramRunning" not in inspect.getsource(Environment.set_timed_out)
     # moto's StopExecution passes on neither the caller's error nor its cause
     assert "stop_execution(arn)" in inspect.getsource(StepFunctionResponse.stop_execution)
+    # moto's end step reads the program's state and writes the execution's fields, status
+    # first: stops_as_aws stages its writes and publishes the status last
+    from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
+
+    reflect = inspect.getsource(BaseExecutionWorkerCommunication._reflect_execution_status)
+    assert "self.execution.exec_worker.env.program_state()" in reflect
+    assert reflect.index(".exec_status = ExecutionStatus.FAILED") < reflect.index(".error =")
 
 
 @pytest.fixture
@@ -171,23 +179,63 @@ def test_a_stop_holds_when_the_machine_times_out_while_a_state_still_runs(aws, m
     assert description["status"] == "ABORTED"
 
 
-def test_no_reader_sees_a_stopped_execution_aborted_without_its_error(aws, endings, monkeypatch):
-    # moto's step sets the status; what the execution holds at that moment is what a
-    # DescribeExecution racing the end would answer
-    from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
+@pytest.fixture
+def at_the_status(monkeypatch: pytest.MonkeyPatch) -> list[dict]:
+    """moto's description of each execution at the moment its status turns terminal: what a
+    DescribeExecution (or the EXPRESS wait) racing the end would answer."""
+    from moto.stepfunctions.parser.backend.execution import Execution
 
-    seen: list[tuple[str, str | None]] = []
-    reflect = BaseExecutionWorkerCommunication.__dict__["_reflect_execution_status"]
+    seen: list[dict] = []
 
-    def moto_status(communication):
-        reflect(communication)
-        seen.append((str(communication.execution.exec_status), communication.execution.error))
+    def status_spy(execution: Execution, name: str, value: object) -> None:
+        object.__setattr__(execution, name, value)
+        if name == "exec_status" and getattr(value, "value", "RUNNING") != "RUNNING":
+            seen.append(dict(execution.to_describe_output()))
 
-    monkeypatch.setattr(BaseExecutionWorkerCommunication, "_reflect_execution_status", moto_status)
+    monkeypatch.setattr(Execution, "__setattr__", status_spy, raising=False)
+    return seen
+
+
+def described(execution_arn: str) -> dict:
+    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+    backend = stepfunctions_parser_backends["123456789012"][REGION]
+    return dict(backend.describe_execution(execution_arn).to_describe_output())
+
+
+def test_no_reader_sees_a_stopped_execution_aborted_without_its_error_or_date(
+    aws, endings, at_the_status
+):
     sfn = boto3.client("stepfunctions", region_name=REGION)
     with stops_as_aws():
         execution_arn = start_one(sfn, WAIT)
         in_the_wait_state(sfn, execution_arn)
-        sfn.stop_execution(executionArn=execution_arn, error="Late", cause="halted")
+        answer = sfn.stop_execution(executionArn=execution_arn, error="Late", cause="halted")
         ended(sfn, endings, execution_arn)
-    assert seen == [("ExecutionStatus.ABORTED", "Late")]
+    final = described(execution_arn)
+    assert (final["status"].value, final["error"]) == ("ABORTED", "Late")
+    assert abs(final["stopDate"] - answer["stopDate"]) < timedelta(milliseconds=1)  # the stop's
+    assert at_the_status == [final]
+
+
+FAIL = {"StartAt": "No", "States": {"No": {"Type": "Fail", "Error": "Why", "Cause": "because"}}}
+RESULT = {"StartAt": "Yes", "States": {"Yes": {"Type": "Pass", "Result": "done", "End": True}}}
+
+
+@pytest.mark.parametrize(
+    ("definition", "expected"),
+    [(FAIL, {"error": "Why", "cause": "because"}), (RESULT, {"output": '"done"'})],
+    ids=["FAILED", "SUCCEEDED"],
+)
+def test_no_reader_sees_an_ended_execution_without_its_answer(
+    aws, endings, at_the_status, definition, expected
+):
+    # (CI caught a DescribeExecution that answered FAILED with no error: moto set the
+    # status before the error, and the output after the status)
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    with stops_as_aws():
+        execution_arn = start_one(sfn, definition)
+        ended(sfn, endings, execution_arn)
+    final = described(execution_arn)
+    assert {key: final.get(key) for key in expected} == expected
+    assert at_the_status == [final]
