@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from mlwf.offline.server import free_port
+from tests.helpers.processes import stop
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 HTML_KEY = 'incoming/<img src=x onerror="document.title=1">&amp;<b>bold</b>.png'
@@ -130,8 +132,9 @@ def console_process(
         wait_until_serving(url, process)
         yield url
     finally:
-        process.terminate()
-        printed, _ = process.communicate(timeout=30)
+        _, printed = stop(
+            process, signal.SIGTERM, timeout=30, what="mlwf console", read_output=True
+        )
         if output is not None:
             output.extend(printed.splitlines())
 

@@ -22,6 +22,7 @@ import pytest
 
 from mlwf.offline.server import free_port
 from tests.helpers.paths import EVENTS_DIR, PROJECT_ROOT
+from tests.helpers.processes import stop
 
 pytestmark = pytest.mark.offline
 STACK = "offline-up-test"
@@ -71,8 +72,7 @@ def offline_up(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
         yield {**exported, "AWS_SAM_STACK_NAME": STACK, "WORKFLOW_TYPE": workflow_type}
         printed.clear()  # what it printed while serving is not the test's to show
     finally:
-        server.send_signal(signal.SIGINT)  # Ctrl-C
-        code = server.wait(timeout=60)
+        code, _ = stop(server, signal.SIGINT, timeout=60, what="mlwf offline up")  # Ctrl-C
     assert code == 0, "".join(printed)
 
 
