@@ -109,6 +109,11 @@ def _translate(
     except InvalidDocumentException as exc:
         causes = "; ".join(str(cause) for cause in exc.causes)
         raise MlwfError(f"{path.name}: the SAM transform refuses it: {causes}") from None
+    finally:
+        # The transform times its event sources into metrics, sent nowhere here (its dummy
+        # publisher); unpublished, they printed "There are unpublished metrics..." once
+        # the next translation in the process replaced them.
+        translator.metrics.publish()
 
 
 def _parameters(declared: dict, overrides: dict[str, str], path: Path) -> dict[str, str]:

@@ -80,9 +80,12 @@ def translate(
     to_py27_compatible_template(source, values)
     session = boto3.Session(region_name=values["AWS::Region"])
     translator = Translator(None, Parser(), boto_session=session)
-    translated = translator.translate(
-        source, parameter_values=values, get_managed_policy_map=_NoManagedPolicies().load
-    )
+    try:
+        translated = translator.translate(
+            source, parameter_values=values, get_managed_policy_map=_NoManagedPolicies().load
+        )
+    finally:
+        translator.metrics.publish()  # to its dummy publisher (see mlwf/offline/template.py)
     return undo_mark_unicode_str_in_template(translated)
 
 

@@ -3,11 +3,14 @@ every intrinsic function and condition resolved, parameters and scalars as strin
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from mlwf.offline.template import load_template
+from tests.helpers.paths import PROJECT_ROOT
 from training_job.errors import MlwfError
 
 TEMPLATE = """
@@ -143,3 +146,19 @@ def test_a_buckets_domain_names_resolve_as_its_return_values(template):
         "s-bucket.s3.us-east-1.amazonaws.com",
         "s-bucket.s3.dualstack.us-east-1.amazonaws.com",
     )
+
+
+def test_translating_twice_in_a_process_prints_nothing():
+    # The SAM transform's metrics, left unpublished, printed "There are unpublished
+    # metrics..." when the next Translator replaced them (seen in CI's output)
+    script = (
+        "import gc\n"
+        "from mlwf.offline.template import load_template\n"
+        "load_template('template.yaml')\n"
+        "load_template('template.yaml')\n"
+        "gc.collect()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=PROJECT_ROOT, capture_output=True, text=True
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
