@@ -27,10 +27,11 @@ def stop(
         else:
             printed = ""
             process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
+    except subprocess.TimeoutExpired as expired:
         process.kill()
         process.communicate() if read_output else process.wait()
+        # not `from None`: in a finally, the failure on its way out stays in the report
         raise AssertionError(
             f"{what} did not stop within {timeout:.0f} s of {how.name}: killed"
-        ) from None
+        ) from expired
     return process.returncode, printed or ""
