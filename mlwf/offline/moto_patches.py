@@ -163,7 +163,8 @@ def stops_as_aws() -> Iterator[None]:
       stopDate; DescribeExecution's stopDate was when the worker wound down, not the stop,
       and it answered neither the error nor the cause the caller gave.
     Its end step wrote the status before the error and cause (and the output after it), so
-    a reader racing the end saw FAILED with no error: here the status is written last.
+    a reader racing the end saw FAILED with no error: here the status is written last, and
+    a description is made before or after the end's writes, never between them.
     An early stop is kept and applied as the program starts, before any state (the first
     of two early stops wins, as it does later); a stopped execution's own environment takes
     no error or timeout after the stop, and keeps the stop's date.
@@ -172,7 +173,10 @@ def stops_as_aws() -> Iterator[None]:
     from moto.stepfunctions.parser.asl.component.program.program import Program
     from moto.stepfunctions.parser.asl.eval.environment import Environment
     from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped
-    from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
+    from moto.stepfunctions.parser.backend.execution import (
+        BaseExecutionWorkerCommunication,
+        Execution,
+    )
     from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
     from moto.stepfunctions.responses import StepFunctionResponse
 
@@ -184,7 +188,11 @@ def stops_as_aws() -> Iterator[None]:
     set_timed_out = Environment.__dict__["set_timed_out"]
     run_program = Program.__dict__["_eval_body"]
     reflect = BaseExecutionWorkerCommunication.__dict__["_reflect_execution_status"]
+    describe = Execution.__dict__["to_describe_output"]
     env_lock = threading.Lock()  # orders a worker's env being made against a stop
+    # an execution's end written whole against a description of it (re-entrant: a hook on
+    # the writes, such as a test's, may describe the execution from their own thread)
+    end_lock = threading.RLock()
 
     def environment(worker: Any) -> Any:
         env = make_environment(worker)
@@ -239,7 +247,8 @@ def stops_as_aws() -> Iterator[None]:
         # moto's step writes the status before the error and cause, and the output after
         # it: a DescribeExecution (or the EXPRESS wait) racing the end answered FAILED with
         # no error, or SUCCEEDED with a null output. Its writes are staged here and the
-        # status goes last, so a reader who sees the end sees all of it.
+        # status goes last, so a reader who sees the end sees all of it; a description
+        # waits for them all (else it could read RUNNING, then the error written next).
         execution = communication.execution
         staged = _Staged(execution)
         reflect(SimpleNamespace(execution=staged))
@@ -252,9 +261,14 @@ def stops_as_aws() -> Iterator[None]:
             if state.stop_date is not None:
                 staged.writes["stop_date"] = state.stop_date
         status = staged.writes.pop("exec_status")  # KeyError: moto changed
-        for name, value in staged.writes.items():
-            setattr(execution, name, value)
-        execution.exec_status = status
+        with end_lock:
+            for name, value in staged.writes.items():
+                setattr(execution, name, value)
+            execution.exec_status = status
+
+    def described(execution: Any) -> Any:
+        with end_lock:
+            return describe(execution)
 
     def stop_execution(response: Any) -> Any:
         stop_date = datetime.now(UTC)
@@ -272,6 +286,7 @@ def stops_as_aws() -> Iterator[None]:
         patch.object(Environment, "set_error", environment_error),
         patch.object(Environment, "set_timed_out", environment_timed_out),
         patch.object(BaseExecutionWorkerCommunication, "_reflect_execution_status", reflect_status),
+        patch.object(Execution, "to_describe_output", described),
         patch.object(Program, "_eval_body", program),
         patch.object(StepFunctionResponse, "stop_execution", stop_execution),
     ):

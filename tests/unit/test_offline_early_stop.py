@@ -239,3 +239,33 @@ def test_no_reader_sees_an_ended_execution_without_its_answer(
     final = described(execution_arn)
     assert {key: final.get(key) for key in expected} == expected
     assert at_the_status == [final]
+
+
+def test_no_reader_sees_a_running_execution_with_an_error(aws, endings, monkeypatch):
+    # While the end's fields are written, another thread describes the execution: it gets
+    # the description before them (RUNNING, no error) or after (FAILED, with it), never
+    # RUNNING with an error beside it, which AWS never answers
+    from moto.stepfunctions.parser.backend.execution import Execution
+
+    seen: list[tuple[str, bool]] = []
+    readers: list[threading.Thread] = []
+
+    def racing_reader(execution: Execution, name: str, value: object) -> None:
+        object.__setattr__(execution, name, value)
+        if name == "error" and value is not None and not readers:
+
+            def read() -> None:
+                answer = execution.to_describe_output()
+                seen.append((answer["status"].value, "error" in answer))
+
+            readers.append(threading.Thread(target=read))
+            readers[0].start()
+            readers[0].join(timeout=0.5)  # as long as the reader may need; it may be held
+
+    monkeypatch.setattr(Execution, "__setattr__", racing_reader, raising=False)
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    with stops_as_aws():
+        execution_arn = start_one(sfn, FAIL)
+        ended(sfn, endings, execution_arn)
+    readers[0].join(10)
+    assert seen == [("FAILED", True)]
