@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from mlwf.offline.iam import AWS_MANAGED_PREFIX
+from mlwf.offline.iam import AWS_MANAGED_PREFIX, aws_managed_policy
 from mlwf.offline.template_spec import ACCOUNT_ID, TemplateSpec
 
 
@@ -50,13 +50,12 @@ def _put_role_policy(role: str, name: str, document: dict[str, Any]) -> None:
 def _load_aws_managed_policy(arn: str, region: str) -> None:
     """One AWS managed policy in moto's IAM, from moto's own record of AWS's (a name moto
     does not know is left to AttachRolePolicy's NoSuchEntity)."""
-    from moto.iam.aws_managed_policies import aws_managed_policies_data
     from moto.iam.models import AWSManagedPolicy, iam_backends
 
     backend = iam_backends[ACCOUNT_ID]["global"]
     if arn in backend.managed_policies:
         return
-    data = json.loads(aws_managed_policies_data).get(arn.rsplit("/", 1)[-1])
+    data = aws_managed_policy(arn)
     if data is None:
         return
     policy = AWSManagedPolicy.from_data(arn.rsplit("/", 1)[-1], ACCOUNT_ID, region, data)
