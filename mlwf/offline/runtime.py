@@ -220,6 +220,9 @@ class OfflineStack:
                     Bucket=bucket,
                     NotificationConfiguration={"EventBridgeConfiguration": {}},
                 )
+            if bucket in self.spec.bucket_versioning:  # old versions kept, as on AWS
+                status = self.spec.bucket_versioning[bucket]
+                s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": status})
         for queue in self.spec.queues.values():
             self.client("sqs").create_queue(QueueName=queue)
         logs = self.client("logs")

@@ -251,6 +251,9 @@ class _Reader:
                 bridge = notifications.get("EventBridgeConfiguration", {})
                 if str(bridge.get("EventBridgeEnabled", "")).lower() == "true":
                     self.spec.event_bridge_buckets.add(self.name(logical_id))
+                versioning = props.get("VersioningConfiguration", {}).get("Status")
+                if versioning is not None:  # Enabled or Suspended
+                    self.spec.bucket_versioning[self.name(logical_id)] = str(versioning)
             elif kind == "AWS::Logs::LogGroup":
                 retention = props.get("RetentionInDays")
                 self.spec.log_groups[self.name(logical_id)] = (

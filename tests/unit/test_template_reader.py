@@ -162,3 +162,9 @@ def test_translating_twice_in_a_process_prints_nothing():
         [sys.executable, "-c", script], cwd=PROJECT_ROOT, capture_output=True, text=True
     )
     assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
+
+
+def test_the_projects_bucket_is_read_as_versioned():
+    spec = load_template(PROJECT_ROOT / "template.yaml")
+    assert list(spec.bucket_versioning.values()) == ["Enabled"]
+    assert set(spec.bucket_versioning) == set(spec.buckets.values())
