@@ -251,8 +251,10 @@ class _Reader:
                 bridge = notifications.get("EventBridgeConfiguration", {})
                 if str(bridge.get("EventBridgeEnabled", "")).lower() == "true":
                     self.spec.event_bridge_buckets.add(self.name(logical_id))
+                # Enabled or Suspended (https://docs.aws.amazon.com/AWSCloudFormation/latest/
+                # UserGuide/aws-properties-s3-bucket-versioningconfig.html)
                 versioning = props.get("VersioningConfiguration", {}).get("Status")
-                if versioning is not None:  # Enabled or Suspended
+                if versioning is not None:
                     self.spec.bucket_versioning[self.name(logical_id)] = str(versioning)
             elif kind == "AWS::Logs::LogGroup":
                 retention = props.get("RetentionInDays")
