@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from mlwf.executions import TERMINAL, ExecutionInput, ExecutionResult, run_executions
+from mlwf.offline import zygote
 from mlwf.offline.bridge import Bridge, EndpointHandler
 from mlwf.offline.cloudwatch_logs import LogGroupSink, stream_prefix_filtered
 from mlwf.offline.definition_check import checked_at_create
@@ -157,6 +158,7 @@ class OfflineStack:
                 stack.inject(fault)
             stack.endpoints = LocalEndpoints(stack.session, seed=seed)
             stack.endpoints.server.start()  # boots while the model is staged and trained
+            zygote.prepare(LocalFunction.base_environment())  # imports the SDK meanwhile too
             stack.trainer = LocalTrainer(stack.session, seed=seed)
             stack.bridge.account_id = ACCOUNT_ID
             stack.bridge.endpoint_resolver = stack._resolve_endpoint

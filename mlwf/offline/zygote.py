@@ -98,6 +98,14 @@ _SHARED: Zygote | None = None
 _SHARED_LOCK = threading.Lock()
 
 
+def prepare(base_environment: dict[str, str]) -> None:
+    """Start this process's zygote now, where fork() is used: its SDK import then overlaps
+    the stack's own start, not the first invocation's cold start (Lambda's runtime has the
+    SDK before any environment starts). It returns at once; the zygote imports alone."""
+    if available():
+        shared(base_environment)
+
+
 def shared(base_environment: dict[str, str]) -> Zygote:
     """This process's zygote, started on first use (again if it has gone); it ends with
     this process."""
