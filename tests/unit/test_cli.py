@@ -3,6 +3,9 @@ in one actionable line and exit 1, never a traceback."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from mlwf.cli import COMMAND_MODULES, build_parser, main
@@ -139,3 +142,22 @@ def test_parameter_overrides_without_offline_is_one_line(command, capsys):
     code = main([command, "--parameter-overrides", "WorkflowType=EXPRESS"])
     err = capsys.readouterr().err.strip()
     assert code == 1 and err.count("\n") == 0 and "--offline" in err
+
+
+def test_the_mlwf_command_exits_with_its_heap_frozen():
+    # The interpreter's exit collected the whole heap an offline command leaves: ~2 s of
+    # `mlwf invoke`. Given the installed `mlwf` entry point, run in a process of its own
+    probe = (
+        "import atexit, gc, sys\n"
+        "from importlib.metadata import entry_points\n"
+        "atexit.register(lambda: print('frozen at exit:', gc.get_freeze_count() > 0))\n"
+        "(mlwf,) = entry_points(group='console_scripts', name='mlwf')\n"
+        "sys.argv = ['mlwf', 'cost', '--help']\n"
+        "sys.exit(mlwf.load()())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+
+    # Then it ended as the command ends, and by then its heap was frozen
+    assert done.returncode == 0, done.stderr
+    assert "usage: mlwf cost" in done.stdout
+    assert done.stdout.rstrip().endswith("frozen at exit: True")
