@@ -25,6 +25,12 @@ SCHEMA_VALIDATION_FAILED
   an ItemProcessor nor a Parallel branch may declare a QueryLanguage.
 - Retry and Catch belong to Task, Parallel and Map states, TimeoutSeconds to Task states:
   "Field 'Catch' is not supported" at the state.
+- In their Retry and Catch, States.ALL appears alone in its ErrorEquals and only in the last
+  retrier or catcher ("must appear alone",
+  https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html):
+  "States.ALL must appear alone and at end of list at /States/S/Catch[0]/ErrorEquals[0]"
+  (AWS's answer at a CloudFormation deploy, quoted in aws/aws-cdk#10530, which lists each
+  place twice; once here). moto accepted it, and its first catcher caught everything.
 
 The messages of the last two groups, their locations (the state, or the ItemProcessor) and
 the inheritance of the language are AWS's answers as measured with `aws stepfunctions
@@ -87,6 +93,9 @@ def field_diagnostics(document: dict[str, Any]) -> list[str]:
         for field, owners in OWNERS.items():
             if field in state and kind in STATE_TYPES and kind not in owners:
                 found.append(_not_supported(field, at))
+        if kind in ERROR_HANDLING:
+            for field in ("Retry", "Catch"):
+                found += _states_all_placed(state.get(field), f"{at}/{field}")
         if kind == "Map":
             found += map_diagnostics(state, at, language)
         if language == "JSONPath":
@@ -124,6 +133,22 @@ def _states(scope: dict[str, Any], path: str, machine: str) -> Iterator[tuple[di
         for key in ("ItemProcessor", "Iterator"):
             if isinstance(state.get(key), dict):
                 yield from _states(state[key], f"{at}/{key}", machine)
+
+
+def _states_all_placed(handlers: Any, at: str) -> list[str]:
+    """States.ALL alone in its ErrorEquals, and only in the last retrier or catcher (the
+    error-handling page: it "must appear alone"): each place it is not, in AWS's words."""
+    found = []
+    listed = _items(handlers)
+    for i, handler in enumerate(listed):
+        errors = _items(handler.get("ErrorEquals")) if isinstance(handler, dict) else []
+        for j, error in enumerate(errors):
+            if error == "States.ALL" and (len(errors) > 1 or i < len(listed) - 1):
+                found.append(
+                    "SCHEMA_VALIDATION_FAILED: States.ALL must appear alone and at end of "
+                    f"list at {at}[{i}]/ErrorEquals[{j}]"
+                )
+    return found
 
 
 def _not_supported(field: str, at: str) -> str:

@@ -190,6 +190,72 @@ def test_a_transition_only_on_the_types_that_move_on(kind, field):
     assert found == (refused if kind in ("Succeed", "Fail", "Choice") else [])
 
 
+def handles(*error_lists: list[str]) -> list[dict[str, Any]]:
+    return [{"ErrorEquals": errors, "Next": "S"} for errors in error_lists]
+
+
+def test_states_all_in_a_first_retrier_and_catcher_gives_awss_message():
+    # aws/aws-cdk#10530 quotes AWS's answer to a Task whose catch-all came first
+    task = {"Type": "Task", "Resource": "r"}
+    task["Retry"] = [{"ErrorEquals": ["States.ALL"]}, {"ErrorEquals": ["Lambda.ServiceException"]}]
+    task["Catch"] = handles(["States.ALL"], ["Exception"])
+    assert field_diagnostics(one_state(task)) == [
+        "SCHEMA_VALIDATION_FAILED: States.ALL must appear alone and at end of list at "
+        "/States/S/Retry[0]/ErrorEquals[0]",
+        "SCHEMA_VALIDATION_FAILED: States.ALL must appear alone and at end of list at "
+        "/States/S/Catch[0]/ErrorEquals[0]",
+    ]
+
+
+@pytest.mark.parametrize("kind", ["Task", "Parallel", "Map"])
+def test_states_all_with_other_errors_is_refused_where_it_stands(kind):
+    state = {"Type": kind, "Catch": handles(["Mine"], ["Other", "States.ALL"])}
+    (found,) = field_diagnostics(
+        {
+            "StartAt": "P",
+            "States": {"P": {"Type": "Pass", "Next": "S"}, "S": {**state, "End": True}},
+        }
+    )
+    assert found.endswith(" at /States/S/Catch[1]/ErrorEquals[1]")
+
+
+def test_states_all_alone_and_last_passes_also_in_a_branch():
+    catch_all_last = {
+        "Type": "Task",
+        "Resource": "r",
+        "Retry": [{"ErrorEquals": ["Mine"]}, {"ErrorEquals": ["States.ALL"]}],
+        "Catch": handles(["Mine", "Yours"], ["States.ALL"]),
+    }
+    branch = {"StartAt": "T", "States": {"T": {**catch_all_last, "End": True}}}
+    assert field_diagnostics(one_state(catch_all_last)) == []
+    assert field_diagnostics(one_state({"Type": "Parallel", "Branches": [branch]})) == []
+    # and a catch-all misplaced in a branch is found there
+    branch["States"]["T"]["Catch"] = handles(["States.ALL"], ["Mine"])
+    (found,) = field_diagnostics(one_state({"Type": "Parallel", "Branches": [branch]}))
+    assert found.endswith(" at /States/S/Branches[0]/States/T/Catch[0]/ErrorEquals[0]")
+
+
+def test_create_state_machine_refuses_a_catch_all_that_moto_ran_first(aws):
+    import boto3
+
+    from mlwf.offline.definition_check import checked_at_create
+
+    branch = {"StartAt": "B", "States": {"B": {"Type": "Pass", "End": True}}}
+    catch = handles(["States.ALL"], ["Mine"])
+    parallel = {"Type": "Parallel", "Branches": [branch], "Catch": catch}
+    text = json.dumps(one_state(parallel))
+    sfn = boto3.client("stepfunctions", region_name="us-east-1")
+    role = "arn:aws:iam::123456789012:role/r"
+    # moto alone takes it (and its first catcher then catches every error)
+    sfn.create_state_machine(name="moto-takes-it", definition=text, roleArn=role)
+    with checked_at_create(), pytest.raises(sfn.exceptions.InvalidDefinition) as refused:
+        sfn.create_state_machine(name="refused", definition=text, roleArn=role)
+    assert refused.value.response["Error"]["Message"] == (
+        "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: States.ALL must appear "
+        "alone and at end of list at /States/S/Catch[0]/ErrorEquals[0]'"
+    )
+
+
 def test_a_state_of_no_known_type_is_left_to_the_parser():
     assert field_diagnostics(one_state({"Type": "Bogus", "Next": "S"})) == []
 
