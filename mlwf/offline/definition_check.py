@@ -31,6 +31,14 @@ their order with each one's branches and item processor before the next state: a
 inferred, AWS's not recorded. moto accepted a name reused in a branch or an item processor,
 and ran it; a name given twice in one States object it refused in its own words.
 
+A state name is at most 80 characters (the States Language's "The state name, whose length
+MUST BE less than or equal to 80 Unicode characters", https://states-language.net/, as quoted
+in ManageIQ/floe#130):
+`INVALID_STATE_NAME: Invalid State name: State '<name>' exceeds the 80-character limit
+allowed by the service at /States/<name>`, AWS's answer as quoted in
+ChristopheBougere/asl-validator#69 and aws-cloudformation/cfn-lint#4079. moto took such a
+name, and ran it. Reported with the duplicates, each name before its second place.
+
 CreateStateMachine and UpdateStateMachine run these checks with those of each state's fields
 (mlwf.offline.definition_fields) and of its JSONata expressions
 (mlwf.offline.definition_jsonata).
@@ -49,6 +57,7 @@ from mlwf.offline.definition_fields import field_diagnostics, state_languages
 from mlwf.offline.definition_jsonata import expression_diagnostics
 
 PREFIX = "Invalid State Machine Definition: "
+MAX_NAME_LENGTH = 80  # a state's name, in characters
 
 
 def diagnostics(definition: str | dict[str, Any]) -> list[str]:
@@ -58,7 +67,7 @@ def diagnostics(definition: str | dict[str, Any]) -> list[str]:
     document = _document(definition)
     if document is None:
         return []
-    return _duplicates(document, "", {}) + _scope(document, "")
+    return _names(document, "", {}) + _scope(document, "")
 
 
 class _Object(dict[str, Any]):
@@ -87,24 +96,30 @@ def _document(definition: str | dict[str, Any]) -> dict[str, Any] | None:
     return document if isinstance(document, dict) else None
 
 
-def _duplicates(scope: dict[str, Any], path: str, seen: dict[str, str]) -> list[str]:
-    """DUPLICATE_STATE_NAME for each state name given before, in this scope or another."""
+def _names(scope: dict[str, Any], path: str, seen: dict[str, str]) -> list[str]:
+    """INVALID_STATE_NAME for each state name over MAX_NAME_LENGTH characters, and
+    DUPLICATE_STATE_NAME for each one given before, in this scope or another."""
     states = scope.get("States")
     if not isinstance(states, dict):
         return []
     found = [_duplicate(name, f"{path}/States/{name}") for name in getattr(states, "repeated", ())]
     for name, state in states.items():
         at = f"{path}/States/{name}"
+        if len(name) > MAX_NAME_LENGTH:
+            found.append(
+                f"INVALID_STATE_NAME: Invalid State name: State '{name}' exceeds the "
+                f"{MAX_NAME_LENGTH}-character limit allowed by the service at {at}"
+            )
         if name in seen:
             found.append(_duplicate(name, at))
         seen.setdefault(name, at)
         if not isinstance(state, dict):
             continue
         for i, branch in enumerate(_list(state.get("Branches"))):
-            found += _duplicates(branch, f"{at}/Branches[{i}]", seen)
+            found += _names(branch, f"{at}/Branches[{i}]", seen)
         for key in ("ItemProcessor", "Iterator"):
             if isinstance(state.get(key), dict):
-                found += _duplicates(state[key], f"{at}/{key}", seen)
+                found += _names(state[key], f"{at}/{key}", seen)
     return list(dict.fromkeys(found))  # a name given twice here and once elsewhere: once
 
 
@@ -205,7 +220,7 @@ def checked_at_create() -> Iterator[None]:
         # definitions (a JSONPath state under a JSONata machine, a name given twice in one
         # States object), in its own words.
         fields = state_diagnostics(document)
-        if fields or _duplicates(document, "", {}):
+        if fields or _names(document, "", {}):
             raise AWSError(message(diagnostics(document) + fields), "InvalidDefinition")
         # moto's own InvalidDefinition reaches the client with an empty error code (it sets
         # `code`, moto's AWSError reads `TYPE`): answer with AWS's code in both cases.

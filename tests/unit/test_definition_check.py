@@ -174,3 +174,46 @@ def test_create_state_machine_refuses_a_name_given_twice_in_words_of_aws(aws):
         "Invalid State Machine Definition: "
         "'DUPLICATE_STATE_NAME: Duplicate State name: Dup at /States/Dup'"
     )
+
+
+LONG = "This is an exceptionally long state name that I know will fail when I try to deploy to AWS"
+
+
+def test_a_state_name_over_80_characters_gives_awss_message():
+    # ChristopheBougere/asl-validator#69 quotes AWS's answer to this definition
+    definition = {
+        "StartAt": "Hello",
+        "States": {"Hello": {"Type": "Pass", "Next": LONG}, LONG: {"Type": "Pass", "End": True}},
+    }
+    assert diagnostics(definition) == [
+        f"INVALID_STATE_NAME: Invalid State name: State '{LONG}' exceeds the 80-character "
+        f"limit allowed by the service at /States/{LONG}"
+    ]
+
+
+def test_80_characters_pass_and_a_long_name_in_a_branch_is_found_there():
+    eighty = "é" * 80  # characters, not bytes
+    branch = {"StartAt": "B" * 81, "States": {"B" * 81: {"Type": "Succeed"}}}
+    definition = {
+        "StartAt": eighty,
+        "States": {eighty: {"Type": "Parallel", "Branches": [branch], "End": True}},
+    }
+    (found,) = diagnostics(definition)
+    assert found.startswith("INVALID_STATE_NAME: ")
+    assert found.endswith(f" at /States/{eighty}/Branches[0]/States/{'B' * 81}")
+
+
+def test_create_state_machine_refuses_a_long_name_that_moto_ran(aws):
+    import boto3
+
+    from mlwf.offline.definition_check import checked_at_create
+
+    text = json.dumps({"StartAt": LONG, "States": {LONG: {"Type": "Succeed"}}})
+    sfn = boto3.client("stepfunctions", region_name="us-east-1")
+    role = "arn:aws:iam::123456789012:role/r"
+    sfn.create_state_machine(name="moto-takes-it", definition=text, roleArn=role)
+    with checked_at_create(), pytest.raises(sfn.exceptions.InvalidDefinition) as refused:
+        sfn.create_state_machine(name="refused", definition=text, roleArn=role)
+    assert refused.value.response["Error"]["Message"].startswith(
+        "Invalid State Machine Definition: 'INVALID_STATE_NAME: Invalid State name: State "
+    )
