@@ -17,15 +17,22 @@ and refuses the definition with InvalidDefinition:
   "UNSUPPORTED_JSONATA_EXPRESSION: Reference to 'phone' at the top level is not supported.
   at /States/E/Output/v", one per name and field, in writing order.
 
-AWS documents neither diagnostic. Both, the rules of what counts as a top-level read (a
+- `$$`, JSONata's root input, anywhere in an expression: "UNSUPPORTED_JSONATA_EXPRESSION:
+  Reference to '$$' is not supported. at /States/Main/Output"; and `$states.errorOutput`
+  anywhere but in a catcher's own Output or Assign, the one place it resolves ("only
+  available in Catch", transforming-data.html): "UNSUPPORTED_JSONATA_EXPRESSION: Field
+  '$states.errorOutput' does not exist. at /States/Main/Output" (floci-io/floci's
+  StepFunctionsValidateDefinitionTest and its documentation; the words also in
+  anomalyco/sst#6110, from a deploy). Each once per field, after the top-level names: an
+  order inferred.
+
+AWS documents none of these diagnostics. They, the rules of what counts as a top-level read (a
 filter, a sort, a grouping or a transform reads its own items; `**.x` is accepted), and the
 fields AWS does not read as expressions (a state's Comment and Next, a Retry's or Catch's
 ErrorEquals and Next, a ReaderConfig's CSVHeaders; a payload key named like one of them is
 read) are AWS's answers as measured with `aws stepfunctions validate-state-machine-definition`
 and recorded in floci-io/floci#2670 and #2745 and in that project's tests
-(JsonataTopLevelReferencesTest, StepFunctionsTopLevelReferenceIntegrationTest). Not checked
-here: `$$` and `$states.errorOutput` outside a Catch, which AWS refuses under another rule
-whose words were not found.
+(JsonataTopLevelReferencesTest, StepFunctionsTopLevelReferenceIntegrationTest).
 """
 
 from __future__ import annotations
@@ -39,6 +46,7 @@ from typing import Any
 STATE_TEXT = ("Comment", "Next", "Default", "Type", "Resource", "End", "QueryLanguage")
 NESTED_STATES = ("ItemProcessor", "Iterator", "Branches")
 RULE_TEXT = ("ErrorEquals", "Next", "Comment")  # in a Retry, Catch or Choices entry
+CATCHER_FIELD = re.compile(r"/Catch\[\d+\]/(Output|Assign)(/|\[|$)")  # from the state's path
 # Node attributes that hold nodes evaluated in the same context as their node (not a
 # step's filters, sort terms or grouping, nor a transform: those read their own items).
 SAME_CONTEXT: tuple[str, ...] = ("expression", "procedure", "arguments", "lhs", "rhs", "lhs_object")
@@ -49,7 +57,7 @@ def expression_diagnostics(state: dict[str, Any], at: str) -> list[str]:
     """AWS's diagnostics for the expressions of one JSONata state at `at`."""
     found: list[str] = []
     for text, where in state_expressions(state, at):
-        found += _check(text, where)
+        found += _check(text, where, in_catcher=CATCHER_FIELD.match(where[len(at) :]) is not None)
     return found
 
 
@@ -87,7 +95,7 @@ def _expressions(value: Any, at: str) -> Iterator[tuple[str, str]]:
             yield from _expressions(item, f"{at}/{key}")
 
 
-def _check(text: str, at: str) -> list[str]:
+def _check(text: str, at: str, *, in_catcher: bool) -> list[str]:
     import jsonata
 
     try:
@@ -97,11 +105,41 @@ def _check(text: str, at: str) -> list[str]:
     except Exception as exc:  # the port raises some of JSONata's errors as Python's
         return [f"INVALID_JSONATA_EXPRESSION: {exc} at {at}"]
     names = list(dict.fromkeys(top_level_names(tree)))
-    return [
+    found = [
         f"UNSUPPORTED_JSONATA_EXPRESSION: Reference to '{name}' at the top level is not "
         f"supported. at {at}"
         for name in names
     ]
+    reads = set(reserved_reads(tree))
+    if "$$" in reads:
+        found.append(f"UNSUPPORTED_JSONATA_EXPRESSION: Reference to '$$' is not supported. at {at}")
+    if "$states.errorOutput" in reads and not in_catcher:
+        found.append(
+            f"UNSUPPORTED_JSONATA_EXPRESSION: Field '$states.errorOutput' does not exist. at {at}"
+        )
+    return found
+
+
+def reserved_reads(node: Any) -> Iterator[str]:
+    """`$$` and `$states.<field>` wherever the parsed expression reads them: in a filter,
+    a function's body or an argument too."""
+    seen: set[int] = set()
+    pending = [node]
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        kind = getattr(current, "type", None)
+        if kind == "variable" and current.value == "$":
+            yield "$$"
+        steps = getattr(current, "steps", None) or []
+        if kind == "path" and len(steps) > 1 and steps[0].type == "variable":
+            if steps[0].value == "states" and steps[1].type == "name":
+                yield f"$states.{steps[1].value}"
+        for attribute, value in vars(current).items():
+            if attribute != "_outer_instance":  # the parser, not a node
+                pending.extend(_nodes(value))
 
 
 def parse_message(exc: Any) -> str:

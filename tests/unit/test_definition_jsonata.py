@@ -216,3 +216,77 @@ def test_names_and_text_aws_does_not_read_are_not_read():
         "States": {"E": {"Type": "Pass", "Parameters": {"v": "{% phone %}"}, "End": True}},
     }
     assert state_diagnostics(json.dumps(jsonpath)) == []
+
+
+ROOT_REFUSED = "UNSUPPORTED_JSONATA_EXPRESSION: Reference to '$$' is not supported. at "
+ERROR_OUTPUT_REFUSED = (
+    "UNSUPPORTED_JSONATA_EXPRESSION: Field '$states.errorOutput' does not exist. at "
+)
+
+
+def caught(field: str, expression: str) -> dict[str, Any]:
+    """floci's catchDefinition: a Task whose catcher holds the expression in `field`."""
+    catcher: dict[str, Any] = {"ErrorEquals": ["States.ALL"], "Next": "E"}
+    catcher[field] = {"lastError": expression} if field == "Assign" else expression
+    return {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Catch": [catcher]}
+
+
+@pytest.mark.parametrize(
+    "expression",
+    ["$$", "$$.a", "$states.input.a[$$.b]", "$map([1], function($v){ $$ })", "{'k': $$}"],
+)
+def test_the_root_input_is_refused_wherever_the_expression_reads_it(expression):
+    state = {"Type": "Pass", "Output": f"{{% {expression} %}}"}
+    assert state_diagnostics(jsonata_machine(state, "Main")) == [
+        ROOT_REFUSED + "/States/Main/Output"
+    ]
+
+
+@pytest.mark.parametrize(
+    "state, at",
+    [
+        ({"Type": "Pass", "Output": "{% $states.errorOutput %}"}, "/States/Main/Output"),
+        (
+            {"Type": "Pass", "Assign": {"e": "{% $states.errorOutput.Cause %}"}},
+            "/States/Main/Assign/e",
+        ),
+        (
+            {"Type": "Task", "Resource": "r", "Arguments": {"m": "{% $states.errorOutput %}"}},
+            "/States/Main/Arguments/m",
+        ),
+        (
+            {"Type": "Pass", "Output": "{% $map([1], function($v){ $states.errorOutput }) %}"},
+            "/States/Main/Output",
+        ),
+    ],
+)
+def test_the_error_output_is_refused_outside_a_catcher(state, at):
+    assert state_diagnostics(jsonata_machine(state, "Main")) == [ERROR_OUTPUT_REFUSED + at]
+
+
+@pytest.mark.parametrize("field", ["Output", "Assign"])
+def test_the_error_output_is_taken_in_a_catchers_output_and_assign(field):
+    machine = json.loads(jsonata_machine(caught(field, "{% $states.errorOutput %}"), "Main"))
+    machine["States"]["E"] = {"Type": "Pass", "End": True}
+    machine["States"]["Main"] = {**machine["States"]["Main"], "Next": "E"}
+    del machine["States"]["Main"]["End"]
+    assert state_diagnostics(json.dumps(machine)) == []
+    # a field of the input that happens to be called errorOutput is no reserved field
+    reading_input = {"Type": "Pass", "Output": "{% $states.input.errorOutput %}"}
+    assert state_diagnostics(jsonata_machine(reading_input)) == []
+
+
+def test_create_state_machine_refuses_what_moto_took(aws):
+    import boto3
+
+    from mlwf.offline.definition_check import checked_at_create
+
+    text = jsonata_machine({"Type": "Pass", "Output": {"v": "{% $states.errorOutput %}"}})
+    sfn = boto3.client("stepfunctions", region_name="us-east-1")
+    role = "arn:aws:iam::123456789012:role/r"
+    sfn.create_state_machine(name="moto-takes-it", definition=text, roleArn=role)
+    with checked_at_create(), pytest.raises(sfn.exceptions.InvalidDefinition) as refused:
+        sfn.create_state_machine(name="refused", definition=text, roleArn=role)
+    assert refused.value.response["Error"]["Message"] == (
+        f"Invalid State Machine Definition: '{ERROR_OUTPUT_REFUSED}/States/E/Output/v'"
+    )
