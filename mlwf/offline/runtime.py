@@ -222,9 +222,9 @@ class OfflineStack:
                     Bucket=bucket,
                     NotificationConfiguration={"EventBridgeConfiguration": {}},
                 )
-            if bucket in self.spec.bucket_versioning:  # old versions kept, as on AWS
-                status = self.spec.bucket_versioning[bucket]
-                s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": status})
+            # versioning (an overwrite keeps the old version), encryption, ...: as on AWS
+            for operation, arguments in self.spec.bucket_calls.get(bucket, {}).items():
+                getattr(s3, operation)(Bucket=bucket, **arguments)
         for queue in self.spec.queues.values():
             self.client("sqs").create_queue(QueueName=queue)
         logs = self.client("logs")

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from mlwf.offline import function_limits
+from mlwf.offline.bucket_properties import bucket_calls
 from mlwf.offline.intrinsics import Evaluator, IntrinsicError, as_property_string
 from mlwf.offline.template_spec import (
     ACCOUNT_ID,
@@ -251,11 +252,7 @@ class _Reader:
                 bridge = notifications.get("EventBridgeConfiguration", {})
                 if str(bridge.get("EventBridgeEnabled", "")).lower() == "true":
                     self.spec.event_bridge_buckets.add(self.name(logical_id))
-                # Enabled or Suspended (https://docs.aws.amazon.com/AWSCloudFormation/latest/
-                # UserGuide/aws-properties-s3-bucket-versioningconfig.html)
-                versioning = props.get("VersioningConfiguration", {}).get("Status")
-                if versioning is not None:
-                    self.spec.bucket_versioning[self.name(logical_id)] = str(versioning)
+                self.spec.bucket_calls[self.name(logical_id)] = bucket_calls(props)
             elif kind == "AWS::Logs::LogGroup":
                 retention = props.get("RetentionInDays")
                 self.spec.log_groups[self.name(logical_id)] = (

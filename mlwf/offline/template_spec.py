@@ -83,7 +83,8 @@ class TemplateSpec:
     state_machines: dict[str, StateMachineSpec] = field(default_factory=dict)
     buckets: dict[str, str] = field(default_factory=dict)  # logical id -> bucket name
     event_bridge_buckets: set[str] = field(default_factory=set)  # notify EventBridge
-    bucket_versioning: dict[str, str] = field(default_factory=dict)  # name -> its Status
+    # name -> the S3 calls (operation -> arguments) that apply its configuration
+    bucket_calls: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     queues: dict[str, str] = field(default_factory=dict)  # logical id -> queue name
     rules: dict[str, RuleSpec] = field(default_factory=dict)
     log_groups: dict[str, int | None] = field(default_factory=dict)  # name -> retention days

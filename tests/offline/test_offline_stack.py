@@ -388,14 +388,3 @@ def train_again(stack, deployment, said: list[str]):
         echo=said.append,
         logs=stack.client("logs"),
     )
-
-
-def test_the_bucket_is_versioned_as_the_template_says(stack):
-    # VersioningConfiguration Status Enabled (template.yaml): an overwrite keeps the old
-    # version, so `aws s3 rb --force` alone fails, as the README's clean-up says
-    s3, bucket = stack.s3, stack.bucket_name()
-    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
-    for body in (b"first", b"second"):
-        s3.put_object(Bucket=bucket, Key="versioned/object", Body=body)
-    versions = s3.list_object_versions(Bucket=bucket, Prefix="versioned/object")["Versions"]
-    assert len(versions) == 2

@@ -1,4 +1,5 @@
-"""What a stack has under way when OfflineStack.start returns, so that a user's first
+"""What a stack has when OfflineStack.start returns: its bucket configured as template.yaml
+says, as CloudFormation configures it, and its zygote under way, so that a user's first
 invocation pays only for what Lambda's first invocation pays for (its environment's init)."""
 
 from __future__ import annotations
@@ -40,3 +41,32 @@ def test_the_zygote_imports_the_sdk_while_the_stack_starts_not_at_the_first_invo
         (environment,) = stack.functions[logical_id]._all
         assert isinstance(environment.process, zygote.ForkedProcess)
         assert zygote._SHARED is started
+
+
+def test_the_bucket_is_configured_as_the_template_says():
+    with OfflineStack.start(say=lambda _: None) as stack:
+        s3, bucket = stack.s3, stack.bucket_name()
+
+        # VersioningConfiguration Enabled: an overwrite keeps the old version, so
+        # `aws s3 rb --force` alone fails, as the README's clean-up says
+        assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+        for body in (b"first", b"second"):
+            put = s3.put_object(Bucket=bucket, Key="versioned/object", Body=body)
+        versions = s3.list_object_versions(Bucket=bucket, Prefix="versioned/object")["Versions"]
+        assert len(versions) == 2
+
+        # BucketEncryption AES256: each object reports it, as S3 answers
+        assert put["ServerSideEncryption"] == "AES256"
+        encryption = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]
+        assert encryption["Rules"][0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == (
+            "AES256"
+        )
+
+        # the public access block, the ownership controls and the lifecycle rule read back
+        block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+        assert all(block.values()) and len(block) == 4
+        ownership = s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]
+        assert ownership["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+        (rule,) = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+        assert rule["NoncurrentVersionExpiration"] == {"NoncurrentDays": 30}
+        assert rule["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 7}

@@ -164,7 +164,15 @@ def test_translating_twice_in_a_process_prints_nothing():
     assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
 
 
-def test_the_projects_bucket_is_read_as_versioned():
+def test_the_projects_bucket_is_read_with_its_configuration():
     spec = load_template(PROJECT_ROOT / "template.yaml")
-    assert list(spec.bucket_versioning.values()) == ["Enabled"]
-    assert set(spec.bucket_versioning) == set(spec.buckets.values())
+    assert set(spec.bucket_calls) == set(spec.buckets.values())
+    (calls,) = spec.bucket_calls.values()
+    assert calls["put_bucket_versioning"] == {"VersioningConfiguration": {"Status": "Enabled"}}
+    assert set(calls) == {
+        "put_bucket_versioning",
+        "put_bucket_encryption",
+        "put_public_access_block",
+        "put_bucket_ownership_controls",
+        "put_bucket_lifecycle_configuration",
+    }

@@ -1,0 +1,99 @@
+"""An AWS::S3::Bucket's CloudFormation properties as the S3 calls that apply them
+(mlwf.offline.bucket_properties): the API's shapes, which S3 (here moto, checking them with
+botocore's model) takes, and which read back as the template says."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from mlwf.offline.bucket_properties import bucket_calls
+
+ENCRYPTION = {
+    "ServerSideEncryptionConfiguration": [
+        {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": "true"}
+    ]
+}
+
+
+def applied(props: dict[str, Any]) -> Any:
+    """A moto bucket with the calls made, and its client."""
+    import boto3
+
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="configured")
+    for operation, arguments in bucket_calls(props).items():
+        getattr(s3, operation)(Bucket="configured", **arguments)
+    return s3
+
+
+def test_encryption_takes_the_apis_names_and_objects_report_it(aws):
+    s3 = applied({"BucketEncryption": ENCRYPTION})
+    (rule,) = s3.get_bucket_encryption(Bucket="configured")["ServerSideEncryptionConfiguration"][
+        "Rules"
+    ]
+    assert rule["ApplyServerSideEncryptionByDefault"] == {"SSEAlgorithm": "AES256"}
+    assert rule["BucketKeyEnabled"] is True  # a parameter's "true" is a Boolean
+    put = s3.put_object(Bucket="configured", Key="k", Body=b"x")
+    assert put["ServerSideEncryption"] == "AES256"
+
+
+def test_public_access_block_and_ownership_read_back_as_given(aws):
+    block = {"BlockPublicAcls": True, "BlockPublicPolicy": "false", "IgnorePublicAcls": True}
+    ownership = {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    s3 = applied({"PublicAccessBlockConfiguration": block, "OwnershipControls": ownership})
+    answer = s3.get_public_access_block(Bucket="configured")["PublicAccessBlockConfiguration"]
+    assert answer["BlockPublicAcls"] is True and answer["BlockPublicPolicy"] is False
+    controls = s3.get_bucket_ownership_controls(Bucket="configured")["OwnershipControls"]
+    assert controls == ownership
+
+
+@pytest.mark.parametrize(
+    "rule, expected",
+    [
+        (
+            {
+                "Id": "old",
+                "Status": "Enabled",
+                "NoncurrentVersionExpiration": {"NoncurrentDays": 30},
+            },
+            {
+                "ID": "old",
+                "Status": "Enabled",
+                "Filter": {"Prefix": ""},
+                "NoncurrentVersionExpiration": {"NoncurrentDays": 30},
+            },
+        ),
+        (
+            {"Status": "Enabled", "Prefix": "tmp/", "ExpirationInDays": "7"},
+            {"Status": "Enabled", "Filter": {"Prefix": "tmp/"}, "Expiration": {"Days": 7}},
+        ),
+        (
+            {
+                "Status": "Disabled",
+                "Prefix": "logs/",
+                "TagFilters": [{"Key": "kind", "Value": "log"}],
+                "NoncurrentVersionExpirationInDays": 3,
+                "Transitions": [{"StorageClass": "GLACIER", "TransitionInDays": 90}],
+                "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7},
+            },
+            {
+                "Status": "Disabled",
+                "Filter": {"And": {"Prefix": "logs/", "Tags": [{"Key": "kind", "Value": "log"}]}},
+                "NoncurrentVersionExpiration": {"NoncurrentDays": 3},
+                "Transitions": [{"StorageClass": "GLACIER", "Days": 90}],
+                "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7},
+            },
+        ),
+    ],
+)
+def test_a_lifecycle_rule_takes_the_apis_shape(aws, rule, expected):
+    s3 = applied({"LifecycleConfiguration": {"Rules": [rule]}})
+    (read,) = s3.get_bucket_lifecycle_configuration(Bucket="configured")["Rules"]
+    assert read == expected
+
+
+def test_a_bucket_without_configuration_gets_no_call():
+    assert bucket_calls({}) == {}
+    assert bucket_calls({"BucketName": "b", "Tags": [{"Key": "a", "Value": "b"}]}) == {}
