@@ -50,6 +50,7 @@ from mlwf.offline.moto_patches import (
     stops_as_aws,
     unnamed_executions_named_by_uuid,
 )
+from mlwf.offline.object_acls import object_acls_refused_when_owner_enforced
 from mlwf.offline.rules import step_functions_targets
 from mlwf.offline.sagemaker_update import update_endpoint_answered
 from mlwf.offline.server import serving
@@ -129,6 +130,7 @@ class OfflineStack:
                 mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
             )
             cleanup.enter_context(s3_url_table_loaded_once())
+            cleanup.enter_context(object_acls_refused_when_owner_enforced())
             cleanup.enter_context(moto_modules_listed_once())
             cleanup.enter_context(asl_parses_apart())
             cleanup.enter_context(jsonata_evaluated())

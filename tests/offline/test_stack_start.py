@@ -67,6 +67,9 @@ def test_the_bucket_is_configured_as_the_template_says():
         assert all(block.values()) and len(block) == 4
         ownership = s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]
         assert ownership["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+        with pytest.raises(s3.exceptions.ClientError) as refused:  # ACLs disabled
+            s3.put_object(Bucket=bucket, Key="incoming/shared.png", Body=b"x", ACL="public-read")
+        assert refused.value.response["Error"]["Code"] == "AccessControlListNotSupported"
         (rule,) = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
         assert rule["NoncurrentVersionExpiration"] == {"NoncurrentDays": 30}
         assert rule["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 7}
