@@ -79,10 +79,13 @@ demo: $(VENV_STAMP)
 test: $(VENV_STAMP) browser-deps
 	$(MAKE) --no-print-directory -j 2 --output-sync=target checks unit
 
-# The checks one after the other (-j1): they take one core, pytest the rest. checkov's venv
-# and the ASL validator (npm) install here, beside pytest, not before it.
+# The checks one after the other, one submake each: they take one core, pytest the rest.
+# (`$(MAKE) -j1 lint asl build-check` did the same and printed "-j1 forced in submake".)
+# checkov's venv and the ASL validator (npm) install here, beside pytest, not before it.
 checks: $(VENV_STAMP)
-	$(MAKE) --no-print-directory -j1 lint asl build-check
+	$(MAKE) --no-print-directory lint
+	$(MAKE) --no-print-directory asl
+	$(MAKE) --no-print-directory build-check
 
 # tests/browser drive Debian's Chromium through its chromedriver: installed here when absent
 # (CI runs as root on a fresh machine); skipped when both are present.
