@@ -248,3 +248,21 @@ def test_executions_started_without_a_name_are_named_by_uuid_over_http():
     names = [arn.rsplit(":", 1)[1] for arn in arns]
     assert len(set(names)) == 2
     assert all(str(uuid.UUID(name)) == name for name in names)
+
+
+def test_a_definite_path_after_an_index_gives_its_value_in_the_stack():
+    # A Parallel's result is an array: "$[0].inferences" read its first branch's value
+    # wrapped in a list, which the next state refused (mlwf/offline/json_paths.py)
+    from tests.helpers.executions import run_to_end
+
+    parallel = {
+        "Type": "Parallel",
+        "Branches": [{"StartAt": "B", "States": {"B": {"Type": "Pass", "End": True}}}],
+        "ResultSelector": {"inferences.$": "$[0].inferences", "all.$": "$[*].inferences"},
+        "End": True,
+    }
+    definition = {"StartAt": "P", "States": {"P": parallel}}
+    with OfflineStack.start(say=lambda _: None) as stack:
+        ended = run_to_end(stack.sfn, definition, json.dumps({"inferences": [0.9, 0.1]}))
+    assert ended["status"] == "SUCCEEDED", ended
+    assert json.loads(ended["output"]) == {"inferences": [0.9, 0.1], "all": [[0.9, 0.1]]}
