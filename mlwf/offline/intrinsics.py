@@ -1,18 +1,27 @@
 """CloudFormation's intrinsic functions and conditions, evaluated for one deploy.
 
 Ref, Fn::GetAtt, Fn::Sub, Fn::Join, Fn::Select, Fn::Split, Fn::FindInMap, Fn::If with
-Fn::Equals/Not/And/Or and Condition, Fn::Base64 and the pseudo parameters, as CloudFormation
-resolves them after the SAM transform. How a resource's Ref and attributes resolve is the
-caller's: the offline stack gives local names and ARNs, the deploy preflight symbols.
+Fn::Equals/Not/And/Or and Condition, Fn::Base64, Fn::GetAZs, Fn::Cidr and the pseudo
+parameters, as CloudFormation resolves them after the SAM transform. How a resource's Ref and
+attributes resolve is the caller's: the offline stack gives local names and ARNs, the deploy
+preflight symbols.
 https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/intrinsic-function-reference.html
+
+Any other `Fn::` function is refused by name, not passed on as the text of a value (it was:
+a variable set to `!GetAZs ""` read "Fn::GetAZs"): Fn::ImportValue, because this stack is
+the only one the offline mode deploys, so no export exists (CloudFormation fails such a
+deploy, "No export named ... found"), and the AWS::LanguageExtensions functions, which this
+template does not declare.
 """
 
 from __future__ import annotations
 
 import base64
+import ipaddress
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
 NO_VALUE = object()  # AWS::NoValue: the property or list item is dropped
@@ -88,6 +97,8 @@ class Evaluator:
             function = _FUNCTIONS.get(key)
             if function is not None:
                 return function(self, arg)
+            if key.startswith("Fn::"):
+                raise IntrinsicError(f"the offline mode cannot resolve {key}{_WHY.get(key, '')}")
         evaluated = {k: self.evaluate(v) for k, v in value.items()}
         return {k: v for k, v in evaluated.items() if v is not NO_VALUE}
 
@@ -146,10 +157,50 @@ def _get_att(context: Evaluator, arg: Any) -> Any:
 
 def _select(context: Evaluator, arg: list[Any]) -> Any:
     index, items = int(context.evaluate(arg[0])), context.evaluate(arg[1])
+    if not isinstance(items, list):
+        raise IntrinsicError(f"Fn::Select: {items!r} is no list")
     if not 0 <= index < len(items):
         raise IntrinsicError(f"Fn::Select: index {index} out of {len(items)} items")
     return items[index]
 
+
+def _get_azs(context: Evaluator, arg: Any) -> list[str]:
+    """The region's Availability Zones in alphabetical order; "" is the stack's region
+    (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/intrinsic-function-reference-getavailabilityzones.html).
+    The zones are moto's record of each region's."""
+    from moto.ec2.models.availability_zones_and_regions import RegionsAndZonesBackend
+
+    region = str(context.evaluate(arg) or context.region)
+    zones = RegionsAndZonesBackend.zones.get(region)
+    if not zones:
+        raise IntrinsicError(f"Fn::GetAZs: no region {region}")
+    return sorted(zone.name for zone in zones)
+
+
+def _cidr(context: Evaluator, arg: list[Any]) -> list[str]:
+    """The first `count` blocks of `ipBlock` with `cidrBits` host bits each: 8 bits of an
+    IPv4 block are /24s
+    (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/intrinsic-function-reference-cidr.html)."""
+    block, count, bits = (str(context.evaluate(a)) for a in arg)
+    try:
+        network = ipaddress.ip_network(block)
+        prefix = network.max_prefixlen - int(bits)
+        wanted = int(count)
+        if not 1 <= wanted <= 256 or prefix < network.prefixlen:
+            raise ValueError(f"{count} blocks of {bits} bits")
+        blocks = [str(subnet) for subnet in islice(network.subnets(new_prefix=prefix), wanted)]
+    except ValueError as exc:
+        raise IntrinsicError(f"Fn::Cidr [{block}, {count}, {bits}]: {exc}") from None
+    if len(blocks) < wanted:
+        raise IntrinsicError(
+            f"Fn::Cidr: {block} holds {len(blocks)} blocks of {bits} bits, not {wanted}"
+        )
+    return blocks
+
+
+_WHY = {
+    "Fn::ImportValue": ": this stack is the only one it deploys, so no other stack's export exists",
+}
 
 _FUNCTIONS: dict[str, Callable[[Evaluator, Any], Any]] = {
     "Ref": lambda c, a: c.ref(a),
@@ -161,6 +212,8 @@ _FUNCTIONS: dict[str, Callable[[Evaluator, Any], Any]] = {
     "Fn::Select": _select,
     "Fn::Split": lambda c, a: str(c.evaluate(a[1])).split(str(a[0])),
     "Fn::Base64": lambda c, a: base64.b64encode(str(c.evaluate(a)).encode()).decode(),
+    "Fn::GetAZs": _get_azs,
+    "Fn::Cidr": _cidr,
     "Fn::Equals": lambda c, a: str(c.evaluate(a[0])) == str(c.evaluate(a[1])),
     "Fn::Not": lambda c, a: not c.evaluate(a[0]),
     "Fn::And": lambda c, a: all(c.evaluate(x) for x in a),

@@ -115,6 +115,38 @@ def test_a_ref_to_nothing_is_one_line_naming_it(template):
     assert "Nothing" in str(raised.value) and "\n" not in str(raised.value)
 
 
+def test_availability_zones_and_cidr_blocks_resolve_as_cloudformation_resolves_them(template):
+    variables = (
+        '          AZS: !Join [",", !GetAZs ""]\n'
+        '          FIRST_AZ: !Select [0, !GetAZs {Ref: "AWS::Region"}]\n'
+        '          BLOCKS: !Join [",", !Cidr ["10.0.0.0/16", 2, 8]]\n'
+        "          SELF:"
+    )
+    template.write_text(TEMPLATE.replace("          SELF:", variables))
+    environment = load_template(template).functions["Worker"].environment
+    # us-east-1's zones, alphabetical; 8 host bits of a /16 are /24s
+    assert environment["AZS"].split(",")[:2] == ["us-east-1a", "us-east-1b"]
+    assert environment["FIRST_AZ"] == "us-east-1a"
+    assert environment["BLOCKS"] == "10.0.0.0/24,10.0.1.0/24"
+
+
+@pytest.mark.parametrize(
+    "value, named",
+    [
+        ("!ImportValue other-stack-Output", "Fn::ImportValue: this stack is the only one"),
+        ("!Select [0, abc]", "Fn::Select: 'abc' is no list"),
+        ('!Join [",", !Cidr ["10.0.0.0/24", 2, 8]]', "holds 1 blocks of 8 bits, not 2"),
+        ("{'Fn::Length': [1, 2]}", "cannot resolve Fn::Length"),
+    ],
+)
+def test_a_function_it_cannot_resolve_is_one_line_naming_it(template, value, named):
+    # these read as the function's own text ("Fn::GetAZs"), or crashed with a KeyError
+    template.write_text(TEMPLATE.replace("          FLAG: true", f"          FLAG: {value}"))
+    with pytest.raises(MlwfError) as raised:
+        load_template(template)
+    assert named in str(raised.value) and "\n" not in str(raised.value)
+
+
 def test_what_the_sam_transform_refuses_is_refused(template):
     template.write_text(
         TEMPLATE.replace("      Timeout: 7\n", "      Timeout: 7\n      Events: 3\n")
