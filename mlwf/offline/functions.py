@@ -37,6 +37,7 @@ from typing import Any
 
 from mlwf.offline import zygote
 from mlwf.offline.bridge import AwsErrorResponse, FunctionError, Invocation
+from mlwf.offline.function_imports import importable
 from mlwf.offline.template_spec import ACCOUNT_ID, FunctionSpec
 
 # Environments per function without a reservation. Lambda would go on to the account's
@@ -182,6 +183,7 @@ class _Environment:
             function.base_environment(),
             requests_read,
             answers_write,
+            function.importable,
         )
         os.close(requests_read)
         os.close(answers_write)
@@ -293,6 +295,8 @@ class LocalFunction:
         self.credentials = credentials
         self.log = log or FunctionLog()
         self.invocations = 0
+        # what Lambda would let it import: the runtime's SDK, its layers', its requirements'
+        self.importable = importable(spec.code_uri, spec.layers)
         # A reservation of 0 is one: the function is throttled, every invocation
         # (https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html)
         reserved = spec.reserved_concurrency

@@ -19,6 +19,8 @@ https://docs.aws.amazon.com/lambda/latest/dg/python-exceptions.html
 from __future__ import annotations
 
 import importlib
+import importlib.abc
+import importlib.machinery
 import json
 import math
 import os
@@ -66,6 +68,42 @@ def log_error(payload: dict[str, Any], exc: BaseException | None) -> None:
         lines.append("Traceback (most recent call last):")
         lines += [line.rstrip("\n") for line in payload["stackTrace"]]
     print("\n".join(lines), flush=True)
+
+
+class LambdaPackages(importlib.abc.MetaPathFinder):
+    """Lets a top-level import through only for what Lambda would have: the standard
+    library, the code folder's own modules and the names given (the runtime's and the
+    layers' packages, mlwf.offline.function_imports); any other fails as a missing module
+    does in Lambda, so the handler's init fails with Runtime.ImportModuleError."""
+
+    def __init__(self, code_dir: str, importable: list[str]):
+        self.code_dir, self.importable = code_dir, frozenset(importable)
+
+    def allows(self, name: str) -> bool:
+        return (
+            name in self.importable
+            or name in sys.stdlib_module_names
+            or importlib.machinery.PathFinder.find_spec(name, [self.code_dir]) is not None
+        )
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> None:
+        if path is None and not self.allows(fullname):  # a top-level import
+            raise ModuleNotFoundError(f"No module named '{fullname}'", name=fullname)
+        return None  # the usual finders look for it
+
+
+WORKSTATION_PACKAGES = ("mlwf", "training_job")  # this project's, never in a Lambda package
+
+
+def confine_imports(code_dir: str, importable: list[str]) -> None:
+    """From now on, import only what Lambda would have; and forget this project's own
+    modules, which the offline runtime imported before the handler, so that importing
+    them fails too. What the SDK imported with itself (the zygote's boto3 found awscrt,
+    say) stays: the SDK holds it already, as it would hold its runtime's."""
+    sys.meta_path.insert(0, LambdaPackages(code_dir, importable))
+    for name in list(sys.modules):
+        if name.partition(".")[0] in WORKSTATION_PACKAGES:
+            del sys.modules[name]
 
 
 def load_handler(code_dir: str, handler: str) -> Any:
@@ -166,8 +204,13 @@ def serve(code_dir: str, handler: str, incoming: Any, outgoing: Any) -> int:
 
 
 def main(argv: list[str]) -> int:
-    code_dir, handler, in_fd, out_fd = argv
+    """CODE_DIR MODULE.HANDLER IN_FD OUT_FD [IMPORTABLE]: IMPORTABLE, a JSON list of the
+    top-level names the function may import beyond the standard library and its folder
+    (absent: no boundary, a layer's contents being unknown)."""
+    code_dir, handler, in_fd, out_fd, *importable = argv
     with os.fdopen(int(in_fd), "r") as incoming, os.fdopen(int(out_fd), "w") as outgoing:
+        if importable:
+            confine_imports(code_dir, json.loads(importable[0]))
         return serve(code_dir, handler, incoming, outgoing)
 
 

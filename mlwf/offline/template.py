@@ -321,6 +321,7 @@ class _Reader:
                 else None
             ),
             role_arn=str(props.get("Role", "")),
+            layers=tuple(str(layer) for layer in props.get("Layers", [])),
         )
 
     def state_machine(

@@ -27,6 +27,7 @@ class FunctionSpec:
     reserved_concurrency: int | None = None
     role_arn: str = ""
     architectures: tuple[str, ...] = ("x86_64",)  # Lambda's default
+    layers: tuple[str, ...] = ()  # layer version ARNs
 
 
 @dataclass

@@ -77,14 +77,18 @@ def start_process(
     base_environment: dict[str, str],
     requests: int,
     answers: int,
+    importable: list[str] | None = None,
 ) -> subprocess.Popen[bytes] | ForkedProcess:
     """An environment's process, running mlwf.offline.lambda_runtime: forked by this
-    process's zygote where fork() is safe, else a new interpreter."""
+    process's zygote where fork() is safe, else a new interpreter. `importable`: the
+    packages it may import (mlwf.offline.function_imports); None, no boundary."""
+    arguments = [code_dir, handler, str(requests), str(answers)]
+    if importable is not None:
+        arguments.append(json.dumps(importable))
     if available():
-        return shared(base_environment).start(code_dir, handler, environment, requests, answers)
+        return shared(base_environment).start(arguments, environment, (requests, answers))
     return subprocess.Popen(
-        [sys.executable, "-m", "mlwf.offline.lambda_runtime", code_dir, handler]
-        + [str(requests), str(answers)],
+        [sys.executable, "-m", "mlwf.offline.lambda_runtime", *arguments],
         cwd=code_dir,
         env=environment,
         stdin=subprocess.DEVNULL,
@@ -137,12 +141,14 @@ class Zygote:
         threading.Thread(target=self._read, daemon=True, name="zygote-reader").start()
 
     def start(
-        self, code_dir: str, handler: str, environment: dict[str, str], requests: int, answers: int
+        self, arguments: list[str], environment: dict[str, str], pipes: tuple[int, int]
     ) -> ForkedProcess:
-        """A new environment running `handler` from `code_dir`, reading requests from the
-        fd `requests`, writing answers to `answers`, its log on the returned stdout."""
+        """A new environment running lambda_runtime.main(arguments), reading requests from
+        the fd pipes[0], writing answers to pipes[1], its log on the returned stdout. The
+        fds in the arguments are renumbered for the child."""
+        requests, answers = pipes
         log_read, log_write = os.pipe()
-        spec = {"code_dir": code_dir, "handler": handler, "environment": environment}
+        spec = {"arguments": arguments, "environment": environment}
         try:
             with self._lock:
                 with self._answered:
@@ -286,11 +292,12 @@ def _child(spec: dict[str, Any], fds: list[int], own: tuple) -> None:
         import time
 
         time.tzset()
-        os.chdir(spec["code_dir"])
-        sys.path[0] = spec["code_dir"]  # as `python -m` run from the code folder has it
+        code_dir, handler, _, _, *importable = spec["arguments"]
+        os.chdir(code_dir)
+        sys.path[0] = code_dir  # as `python -m` run from the code folder has it
         from mlwf.offline import lambda_runtime
 
-        code = lambda_runtime.main([spec["code_dir"], spec["handler"], str(requests), str(answers)])
+        code = lambda_runtime.main([code_dir, handler, str(requests), str(answers), *importable])
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else 1
     except BaseException:

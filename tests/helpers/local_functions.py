@@ -3,13 +3,18 @@ that does what its event asks, and the calls the tests make of it."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from mlwf.offline.bridge import FunctionError, Invocation
 from mlwf.offline.functions import LocalFunction
+from mlwf.offline.template import load_template
 from mlwf.offline.template_spec import FunctionSpec
+from tests.helpers.paths import PROJECT_ROOT
 
 HANDLER = """
 import os
@@ -65,6 +70,7 @@ def make_function(
     timeout: int = 10,
     reserved: int | None = None,
     greeting: str = "hello",
+    layers: tuple[str, ...] = (),
 ) -> LocalFunction:
     code = tmp_path / logical_id
     code.mkdir()
@@ -79,8 +85,28 @@ def make_function(
         timeout=timeout,
         memory_size=128,
         reserved_concurrency=reserved,
+        layers=layers,
     )
     # No AWS is called by these handlers: the endpoint is never reached.
+    return LocalFunction(
+        spec, "us-east-1", endpoint_url="http://127.0.0.1:9", credentials={"AWS_ACCESS_KEY_ID": "k"}
+    )
+
+
+@cache
+def project_functions() -> dict[str, FunctionSpec]:
+    return load_template(PROJECT_ROOT / "template.yaml").functions
+
+
+def project_layers() -> tuple[str, ...]:
+    """The layers template.yaml gives its functions: AWS's Powertools layer."""
+    return next(iter(project_functions().values())).layers
+
+
+def project_function(logical_id: str, **changes: Any) -> LocalFunction:
+    """A function of template.yaml (its code, handler, variables, layers), with `changes`
+    to its spec; its AWS calls go nowhere."""
+    spec = replace(project_functions()[logical_id], **changes)
     return LocalFunction(
         spec, "us-east-1", endpoint_url="http://127.0.0.1:9", credentials={"AWS_ACCESS_KEY_ID": "k"}
     )

@@ -83,6 +83,19 @@ def s3(aws: None) -> Any:
     return client
 
 
+@pytest.fixture(params=["forked", "new interpreter"])
+def way(request, monkeypatch: pytest.MonkeyPatch) -> str:
+    """How the test's environments start: forked by the zygote (Linux), or as new
+    interpreters (where fork() without exec is unsafe)."""
+    from mlwf.offline import zygote
+
+    if request.param == "new interpreter":
+        monkeypatch.setattr(zygote, "available", lambda: False)
+    elif not zygote.available():
+        pytest.skip("fork() without exec is used on Linux only")
+    return str(request.param)
+
+
 @pytest.fixture
 def functions() -> Iterator[list[LocalFunction]]:
     """The LocalFunctions a test makes (tests.helpers.local_functions), closed after it."""

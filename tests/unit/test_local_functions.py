@@ -16,7 +16,7 @@ import pytest
 
 from mlwf.offline.bridge import AwsErrorResponse
 from mlwf.offline.functions import LocalFunction
-from tests.helpers.local_functions import failure, invoke, make_function
+from tests.helpers.local_functions import failure, invoke, make_function, project_layers
 
 
 def test_a_function_sees_its_variables_and_lambdas_and_keeps_its_writes(tmp_path, functions):
@@ -317,7 +317,7 @@ def handler(event, context):
 def test_powertools_tracer_is_disabled_cleanly_in_a_function(tmp_path, functions):
     # Given a handler traced as the functions are, in an environment that looks like
     # Lambda's (LAMBDA_TASK_ROOT is set) but has no X-Ray daemon nor trace header
-    traced = make_function(tmp_path, "Traced", source=TRACED_HANDLER)
+    traced = make_function(tmp_path, "Traced", source=TRACED_HANDLER, layers=project_layers())
     functions.append(traced)
 
     # When it is invoked

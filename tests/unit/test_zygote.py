@@ -34,15 +34,6 @@ def handler(event, context):
 """
 
 
-@pytest.fixture(params=["forked", "new interpreter"])
-def way(request, monkeypatch: pytest.MonkeyPatch) -> str:
-    if request.param == "new interpreter":
-        monkeypatch.setattr(zygote, "available", lambda: False)
-    elif not zygote.available():
-        pytest.skip("fork() without exec is used on Linux only")
-    return str(request.param)
-
-
 def test_an_environment_has_the_functions_variables_and_folder_only(
     tmp_path, functions, way, monkeypatch: pytest.MonkeyPatch
 ):
