@@ -13,9 +13,9 @@ The names offered are the top-level modules of those distributions, with everyth
 require, as installed here:
 - the runtime's: boto3;
 - AWS's Powertools layer (an ARN naming AWSLambdaPowertoolsPython): aws-lambda-powertools
-  with its "all" extras (the X-Ray SDK, pydantic, ...). AWS does not list the layer's
-  contents; "all" is the widest reading, so an import can pass here that the layer lacks,
-  never fail here that the layer has;
+  with its "all" extras (the X-Ray SDK, pydantic, ...), which the layer is built from
+  (layer_v3/ in github.com/aws-powertools/powertools-lambda-python, as pyproject.toml
+  notes beside the pin);
 - the requirements.txt in the code folder, each with what it requires, when installed here
   (`sam build` installs it in the package; offline, install it in the project's .venv).
 A layer of any other ARN has contents nobody here can know: its function's imports are not
