@@ -40,6 +40,7 @@ from mlwf.offline.functions import FunctionLog, LocalFunction
 from mlwf.offline.history_limit import history_limited
 from mlwf.offline.iam import Authorizer, PolicyNotFound, enforced
 from mlwf.offline.iam_roles import create_roles
+from mlwf.offline.integration_fields import lambda_fields_checked
 from mlwf.offline.json_paths import json_paths_as_aws
 from mlwf.offline.jsonata_states import jsonata_evaluated
 from mlwf.offline.moto_patches import (
@@ -135,6 +136,7 @@ class OfflineStack:
             cleanup.enter_context(moto_modules_listed_once())
             cleanup.enter_context(asl_parses_apart())
             cleanup.enter_context(json_paths_as_aws())
+            cleanup.enter_context(lambda_fields_checked())
             cleanup.enter_context(jsonata_evaluated())
             cleanup.enter_context(states_errors_kept())
             cleanup.enter_context(stream_prefix_filtered())

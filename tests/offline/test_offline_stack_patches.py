@@ -266,3 +266,34 @@ def test_a_definite_path_after_an_index_gives_its_value_in_the_stack():
         ended = run_to_end(stack.sfn, definition, json.dumps({"inferences": [0.9, 0.1]}))
     assert ended["status"] == "SUCCEEDED", ended
     assert json.loads(ended["output"]) == {"inferences": [0.9, 0.1], "all": [[0.9, 0.1]]}
+
+
+def test_a_lambda_invoke_field_the_api_lacks_fails_in_the_stack():
+    # moto dropped it and invoked the function: a misspelt "payload.$" sent an empty event
+    # (mlwf/offline/integration_fields.py)
+    from tests.helpers.executions import wait_until_ended
+
+    with OfflineStack.start(say=lambda _: None) as stack:
+        machine = stack.spec.state_machines["ImageClassificationStateMachine"]
+        function = stack.spec.functions["FilterInferencesFunction"]
+        event = {"s3_key": "k.png", "inferences": [0.99, 0.01]}
+        ended = {}
+        for spelling in ("Payload.$", "payload.$"):
+            task = {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": True}
+            task["Parameters"] = {"FunctionName": function.arn, spelling: "$"}
+            arn = stack.sfn.create_state_machine(
+                name=f"fields-{spelling[0]}",
+                definition=json.dumps({"StartAt": "T", "States": {"T": task}}),
+                roleArn=machine.role_arn,  # which may invoke the project's functions
+            )["stateMachineArn"]
+            started = stack.sfn.start_execution(stateMachineArn=arn, input=json.dumps(event))
+            ended[spelling] = wait_until_ended(stack.sfn, started["executionArn"])
+    assert ended["Payload.$"]["status"] == "SUCCEEDED", ended["Payload.$"]
+    assert json.loads(ended["Payload.$"]["output"])["Payload"] == event
+    assert (ended["payload.$"]["status"], ended["payload.$"]["error"]) == (
+        "FAILED",
+        "States.Runtime",
+    )
+    assert ended["payload.$"]["cause"].endswith(
+        'The field "payload" is not supported by Step Functions'
+    )
