@@ -36,6 +36,7 @@ from mlwf.offline.execution_output import outputs_as_json
 from mlwf.offline.execution_timeouts import timeouts_as_aws
 from mlwf.offline.express import ExpressWorkflows
 from mlwf.offline.faults import ENDPOINT, Fault
+from mlwf.offline.function_records import record_functions
 from mlwf.offline.functions import FunctionLog, LocalFunction
 from mlwf.offline.history_limit import history_limited
 from mlwf.offline.iam import Authorizer, PolicyNotFound, enforced
@@ -256,6 +257,7 @@ class OfflineStack:
             )
             self.functions[logical_id] = function
             self.bridge.functions[function_spec.name] = self._with_faults(function, logical_id)
+        record_functions(self.client("lambda"), self.spec.functions.values(), self.spec.region)
         sfn = self.sfn
         for machine in self.spec.state_machines.values():
             try:
