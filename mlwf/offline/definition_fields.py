@@ -69,6 +69,22 @@ OWNERS |= dict.fromkeys(
 # (statemachine-structure.html, state-choice.html)
 OWNERS |= dict.fromkeys(("Next", "End"), ("Task", "Parallel", "Map", "Pass", "Wait"))
 STATE_TYPES = ("Task", "Parallel", "Map", "Pass", "Wait", "Choice", "Succeed", "Fail")
+# Every field some state type has (the state pages of the developer guide: state-task.html,
+# state-map.html, ...). Any other is refused at its state as AWS refuses a Task's "Timeout",
+# "SCHEMA_VALIDATION_FAILED: Field 'Timeout' is not supported" (anomalyco/sst#6747); moto's
+# parser refused it in its grammar's words ("mismatched input ... expecting ...").
+KNOWN_FIELDS = frozenset(
+    {"Type", "Comment", "QueryLanguage", "Next", "End", "Assign", "Arguments", "Output"}
+    | {"InputPath", "OutputPath", "Parameters", "ResultPath", "ResultSelector", "Result"}
+    | {"Retry", "Catch", "Resource", "Credentials", "TimeoutSeconds", "TimeoutSecondsPath"}
+    | {"HeartbeatSeconds", "HeartbeatSecondsPath", "Choices", "Default", "Branches"}
+    | {"Seconds", "SecondsPath", "Timestamp", "TimestampPath"}
+    | {"Error", "ErrorPath", "Cause", "CausePath"}
+    | {"Iterator", "ItemProcessor", "ItemsPath", "Items", "ItemSelector", "ItemReader"}
+    | {"ItemBatcher", "ResultWriter", "MaxConcurrency", "MaxConcurrencyPath", "Label"}
+    | {"ToleratedFailurePercentage", "ToleratedFailurePercentagePath"}
+    | {"ToleratedFailureCount", "ToleratedFailureCountPath"}
+)
 INTRINSIC = re.compile(r"^States\.[A-Za-z]+\(")
 
 
@@ -93,6 +109,8 @@ def field_diagnostics(document: dict[str, Any]) -> list[str]:
         for field, owners in OWNERS.items():
             if field in state and kind in STATE_TYPES and kind not in owners:
                 found.append(_not_supported(field, at))
+        if kind in STATE_TYPES:
+            found += [_not_supported(field, at) for field in state if field not in KNOWN_FIELDS]
         if kind in ERROR_HANDLING:
             for field in ("Retry", "Catch"):
                 found += _states_all_placed(state.get(field), f"{at}/{field}")

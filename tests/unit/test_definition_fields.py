@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from mlwf.offline.definition_fields import JSONATA_ONLY, field_diagnostics
+from mlwf.offline.definition_fields import JSONATA_ONLY, KNOWN_FIELDS, field_diagnostics
 from tests.helpers.paths import PROJECT_ROOT
 
 
@@ -254,6 +254,31 @@ def test_create_state_machine_refuses_a_catch_all_that_moto_ran_first(aws):
         "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: States.ALL must appear "
         "alone and at end of list at /States/S/Catch[0]/ErrorEquals[0]'"
     )
+
+
+def test_a_field_no_state_has_gives_awss_message():
+    # anomalyco/sst#6747 quotes AWS's answer to a Task with "Timeout" (TimeoutSeconds meant)
+    task = {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Timeout": 10}
+    assert field_diagnostics(one_state(task)) == [
+        "SCHEMA_VALIDATION_FAILED: Field 'Timeout' is not supported at /States/S"
+    ]
+
+
+def test_every_field_of_every_type_is_known():
+    # each type with the fields its page lists: none is refused as unknown
+    types = {
+        "Task": ["Resource", "Credentials", "HeartbeatSeconds", "TimeoutSecondsPath"],
+        "Map": ["ItemsPath", "ItemSelector", "ItemReader", "ItemBatcher", "ResultWriter"],
+        "Wait": ["SecondsPath"],
+        "Fail": ["ErrorPath", "CausePath"],
+        "Pass": ["Result", "Assign", "Comment"],
+    }
+    for kind, fields in types.items():
+        state = {"Type": kind, **dict.fromkeys(fields, "$.x")}
+        found = field_diagnostics({"StartAt": "S", "States": {"S": state}})
+        assert not [f for f in found if "is not supported" in f], (kind, found)
+    more = {"Label", "ToleratedFailureCount", "MaxConcurrencyPath", "Iterator", "Branches"}
+    assert more <= KNOWN_FIELDS
 
 
 def test_a_state_of_no_known_type_is_left_to_the_parser():
