@@ -10,6 +10,7 @@ import json
 import pytest
 
 from mlwf.offline.definition_check import diagnostics, message
+from tests.helpers.definitions import refused_where_moto_took_it
 from tests.helpers.paths import PROJECT_ROOT
 
 
@@ -204,16 +205,7 @@ def test_80_characters_pass_and_a_long_name_in_a_branch_is_found_there():
 
 
 def test_create_state_machine_refuses_a_long_name_that_moto_ran(aws):
-    import boto3
-
-    from mlwf.offline.definition_check import checked_at_create
-
     text = json.dumps({"StartAt": LONG, "States": {LONG: {"Type": "Succeed"}}})
-    sfn = boto3.client("stepfunctions", region_name="us-east-1")
-    role = "arn:aws:iam::123456789012:role/r"
-    sfn.create_state_machine(name="moto-takes-it", definition=text, roleArn=role)
-    with checked_at_create(), pytest.raises(sfn.exceptions.InvalidDefinition) as refused:
-        sfn.create_state_machine(name="refused", definition=text, roleArn=role)
-    assert refused.value.response["Error"]["Message"].startswith(
+    assert refused_where_moto_took_it(text).startswith(
         "Invalid State Machine Definition: 'INVALID_STATE_NAME: Invalid State name: State "
     )

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from mlwf.offline.definition_fields import JSONATA_ONLY, KNOWN_FIELDS, field_diagnostics
+from tests.helpers.definitions import refused_where_moto_took_it
 from tests.helpers.paths import PROJECT_ROOT
 
 
@@ -236,21 +237,11 @@ def test_states_all_alone_and_last_passes_also_in_a_branch():
 
 
 def test_create_state_machine_refuses_a_catch_all_that_moto_ran_first(aws):
-    import boto3
-
-    from mlwf.offline.definition_check import checked_at_create
-
+    # moto alone took it, and its first catcher then caught every error
     branch = {"StartAt": "B", "States": {"B": {"Type": "Pass", "End": True}}}
     catch = handles(["States.ALL"], ["Mine"])
     parallel = {"Type": "Parallel", "Branches": [branch], "Catch": catch}
-    text = json.dumps(one_state(parallel))
-    sfn = boto3.client("stepfunctions", region_name="us-east-1")
-    role = "arn:aws:iam::123456789012:role/r"
-    # moto alone takes it (and its first catcher then catches every error)
-    sfn.create_state_machine(name="moto-takes-it", definition=text, roleArn=role)
-    with checked_at_create(), pytest.raises(sfn.exceptions.InvalidDefinition) as refused:
-        sfn.create_state_machine(name="refused", definition=text, roleArn=role)
-    assert refused.value.response["Error"]["Message"] == (
+    assert refused_where_moto_took_it(json.dumps(one_state(parallel))) == (
         "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: States.ALL must appear "
         "alone and at end of list at /States/S/Catch[0]/ErrorEquals[0]'"
     )

@@ -16,6 +16,7 @@ import pytest
 
 from mlwf.offline.definition_check import state_diagnostics
 from mlwf.offline.definition_jsonata import top_level_names
+from tests.helpers.definitions import refused_where_moto_took_it
 
 
 def jsonata_machine(state: dict[str, Any], name: str = "E") -> str:
@@ -277,16 +278,7 @@ def test_the_error_output_is_taken_in_a_catchers_output_and_assign(field):
 
 
 def test_create_state_machine_refuses_what_moto_took(aws):
-    import boto3
-
-    from mlwf.offline.definition_check import checked_at_create
-
     text = jsonata_machine({"Type": "Pass", "Output": {"v": "{% $states.errorOutput %}"}})
-    sfn = boto3.client("stepfunctions", region_name="us-east-1")
-    role = "arn:aws:iam::123456789012:role/r"
-    sfn.create_state_machine(name="moto-takes-it", definition=text, roleArn=role)
-    with checked_at_create(), pytest.raises(sfn.exceptions.InvalidDefinition) as refused:
-        sfn.create_state_machine(name="refused", definition=text, roleArn=role)
-    assert refused.value.response["Error"]["Message"] == (
+    assert refused_where_moto_took_it(text) == (
         f"Invalid State Machine Definition: '{ERROR_OUTPUT_REFUSED}/States/E/Output/v'"
     )

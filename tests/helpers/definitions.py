@@ -1,0 +1,23 @@
+"""CreateStateMachine with and without the offline mode's definition checks
+(mlwf.offline.definition_check), for the tests of what those checks refuse."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+
+ROLE = "arn:aws:iam::123456789012:role/r"
+
+
+def refused_where_moto_took_it(text: str) -> str:
+    """The InvalidDefinition message CreateStateMachine answers `text` with, the offline
+    checks on, after moto alone has taken it (which is why the check exists). Needs moto
+    running (the `aws` fixture)."""
+    from mlwf.offline.definition_check import checked_at_create
+
+    sfn = boto3.client("stepfunctions", region_name="us-east-1")
+    name = f"m{len(sfn.list_state_machines()['stateMachines'])}"
+    sfn.create_state_machine(name=f"{name}-moto", definition=text, roleArn=ROLE)
+    with checked_at_create(), pytest.raises(sfn.exceptions.InvalidDefinition) as refused:
+        sfn.create_state_machine(name=f"{name}-checked", definition=text, roleArn=ROLE)
+    return str(refused.value.response["Error"]["Message"])
