@@ -9,9 +9,10 @@ possibly empty (fakecloud's jsonpath module, which implements that result shape:
 https://docs.rs/fakecloud-stepfunctions/latest/fakecloud_stepfunctions/jsonpath/; an
 indefinite path that finds nothing gives [], localstack/localstack#12318; filters in
 Parameters give arrays, the reason `States.ArrayGetItem(..., 0)` is the usual way to take
-their first match). The Amazon States Language's own example: the reference path
-`$.ledgers.branch[0].pending.count` names one value
-(https://states-language.net/spec.html#ref-paths).
+their first match). The Amazon States Language's own Parameters example gives both shapes:
+with `"vals": [0, 10, 20, 30, 40, 50]`, `"first.$": "$.vals[0]"` is `0` and
+`"last3.$": "$.vals[3:]"` is `[30, 40, 50]` (https://states-language.net/spec.html, quoted
+in awslabs/states-language#12).
 
 moto decided by the last steps it matched instead: `$.arr[0].x` gave `[1]` where AWS gives
 `1` (moto's comment calls that condition "different from LS", getmoto/moto#7825), so a

@@ -115,3 +115,10 @@ def test_a_choice_compares_the_value_after_an_index(aws):
     with json_paths_as_aws():
         assert run(definition, [{"score": 0.9}])["status"] == "SUCCEEDED"
     assert run(definition, [{"score": 0.9}])["status"] == "FAILED"  # moto alone: the Default
+
+
+def test_the_states_languages_own_parameters_example():
+    # states-language.net's Parameters example (quoted in awslabs/states-language#12)
+    given = {"flagged": 7, "vals": [0, 10, 20, 30, 40, 50]}
+    assert extract_json("$.vals[0]", given) == 0
+    assert extract_json("$.vals[3:]", given) == [30, 40, 50]
