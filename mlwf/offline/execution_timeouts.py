@@ -7,6 +7,13 @@ stopped", for any execution that ended
 (https://docs.aws.amazon.com/step-functions/latest/apireference/API_DescribeExecution.html),
 and the event reads {"error": "States.Timeout"}, with previousEventId 0, as an
 ExecutionAborted does (AWS's answer as measured in floci-io/floci#2965).
+
+moto also wrote that event late: at the timeout its watcher marks the program timed out and
+the execution TIMED_OUT at once, while the event is written by the program's own thread when
+it next wakes (a Wait's 30 s sleep is cut short, then it writes). A client that saw TIMED_OUT
+could read a history that did not end yet (a CI run of the pinned test below failed so once
+in ten under load). The event is now written by the watcher itself, before the status, and
+the history ends there: what the program's thread writes afterwards is dropped.
 moto's internals named here are pinned by tests/unit/test_execution_timeouts.py.
 """
 
@@ -16,6 +23,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 from unittest.mock import patch
+from weakref import WeakSet
 
 TIMED_OUT = "TIMED_OUT"
 
@@ -26,6 +34,7 @@ def timeouts_as_aws() -> Iterator[None]:
     block runs."""
     from moto.core.responses import ActionResult
     from moto.stepfunctions.parser.api import HistoryEventType
+    from moto.stepfunctions.parser.asl.eval.environment import Environment
     from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
     from moto.stepfunctions.responses import StepFunctionResponse
 
@@ -33,6 +42,8 @@ def timeouts_as_aws() -> Iterator[None]:
     describe = StepFunctionResponse.__dict__["describe_execution"]
     listing = StepFunctionResponse.__dict__["list_executions"]
     add = EventManager.__dict__["add_event"]
+    set_timed_out = Environment.__dict__["set_timed_out"]
+    ended: WeakSet[Any] = WeakSet()  # the event managers whose history a timeout ended
 
     def stopped(response: Any, item: dict[str, Any]) -> dict[str, Any]:
         status = item.get("status")
@@ -57,14 +68,28 @@ def timeouts_as_aws() -> Iterator[None]:
         *args: Any,
         **kw: Any,
     ) -> Any:
+        if manager in ended:
+            return 0  # the program's thread, after the timeout ended the history
         if event_type == HistoryEventType.ExecutionTimedOut:
             context.source_event_id = 0
             event_details = {"executionTimedOutEventDetails": {"error": "States.Timeout"}}
+            written = add(manager, context, event_type, event_details, *args, **kw)
+            ended.add(manager)
+            return written
         return add(manager, context, event_type, event_details, *args, **kw)
+
+    def timed_out(env: Any) -> None:
+        set_timed_out(env)
+        if not env.is_frame():  # the execution's own environment: its history ends now
+            env.event_manager.add_event(
+                context=env.event_history_context,
+                event_type=HistoryEventType.ExecutionTimedOut,
+            )
 
     with (
         patch.object(StepFunctionResponse, "describe_execution", describe_execution),
         patch.object(StepFunctionResponse, "list_executions", list_executions),
         patch.object(EventManager, "add_event", add_event),
+        patch.object(Environment, "set_timed_out", timed_out),
     ):
         yield

@@ -5,6 +5,7 @@ ExecutionTimedOut with States.Timeout. Each case runs on moto alone (the pin) an
 from __future__ import annotations
 
 import contextlib
+import threading
 from datetime import timedelta
 from typing import Any
 
@@ -48,3 +49,37 @@ def test_the_pinned_moto_gives_a_timed_out_execution_no_stop_date(aws):
     assert described["status"] == "TIMED_OUT" and "stopDate" not in described
     assert "stopDate" not in seen["listed"][0]
     assert seen["last"]["executionTimedOutEventDetails"] == {}
+
+
+def test_the_history_ends_before_the_status_says_timed_out(aws, monkeypatch):
+    # moto set TIMED_OUT at the timeout, and the program's own thread wrote the end event
+    # when it next woke: a client could see TIMED_OUT and a history that had not ended (a
+    # `make test` run under load failed so). Given that thread held after it wakes until
+    # the status is written
+    from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import (  # noqa: E501
+        WaitFunction,
+    )
+    from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
+
+    released, last_at_status = threading.Event(), []
+    wait, terminated = WaitFunction._wait_interval, BaseExecutionWorkerCommunication.terminated
+
+    def held(function: Any, env: Any, wait_seconds: int) -> None:
+        wait(function, env, wait_seconds)
+        released.wait(timeout=10)  # until the status is written (or 10 s)
+
+    def status_written(communication: Any) -> None:
+        events = communication.execution.exec_worker.env.event_manager.get_event_history()
+        last_at_status.append(events[-1]["type"])
+        released.set()
+        terminated(communication)
+
+    monkeypatch.setattr(WaitFunction, "_wait_interval", held)
+    monkeypatch.setattr(BaseExecutionWorkerCommunication, "terminated", status_written)
+
+    # When the execution times out
+    _, seen = timed_out(patched=True)
+
+    # Then its history had ended when its status was written, and nothing followed the end
+    assert last_at_status == ["ExecutionTimedOut"]
+    assert seen["last"]["type"] == "ExecutionTimedOut"
