@@ -15,6 +15,7 @@ import argparse
 import signal
 import sys
 import threading
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -68,7 +69,7 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from mlwf.offline.runtime import OfflineStack
-    from mlwf.offline.stack_record import register_stack
+    from mlwf.offline.stack_record import deletes_refused, register_stack
     from mlwf.offline.workflow import choose_source, deploy_model
     from training_job.stack import default_stack_name
 
@@ -81,16 +82,20 @@ def run(args: argparse.Namespace) -> int:
     # A script stops it with SIGTERM (a shell's background job ignores SIGINT): as Ctrl-C.
     signal.signal(signal.SIGTERM, _interrupt)
     source = choose_source(args.data, say)
-    with OfflineStack.start(
-        args.template,
-        parameter_overrides=overrides,
-        say=say,
-        seed=args.seed,
-        stack_name=stack_name,
-        port=args.port,
-    ) as stack:
+    with (
+        OfflineStack.start(
+            args.template,
+            parameter_overrides=overrides,
+            say=say,
+            seed=args.seed,
+            stack_name=stack_name,
+            port=args.port,
+        ) as stack,
+        ExitStack() as held,
+    ):
         deploy_model(stack, source, seed=args.seed, say=say)
         register_stack(stack)
+        held.enter_context(deletes_refused(stack_name))  # `sam delete`: stop the stack instead
         region = stack.spec.region
         stopped = threading.Event()
         try:  # from before the ready line: a Ctrl-C right after it still stops cleanly

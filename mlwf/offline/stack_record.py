@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import json
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+from unittest.mock import patch
 
 from mlwf.offline.template_spec import StackResource, TemplateSpec
 
@@ -87,3 +89,29 @@ def _moto_stack(cloudformation: Any, stack_id: str) -> Any:
 
     account = stack_id.split(":")[4]
     return cloudformation_backends[account][cloudformation.meta.region_name].get_stack(stack_id)
+
+
+@contextmanager
+def deletes_refused(stack_name: str) -> Iterator[None]:
+    """DeleteStack of the running offline stack refused in one line, as `sam delete` sends
+    it: the stack's resources live in the `mlwf offline up` process, which moto's
+    CloudFormation cannot delete (its placeholders crashed it with an HTTP 500, leaving the
+    record gone and the resources there). On AWS `sam delete` deletes the stack and keeps the
+    bucket (DeletionPolicy: Retain); offline, stopping `mlwf offline up` deletes it all."""
+    from moto.cloudformation.exceptions import ValidationError
+    from moto.cloudformation.responses import CloudFormationResponse
+
+    delete = CloudFormationResponse.__dict__["delete_stack"]  # KeyError: moto changed
+
+    def delete_stack(response: Any) -> Any:
+        name = str(response._get_param("StackName") or "")
+        if name == stack_name or f":stack/{stack_name}/" in name:
+            raise ValidationError(
+                name,
+                f"{stack_name} is the offline stack of `mlwf offline up`: stop it with "
+                "Ctrl-C (or SIGTERM) to delete it; nothing of it outlives the process",
+            )
+        return delete(response)
+
+    with patch.object(CloudFormationResponse, "delete_stack", delete_stack):
+        yield

@@ -98,3 +98,24 @@ def test_the_template_records_what_the_offline_stack_creates_under_its_physical_
         "AWS::Logs::LogGroup",
         "AWS::Events::Rule",
     }
+
+
+def test_deleting_the_offline_stack_is_refused_in_one_line_and_changes_nothing(recorded):
+    # `sam delete` against `mlwf offline up`: moto's delete crashed on the record (HTTP 500)
+    # and dropped it, the stack's resources staying
+    from mlwf.offline.stack_record import deletes_refused
+
+    cloudformation = boto3.client("cloudformation", region_name=REGION)
+    stack_id = cloudformation.describe_stacks(StackName=STACK)["Stacks"][0]["StackId"]
+    with deletes_refused(STACK):
+        for name in (STACK, stack_id):
+            with pytest.raises(cloudformation.exceptions.ClientError) as refused:
+                cloudformation.delete_stack(StackName=name)
+            error = refused.value.response["Error"]
+            assert error["Code"] == "ValidationError"
+            assert "stop it with Ctrl-C (or SIGTERM)" in error["Message"]
+            assert "\n" not in error["Message"]
+        # another stack is deleted as moto deletes it
+        cloudformation.create_stack(StackName="other", TemplateBody='{"Resources": {}}')
+        cloudformation.delete_stack(StackName="other")
+    assert cloudformation.describe_stacks(StackName=STACK)["Stacks"][0]["StackId"] == stack_id
