@@ -5,7 +5,8 @@ them through the bridge, never moto's Lambda (which would need Docker). moto's L
 record of them, so `aws lambda list-functions` answered [] and `get-function-configuration`
 ResourceNotFoundException for functions that invoke answered. Each is now created there as
 CloudFormation creates it: its code folder zipped as its package, its handler, runtime,
-role, timeout, memory, variables, architectures and reserved concurrency.
+role, timeout, memory, variables, architectures, description, tracing mode and reserved
+concurrency.
 
 Its layers are written on moto's record directly: moto's CreateFunction refuses a layer
 version it does not hold, and AWS publishes the Powertools layer from its own account
@@ -40,6 +41,8 @@ def record_functions(client: Any, functions: Iterable[FunctionSpec], region: str
             MemorySize=spec.memory_size,
             Environment={"Variables": spec.environment},
             Architectures=list(spec.architectures),
+            Description=spec.description,
+            TracingConfig={"Mode": spec.tracing},
         )
         if spec.reserved_concurrency is not None:
             client.put_function_concurrency(

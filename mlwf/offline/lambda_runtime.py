@@ -112,12 +112,18 @@ def load_handler(code_dir: str, handler: str) -> Any:
     sys.path.insert(0, code_dir)
     try:
         module = importlib.import_module(module_name)
+    # Their stackTrace is awslambdaric's: none for an import, the line for a syntax error
+    # (_get_handler in awslambdaric/bootstrap.py, Lambda's Python runtime interface client)
     except SyntaxError as exc:
         message = f"Syntax error in module '{module_name}': {exc}"
-        return error_payload(exc, "Runtime.UserCodeSyntaxError", message), exc
+        trace = [f'  File "{exc.filename}" Line {exc.lineno}\n    {exc.text}']
+        return {
+            **error_payload(exc, "Runtime.UserCodeSyntaxError", message),
+            "stackTrace": trace,
+        }, exc
     except ImportError as exc:
         message = f"Unable to import module '{module_name}': {exc}"
-        return error_payload(exc, "Runtime.ImportModuleError", message), exc
+        return {**error_payload(exc, "Runtime.ImportModuleError", message), "stackTrace": []}, exc
     except Exception as exc:  # an error in the module's own code: Lambda names its class
         return error_payload(exc), exc
     function = getattr(module, function_name, None)

@@ -322,6 +322,8 @@ class _Reader:
             ),
             role_arn=str(props.get("Role", "")),
             layers=tuple(str(layer) for layer in props.get("Layers", [])),
+            description=str(props.get("Description", "")),
+            tracing=str((props.get("TracingConfig") or {}).get("Mode", "PassThrough")),
         )
 
     def state_machine(

@@ -28,6 +28,8 @@ class FunctionSpec:
     role_arn: str = ""
     architectures: tuple[str, ...] = ("x86_64",)  # Lambda's default
     layers: tuple[str, ...] = ()  # layer version ARNs
+    description: str = ""
+    tracing: str = "PassThrough"  # TracingConfig's Mode: Lambda's default
 
 
 @dataclass

@@ -64,6 +64,8 @@ def test_the_functions_are_recorded_as_lambda_reads_them(started):
         assert configuration["Role"] == spec.role_arn
         assert [layer["Arn"] for layer in configuration["Layers"]] == list(spec.layers)
         assert configuration["Runtime"] == "python3.13"
+        assert configuration["Description"] == spec.description != ""
+        assert configuration["TracingConfig"] == {"Mode": "Active"}  # Globals: Tracing: Active
     # and Invoke still runs the stack's own function, not moto's
     spec = started.spec.functions["FilterInferencesFunction"]
     event = json.loads((PROJECT_ROOT / "events" / "filter_inferences_pass.json").read_text())

@@ -162,6 +162,17 @@ def test_an_init_error_fails_only_that_functions_invocations(
     assert invoke(healthy, {"action": "environ"})["environ"]["GREETING"] == "hello"
 
 
+def test_an_import_or_syntax_error_carries_the_trace_lambdas_runtime_gives(tmp_path, functions):
+    # awslambdaric's _get_handler: no frames for an import, the offending line for syntax
+    # (offline gave the importer's frames, the runtime's own among them)
+    missing = make_function(tmp_path, "Missing", source="import no_such_module\n")
+    broken = make_function(tmp_path, "Syntax", source="def handler(event, context)\n    pass\n")
+    functions += [missing, broken]
+    assert failure(missing, {})["stackTrace"] == []
+    (line,) = failure(broken, {})["stackTrace"]
+    assert line.startswith(f'  File "{broken.spec.code_uri / "app.py"}" Line 1\n    def handler')
+
+
 SLOW_INIT = """
 import os
 import time
