@@ -174,8 +174,16 @@ build: $(VENV_STAMP)
 lock:
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet -c $(LOCK) uv
-	$(UV_COMPILE) pyproject.toml --extra dev -o $(LOCK)
-	$(UV_COMPILE) requirements/checkov.txt -o $(CHECKOV_LOCK)
+	$(call compile_lock,pyproject.toml --extra dev,$(LOCK))
+	$(call compile_lock,requirements/checkov.txt,$(CHECKOV_LOCK))
+
+# A lock compiled beside the old one (which uv reads as its preferences) and moved over it
+# only when it changed: a rewritten but equal lock would look newer than .venv and make the
+# next `make` reinstall everything.
+define compile_lock
+	cp $(2) $(2).new && $(UV_COMPILE) $(1) -o $(2).new && \
+	  if cmp -s $(2).new $(2); then rm $(2).new; else mv $(2).new $(2); fi
+endef
 
 deploy: build
 	sam deploy --guided
