@@ -11,9 +11,10 @@ ExecutionAborted does (AWS's answer as measured in floci-io/floci#2965).
 moto also wrote that event late: at the timeout its watcher marks the program timed out and
 the execution TIMED_OUT at once, while the event is written by the program's own thread when
 it next wakes (a Wait's 30 s sleep is cut short, then it writes). A client that saw TIMED_OUT
-could read a history that did not end yet (a CI run of the pinned test below failed so once
-in ten under load). The event is now written by the watcher itself, before the status, and
-the history ends there: what the program's thread writes afterwards is dropped.
+could read a history that did not end yet (a README walk's `make test` failed so; under
+load, one run of the test in ten did). The event is now written by the watcher itself,
+before the status, and the history ends there: what the program's thread writes afterwards
+is dropped.
 moto's internals named here are pinned by tests/unit/test_execution_timeouts.py.
 """
 
