@@ -88,6 +88,11 @@ def make_function(
         layers=layers,
     )
     # No AWS is called by these handlers: the endpoint is never reached.
+    return local(spec)
+
+
+def local(spec: FunctionSpec) -> LocalFunction:
+    """The function run as Lambda runs it; its AWS calls go nowhere (port 9, discard)."""
     return LocalFunction(
         spec, "us-east-1", endpoint_url="http://127.0.0.1:9", credentials={"AWS_ACCESS_KEY_ID": "k"}
     )
@@ -107,9 +112,7 @@ def project_function(logical_id: str, **changes: Any) -> LocalFunction:
     """A function of template.yaml (its code, handler, variables, layers), with `changes`
     to its spec; its AWS calls go nowhere."""
     spec = replace(project_functions()[logical_id], **changes)
-    return LocalFunction(
-        spec, "us-east-1", endpoint_url="http://127.0.0.1:9", credentials={"AWS_ACCESS_KEY_ID": "k"}
-    )
+    return local(spec)
 
 
 def invoke(function: LocalFunction, event: dict, request_id: str = "request-id") -> dict:
