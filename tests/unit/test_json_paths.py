@@ -122,3 +122,13 @@ def test_the_states_languages_own_parameters_example():
     given = {"flagged": 7, "vals": [0, 10, 20, 30, 40, 50]}
     assert extract_json("$.vals[0]", given) == 0
     assert extract_json("$.vals[3:]", given) == [30, 40, 50]
+
+
+def test_a_path_is_parsed_once_and_its_parse_gives_the_same_results():
+    from mlwf.offline.json_paths import parsed
+
+    parsed.cache_clear()
+    for _ in range(3):
+        assert extract_json("$.arr[1].x", DATA) == 2
+        assert extract_json("$.arr[*].x", DATA) == [1, 2]
+    assert (parsed.cache_info().misses, parsed.cache_info().hits) == (2, 4)
