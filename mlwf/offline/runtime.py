@@ -54,6 +54,7 @@ from mlwf.offline.moto_patches import (
     unnamed_executions_named_by_uuid,
 )
 from mlwf.offline.object_acls import object_acls_refused_when_owner_enforced
+from mlwf.offline.result_paths import result_paths_as_aws
 from mlwf.offline.rules import step_functions_targets
 from mlwf.offline.sagemaker_update import update_endpoint_answered
 from mlwf.offline.server import serving
@@ -140,6 +141,7 @@ class OfflineStack:
             cleanup.enter_context(lambda_fields_checked())
             cleanup.enter_context(jsonata_evaluated())
             cleanup.enter_context(states_errors_kept())
+            cleanup.enter_context(result_paths_as_aws())
             cleanup.enter_context(stream_prefix_filtered())
             cleanup.enter_context(stops_as_aws())
             cleanup.enter_context(history_limited())  # after: it keeps stops' ends

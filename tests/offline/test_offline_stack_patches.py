@@ -297,3 +297,14 @@ def test_a_lambda_invoke_field_the_api_lacks_fails_in_the_stack():
     assert ended["payload.$"]["cause"].endswith(
         'The field "payload" is not supported by Step Functions'
     )
+
+
+def test_a_result_path_into_a_string_fails_as_aws_fails_it_in_the_stack():
+    # moto failed it with States.Runtime and a Python TypeError (mlwf/offline/result_paths.py)
+    from tests.helpers.executions import run_to_end
+
+    state = {"Type": "Pass", "Result": 1, "ResultPath": "$.r", "End": True}
+    with OfflineStack.start(say=lambda _: None) as stack:
+        ended = run_to_end(stack.sfn, {"StartAt": "P", "States": {"P": state}}, '"abc"')
+    assert (ended["status"], ended["error"]) == ("FAILED", "States.ResultPathMatchFailure")
+    assert ended["cause"] == 'Unable to apply ReferencePath $.r to input "abc"'
