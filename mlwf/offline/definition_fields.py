@@ -85,7 +85,7 @@ KNOWN_FIELDS = frozenset(
     | {"ToleratedFailurePercentage", "ToleratedFailurePercentagePath"}
     | {"ToleratedFailureCount", "ToleratedFailureCountPath"}
 )
-INTRINSIC = re.compile(r"^States\.[A-Za-z]+\(")
+INTRINSIC = re.compile(r"^States\.[A-Za-z0-9]+\(")  # Base64Encode has digits
 
 
 def field_diagnostics(document: dict[str, Any]) -> list[str]:

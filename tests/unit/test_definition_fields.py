@@ -361,3 +361,19 @@ def test_a_malformed_state_is_left_to_moto_not_crashed_on(aws, state):
             roleArn="arn:aws:iam::123456789012:role/r",
         )
     assert raised.value.response["Error"]["Code"] == "InvalidDefinition"
+
+
+# Every intrinsic function AWS documents
+# (https://docs.aws.amazon.com/step-functions/latest/dg/intrinsic-functions.html).
+INTRINSICS = (
+    "Format StringToJson JsonToString Array ArrayPartition ArrayContains ArrayRange "
+    "ArrayGetItem ArrayLength ArrayUnique Base64Encode Base64Decode Hash JsonMerge "
+    "MathRandom MathAdd StringSplit UUID"
+).split()
+
+
+@pytest.mark.parametrize("name", INTRINSICS)
+def test_every_documented_intrinsic_is_taken_in_a_dollar_field(name):
+    # States.Base64Encode and Base64Decode were refused: the check read names of letters only
+    state = {"Type": "Pass", "Parameters": {"x.$": f"States.{name}($.a)"}, "End": True}
+    assert field_diagnostics(one_state(state)) == []
