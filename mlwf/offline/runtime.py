@@ -31,6 +31,7 @@ from mlwf.offline.cloudwatch_logs import LogGroupSink, stream_prefix_filtered
 from mlwf.offline.definition_check import checked_at_create
 from mlwf.offline.distributed_map import distributed_maps_as_aws
 from mlwf.offline.endpoint import LocalEndpoints
+from mlwf.offline.event_patterns import event_patterns_checked
 from mlwf.offline.execution_history import histories_paged
 from mlwf.offline.execution_output import outputs_as_json
 from mlwf.offline.execution_timeouts import timeouts_as_aws
@@ -142,6 +143,7 @@ class OfflineStack:
             cleanup.enter_context(jsonata_evaluated())
             cleanup.enter_context(states_errors_kept())
             cleanup.enter_context(result_paths_as_aws())
+            cleanup.enter_context(event_patterns_checked())
             cleanup.enter_context(stream_prefix_filtered())
             cleanup.enter_context(stops_as_aws())
             cleanup.enter_context(history_limited())  # after: it keeps stops' ends
@@ -280,9 +282,14 @@ class OfflineStack:
                 ) from None
         events = self.client("events")
         for rule in self.spec.rules.values():
-            events.put_rule(
-                Name=rule.name, EventPattern=json.dumps(rule.event_pattern), State=rule.state
-            )
+            try:
+                events.put_rule(
+                    Name=rule.name, EventPattern=json.dumps(rule.event_pattern), State=rule.state
+                )
+            except ClientError as exc:  # as sam deploy fails: the rule's CREATE_FAILED
+                message = exc.response.get("Error", {}).get("Message", "")
+                where = f"{_shown(self.spec.path)} ({rule.logical_id})"
+                raise MlwfError(f"{where}: PutRule refuses it: {message}") from None
             events.put_targets(Rule=rule.name, Targets=rule.targets)
 
     def _log_tail(self, name: str, request_id: str) -> str:
