@@ -37,6 +37,13 @@ class Endings:
             self._seen.count = self._count
 
 
+MAX_EXECUTION_INPUT_BYTES = 262144
+TOO_LONG_INPUT = (
+    "1 validation error detected: Value at 'input' failed to satisfy constraint: "
+    "Member must have length less than or equal to 262144"
+)
+
+
 @contextmanager
 def s3_url_table_loaded_once() -> Iterator[None]:
     """moto's S3 reloads its URL module twice per request, to follow changes of its
@@ -300,9 +307,17 @@ def unnamed_executions_named_by_uuid() -> Iterator[None]:
     "If you don't provide a name for the execution, Step Functions automatically generates
     a universally unique identifier (UUID) as the execution name"). moto's interpreter
     named every such execution "None", so the second one failed with
-    ExecutionAlreadyExists (or, with the same input, answered the first one)."""
+    ExecutionAlreadyExists (or, with the same input, answered the first one).
+
+    And an input over 256 KiB is refused, as the API's length constraint on `input`
+    (262144) and the quota ("256 KiB of data as a UTF-8 encoded string",
+    https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html) say: a
+    ValidationException in the words AWS gives a too long `name` (moto's
+    NameTooLongException), without the value, which the API marks sensitive (inferred).
+    moto started it. StartSyncExecution goes through here too (mlwf/offline/express.py)."""
     import uuid
 
+    from moto.stepfunctions.exceptions import ValidationException
     from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
     start = StepFunctionsParserBackend.__dict__["start_execution"]  # KeyError: moto changed
@@ -310,6 +325,9 @@ def unnamed_executions_named_by_uuid() -> Iterator[None]:
     def start_execution(
         backend: Any, state_machine_arn: str, name: Any = None, *args: Any, **kw: Any
     ) -> Any:
+        given = args[0] if args else kw.get("execution_input")
+        if given is not None and len(str(given).encode()) > MAX_EXECUTION_INPUT_BYTES:
+            raise ValidationException(TOO_LONG_INPUT)
         return start(backend, state_machine_arn, name or str(uuid.uuid4()), *args, **kw)
 
     with patch.object(StepFunctionsParserBackend, "start_execution", start_execution):

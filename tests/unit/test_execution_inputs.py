@@ -1,0 +1,60 @@
+"""An execution input over 256 KiB is refused at StartExecution, as the API's length
+constraint says (mlwf/offline/moto_patches.py: unnamed_executions_named_by_uuid)."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from mlwf.offline.moto_patches import unnamed_executions_named_by_uuid
+from tests.helpers.paths import REGION
+
+PASS = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
+
+
+def machine() -> str:
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    return sfn.create_state_machine(
+        name="m", definition=json.dumps(PASS), roleArn="arn:aws:iam::123456789012:role/r"
+    )["stateMachineArn"]
+
+
+def sized(size: int) -> str:
+    """A JSON input of exactly `size` UTF-8 bytes."""
+    text = json.dumps({"pad": ""})
+    return json.dumps({"pad": "x" * (size - len(text))})
+
+
+def start(arn: str, given: str) -> dict:
+    return boto3.client("stepfunctions", region_name=REGION).start_execution(
+        stateMachineArn=arn, input=given
+    )
+
+
+def test_the_pinned_moto_starts_an_execution_of_any_input(aws):
+    assert start(machine(), sized(270_000))["executionArn"]
+
+
+@pytest.fixture
+def limited(aws):
+    with unnamed_executions_named_by_uuid():
+        yield
+
+
+def test_an_input_over_256_kib_is_refused(limited):
+    with pytest.raises(ClientError) as refused:
+        start(machine(), sized(262_145))
+    error = refused.value.response["Error"]
+    assert error["Code"] == "ValidationException"
+    assert error["Message"] == (
+        "1 validation error detected: Value at 'input' failed to satisfy constraint: "
+        "Member must have length less than or equal to 262144"
+    )
+
+
+def test_an_input_of_256_kib_exactly_is_taken(limited):
+    assert len(sized(262_144).encode()) == 262_144
+    assert start(machine(), sized(262_144))["executionArn"]
