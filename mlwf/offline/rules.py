@@ -23,15 +23,35 @@ import json
 import logging
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 from unittest.mock import patch  # as moto's mock_aws does: set, then put back as it was
 
 from mlwf.offline import iam
+from training_job.errors import MlwfError
 
 LOG = logging.getLogger(__name__)
 _PLACEHOLDER = re.compile(r'("?)<([A-Za-z0-9_.\-]+)>("?)')
+
+
+def put_rules(events: Any, rules: Iterable[Any], template: str) -> None:
+    """The template's rules and their targets put, as CloudFormation puts them; a rule
+    EventBridge refuses fails the start in one line naming it, as it fails sam deploy
+    (the rule's CREATE_FAILED)."""
+    from botocore.exceptions import ClientError
+
+    for rule in rules:
+        try:
+            events.put_rule(
+                Name=rule.name, EventPattern=json.dumps(rule.event_pattern), State=rule.state
+            )
+        except ClientError as exc:
+            message = exc.response.get("Error", {}).get("Message", "")
+            raise MlwfError(
+                f"{template} ({rule.logical_id}): PutRule refuses it: {message}"
+            ) from None
+        events.put_targets(Rule=rule.name, Targets=rule.targets)
 
 
 def transform_input(transformer: dict[str, Any], event: dict[str, Any]) -> str:

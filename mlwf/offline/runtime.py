@@ -56,7 +56,7 @@ from mlwf.offline.moto_patches import (
 )
 from mlwf.offline.object_acls import object_acls_refused_when_owner_enforced
 from mlwf.offline.result_paths import result_paths_as_aws
-from mlwf.offline.rules import step_functions_targets
+from mlwf.offline.rules import put_rules, step_functions_targets
 from mlwf.offline.sagemaker_update import update_endpoint_answered
 from mlwf.offline.server import serving
 from mlwf.offline.state_errors import states_errors_kept
@@ -280,17 +280,7 @@ class OfflineStack:
                     f"{where} ({machine.logical_id}): CreateStateMachine refuses it: "
                     f"{error.get('Message', '')}"
                 ) from None
-        events = self.client("events")
-        for rule in self.spec.rules.values():
-            try:
-                events.put_rule(
-                    Name=rule.name, EventPattern=json.dumps(rule.event_pattern), State=rule.state
-                )
-            except ClientError as exc:  # as sam deploy fails: the rule's CREATE_FAILED
-                message = exc.response.get("Error", {}).get("Message", "")
-                where = f"{_shown(self.spec.path)} ({rule.logical_id})"
-                raise MlwfError(f"{where}: PutRule refuses it: {message}") from None
-            events.put_targets(Rule=rule.name, Targets=rule.targets)
+        put_rules(self.client("events"), self.spec.rules.values(), _shown(self.spec.path))
 
     def _log_tail(self, name: str, request_id: str) -> str:
         function = next(f for f in self.functions.values() if f.spec.name == name)
