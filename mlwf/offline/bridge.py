@@ -29,6 +29,8 @@ import botocore.handlers
 from botocore.awsrequest import AWSResponse
 from botocore.response import StreamingBody
 
+from mlwf.offline.async_invocations import AsyncInvocations
+
 LambdaHandler = Callable[[Any, Any], Any]
 
 
@@ -96,6 +98,8 @@ class Bridge:
     # Step Functions calls whose answer depends on the machine's type (mlwf.offline.express).
     express: SyncExecutions | None = None
     account_id: str = "123456789012"
+    # InvocationType Event: queued, run later, retried (mlwf.offline.async_invocations)
+    asynchronous: AsyncInvocations = field(default_factory=AsyncInvocations)
 
     def __enter__(self) -> Bridge:
         with _LOCK:
@@ -103,6 +107,7 @@ class Bridge:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.asynchronous.stop()
         with _LOCK:
             _ACTIVE.remove(self)
 
@@ -122,6 +127,9 @@ class Bridge:
                 400, "InvalidRequestContentException", "Could not parse request body"
             )
         invocation = Invocation(name, str(uuid.uuid4()), qualifier)
+        if invocation_type == "Event":  # queued: 202 now, the function runs after
+            self.asynchronous.submit(lambda: runner(event, invocation), name)
+            return _response(202, {"StatusCode": 202, "Payload": _stream(b"")})
         parsed: dict[str, Any] = {"ExecutedVersion": "$LATEST"}
         try:
             result = runner(event, invocation)
@@ -134,8 +142,6 @@ class Bridge:
         except Exception as exc:  # a function error, reported the way Lambda reports it
             parsed["FunctionError"] = "Unhandled"
             payload = json.dumps(lambda_error_payload(exc, invocation.request_id)).encode()
-        if invocation_type == "Event":
-            return _response(202, {"StatusCode": 202, "Payload": _stream(b"")})
         if params.get("LogType") == "Tail" and self.log_tail is not None:
             # The last 4 KB of the invocation's log, base64, as Lambda answers LogType=Tail
             # (LogResult: https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html).
