@@ -60,6 +60,7 @@ from mlwf.offline.rules import put_rules, step_functions_targets
 from mlwf.offline.sagemaker_update import update_endpoint_answered
 from mlwf.offline.server import serving
 from mlwf.offline.state_errors import states_errors_kept
+from mlwf.offline.task_tokens import closed_task_tokens_timed_out
 from mlwf.offline.template import load_template
 from mlwf.offline.template_spec import ACCOUNT_ID, TemplateSpec
 from mlwf.offline.trainer import LocalTrainer
@@ -144,6 +145,7 @@ class OfflineStack:
             cleanup.enter_context(states_errors_kept())
             cleanup.enter_context(result_paths_as_aws())
             cleanup.enter_context(event_patterns_checked())
+            cleanup.enter_context(closed_task_tokens_timed_out())
             cleanup.enter_context(stream_prefix_filtered())
             cleanup.enter_context(stops_as_aws())
             cleanup.enter_context(history_limited())  # after: it keeps stops' ends
