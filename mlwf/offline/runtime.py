@@ -39,6 +39,7 @@ from mlwf.offline.express import ExpressWorkflows
 from mlwf.offline.faults import ENDPOINT, Fault
 from mlwf.offline.function_records import record_functions
 from mlwf.offline.functions import FunctionLog, LocalFunction
+from mlwf.offline.heartbeat_timeouts import heartbeat_timeouts_named
 from mlwf.offline.history_limit import history_limited
 from mlwf.offline.iam import Authorizer, PolicyNotFound, enforced
 from mlwf.offline.iam_roles import create_roles
@@ -143,6 +144,7 @@ class OfflineStack:
             cleanup.enter_context(lambda_fields_checked())
             cleanup.enter_context(jsonata_evaluated())
             cleanup.enter_context(states_errors_kept())
+            cleanup.enter_context(heartbeat_timeouts_named())  # after: it wraps its matching
             cleanup.enter_context(result_paths_as_aws())
             cleanup.enter_context(event_patterns_checked())
             cleanup.enter_context(closed_task_tokens_timed_out())
