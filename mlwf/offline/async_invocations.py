@@ -59,8 +59,6 @@ class AsyncInvocations:
                 self._changed.notify_all()
 
     def _attempts(self, run: Callable[[], Any]) -> None:
-        from mlwf.offline.bridge import AwsErrorResponse
-
         queued = time.monotonic()
         function_retries = list(FUNCTION_ERROR_RETRY_SECONDS)
         backoff = THROTTLE_BACKOFF_SECONDS[0]
@@ -68,16 +66,18 @@ class AsyncInvocations:
             try:
                 run()
                 return
-            except AwsErrorResponse as exc:  # not run: throttled, or the function is gone
-                if exc.status != 429 and exc.status < 500:
+            except Exception as exc:
+                status = getattr(exc, "status", None)  # Lambda's answer: the function did not run
+                if status is None:  # the function's error: tried again, twice at most
+                    if not function_retries:
+                        return
+                    wait = function_retries.pop(0)
+                elif status == 429 or status >= 500:  # throttled: queued again, with backoff
+                    wait, backoff = backoff, min(backoff * 2, THROTTLE_BACKOFF_SECONDS[1])
+                    if time.monotonic() + wait - queued > MAX_EVENT_AGE_SECONDS:
+                        return
+                else:  # the function is gone
                     LOG.info("asynchronous event dropped: %s", exc)
                     return
-                wait, backoff = backoff, min(backoff * 2, THROTTLE_BACKOFF_SECONDS[1])
-                if time.monotonic() + wait - queued > MAX_EVENT_AGE_SECONDS:
-                    return
-            except Exception:  # the function's error: the event is tried again, twice at most
-                if not function_retries:
-                    return
-                wait = function_retries.pop(0)
             if self._stopped.wait(wait):
                 return
