@@ -58,9 +58,12 @@ class EndpointModelError(Exception):
 class AwsErrorResponse(Exception):  # noqa: N818 - it is an answer, not a failure of the bridge
     """Raised by a handler to answer with an AWS error (code, message, HTTP status)."""
 
-    def __init__(self, code: str, message: str, status: int = 400):
+    def __init__(
+        self, code: str, message: str, status: int = 400, fields: dict[str, str] | None = None
+    ):
         super().__init__(f"{code}: {message}")
         self.code, self.message, self.status = code, message, status
+        self.fields = fields or {}  # the error's other members, as the API models them
 
 
 class FunctionError(Exception):
@@ -135,7 +138,7 @@ class Bridge:
             result = runner(event, invocation)
             payload = json.dumps(result).encode()
         except AwsErrorResponse as exc:
-            return error_response(exc.status, exc.code, exc.message)
+            return error_response(exc.status, exc.code, exc.message, exc.fields)
         except FunctionError as exc:  # as the function's runtime reported it
             parsed["FunctionError"] = "Unhandled"
             payload = json.dumps({**exc.payload, "requestId": invocation.request_id}).encode()
@@ -163,7 +166,7 @@ class Bridge:
                 return error_response(400, "ValidationError", message)
             response_body, content_type = handler(body, params.get("ContentType", ""), params)
         except AwsErrorResponse as exc:
-            return error_response(exc.status, exc.code, exc.message)
+            return error_response(exc.status, exc.code, exc.message, exc.fields)
         except EndpointModelError as exc:
             message = (
                 "Received client error (400) from primary with message "
@@ -184,7 +187,7 @@ class Bridge:
         try:
             return _response(200, self.express.start_sync(params))
         except AwsErrorResponse as exc:
-            return error_response(exc.status, exc.code, exc.message)
+            return error_response(exc.status, exc.code, exc.message, exc.fields)
 
 
 def lambda_error_payload(exc: BaseException, request_id: str) -> dict[str, Any]:
@@ -306,8 +309,12 @@ def _response(status: int, parsed: dict[str, Any]) -> tuple[AWSResponse, dict[st
     return AWSResponse("https://mlwf.offline", status, headers, None), parsed  # type: ignore[arg-type]
 
 
-def error_response(status: int, code: str, message: str) -> tuple[AWSResponse, dict[str, Any]]:
-    return _response(status, {"Error": {"Code": code, "Message": message}})
+def error_response(
+    status: int, code: str, message: str, fields: dict[str, str] | None = None
+) -> tuple[AWSResponse, dict[str, Any]]:
+    """An error answer; `fields`, the error's other modeled members, beside it as botocore
+    parses them (a throttle's Reason)."""
+    return _response(status, {"Error": {"Code": code, "Message": message}, **(fields or {})})
 
 
 _install()

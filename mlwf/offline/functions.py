@@ -44,6 +44,8 @@ from mlwf.offline.template_spec import ACCOUNT_ID, FunctionSpec
 # concurrency; each environment here is a process on the user's machine.
 MAX_ENVIRONMENTS = 10
 INIT_TIMEOUT_SECONDS = 10  # Lambda's init phase limit
+# Why Invoke throttles past a reservation (TooManyRequestsException's Reason, botocore's model)
+THROTTLED = {"Reason": "ReservedFunctionConcurrentInvocationLimitExceeded"}
 
 
 LogSink = Callable[[str, list[str]], None]  # (log stream, lines)
@@ -363,7 +365,9 @@ class LocalFunction:
             if self._busy >= self.limit:
                 if self.spec.reserved_concurrency is not None:
                     # Lambda throttles past a reservation; the workflow's Retry absorbs it.
-                    raise AwsErrorResponse("TooManyRequestsException", "Rate Exceeded.", 429)
+                    raise AwsErrorResponse(
+                        "TooManyRequestsException", "Rate Exceeded.", 429, fields=THROTTLED
+                    )
                 self._changed.wait_for(lambda: bool(self._idle) or self._busy < self.limit)
                 if self._idle:
                     self._busy += 1

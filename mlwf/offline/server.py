@@ -155,7 +155,8 @@ def answered_as_in_process() -> Iterator[None]:
         status = parsed["ResponseMetadata"]["HTTPStatusCode"]
         if "Error" in parsed:
             error = parsed["Error"]
-            text = json.dumps({"Type": "User", "message": error["Message"]})
+            fields = {k: v for k, v in parsed.items() if k not in ("Error", "ResponseMetadata")}
+            text = json.dumps({"Type": "User", "message": error["Message"], **fields})
             return status, {"x-amzn-ErrorType": error["Code"]}, text
         answer = {"X-Amz-Executed-Version": "$LATEST", "Content-Type": "application/json"}
         if "FunctionError" in parsed:

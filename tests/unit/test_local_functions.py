@@ -336,3 +336,21 @@ def test_powertools_tracer_is_disabled_cleanly_in_a_function(tmp_path, functions
 
     # Then the tracer is off and botocore unpatched: no segment is looked for or sent
     assert answer == {"disabled": True, "botocore_patched": False}
+
+
+def test_a_throttled_invoke_says_why_as_lambda_does(tmp_path, functions):
+    # TooManyRequestsException's Reason (botocore's model of Invoke): past a reservation,
+    # ReservedFunctionConcurrentInvocationLimitExceeded; offline it was missing
+    import boto3
+    from botocore.exceptions import ClientError
+
+    from mlwf.offline.bridge import Bridge
+    from tests.helpers.paths import REGION
+
+    function = make_function(tmp_path, "Reserved", reserved=0)
+    functions.append(function)
+    with Bridge(functions={function.spec.name: function}), pytest.raises(ClientError) as raised:
+        boto3.client("lambda", region_name=REGION).invoke(FunctionName=function.spec.name)
+    answer = raised.value.response
+    assert answer["Error"]["Code"] == "TooManyRequestsException"
+    assert answer["Reason"] == "ReservedFunctionConcurrentInvocationLimitExceeded"
