@@ -28,40 +28,25 @@ from mlwf.executions import TERMINAL, ExecutionInput, ExecutionResult, run_execu
 from mlwf.offline import zygote
 from mlwf.offline.bridge import Bridge, EndpointHandler
 from mlwf.offline.cloudwatch_logs import LogGroupSink, stream_prefix_filtered
-from mlwf.offline.definition_check import checked_at_create
-from mlwf.offline.distributed_map import distributed_maps_as_aws
 from mlwf.offline.endpoint import LocalEndpoints
 from mlwf.offline.event_patterns import event_patterns_checked
-from mlwf.offline.execution_history import histories_paged
-from mlwf.offline.execution_output import outputs_as_json
-from mlwf.offline.execution_timeouts import timeouts_as_aws
 from mlwf.offline.express import ExpressWorkflows
 from mlwf.offline.faults import ENDPOINT, Fault
 from mlwf.offline.function_records import record_functions
 from mlwf.offline.functions import FunctionLog, LocalFunction
-from mlwf.offline.heartbeat_timeouts import heartbeat_timeouts_named
-from mlwf.offline.history_limit import history_limited
 from mlwf.offline.iam import Authorizer, PolicyNotFound, enforced
 from mlwf.offline.iam_roles import create_roles
-from mlwf.offline.integration_fields import lambda_fields_checked
-from mlwf.offline.json_paths import json_paths_as_aws
-from mlwf.offline.jsonata_states import jsonata_evaluated
 from mlwf.offline.moto_patches import (
     Endings,
-    asl_parses_apart,
     execution_endings,
     moto_modules_listed_once,
     s3_url_table_loaded_once,
-    stops_as_aws,
-    unnamed_executions_named_by_uuid,
 )
 from mlwf.offline.object_acls import object_acls_refused_when_owner_enforced
-from mlwf.offline.result_paths import result_paths_as_aws
 from mlwf.offline.rules import put_rules, step_functions_targets
 from mlwf.offline.sagemaker_update import update_endpoint_answered
 from mlwf.offline.server import serving
-from mlwf.offline.state_errors import states_errors_kept
-from mlwf.offline.task_tokens import closed_task_tokens_timed_out
+from mlwf.offline.step_functions import step_functions_as_aws
 from mlwf.offline.template import load_template
 from mlwf.offline.template_spec import ACCOUNT_ID, TemplateSpec
 from mlwf.offline.trainer import LocalTrainer
@@ -139,24 +124,9 @@ class OfflineStack:
             cleanup.enter_context(s3_url_table_loaded_once())
             cleanup.enter_context(object_acls_refused_when_owner_enforced())
             cleanup.enter_context(moto_modules_listed_once())
-            cleanup.enter_context(asl_parses_apart())
-            cleanup.enter_context(json_paths_as_aws())
-            cleanup.enter_context(lambda_fields_checked())
-            cleanup.enter_context(jsonata_evaluated())
-            cleanup.enter_context(states_errors_kept())
-            cleanup.enter_context(heartbeat_timeouts_named())  # after: it wraps its matching
-            cleanup.enter_context(result_paths_as_aws())
             cleanup.enter_context(event_patterns_checked())
-            cleanup.enter_context(closed_task_tokens_timed_out())
             cleanup.enter_context(stream_prefix_filtered())
-            cleanup.enter_context(stops_as_aws())
-            cleanup.enter_context(history_limited())  # after: it keeps stops' ends
-            cleanup.enter_context(histories_paged())  # before serving, which wraps it
-            cleanup.enter_context(timeouts_as_aws())  # before serving too
-            cleanup.enter_context(outputs_as_json())  # and this
-            cleanup.enter_context(unnamed_executions_named_by_uuid())
-            cleanup.enter_context(checked_at_create())
-            cleanup.enter_context(distributed_maps_as_aws())
+            cleanup.enter_context(step_functions_as_aws())  # before serving, which wraps some
             cleanup.enter_context(step_functions_targets())
             cleanup.enter_context(update_endpoint_answered())
             endpoint_url = cleanup.enter_context(serving(port))

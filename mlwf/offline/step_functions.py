@@ -1,0 +1,50 @@
+"""moto's Step Functions made to behave as AWS's: every patch of its interpreter and its
+API, entered in the order they need (each module says what it changes and why)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+
+from mlwf.offline.definition_check import checked_at_create
+from mlwf.offline.distributed_map import distributed_maps_as_aws
+from mlwf.offline.execution_history import histories_paged
+from mlwf.offline.execution_output import outputs_as_json
+from mlwf.offline.execution_timeouts import timeouts_as_aws
+from mlwf.offline.heartbeat_timeouts import heartbeat_timeouts_named
+from mlwf.offline.history_limit import history_limited
+from mlwf.offline.integration_fields import lambda_fields_checked
+from mlwf.offline.json_paths import json_paths_as_aws
+from mlwf.offline.jsonata_states import jsonata_evaluated
+from mlwf.offline.moto_patches import (
+    asl_parses_apart,
+    stops_as_aws,
+    unnamed_executions_named_by_uuid,
+)
+from mlwf.offline.result_paths import result_paths_as_aws
+from mlwf.offline.state_errors import states_errors_kept
+from mlwf.offline.task_tokens import closed_task_tokens_timed_out
+
+
+@contextmanager
+def step_functions_as_aws() -> Iterator[None]:
+    """While the block runs, moto's Step Functions answers as AWS's. Entered before the
+    server starts: its own patches wrap some of these."""
+    with ExitStack() as stack:
+        stack.enter_context(asl_parses_apart())
+        stack.enter_context(json_paths_as_aws())
+        stack.enter_context(lambda_fields_checked())
+        stack.enter_context(jsonata_evaluated())
+        stack.enter_context(states_errors_kept())
+        stack.enter_context(heartbeat_timeouts_named())  # after: it wraps their matching
+        stack.enter_context(result_paths_as_aws())
+        stack.enter_context(closed_task_tokens_timed_out())
+        stack.enter_context(stops_as_aws())
+        stack.enter_context(history_limited())  # after: it keeps stops' ends
+        stack.enter_context(histories_paged())
+        stack.enter_context(timeouts_as_aws())
+        stack.enter_context(outputs_as_json())
+        stack.enter_context(unnamed_executions_named_by_uuid())
+        stack.enter_context(checked_at_create())
+        stack.enter_context(distributed_maps_as_aws())
+        yield
