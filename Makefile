@@ -35,7 +35,7 @@ UV_COMPILE = $(BIN)/uv pip compile --quiet --universal --python-version 3.13 \
 .PHONY: help demo test checks test-fast lint typecheck checkov preflight build-check asl unit integration build deploy clean lock browser-deps
 
 help:
-	@echo "make demo    the whole workflow offline: no AWS account, no Docker (~30 s once installed)"
+	@echo "make demo    the whole workflow offline: no AWS account, no Docker (~30-45 s once installed)"
 	@echo "make test    every check: ruff, mypy, cfn-lint, sam validate --lint, checkov, sam build, ASL validator, pytest"
 	@echo "make test-fast  pytest without the offline-stack (and browser) tests: the quick loop (<1 min)"
 	@echo "make lint    ruff, mypy, cfn-lint, sam validate --lint and checkov only"
