@@ -43,6 +43,7 @@ from mlwf.offline.moto_patches import (
     s3_url_table_loaded_once,
 )
 from mlwf.offline.object_acls import object_acls_refused_when_owner_enforced
+from mlwf.offline.object_versions import deleted_versions_keep_their_place
 from mlwf.offline.rules import put_rules, step_functions_targets
 from mlwf.offline.sagemaker_update import update_endpoint_answered
 from mlwf.offline.server import serving
@@ -123,6 +124,7 @@ class OfflineStack:
             )
             cleanup.enter_context(s3_url_table_loaded_once())
             cleanup.enter_context(object_acls_refused_when_owner_enforced())
+            cleanup.enter_context(deleted_versions_keep_their_place())
             cleanup.enter_context(moto_modules_listed_once())
             cleanup.enter_context(event_patterns_checked())
             cleanup.enter_context(stream_prefix_filtered())
