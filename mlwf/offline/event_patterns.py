@@ -38,9 +38,11 @@ def pattern_problem(pattern: dict[str, Any]) -> str | None:
     for name, value in pattern.items():
         problems: list[str | None] = []
         if name == "$or" and isinstance(value, list):
+            if len(value) < 2:
+                return "There must have at least 2 Objects in $or relationship."
             problems = [pattern_problem(branch) for branch in value if isinstance(branch, dict)]
         elif isinstance(value, dict):
-            problems = [pattern_problem(value)]
+            problems = [pattern_problem(value) if value else "Empty objects are not allowed"]
         elif isinstance(value, list):
             problems = [_value_problem(item) for item in value]
         found = next((problem for problem in problems if problem), None)
@@ -64,37 +66,88 @@ def _value_problem(item: Any) -> str | None:
 
 def _operand_problem(operator: str, value: Any) -> str | None:
     if operator in ("prefix", "suffix"):
-        ignoring_case = isinstance(value, dict) and set(value) == {"equals-ignore-case"}
-        if not (isinstance(value, str) or ignoring_case):
+        if isinstance(value, dict) and set(value) == {"equals-ignore-case"}:
+            value = value["equals-ignore-case"]
+        if not isinstance(value, str):
             return f"{operator} match pattern must be a string"
     elif operator == "equals-ignore-case" and not isinstance(value, str):
         return "equals-ignore-case match pattern must be a string"
     elif operator == "exists" and not isinstance(value, bool):
         return "exists match pattern must be either true or false."
-    elif operator == "numeric" and not isinstance(value, list):
-        return "Value of numeric must be an array."
+    elif operator == "numeric":
+        return _numeric_problem(value)
     elif operator == "cidr" and not isinstance(value, str):
         return "prefix match pattern must be a string"  # event-ruler's words for cidr too
     elif operator == "wildcard":
         return _wildcard_problem(value)
     elif operator == "anything-but" and isinstance(value, dict):
-        unsupported = sorted(set(value) - ANYTHING_BUT_OPERATORS)
-        if unsupported:
-            return f"Unsupported anything-but pattern: {unsupported[0]}"
-        if "wildcard" in value:
-            wildcards = value["wildcard"]
-            for wildcard in wildcards if isinstance(wildcards, list) else [wildcards]:
-                problem = _wildcard_problem(wildcard)
+        return _anything_but_problem(value)
+    return None
+
+
+def _anything_but_problem(value: dict[str, Any]) -> str | None:
+    unsupported = sorted(set(value) - ANYTHING_BUT_OPERATORS)
+    if unsupported:
+        return f"Unsupported anything-but pattern: {unsupported[0]}"
+    for operator, operand in value.items():
+        operands = operand if isinstance(operand, list) else [operand]
+        for each in operands:
+            if operator == "wildcard":
+                problem = _wildcard_problem(each)
                 if problem:
                     return problem
+            elif not isinstance(each, str):
+                return (
+                    "prefix/suffix match pattern must be a string"
+                    if operator in ("prefix", "suffix")
+                    else "Inside anything-but/equals-ignore-case list, "
+                    "number|start|null|boolean is not supported."
+                )
+    return None
+
+
+NUMERIC_OPERATORS = ("<", "<=", "=", ">", ">=")
+
+
+def _numeric_problem(value: Any) -> str | None:
+    """event-ruler's checks of `numeric`: one comparison, or a range from > or >= to < or <=."""
+    if not isinstance(value, list):
+        return "Value of numeric must be an array."
+    if not value or not isinstance(value[0], str):
+        return f"Invalid member in numeric match: {value[0] if value else ']'}"
+    terms = list(value)
+    while terms:
+        operator, *rest = terms
+        if operator not in NUMERIC_OPERATORS:
+            return f"Unrecognized numeric range operator: {operator}"
+        if not rest or isinstance(rest[0], bool) or not isinstance(rest[0], int | float):
+            return f"Value of {'equals' if operator == '=' else operator} must be numeric"
+        terms = rest[1:]
+        if terms and (operator not in (">", ">=") or len(terms) > 2):
+            return "Too many elements in numeric expression"
+        if terms and terms[0] not in ("<", "<="):
+            return f"Bad numeric range operator: {terms[0]}"
     return None
 
 
 def _wildcard_problem(value: Any) -> str | None:
+    """event-ruler's WildcardParser: a backslash escapes `*` or `\\` and nothing else, and
+    two unescaped `*` may not follow each other; positions count UTF-8 bytes from the quote
+    event-ruler puts before the value (and the one after it, which a last `\\` escapes)."""
     if not isinstance(value, str):
         return "wildcard match pattern must be a string"
-    if "**" in value:
-        return f"Consecutive wildcard characters at pos {value.index('**') + 1}"
+    quoted = f'"{value}"'.encode()
+    index = 1
+    while index < len(quoted) - 1:
+        byte = quoted[index : index + 1]
+        if byte == b"\\":
+            if quoted[index + 1 : index + 2] not in (b"*", b"\\") or index + 1 == len(quoted) - 1:
+                return f"Invalid escape character at pos {index}"
+            index += 2
+            continue
+        if byte == b"*" and quoted[index + 1 : index + 2] == b"*":
+            return f"Consecutive wildcard characters at pos {index}"
+        index += 1
     return None
 
 
@@ -131,6 +184,8 @@ def _checked(original: Callable[[Any, dict[str, Any]], None]) -> Callable[..., N
     from moto.events.exceptions import InvalidEventPatternException
 
     def validate(self: Any, pattern: dict[str, Any]) -> None:
+        if not isinstance(pattern, dict):  # moto's checks would fail on it with AttributeError
+            raise InvalidEventPatternException(reason="Filter is not an object")
         original(self, pattern)  # moto's checks (an object or a non-empty array) first
         problem = pattern_problem(pattern)
         if problem:

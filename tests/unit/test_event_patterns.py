@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import boto3
 import pytest
@@ -55,6 +56,14 @@ def test_the_pinned_moto_takes_an_unknown_operator_and_matches_everything_with_i
         ({"anything-but": {"sufix": ".png"}}, "Unsupported anything-but pattern: sufix"),
         ({"prefix": "a", "suffix": "b"}, "Only one key allowed in match expression"),
         (["incoming/"], "Match value must be String, number, true, false, or null"),
+        # what moto took and then crashed on, in PutEvents or an upload (a review found them)
+        ({"numeric": ["==", 5]}, "Unrecognized numeric range operator: =="),
+        ({"numeric": [">", "x"]}, "Value of > must be numeric"),
+        ({"numeric": ["=", 3, "<", 5]}, "Too many elements in numeric expression"),
+        ({"numeric": [">=", 1, ">", 2]}, "Bad numeric range operator: >"),
+        ({"prefix": {"equals-ignore-case": 5}}, "prefix match pattern must be a string"),
+        ({"anything-but": {"prefix": 5}}, "prefix/suffix match pattern must be a string"),
+        ({"wildcard": "a\\b"}, "Invalid escape character at pos 2"),
     ],
 )
 def test_a_pattern_eventbridge_cannot_read_is_refused_at_put_rule(checked, match, reason):
@@ -63,6 +72,20 @@ def test_a_pattern_eventbridge_cannot_read_is_refused_at_put_rule(checked, match
     error = refused.value.response["Error"]
     assert error["Code"] == "InvalidEventPatternException"
     assert error["Message"] == f"Event pattern is not valid. Reason: {reason}"
+
+
+@pytest.mark.parametrize(
+    ("pattern", "reason"),
+    [
+        ([], "Filter is not an object"),
+        (None, "Filter is not an object"),
+        ({**UPLOAD, "detail": {}}, "Empty objects are not allowed"),
+        ({**UPLOAD, "$or": [{"detail": {"x": ["a"]}}]}, "There must have at least 2 Objects"),
+    ],
+)
+def test_a_pattern_of_the_wrong_shape_is_refused(checked, pattern, reason):
+    with pytest.raises(ClientError, match=re.escape(reason)):
+        put(pattern)
 
 
 def test_a_refusal_inside_an_or_is_found(checked):
@@ -92,6 +115,9 @@ def test_a_refusal_inside_an_or_is_found(checked):
         {"numeric": [">", 0, "<=", 5]},
         {"cidr": "10.0.0.0/24"},
         {"wildcard": "incoming/*.png"},
+        {"wildcard": "a\\**"},  # an escaped * then a wildcard: not two wildcards
+        {"numeric": [">", 0, "<=", 5]},
+        {"anything-but": {"prefix": ["tmp/", "old/"]}},
     ],
 )
 def test_every_documented_operator_is_taken(checked, match):
