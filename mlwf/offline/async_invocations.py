@@ -28,7 +28,10 @@ THROTTLE_BACKOFF_SECONDS = (1.0, 300.0)  # the first wait, the longest
 class AsyncInvocations:
     """The events invoked asynchronously and not yet done, each on a thread of its own."""
 
-    def __init__(self) -> None:
+    def __init__(self, not_run: type[Exception]) -> None:
+        """`not_run`: the exception by which Lambda answers an invocation it did not run
+        (throttled, the function gone), as opposed to an error of the function."""
+        self._not_run = not_run
         self._stopped = threading.Event()
         self._pending = 0
         self._changed = threading.Condition()
@@ -66,18 +69,17 @@ class AsyncInvocations:
             try:
                 run()
                 return
-            except Exception as exc:
-                status = getattr(exc, "status", None)  # Lambda's answer: the function did not run
-                if status is None:  # the function's error: tried again, twice at most
-                    if not function_retries:
-                        return
-                    wait = function_retries.pop(0)
-                elif status == 429 or status >= 500:  # throttled: queued again, with backoff
-                    wait, backoff = backoff, min(backoff * 2, THROTTLE_BACKOFF_SECONDS[1])
-                    if time.monotonic() + wait - queued > MAX_EVENT_AGE_SECONDS:
-                        return
-                else:  # the function is gone
-                    LOG.info("asynchronous event dropped: %s", exc)
+            except self._not_run as answer:  # Lambda did not run it: throttled, or gone
+                status = getattr(answer, "status", 400)
+                if status != 429 and status < 500:
+                    LOG.info("asynchronous event dropped: %s", answer)
                     return
+                wait, backoff = backoff, min(backoff * 2, THROTTLE_BACKOFF_SECONDS[1])
+                if time.monotonic() + wait - queued > MAX_EVENT_AGE_SECONDS:
+                    return
+            except Exception:  # the function's error: tried twice more at most
+                if not function_retries:
+                    return
+                wait = function_retries.pop(0)
             if self._stopped.wait(wait):
                 return

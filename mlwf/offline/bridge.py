@@ -102,7 +102,9 @@ class Bridge:
     express: SyncExecutions | None = None
     account_id: str = "123456789012"
     # InvocationType Event: queued, run later, retried (mlwf.offline.async_invocations)
-    asynchronous: AsyncInvocations = field(default_factory=AsyncInvocations)
+    asynchronous: AsyncInvocations = field(
+        default_factory=lambda: AsyncInvocations(not_run=AwsErrorResponse)
+    )
 
     def __enter__(self) -> Bridge:
         with _LOCK:
