@@ -1,11 +1,14 @@
 """ListObjectVersions goes on after a version deleted since the page before, as S3 does.
 
 A page of ListObjectVersions ends with NextKeyMarker and NextVersionIdMarker, the last
-version it listed; the next page starts after it. Emptying a versioned bucket deletes each
-page before asking for the next, so that marker names a version that no longer exists:
-boto3's `bucket.object_versions.delete()`, the README's clean-up, does exactly that, and
-empties buckets of any size on S3. moto looked for the marker among the versions left,
-found none, and answered an empty page, not truncated: one run removed only its first page.
+version it listed; the next page starts after it ("the version ID marker ... to use in the
+subsequent request",
+https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectVersions.html). Emptying a
+versioned bucket deletes each page before asking for the next, so that marker names a
+version that no longer exists: boto3's `bucket.object_versions.delete()`, the README's
+clean-up, does exactly that, and empties buckets of any size on S3. moto looked for the
+marker among the versions left, found none, and answered an empty page, not truncated: one
+run removed only its first page.
 
 Here a version deleted while the stack runs keeps its place (its key, and the version
 listed just before it then): a marker naming it starts the page after that place.
