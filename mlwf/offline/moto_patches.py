@@ -301,7 +301,7 @@ def stops_as_aws() -> Iterator[None]:
 
 
 @contextmanager
-def unnamed_executions_named_by_uuid() -> Iterator[None]:
+def executions_started_as_aws() -> Iterator[None]:
     """A StartExecution without a name gets a UUID, as AWS names it
     (https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html:
     "If you don't provide a name for the execution, Step Functions automatically generates

@@ -345,7 +345,7 @@ class OfflineStack:
         """Run one execution of the main state machine to its end: its description, or for
         EXPRESS (which AWS does not describe) StartSyncExecution's answer."""
         request = {"stateMachineArn": self.state_machine_arn(), "input": json.dumps(payload)}
-        if name:  # else a UUID, as AWS names it (moto_patches.unnamed_executions_named_by_uuid)
+        if name:  # else a UUID, as AWS names it (moto_patches.executions_started_as_aws)
             request["name"] = name
         if next(iter(self.spec.state_machines.values())).workflow_type == "EXPRESS":
             return dict(self.sfn.start_sync_execution(**request))

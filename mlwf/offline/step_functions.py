@@ -18,8 +18,8 @@ from mlwf.offline.json_paths import json_paths_as_aws
 from mlwf.offline.jsonata_states import jsonata_evaluated
 from mlwf.offline.moto_patches import (
     asl_parses_apart,
+    executions_started_as_aws,
     stops_as_aws,
-    unnamed_executions_named_by_uuid,
 )
 from mlwf.offline.result_paths import result_paths_as_aws
 from mlwf.offline.state_errors import states_errors_kept
@@ -44,7 +44,7 @@ def step_functions_as_aws() -> Iterator[None]:
         stack.enter_context(histories_paged())
         stack.enter_context(timeouts_as_aws())
         stack.enter_context(outputs_as_json())
-        stack.enter_context(unnamed_executions_named_by_uuid())
+        stack.enter_context(executions_started_as_aws())
         stack.enter_context(checked_at_create())
         stack.enter_context(distributed_maps_as_aws())
         yield

@@ -1,5 +1,5 @@
 """An execution input over 256 KiB is refused at StartExecution, as the API's length
-constraint says (mlwf/offline/moto_patches.py: unnamed_executions_named_by_uuid)."""
+constraint says (mlwf/offline/moto_patches.py: executions_started_as_aws)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from mlwf.offline.moto_patches import unnamed_executions_named_by_uuid
+from mlwf.offline.moto_patches import executions_started_as_aws
 from tests.helpers.paths import REGION
 
 PASS = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
@@ -40,7 +40,7 @@ def test_the_pinned_moto_starts_an_execution_of_any_input(aws):
 
 @pytest.fixture
 def limited(aws):
-    with unnamed_executions_named_by_uuid():
+    with executions_started_as_aws():
         yield
 
 

@@ -173,7 +173,7 @@ def test_moto_still_has_no_start_sync_execution():
 
 
 def test_the_pinned_moto_interpreter_leaves_an_unnamed_execution_unnamed():
-    # What unnamed_executions_named_by_uuid replaces; once moto names it, the patch can go.
+    # What executions_started_as_aws adds (the naming); once moto names it, that part can go.
     import inspect
 
     from moto.stepfunctions.parser.models import StepFunctionsParserBackend
