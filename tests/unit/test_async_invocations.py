@@ -45,6 +45,15 @@ def invoke_event(name: str, event: dict) -> dict:
     return client.invoke(FunctionName=name, InvocationType="Event", Payload=json.dumps(event))
 
 
+def function_and_folder(tmp_path: Path, functions: list, name: str, **spec) -> tuple:
+    """A test function (closed after the test) and an empty folder its handler writes to."""
+    function = make_function(tmp_path, name, **spec)
+    functions.append(function)
+    folder = tmp_path / "marks"
+    folder.mkdir()
+    return function, folder
+
+
 def marks(folder: Path) -> list[str]:
     return sorted(path.name for path in folder.iterdir())
 
@@ -58,10 +67,7 @@ def quick_retries(monkeypatch):
 
 def test_an_event_is_answered_before_the_function_has_run(tmp_path, functions):
     # Given a function that cannot finish until the caller has its answer and releases it
-    function = make_function(tmp_path, "Held", source=HELD)
-    functions.append(function)
-    folder = tmp_path / "held"
-    folder.mkdir()
+    function, folder = function_and_folder(tmp_path, functions, "Held", source=HELD)
     with Bridge(functions={function.spec.name: function}) as bridge:
         answered = invoke_event(function.spec.name, {"folder": str(folder)})
         (folder / "release").touch()
@@ -72,10 +78,7 @@ def test_an_event_is_answered_before_the_function_has_run(tmp_path, functions):
 
 
 def test_a_failed_event_is_tried_twice_more_with_its_request_id(tmp_path, functions, quick_retries):
-    function = make_function(tmp_path, "Failing", source=COUNTING)
-    functions.append(function)
-    folder = tmp_path / "attempts"
-    folder.mkdir()
+    function, folder = function_and_folder(tmp_path, functions, "Failing", source=COUNTING)
     with Bridge(functions={function.spec.name: function}) as bridge:
         invoke_event(function.spec.name, {"folder": str(folder), "fail": True})
         assert bridge.asynchronous.wait_until_done(timeout=30)
@@ -86,10 +89,9 @@ def test_a_failed_event_is_tried_twice_more_with_its_request_id(tmp_path, functi
 
 def test_a_throttled_event_is_queued_then_run(tmp_path, functions, quick_retries):
     # Given a function with no concurrency to spare (a reservation of 0 throttles it)
-    function = make_function(tmp_path, "Throttled", source=COUNTING, reserved=0)
-    functions.append(function)
-    folder = tmp_path / "attempts"
-    folder.mkdir()
+    function, folder = function_and_folder(
+        tmp_path, functions, "Throttled", source=COUNTING, reserved=0
+    )
     with Bridge(functions={function.spec.name: function}) as bridge:
         # When it is invoked asynchronously, Lambda takes the event (a synchronous call is
         # refused with 429)
@@ -104,10 +106,7 @@ def test_a_throttled_event_is_queued_then_run(tmp_path, functions, quick_retries
 
 def test_a_stopped_stack_drops_what_waits_for_a_retry(tmp_path, functions):
     # Given a failed event waiting a minute for its retry, as in Lambda
-    function = make_function(tmp_path, "Waiting", source=COUNTING)
-    functions.append(function)
-    folder = tmp_path / "attempts"
-    folder.mkdir()
+    function, folder = function_and_folder(tmp_path, functions, "Waiting", source=COUNTING)
     with Bridge(functions={function.spec.name: function}) as bridge:
         invoke_event(function.spec.name, {"folder": str(folder), "fail": True})
         deadline = time.monotonic() + 30
