@@ -44,7 +44,8 @@ from mlwf.offline.template_spec import ACCOUNT_ID, FunctionSpec
 # concurrency; each environment here is a process on the user's machine.
 MAX_ENVIRONMENTS = 10
 INIT_TIMEOUT_SECONDS = 10  # Lambda's init phase limit
-# Why Invoke throttles past a reservation (TooManyRequestsException's Reason, botocore's model)
+# Why Invoke throttles past a reservation: TooManyRequestsException's Reason
+# (https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html#API_Invoke_Errors)
 THROTTLED = {"Reason": "ReservedFunctionConcurrentInvocationLimitExceeded"}
 
 
