@@ -48,7 +48,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 from unittest.mock import patch  # as moto's mock_aws does: set, then put back as it was
@@ -204,33 +204,45 @@ def _list(value: Any) -> list[dict[str, Any]]:
     return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
 
+def findings(definition: str, parse: Callable[[str], None]) -> tuple[list[str], str | None]:
+    """Why CreateStateMachine refuses `definition`: AWS's diagnostics, or else the message of
+    `parse` (moto's parser: the schema's errors); ([], None) when it takes it."""
+    from moto.stepfunctions.parser.api import InvalidDefinition
+
+    document = _document(definition) or {}  # parsed once for both checks
+    # The field checks and the names first: moto's parser refuses some of the same
+    # definitions (a JSONPath state under a JSONata machine, a name given twice in one
+    # States object), in its own words.
+    fields = state_diagnostics(document)
+    if fields or _names(document, "", {}):
+        return diagnostics(document) + fields, None
+    try:
+        parse(definition)
+    except InvalidDefinition as exc:
+        return [], str(exc.message)
+    return diagnostics(document), None
+
+
 @contextmanager
 def checked_at_create() -> Iterator[None]:
     """moto's CreateStateMachine and UpdateStateMachine refusing what AWS refuses, with
     AWS's error (InvalidDefinition) and message, while the offline stack runs."""
     from moto.core.exceptions import AWSError
-    from moto.stepfunctions.parser.api import InvalidDefinition
     from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
     original = StepFunctionsParserBackend.__dict__["_validate_definition"]  # KeyError: moto changed
 
     def validate(definition: str) -> None:
-        document = _document(definition) or {}  # parsed once for both checks
-        # The field checks and the names first: moto's parser refuses some of the same
-        # definitions (a JSONPath state under a JSONata machine, a name given twice in one
-        # States object), in its own words.
-        fields = state_diagnostics(document)
-        if fields or _names(document, "", {}):
-            raise AWSError(message(diagnostics(document) + fields), "InvalidDefinition")
+        found, schema = findings(definition, moto_parse(original))
         # moto's own InvalidDefinition reaches the client with an empty error code (it sets
         # `code`, moto's AWSError reads `TYPE`): answer with AWS's code in both cases.
-        try:
-            original.__func__(definition=definition)  # moto's parse: the schema's errors
-        except InvalidDefinition as exc:
-            raise AWSError(exc.message, "InvalidDefinition") from None
-        found = diagnostics(document)
-        if found:
-            raise AWSError(message(found), "InvalidDefinition")
+        if found or schema:
+            raise AWSError(message(found) if found else str(schema), "InvalidDefinition")
 
     with patch.object(StepFunctionsParserBackend, "_validate_definition", staticmethod(validate)):
         yield
+
+
+def moto_parse(validate: Any) -> Callable[[str], None]:
+    """moto's own check of a definition (its parser), from its `_validate_definition`."""
+    return lambda definition: validate.__func__(definition=definition)

@@ -1,0 +1,117 @@
+"""ValidateStateMachineDefinition, which moto does not implement (its server answered HTTP
+500 with a traceback, and the AWS CLI retried it four times).
+
+AWS's API (https://docs.aws.amazon.com/step-functions/latest/apireference/API_ValidateStateMachineDefinition.html)
+answers `result` OK or FAIL, the `diagnostics` found (ERROR ones make it FAIL), and
+`truncated` when there were more than `maxResults` (0 or absent: 100, the most). Each
+diagnostic has a `severity`, a `code`, a `message` and, when it has one, a `location`
+(https://docs.aws.amazon.com/step-functions/latest/apireference/API_ValidateStateMachineDefinitionDiagnostic.html).
+
+The offline answer comes from the checks CreateStateMachine makes offline
+(mlwf.offline.definition_check.findings): a definition it answers OK for is one
+CreateStateMachine takes, and each refusal is one ERROR diagnostic. moto's parser's
+refusals are SCHEMA_VALIDATION_FAILED in moto's words; a definition that is not JSON,
+INVALID_JSON_DESCRIPTION; an empty one, MISSING_DESCRIPTION. No WARNING diagnostics are
+made (NO_DOLLAR, NO_PATH, PASS_RESULT_IS_STATIC), and `type` EXPRESS checks nothing more.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+from unittest.mock import patch  # as moto's mock_aws does: set, then put back as it was
+
+from mlwf.offline.definition_check import PREFIX, findings, moto_parse
+
+MAX_RESULTS = 100
+SEVERITIES = ("ERROR", "WARNING")
+TYPES = ("STANDARD", "EXPRESS")
+
+
+def validation(definition: str, parse: Callable[[str], None], max_results: int = 0) -> dict:
+    """ValidateStateMachineDefinition's answer for `definition`."""
+    found = [_diagnostic(text) for text in _texts(definition, parse)]
+    limit = max_results or MAX_RESULTS
+    return {
+        "result": "FAIL" if found else "OK",
+        "diagnostics": found[:limit],
+        "truncated": len(found) > limit,
+    }
+
+
+def _texts(definition: str, parse: Callable[[str], None]) -> list[str]:
+    if not definition.strip():
+        return ["MISSING_DESCRIPTION: The definition is empty"]
+    try:
+        json.loads(definition)
+    except ValueError as exc:
+        return [f"INVALID_JSON_DESCRIPTION: {exc}"]
+    found, schema = findings(definition, parse)
+    if schema is not None:
+        return [f"SCHEMA_VALIDATION_FAILED: {schema.removeprefix(PREFIX)}"]
+    return found
+
+
+def _diagnostic(text: str) -> dict[str, str]:
+    """`CODE: message at /location` (definition_check's form) as a diagnostic element.
+    The location is the last ` at /...`: a state's name may hold spaces, not ` at /`."""
+    code, _, rest = text.partition(": ")
+    words, at, location = rest.rpartition(" at /")
+    diagnostic = {"severity": "ERROR", "code": code, "message": words if at else rest}
+    if at:
+        diagnostic["location"] = "/" + location
+    return diagnostic
+
+
+@contextmanager
+def definitions_validated() -> Iterator[None]:
+    """moto's Step Functions answering ValidateStateMachineDefinition, in-process and over
+    HTTP, while the block runs."""
+    from moto.stepfunctions.exceptions import ValidationException
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    parse = moto_parse(StepFunctionsParserBackend.__dict__["_validate_definition"])  # KeyError
+
+    def validate_state_machine_definition(response: Any) -> str:
+        params = json.loads(response.body or "{}")
+        problems: list[tuple[str, Any, tuple[str, ...]]] = []
+        if params.get("type", "STANDARD") not in TYPES:
+            problems.append(("type", params.get("type"), TYPES))
+        if params.get("severity", "ERROR") not in SEVERITIES:
+            problems.append(("severity", params.get("severity"), SEVERITIES))
+        if problems:  # the API's enum constraints, in the words AWS gives a bad enum value
+            raise ValidationException(_enum_refusal(problems))
+        max_results = params.get("maxResults", 0)
+        if not isinstance(max_results, int) or not 0 <= max_results <= MAX_RESULTS:
+            bound = (
+                f"less than or equal to {MAX_RESULTS}"
+                if isinstance(max_results, int) and max_results > 0
+                else "greater than or equal to 0"
+            )
+            raise ValidationException(
+                f"1 validation error detected: Value '{max_results}' at 'maxResults' failed "
+                f"to satisfy constraint: Member must have value {bound}"
+            )
+        return json.dumps(validation(str(params.get("definition", "")), parse, max_results))
+
+    with patch.object(
+        StepFunctionResponse,
+        "validate_state_machine_definition",
+        validate_state_machine_definition,
+        create=True,
+    ):
+        yield
+
+
+def _enum_refusal(problems: list[tuple[str, Any, tuple[str, ...]]]) -> str:
+    parts = [
+        f"Value '{value}' at '{field}' failed to satisfy constraint: Member must satisfy enum "
+        f"value set: [{', '.join(allowed)}]"
+        for field, value, allowed in problems
+    ]
+    return f"{len(parts)} validation error{'s' if len(parts) > 1 else ''} detected: " + "; ".join(
+        parts
+    )
