@@ -51,6 +51,7 @@ from mlwf.offline.step_functions import step_functions_as_aws
 from mlwf.offline.template import load_template
 from mlwf.offline.template_spec import ACCOUNT_ID, TemplateSpec
 from mlwf.offline.trainer import LocalTrainer
+from mlwf.offline.unmodelled_actions import unmodelled_actions_refused
 from training_job.errors import MlwfError
 from training_job.stack import PROJECT_ROOT
 
@@ -122,6 +123,7 @@ class OfflineStack:
             cleanup.enter_context(
                 mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
             )
+            cleanup.enter_context(unmodelled_actions_refused())
             cleanup.enter_context(s3_url_table_loaded_once())
             cleanup.enter_context(object_acls_refused_when_owner_enforced())
             cleanup.enter_context(deleted_versions_keep_their_place())

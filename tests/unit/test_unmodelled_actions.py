@@ -1,0 +1,65 @@
+"""An action moto does not implement, answered offline as a 501 NotImplemented in the
+service's protocol (mlwf.offline.unmodelled_actions), not as moto's HTTP 500."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+EXECUTION = "arn:aws:states:us-east-1:123456789012:execution:m:e"
+
+
+def test_moto_alone_raises_for_an_action_it_does_not_implement(aws):
+    # What the patch is for; when this fails, moto implements RedriveExecution: pick
+    # another action it lacks for these tests, and say so in docs/offline.md.
+    sfn = boto3.client("stepfunctions", region_name="us-east-1")
+    with pytest.raises(NotImplementedError):
+        sfn.redrive_execution(executionArn=EXECUTION)
+
+
+@pytest.mark.parametrize(
+    ("service", "method", "params", "action"),
+    [
+        ("stepfunctions", "redrive_execution", {"executionArn": EXECUTION}, "RedriveExecution"),
+        ("cloudformation", "detect_stack_drift", {"StackName": "s"}, "DetectStackDrift"),
+    ],
+    ids=["json", "query-xml"],
+)
+def test_an_unmodelled_action_is_a_501_naming_it(aws, service, method, params, action):
+    from mlwf.offline.unmodelled_actions import unmodelled_actions_refused
+
+    client = boto3.client(service, region_name="us-east-1")
+    with unmodelled_actions_refused(), pytest.raises(ClientError) as refused:
+        getattr(client, method)(**params)
+    response = refused.value.response
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == 501
+    assert response["Error"]["Code"] == "NotImplemented"
+    assert response["Error"]["Message"].startswith(f"{action} ({service}) is not modelled")
+
+
+def test_over_http_the_sdk_does_not_retry_it():
+    # moto's 500 was retried four times by the CLI's standard retry mode
+    from moto.server import ThreadedMotoServer
+
+    from mlwf.offline.unmodelled_actions import unmodelled_actions_refused
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        sfn = boto3.client(
+            "stepfunctions",
+            region_name="us-east-1",
+            endpoint_url=f"http://{host}:{port}",
+            aws_access_key_id="k",
+            aws_secret_access_key="s",
+            config=Config(retries={"mode": "standard", "max_attempts": 5}),
+        )
+        with unmodelled_actions_refused(), pytest.raises(ClientError) as refused:
+            sfn.redrive_execution(executionArn=EXECUTION)
+    finally:
+        server.stop()
+    metadata = refused.value.response["ResponseMetadata"]
+    assert (metadata["HTTPStatusCode"], metadata["RetryAttempts"]) == (501, 0)
