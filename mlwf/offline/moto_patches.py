@@ -314,10 +314,17 @@ def executions_started_as_aws() -> Iterator[None]:
     https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html) say: a
     ValidationException in the words AWS gives a too long `name` (moto's
     NameTooLongException), without the value, which the API marks sensitive (inferred).
-    moto started it. StartSyncExecution goes through here too (mlwf/offline/express.py)."""
+    moto started it. StartSyncExecution goes through here too (mlwf/offline/express.py).
+
+    An input that is not JSON is refused with InvalidExecutionInput ("The provided JSON input
+    data is not valid", API_StartExecution's errors), `Invalid State Machine Execution
+    Input: '<the parser's words>'`: AWS's sentence, as ManageIQ/floe and moto's own older
+    Step Functions word it, around Python's parser's words where AWS's are Jackson's. moto's
+    interpreter refused it with an empty error code and Python's words alone."""
+    import json
     import uuid
 
-    from moto.stepfunctions.exceptions import ValidationException
+    from moto.stepfunctions.exceptions import InvalidExecutionInput, ValidationException
     from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
     start = StepFunctionsParserBackend.__dict__["start_execution"]  # KeyError: moto changed
@@ -328,6 +335,13 @@ def executions_started_as_aws() -> Iterator[None]:
         given = args[0] if args else kw.get("execution_input")
         if given is not None and len(str(given).encode()) > MAX_EXECUTION_INPUT_BYTES:
             raise ValidationException(TOO_LONG_INPUT)
+        if given is not None:
+            try:
+                json.loads(given)
+            except ValueError as exc:
+                raise InvalidExecutionInput(
+                    f"Invalid State Machine Execution Input: '{exc}'"
+                ) from None
         return start(backend, state_machine_arn, name or str(uuid.uuid4()), *args, **kw)
 
     with patch.object(StepFunctionsParserBackend, "start_execution", start_execution):

@@ -1,5 +1,5 @@
-"""An execution input over 256 KiB is refused at StartExecution, as the API's length
-constraint says (mlwf/offline/moto_patches.py: executions_started_as_aws)."""
+"""An execution input over 256 KiB, or not JSON, is refused at StartExecution, as the API
+says (mlwf/offline/moto_patches.py: executions_started_as_aws)."""
 
 from __future__ import annotations
 
@@ -58,3 +58,17 @@ def test_an_input_over_256_kib_is_refused(limited):
 def test_an_input_of_256_kib_exactly_is_taken(limited):
     assert len(sized(262_144).encode()) == 262_144
     assert start(machine(), sized(262_144))["executionArn"]
+
+
+def test_the_pinned_moto_refuses_an_input_that_is_not_json_with_no_error_code(aws):
+    with pytest.raises(ClientError) as refused:
+        start(machine(), "{bad")
+    assert refused.value.response["Error"]["Code"] == ""
+
+
+def test_an_input_that_is_not_json_is_invalid_execution_input_in_awss_sentence(limited):
+    with pytest.raises(ClientError) as refused:
+        start(machine(), "{bad")
+    error = refused.value.response["Error"]
+    assert error["Code"] == "InvalidExecutionInput"
+    assert error["Message"].startswith("Invalid State Machine Execution Input: 'Expecting")
