@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from typing import Any
 from unittest.mock import patch  # as moto's mock_aws does: set, then put back as it was
 
-from mlwf.offline.definition_check import PREFIX, findings, moto_parse
+from mlwf.offline.definition_check import PREFIX, checked_at_create, findings, moto_parse
 
 MAX_RESULTS = 100
 SEVERITIES = ("ERROR", "WARNING")
@@ -66,14 +66,24 @@ def _diagnostic(text: str) -> dict[str, str]:
 
 
 @contextmanager
-def definitions_validated() -> Iterator[None]:
-    """moto's Step Functions answering ValidateStateMachineDefinition, in-process and over
-    HTTP, while the block runs."""
-    from moto.stepfunctions.exceptions import ValidationException
+def definitions_checked() -> Iterator[None]:
+    """CreateStateMachine and UpdateStateMachine refusing what AWS refuses
+    (definition_check.checked_at_create), and ValidateStateMachineDefinition answering from
+    the same checks, while the block runs. moto's own parser's check is taken before
+    checked_at_create replaces it."""
     from moto.stepfunctions.parser.models import StepFunctionsParserBackend
-    from moto.stepfunctions.responses import StepFunctionResponse
 
     parse = moto_parse(StepFunctionsParserBackend.__dict__["_validate_definition"])  # KeyError
+    with definitions_validated(parse), checked_at_create():
+        yield
+
+
+@contextmanager
+def definitions_validated(parse: Callable[[str], None]) -> Iterator[None]:
+    """moto's Step Functions answering ValidateStateMachineDefinition, in-process and over
+    HTTP, while the block runs; `parse` is moto's own parser's check."""
+    from moto.stepfunctions.exceptions import ValidationException
+    from moto.stepfunctions.responses import StepFunctionResponse
 
     def validate_state_machine_definition(response: Any) -> str:
         params = json.loads(response.body or "{}")

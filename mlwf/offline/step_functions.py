@@ -6,8 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 
-from mlwf.offline.definition_check import checked_at_create
-from mlwf.offline.definition_validation import definitions_validated
+from mlwf.offline.definition_validation import definitions_checked
 from mlwf.offline.distributed_map import distributed_maps_as_aws
 from mlwf.offline.execution_history import histories_paged
 from mlwf.offline.execution_output import outputs_as_json
@@ -46,7 +45,6 @@ def step_functions_as_aws() -> Iterator[None]:
         stack.enter_context(timeouts_as_aws())
         stack.enter_context(outputs_as_json())
         stack.enter_context(executions_started_as_aws())
-        stack.enter_context(checked_at_create())
-        stack.enter_context(definitions_validated())
+        stack.enter_context(definitions_checked())
         stack.enter_context(distributed_maps_as_aws())
         yield
