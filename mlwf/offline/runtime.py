@@ -243,11 +243,16 @@ class OfflineStack:
         sfn = self.sfn
         for machine in self.spec.state_machines.values():
             try:
+                configuration = {
+                    "loggingConfiguration": machine.logging,
+                    "tracingConfiguration": machine.tracing,
+                }
                 sfn.create_state_machine(
                     name=machine.name,
                     definition=machine.definition,
                     roleArn=machine.role_arn or self._fallback_role,
                     type=machine.workflow_type,
+                    **{k: v for k, v in configuration.items() if v is not None},
                 )
             except ClientError as exc:
                 error = exc.response.get("Error", {})

@@ -355,6 +355,8 @@ class _Reader:
             substitutions=substitutions,
             workflow_type=str(props.get("StateMachineType", "STANDARD")),
             role_arn=str(props.get("RoleArn", "")),
+            logging=_api_shaped(props.get("LoggingConfiguration")),
+            tracing=_api_shaped(props.get("TracingConfiguration")),
         )
 
 
@@ -371,3 +373,13 @@ def write_definitions(out_dir: str | Path, template: str | Path | None = None) -
         path.write_text(machine.definition)
         paths.append(path)
     return paths
+
+
+def _api_shaped(value: Any) -> Any:
+    """A CloudFormation property as the API takes it: the same structure, each key in
+    camelCase (`LogGroupArn` -> `logGroupArn`)."""
+    if isinstance(value, dict):
+        return {k[:1].lower() + k[1:]: _api_shaped(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_api_shaped(v) for v in value]
+    return value

@@ -42,6 +42,10 @@ class StateMachineSpec:
     substitutions: dict[str, str]
     workflow_type: str
     role_arn: str = ""
+    # CreateStateMachine's loggingConfiguration and tracingConfiguration, from the
+    # template's LoggingConfiguration and TracingConfiguration; None when it has none
+    logging: dict[str, Any] | None = None
+    tracing: dict[str, Any] | None = None
 
 
 @dataclass

@@ -263,3 +263,18 @@ def test_missing_parameter_fails_with_endpoint_parameter_not_found(outputs, clie
         assert error == "EndpointParameterNotFound"
     finally:
         put_endpoint_parameter(ssm, name, saved)
+
+
+def test_the_state_machines_log_to_their_group_without_execution_data_and_are_traced(
+    outputs, clients
+):
+    # The execution data holds the base64 image: template.yaml logs events, never data.
+    sfn = clients["stepfunctions"]
+    for key in ("StateMachineArn", "BatchStateMachineArn"):
+        described = sfn.describe_state_machine(stateMachineArn=outputs[key])
+        logging = described["loggingConfiguration"]
+        assert logging["level"] != "OFF"
+        assert logging["includeExecutionData"] is False
+        (destination,) = logging["destinations"]
+        assert ":log-group:" in destination["cloudWatchLogsLogGroup"]["logGroupArn"]
+        assert described["tracingConfiguration"]["enabled"] is True
