@@ -15,17 +15,29 @@ Lambda's limits, each on its AWS page:
   Lambda measures them: the JSON text of the variables ("exceeded the 4KB limit. String
   measured: {"K":"V",...}", Lambda's answer quoted in
   github-aws-runners/terraform-aws-github-runner#3594). The reserved names are cfn-lint's
-  list (rule E3663): tests/unit/test_function_limits.py keeps them equal.
+  list (rule E3663): tests/unit/test_function_limits.py keeps them equal;
+- EphemeralStorage's Size: 512 to 10,240 MB
+  (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-lambda-function-ephemeralstorage.html);
+- Runtime: one of the Lambda API's runtimes, as the AWS SDK's model of the API lists them
+  (botocore's `Runtime` shape; `python3.99` is none).
+
+A runtime Lambda offers but the offline stack cannot run (anything but OFFLINE_RUNTIME,
+this project's, which runs the functions' worker processes) is refused too, in words of
+its own (`offline_refusal`): run on python3.13, a python3.12 function would pass offline
+what Python 3.12 refuses on AWS.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from typing import Any
 
 TIMEOUT_SECONDS = (1, 900)
 MEMORY_MB = (128, 10240)
+EPHEMERAL_STORAGE_MB = (512, 10240)
+OFFLINE_RUNTIME = "python3.13"
 VARIABLE_NAME = re.compile(r"[a-zA-Z][a-zA-Z0-9_]+")
 VARIABLES_MAX_BYTES = 4096  # of the variables' JSON text
 RESERVED_VARIABLES = (
@@ -50,12 +62,21 @@ RESERVED_VARIABLES = (
 )
 
 
-def refusals(timeout: int, memory_size: int, variables: dict[str, str]) -> list[str]:
+def refusals(
+    timeout: int,
+    memory_size: int,
+    variables: dict[str, str],
+    ephemeral_storage: int = EPHEMERAL_STORAGE_MB[0],
+    runtime: str = OFFLINE_RUNTIME,
+) -> list[str]:
     """Why Lambda would refuse this configuration; [] when it would not."""
     found = []
+    if runtime not in lambda_runtimes():
+        found.append(f"Runtime {runtime!r} is not one of Lambda's runtimes")
     for what, value, (low, high), unit in (
         ("Timeout", timeout, TIMEOUT_SECONDS, "seconds"),
         ("MemorySize", memory_size, MEMORY_MB, "MB"),
+        ("EphemeralStorage Size", ephemeral_storage, EPHEMERAL_STORAGE_MB, "MB"),
     ):
         if not low <= value <= high:
             found.append(f"{what} {value} is outside Lambda's {low} to {high} {unit}")
@@ -76,6 +97,37 @@ def refusals(timeout: int, memory_size: int, variables: dict[str, str]) -> list[
 
 def check(logical_id: str, props: dict[str, Any], variables: dict[str, str]) -> list[str]:
     """`refusals` for a template's AWS::Lambda::Function, each naming the function."""
-    timeout = int(props.get("Timeout", 3))
-    memory_size = int(props.get("MemorySize", 128))
-    return [f"{logical_id}: {r}" for r in refusals(timeout, memory_size, variables)]
+    found = refusals(
+        int(props.get("Timeout", 3)),
+        int(props.get("MemorySize", 128)),
+        variables,
+        ephemeral_storage_mb(props),
+        str(props.get("Runtime", OFFLINE_RUNTIME)),
+    )
+    return [f"{logical_id}: {r}" for r in found]
+
+
+def offline_refusal(logical_id: str, props: dict[str, Any]) -> str | None:
+    """Why the offline stack cannot run a function Lambda would run; None when it can."""
+    runtime = str(props.get("Runtime", OFFLINE_RUNTIME))
+    if runtime == OFFLINE_RUNTIME:
+        return None
+    return (
+        f"{logical_id}: Runtime {runtime}: the offline stack runs {OFFLINE_RUNTIME} "
+        "functions only (this project's runtime), so it cannot run this one as Lambda would"
+    )
+
+
+def ephemeral_storage_mb(props: dict[str, Any]) -> int:
+    return int((props.get("EphemeralStorage") or {}).get("Size", EPHEMERAL_STORAGE_MB[0]))
+
+
+@functools.cache
+def lambda_runtimes() -> frozenset[str]:
+    """The Runtime values of the Lambda API, from the AWS SDK's model of it."""
+    import botocore.model
+    import botocore.session
+
+    shape = botocore.session.get_session().get_service_model("lambda").shape_for("Runtime")
+    assert isinstance(shape, botocore.model.StringShape)  # its values are an enum
+    return frozenset(shape.enum)

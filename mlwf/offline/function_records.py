@@ -5,8 +5,8 @@ them through the bridge, never moto's Lambda (which would need Docker). moto's L
 record of them, so `aws lambda list-functions` answered [] and `get-function-configuration`
 ResourceNotFoundException for functions that invoke answered. Each is now created there as
 CloudFormation creates it: its code folder zipped as its package, its handler, runtime,
-role, timeout, memory, variables, architectures, description, tracing mode and reserved
-concurrency.
+role, timeout, memory, /tmp size, variables, architectures, description, tracing mode and
+reserved concurrency.
 
 Its layers are written on moto's record directly: moto's CreateFunction refuses a layer
 version it does not hold, and AWS publishes the Powertools layer from its own account
@@ -21,9 +21,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from mlwf.offline.function_limits import OFFLINE_RUNTIME
 from mlwf.offline.template_spec import ACCOUNT_ID, FunctionSpec
-
-RUNTIME = "python3.13"
 
 
 def record_functions(client: Any, functions: Iterable[FunctionSpec], region: str) -> None:
@@ -33,7 +32,7 @@ def record_functions(client: Any, functions: Iterable[FunctionSpec], region: str
     for spec in functions:
         client.create_function(
             FunctionName=spec.name,
-            Runtime=RUNTIME,
+            Runtime=OFFLINE_RUNTIME,  # the only one the stack runs (function_limits)
             Role=spec.role_arn,
             Handler=spec.handler,
             Code={"ZipFile": package(spec.code_uri)},
@@ -43,6 +42,7 @@ def record_functions(client: Any, functions: Iterable[FunctionSpec], region: str
             Architectures=list(spec.architectures),
             Description=spec.description,
             TracingConfig={"Mode": spec.tracing},
+            EphemeralStorage={"Size": spec.ephemeral_storage},
         )
         if spec.reserved_concurrency is not None:
             client.put_function_concurrency(

@@ -305,6 +305,9 @@ class _Reader:
             raise MlwfError(
                 f"{self.spec.path.name}: Lambda's CreateFunction would refuse " + "; ".join(refused)
             )
+        unrunnable = function_limits.offline_refusal(logical_id, props)
+        if unrunnable:
+            raise MlwfError(f"{self.spec.path.name}: {unrunnable}")
         return FunctionSpec(
             logical_id=logical_id,
             name=self.name(logical_id),
@@ -324,6 +327,7 @@ class _Reader:
             layers=tuple(str(layer) for layer in props.get("Layers", [])),
             description=str(props.get("Description", "")),
             tracing=str((props.get("TracingConfig") or {}).get("Mode", "PassThrough")),
+            ephemeral_storage=function_limits.ephemeral_storage_mb(props),
         )
 
     def state_machine(

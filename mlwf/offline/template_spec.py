@@ -30,6 +30,7 @@ class FunctionSpec:
     layers: tuple[str, ...] = ()  # layer version ARNs
     description: str = ""
     tracing: str = "PassThrough"  # TracingConfig's Mode: Lambda's default
+    ephemeral_storage: int = 512  # MB of /tmp: Lambda's default
 
 
 @dataclass

@@ -66,6 +66,7 @@ def test_the_functions_are_recorded_as_lambda_reads_them(started):
         assert configuration["Runtime"] == "python3.13"
         assert configuration["Description"] == spec.description != ""
         assert configuration["TracingConfig"] == {"Mode": "Active"}  # Globals: Tracing: Active
+        assert configuration["EphemeralStorage"] == {"Size": spec.ephemeral_storage}
     # and Invoke still runs the stack's own function, not moto's
     spec = started.spec.functions["FilterInferencesFunction"]
     event = json.loads((PROJECT_ROOT / "events" / "filter_inferences_pass.json").read_text())

@@ -74,3 +74,50 @@ def test_the_projects_template_passes_and_an_edit_lambda_refuses_is_refused(tmp_
         "Timeout 1000 is outside Lambda's 1 to 900 seconds; FilterInferencesFunction: "
         "environment variable 'AWS_REGION': Lambda reserves the name"
     )
+
+
+@pytest.mark.parametrize(
+    "size, problem",
+    [
+        (511, "EphemeralStorage Size 511 is outside Lambda's 512 to 10240 MB"),
+        (100000, "EphemeralStorage Size 100000 is outside Lambda's 512 to 10240 MB"),
+    ],
+)
+def test_ephemeral_storage_outside_lambdas_range(size, problem):
+    assert refusals(3, 128, {}, ephemeral_storage=size) == [problem]
+    assert refusals(3, 128, {}, ephemeral_storage=512) == []
+    assert refusals(3, 128, {}, ephemeral_storage=10240) == []
+
+
+def test_a_runtime_lambda_does_not_have_is_refused():
+    assert refusals(3, 128, {}, runtime="python3.99") == [
+        "Runtime 'python3.99' is not one of Lambda's runtimes"
+    ]
+    assert refusals(3, 128, {}, runtime="python3.12") == []  # Lambda has it
+
+
+def test_a_runtime_lambda_has_but_offline_cannot_run_is_refused_in_its_own_words(tmp_path):
+    # Given the user moves the filter to python3.12, which Lambda runs and offline does not
+    template = project_copy(tmp_path)
+    edit_template(template, "      Timeout: 5\n", "      Timeout: 5\n      Runtime: python3.12\n")
+    with pytest.raises(MlwfError) as raised:
+        load_template(template)
+    assert str(raised.value) == (
+        "template.yaml: FilterInferencesFunction: Runtime python3.12: the offline stack runs "
+        "python3.13 functions only (this project's runtime), so it cannot run this one as "
+        "Lambda would"
+    )
+
+
+def test_a_functions_ephemeral_storage_is_read_from_the_template(tmp_path):
+    template = project_copy(tmp_path)
+    edit_template(
+        template,
+        "      Timeout: 5\n",
+        "      Timeout: 5\n      EphemeralStorage:\n        Size: 2048\n",
+    )
+    spec = load_template(template)
+    assert spec.functions["FilterInferencesFunction"].ephemeral_storage == 2048
+    edit_template(template, "        Size: 2048\n", "        Size: 100000\n")
+    with pytest.raises(MlwfError, match="EphemeralStorage Size 100000 is outside"):
+        load_template(template)
