@@ -39,7 +39,10 @@ that project's tests (parallelBranchCannotDeclareQueryLanguage).
 HeartbeatSeconds and the *SecondsPath fields are held to Task states too, as the Task
 state's page lists them (https://docs.aws.amazon.com/step-functions/latest/dg/state-task.html);
 that one was not measured. So are Next and End, which Succeed, Fail and Choice states do not
-have (moto ran a Fail's Next as if it were not there): the same words, not measured either.
+have (moto ran a Fail's Next as if it were not there), and the input and output fields
+to the types the States Language gives them (a Wait's ResultPath, which moto ignored, a
+Fail's InputPath, a Pass's ResultSelector; AWS refused a Wait's ResultPath as "Field
+ResultPath not allowed", awslabs/statelint#8): the same words, not measured either.
 """
 
 from __future__ import annotations
@@ -69,6 +72,14 @@ OWNERS |= dict.fromkeys(
 # (statemachine-structure.html, state-choice.html)
 OWNERS |= dict.fromkeys(("Next", "End"), ("Task", "Parallel", "Map", "Pass", "Wait"))
 STATE_TYPES = ("Task", "Parallel", "Map", "Pass", "Wait", "Choice", "Succeed", "Fail")
+# The States Language's table of state types and fields (https://states-language.net/,
+# "Table of State Types and Fields"): every type but Fail has InputPath and OutputPath
+# ("The Fail state only allows the use of Type and Comment fields from the set of common
+# state fields", state-fail.html); the types that make a result have ResultPath and
+# Parameters, those that call something ResultSelector; Result is the Pass state's.
+OWNERS |= dict.fromkeys(("InputPath", "OutputPath"), tuple(t for t in STATE_TYPES if t != "Fail"))
+OWNERS |= dict.fromkeys(("ResultPath", "Parameters"), ("Task", "Parallel", "Map", "Pass"))
+OWNERS |= {"ResultSelector": ("Task", "Parallel", "Map"), "Result": ("Pass",)}
 # Every field some state type has (the state pages of the developer guide: state-task.html,
 # state-map.html, ...). Any other is refused at its state as AWS refuses a Task's "Timeout",
 # "SCHEMA_VALIDATION_FAILED: Field 'Timeout' is not supported" (anomalyco/sst#6747); moto's

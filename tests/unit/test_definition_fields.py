@@ -191,6 +191,31 @@ def test_a_transition_only_on_the_types_that_move_on(kind, field):
     assert found == (refused if kind in ("Succeed", "Fail", "Choice") else [])
 
 
+# The types each input and output field belongs to, as the States Language's table of
+# state types and fields gives them (and state-fail.html for Fail)
+IO_OWNERS = {
+    "InputPath": {"Task", "Parallel", "Map", "Pass", "Wait", "Choice", "Succeed"},
+    "OutputPath": {"Task", "Parallel", "Map", "Pass", "Wait", "Choice", "Succeed"},
+    "ResultPath": {"Task", "Parallel", "Map", "Pass"},
+    "Parameters": {"Task", "Parallel", "Map", "Pass"},
+    "ResultSelector": {"Task", "Parallel", "Map"},
+    "Result": {"Pass"},
+}
+IO_VALUES = {"InputPath": "$", "OutputPath": "$", "ResultPath": "$.r", "Result": {"a": 1}}
+
+
+@pytest.mark.parametrize("kind", STATES_OF_EACH_TYPE)
+@pytest.mark.parametrize("field", IO_OWNERS)
+def test_input_and_output_fields_only_on_the_types_that_have_them(kind, field):
+    # moto ignored a Wait's ResultPath and a Fail's InputPath, and ran the state
+    state = {"Type": kind, **STATES_OF_EACH_TYPE[kind], field: IO_VALUES.get(field, {"a": 1})}
+    if kind not in ("Succeed", "Fail", "Choice"):
+        state["End"] = True
+    found = field_diagnostics({"StartAt": "S", "States": {"S": state}})
+    refused = [f"SCHEMA_VALIDATION_FAILED: Field '{field}' is not supported at /States/S"]
+    assert found == ([] if kind in IO_OWNERS[field] else refused)
+
+
 def handles(*error_lists: list[str]) -> list[dict[str, Any]]:
     return [{"ErrorEquals": errors, "Next": "S"} for errors in error_lists]
 
