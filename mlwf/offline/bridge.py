@@ -49,6 +49,16 @@ class SyncExecutions(Protocol):
 EndpointHandler = Callable[[bytes, str, dict[str, Any]], tuple[bytes, str]]
 
 _PARAMS_KEY = "mlwf_bridge_api_params"
+# Invoke's payload limits: 6 MB each way for a synchronous call, 1 MB for an event
+# (https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html), with the sizes and
+# words Lambda answers: "Request must be smaller than 6291456 bytes for the InvokeFunction
+# operation" (awslabs/aws-athena-query-federation#793), "<n> byte payload is too large for
+# the Event invocation type (limit <L> bytes)" (ASFHyP3/hyp3#2241, when the limit was 256
+# KB), and a result over 6291556 bytes fails the invocation, Function.ResponseSizeTooLarge
+# (cube-js/cube#3175).
+REQUEST_MAX_BYTES = 6291456
+EVENT_MAX_BYTES = 1048576
+RESPONSE_MAX_BYTES = 6291556
 
 
 class EndpointModelError(Exception):
@@ -125,8 +135,21 @@ class Bridge:
         invocation_type = params.get("InvocationType", "RequestResponse")
         if invocation_type == "DryRun":
             return _response(204, {"StatusCode": 204})
+        request = _as_bytes(params.get("Payload"))
+        if invocation_type == "Event" and len(request) > EVENT_MAX_BYTES:
+            message = (
+                f"{len(request)} byte payload is too large for the Event invocation type "
+                f"(limit {EVENT_MAX_BYTES} bytes)"
+            )
+            return error_response(413, "RequestEntityTooLargeException", message)
+        if len(request) > REQUEST_MAX_BYTES:
+            message = (
+                f"Request must be smaller than {REQUEST_MAX_BYTES} bytes for the InvokeFunction "
+                "operation"
+            )
+            return error_response(413, "RequestEntityTooLargeException", message)
         try:
-            event = json.loads(_as_bytes(params.get("Payload")) or b"{}")
+            event = json.loads(request or b"{}")
         except (UnicodeDecodeError, json.JSONDecodeError):
             return error_response(
                 400, "InvalidRequestContentException", "Could not parse request body"
@@ -139,6 +162,9 @@ class Bridge:
         try:
             result = runner(event, invocation)
             payload = json.dumps(result).encode()
+            if len(payload) > RESPONSE_MAX_BYTES:
+                parsed["FunctionError"] = "Unhandled"
+                payload = json.dumps(_response_too_large()).encode()
         except AwsErrorResponse as exc:
             return error_response(exc.status, exc.code, exc.message, exc.fields)
         except FunctionError as exc:  # as the function's runtime reported it
@@ -190,6 +216,16 @@ class Bridge:
             return _response(200, self.express.start_sync(params))
         except AwsErrorResponse as exc:
             return error_response(exc.status, exc.code, exc.message, exc.fields)
+
+
+def _response_too_large() -> dict[str, str]:
+    return {
+        "errorMessage": (
+            "Response payload size exceeded maximum allowed payload size "
+            f"({RESPONSE_MAX_BYTES} bytes)."
+        ),
+        "errorType": "Function.ResponseSizeTooLarge",
+    }
 
 
 def lambda_error_payload(exc: BaseException, request_id: str) -> dict[str, Any]:
