@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from mlwf.offline import function_limits
+from mlwf.offline import dynamic_references, function_limits
 from mlwf.offline.bucket_properties import bucket_calls
 from mlwf.offline.intrinsics import Evaluator, IntrinsicError, as_property_string
 from mlwf.offline.template_spec import (
@@ -246,6 +246,9 @@ class _Reader:
                 continue
             kind = resource.get("Type")
             props = evaluate(resource.get("Properties", {}))
+            unresolved = dynamic_references.refusal(props)
+            if unresolved:
+                raise MlwfError(f"{self.spec.path.name} ({logical_id}): {unresolved}")
             if kind == "AWS::S3::Bucket":
                 self.spec.buckets[logical_id] = self.name(logical_id)
                 notifications = props.get("NotificationConfiguration", {})

@@ -1,0 +1,47 @@
+"""CloudFormation's dynamic references (mlwf/offline/dynamic_references.py): the offline
+stack passed `{{resolve:ssm:...}}` on as a function's variable; CloudFormation resolves
+it at deploy time and fails when the parameter does not exist, as in the empty account
+the offline stack starts in."""
+
+from __future__ import annotations
+
+import pytest
+
+from mlwf.offline.dynamic_references import references, refusal
+from mlwf.offline.template import load_template
+from tests.helpers.project import edit_template, project_copy
+from training_job.errors import MlwfError
+
+
+def test_references_are_found_however_nested_and_wherever_in_a_string():
+    props = {"A": ["x", {"B": "pre-{{resolve:ssm:/a/b:2}}-post"}], "C": 3}
+    assert references(props) == [("ssm", "/a/b:2")]
+    assert references({"A": "{{resolve:ssm}}"}) == []  # not one: no body
+
+
+def test_a_parameter_is_named_without_its_version_in_cloudformations_words():
+    words = refusal({"V": "{{resolve:ssm:/image-classification/endpoint-name:3}}"})
+    assert words is not None
+    assert "Parameters: [ssm:/image-classification/endpoint-name] cannot be found." in words
+
+
+def test_properties_without_a_reference_are_taken():
+    assert refusal({"V": "{resolve:ssm:x}", "W": ["{{ not one }}"]}) is None
+
+
+def test_a_template_whose_function_reads_a_parameter_at_deploy_time_is_refused(tmp_path):
+    # Given the user sets a variable from Parameter Store with a dynamic reference
+    template = project_copy(tmp_path)
+    edit_template(
+        template,
+        "          POWERTOOLS_SERVICE_NAME: filter_inferences\n",
+        "          POWERTOOLS_SERVICE_NAME: filter_inferences\n"
+        "          FROM_SSM: '{{resolve:ssm:/image-classification/endpoint-name}}'\n",
+    )
+    # Then the offline stack fails as the first deploy would, naming the resource
+    with pytest.raises(MlwfError) as raised:
+        load_template(template)
+    assert str(raised.value).startswith(
+        "template.yaml (FilterInferencesFunction): CloudFormation would fail the deploy: "
+        "Parameters: [ssm:/image-classification/endpoint-name] cannot be found."
+    )
