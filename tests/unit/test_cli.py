@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from mlwf.cli import COMMAND_MODULES, build_parser, main
+from mlwf.cli import COMMAND_MODULES, COMMANDS, build_parser, main
 
 
 def test_every_command_is_registered_and_has_help(capsys):
@@ -19,6 +19,32 @@ def test_every_command_is_registered_and_has_help(capsys):
             main([command, "--help"])
         assert raised.value.code == 0, command
         assert "usage: mlwf " + command in capsys.readouterr().out
+
+
+def test_each_command_is_registered_by_the_module_the_map_names():
+    # main() imports only the module its command line names: the map must be right
+    import argparse
+    import importlib
+
+    for command, module in COMMANDS.items():
+        subparsers = argparse.ArgumentParser().add_subparsers()
+        importlib.import_module(module).register(subparsers)
+        assert list(subparsers.choices) == [command], module
+
+
+def test_a_command_line_imports_its_commands_module_alone():
+    # Given a fresh interpreter that parses `mlwf invoke --help`
+    code = (
+        "import sys\n"
+        "from mlwf.cli import COMMAND_MODULES, main\n"
+        "try:\n    main(['invoke', '--help'])\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in COMMAND_MODULES if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    # Then no other command's module was imported (they cost every command ~0.2 s)
+    assert out.strip().splitlines()[-1] == "['mlwf.invoke']"
 
 
 def test_offline_ups_help_says_its_defaults_and_how_it_stops(capsys):
