@@ -87,10 +87,10 @@ def unique_name(prefix: str, now: datetime | None = None) -> str:
 @lru_cache(maxsize=16)
 def training_image_uri(region: str) -> str:
     """The built-in image-classification algorithm's image in `region` (no network)."""
-    from sagemaker.core import image_uris  # lazy: importing sagemaker.core takes seconds
+    from training_job import image_uris  # the SDK's answer, kept on disk per SDK release
 
     try:
-        return str(image_uris.retrieve(ALGORITHM, region=region))
+        return image_uris.retrieve(ALGORITHM, region=region)
     except ValueError as exc:
         raise MlwfError(f"no {ALGORITHM} algorithm image for region {region!r}: {exc}") from exc
 
