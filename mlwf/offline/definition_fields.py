@@ -118,7 +118,9 @@ def field_diagnostics(document: dict[str, Any]) -> list[str]:
                 found.append(_not_supported("QueryLanguage", f"{at}/Branches[{i}]"))
         kind = state.get("Type")
         for field, owners in OWNERS.items():
-            if field in state and kind in STATE_TYPES and kind not in owners:
+            # in a JSONata state a JSONPath field is refused for its language (below), once
+            other_language = language != "JSONPath" and field in JSONPATH_ONLY
+            if field in state and kind in STATE_TYPES and kind not in owners and not other_language:
                 found.append(_not_supported(field, at))
         if kind in STATE_TYPES:
             found += [_not_supported(field, at) for field in state if field not in KNOWN_FIELDS]

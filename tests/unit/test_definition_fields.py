@@ -216,6 +216,15 @@ def test_input_and_output_fields_only_on_the_types_that_have_them(kind, field):
     assert found == ([] if kind in IO_OWNERS[field] else refused)
 
 
+def test_a_jsonpath_field_in_a_jsonata_state_is_refused_once_for_its_language():
+    state = {"Type": "Wait", "Seconds": 1, "ResultPath": "$.x", "End": True}
+    found = field_diagnostics(one_state(state, QueryLanguage="JSONata"))
+    assert found == [
+        "SCHEMA_VALIDATION_FAILED: The QueryLanguage is set to 'JSONata', but field "
+        "'ResultPath' is only supported for the 'JSONPath' QueryLanguage at /States/S"
+    ]
+
+
 def handles(*error_lists: list[str]) -> list[dict[str, Any]]:
     return [{"ErrorEquals": errors, "Next": "S"} for errors in error_lists]
 
