@@ -5,11 +5,16 @@ Manager (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/dynamic-
 and fails the deploy when what one names does not exist: for a parameter, "Parameters:
 [ssm:<name>] cannot be found." (a ValidationError, as aws-samples/
 data-mesh-datazone-cdk-cloudformation#19 quotes it for CDK's forceDynamicReference, which
-writes `{{resolve:ssm:<name>}}`). The offline stack starts in an empty account, where
-nothing a reference names can exist yet: it refused nothing and passed the reference's
-text on as the value (a function's variable held `{{resolve:ssm:...}}`, found by a
-user-edit walk). It now fails as that first deploy would. The Secrets Manager wording is
-this module's; AWS's was not found.
+writes `{{resolve:ssm:<name>}}`). The offline stack starts in a new, empty account, where
+nothing the template's own deploy has not made yet can exist: it refused nothing and passed
+the reference's text on as the value (a function's variable held `{{resolve:ssm:...}}`,
+found by a user-edit walk). It now fails as the first deploy into a new account would.
+
+Two kinds exist in every account, though, and are refused in words of this module's, as
+what offline cannot resolve rather than what AWS would refuse: AWS's public parameters
+(`/aws/service/...`, such as the Powertools layer's ARN under
+`/aws/service/powertools/python/...`), which the offline stack does not hold, and the
+`ssm-secure` and Secrets Manager references, whose wording AWS's was not found for.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import re
 from typing import Any
 
 REFERENCE = re.compile(r"\{\{resolve:([a-z-]+):(.*?)\}\}")
+PUBLIC_PREFIX = "/aws/service/"  # AWS's public parameters, in every account
 
 
 def references(value: Any) -> list[tuple[str, str]]:
@@ -38,12 +44,21 @@ def refusal(value: Any) -> str | None:
     if not found:
         return None
     service, body = found[0]
-    if service in ("ssm", "ssm-secure"):
-        name = body.rsplit(":", 1)[0] if re.search(r":\d+$", body) else body
-        reason = f"Parameters: [ssm:{name}] cannot be found."
-    else:
-        reason = f"{{{{resolve:{service}:{body}}}}} names nothing that exists."
+    name = body.rsplit(":", 1)[0] if re.search(r":\d+$", body) else body
+    reference = f"{{{{resolve:{service}:{body}}}}}"
+    if service == "ssm" and name.startswith(PUBLIC_PREFIX):
+        return (
+            f"{reference} names one of AWS's public parameters, which exist in every "
+            "account but not in the offline stack's: it cannot resolve it (docs/offline.md, "
+            "What it does not model)"
+        )
+    if service == "ssm":
+        return (
+            f"CloudFormation would fail the deploy into a new account: Parameters: "
+            f"[ssm:{name}] cannot be found. A dynamic reference is resolved when the stack "
+            "is created, and the offline stack starts in a new, empty account"
+        )
     return (
-        f"CloudFormation would fail the deploy: {reason} A dynamic reference is resolved "
-        "when the stack is created, and the offline stack starts in an empty account"
+        f"{reference} cannot be resolved: the offline stack starts in a new, empty account, "
+        "where what it names does not exist yet"
     )

@@ -42,6 +42,16 @@ def test_a_template_whose_function_reads_a_parameter_at_deploy_time_is_refused(t
     with pytest.raises(MlwfError) as raised:
         load_template(template)
     assert str(raised.value).startswith(
-        "template.yaml (FilterInferencesFunction): CloudFormation would fail the deploy: "
-        "Parameters: [ssm:/image-classification/endpoint-name] cannot be found."
+        "template.yaml (FilterInferencesFunction): CloudFormation would fail the deploy into "
+        "a new account: Parameters: [ssm:/image-classification/endpoint-name] cannot be found."
     )
+
+
+def test_a_public_parameter_is_refused_as_what_offline_cannot_resolve_not_as_aws_would():
+    # /aws/service/... exists in every account (the Powertools layer's ARN is published
+    # there, aws-powertools/powertools-lambda-python#7689): AWS deploys it
+    reference = "{{resolve:ssm:/aws/service/powertools/python/arm64/python3.13/latest}}"
+    words = refusal({"Layers": [reference]})
+    assert words is not None
+    assert "cannot be found" not in words and "CloudFormation would fail" not in words
+    assert words.startswith(f"{reference} names one of AWS's public parameters")
