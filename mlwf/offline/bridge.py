@@ -161,7 +161,10 @@ class Bridge:
         parsed: dict[str, Any] = {"ExecutedVersion": "$LATEST"}
         try:
             result = runner(event, invocation)
-            payload = json.dumps(result).encode()
+            # UTF-8 as it is, as Lambda's Python runtime writes a result (awslambdaric's
+            # lambda_runtime_marshaller: ensure_ascii=False on python3.12 and later), which
+            # the 6 MB counts: "é" is 2 bytes, not the 6 of "\u00e9"
+            payload = json.dumps(result, ensure_ascii=False).encode()
             if len(payload) > RESPONSE_MAX_BYTES:
                 parsed["FunctionError"] = "Unhandled"
                 payload = json.dumps(_response_too_large()).encode()

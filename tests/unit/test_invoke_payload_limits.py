@@ -22,7 +22,10 @@ def sized(size: int) -> str:
 
 
 def answer(event, invocation):
-    """Answers a result of the size the event asks for (a JSON text of that many bytes)."""
+    """Answers a result of the size the event asks for (a JSON text of that many bytes),
+    or the text it is given."""
+    if isinstance(event, dict) and "text" in event:
+        return event["text"]
     return "x" * (event["answer"] - 2) if isinstance(event, dict) else {}
 
 
@@ -65,3 +68,11 @@ def test_a_result_over_the_limit_fails_the_invocation(lam):
         "(6291556 bytes).",
         "errorType": "Function.ResponseSizeTooLarge",
     }
+
+
+def test_a_result_is_measured_in_utf_8_as_lambdas_runtime_writes_it(lam):
+    # 4,000,002 bytes as UTF-8; json.dumps' default \u escapes made it 12,000,002
+    request = json.dumps({"text": "é" * 2_000_000}, ensure_ascii=False).encode()
+    taken = lam.invoke(FunctionName=NAME, Payload=request)
+    assert "FunctionError" not in taken
+    assert json.loads(taken["Payload"].read()) == "é" * 2_000_000
