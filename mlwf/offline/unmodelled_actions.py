@@ -8,7 +8,9 @@ before giving up with "reached max retries". The answer is now HTTP 501 Not Impl
 with the error code `NotImplemented` (the code S3 uses for functionality it does not
 implement, https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html) and a
 message naming the action: the SDKs do not retry a 501, and the caller reads why in one
-line. The same answer reaches in-process clients.
+line. Any other NotImplementedError of moto's (a filter of an action it lacks, such as
+RDS's `domain` for DescribeDBInstances) is the same 501, in moto's words. The same answers
+reach in-process clients.
 """
 
 from __future__ import annotations
@@ -32,6 +34,10 @@ def refusal(service: str, action: str) -> str:
     )
 
 
+def _part_refusal(exc: NotImplementedError) -> str:
+    return f"{exc} (moto, the offline stack's engine, does not implement it)"
+
+
 def error_response(protocol: str, message: str) -> tuple[int, dict[str, str], str]:
     """The 501 in the wire format of `protocol`, as botocore reads an error."""
     if protocol in JSON_PROTOCOLS:
@@ -48,7 +54,7 @@ def error_response(protocol: str, message: str) -> tuple[int, dict[str, str], st
 def unmodelled_actions_refused() -> Iterator[None]:
     """moto's NotImplementedError for an action answered as a 501, while the block runs."""
     from moto.core.responses import BaseResponse
-    from moto.core.utils import get_service_model
+    from moto.core.utils import camelcase_to_underscores, get_service_model
 
     call_action = BaseResponse.__dict__["call_action"]  # KeyError: moto changed; see the test
 
@@ -56,11 +62,11 @@ def unmodelled_actions_refused() -> Iterator[None]:
         try:
             return call_action(response)
         except NotImplementedError as exc:
-            if "has not been implemented" not in str(exc):
-                raise  # some other part of moto, not a missing action
-            service = response.boto3_service_name
-            protocol = get_service_model(service).protocol
-            return error_response(protocol, refusal(service, response._get_action()))
+            service, action = response.boto3_service_name, response._get_action()
+            missing = f"The {camelcase_to_underscores(action)} action has not been implemented"
+            # else a part of an action moto lacks (a filter, a policy type): in its words
+            words = refusal(service, action) if str(exc) == missing else _part_refusal(exc)
+            return error_response(get_service_model(service).protocol, words)
 
     with patch.object(BaseResponse, "call_action", call):
         yield

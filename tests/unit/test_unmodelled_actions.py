@@ -39,6 +39,21 @@ def test_an_unmodelled_action_is_a_501_naming_it(aws, service, method, params, a
     assert response["Error"]["Message"].startswith(f"{action} ({service}) is not modelled")
 
 
+def test_a_part_moto_lacks_of_an_action_it_has_is_a_501_in_its_words(aws):
+    # the action is implemented; only the filter is not: do not say the action is missing
+    from mlwf.offline.unmodelled_actions import unmodelled_actions_refused
+
+    rds = boto3.client("rds", region_name="us-east-1")
+    with unmodelled_actions_refused(), pytest.raises(ClientError) as refused:
+        rds.describe_db_instances(Filters=[{"Name": "domain", "Values": ["x"]}])
+    response = refused.value.response
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == 501
+    assert "is not modelled by the offline stack" not in response["Error"]["Message"]
+    assert response["Error"]["Message"].endswith(
+        "(moto, the offline stack's engine, does not implement it)"
+    )
+
+
 def test_over_http_the_sdk_does_not_retry_it():
     # moto's 500 was retried four times by the CLI's standard retry mode
     from moto.server import ThreadedMotoServer
