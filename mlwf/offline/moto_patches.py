@@ -337,7 +337,7 @@ def executions_started_as_aws() -> Iterator[None]:
             raise ValidationException(TOO_LONG_INPUT)
         if given is not None:
             try:
-                json.loads(given)
+                json.loads(given, parse_constant=_not_json)  # NaN, Infinity: not JSON
             except ValueError as exc:
                 raise InvalidExecutionInput(
                     f"Invalid State Machine Execution Input: '{exc}'"
@@ -346,6 +346,12 @@ def executions_started_as_aws() -> Iterator[None]:
 
     with patch.object(StepFunctionsParserBackend, "start_execution", start_execution):
         yield
+
+
+def _not_json(constant: str) -> Any:
+    """Python's JSON reader takes NaN and Infinity, which are not JSON (RFC 8259) and which
+    Jackson, AWS's reader, refuses by default (inferred: AWS's answer is not recorded)."""
+    raise ValueError(f"{constant} is not a JSON value")
 
 
 class _Staged:

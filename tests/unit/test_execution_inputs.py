@@ -72,3 +72,10 @@ def test_an_input_that_is_not_json_is_invalid_execution_input_in_awss_sentence(l
     error = refused.value.response["Error"]
     assert error["Code"] == "InvalidExecutionInput"
     assert error["Message"].startswith("Invalid State Machine Execution Input: 'Expecting")
+
+
+@pytest.mark.parametrize("given", ["NaN", '{"a": Infinity}', "-Infinity"])
+def test_python_only_numbers_are_not_json_input(limited, given):
+    with pytest.raises(ClientError) as refused:
+        start(machine(), given)
+    assert refused.value.response["Error"]["Code"] == "InvalidExecutionInput"
