@@ -97,13 +97,16 @@ def refusals(
 
 def check(logical_id: str, props: dict[str, Any], variables: dict[str, str]) -> list[str]:
     """`refusals` for a template's AWS::Lambda::Function, each naming the function."""
+    storage = ephemeral_storage_mb(props)
     found = refusals(
         int(props.get("Timeout", 3)),
         int(props.get("MemorySize", 128)),
         variables,
-        ephemeral_storage_mb(props),
+        EPHEMERAL_STORAGE_MB[0] if storage is None else storage,
         str(props.get("Runtime", OFFLINE_RUNTIME)),
     )
+    if storage is None:
+        found.append("EphemeralStorage must be an object whose Size is a whole number of MB")
     return [f"{logical_id}: {r}" for r in found]
 
 
@@ -114,12 +117,19 @@ def offline_refusal(logical_id: str, props: dict[str, Any]) -> str | None:
         return None
     return (
         f"{logical_id}: Runtime {runtime}: the offline stack runs {OFFLINE_RUNTIME} "
-        "functions only (this project's runtime), so it cannot run this one as Lambda would"
+        "functions only (this project's runtime)"
     )
 
 
-def ephemeral_storage_mb(props: dict[str, Any]) -> int:
-    return int((props.get("EphemeralStorage") or {}).get("Size", EPHEMERAL_STORAGE_MB[0]))
+def ephemeral_storage_mb(props: dict[str, Any]) -> int | None:
+    """The function's /tmp size in MB; None when the template's is not an object with a
+    whole-number Size."""
+    storage = props.get("EphemeralStorage") or {}
+    size = storage.get("Size", EPHEMERAL_STORAGE_MB[0]) if isinstance(storage, dict) else None
+    try:
+        return int(str(size))
+    except ValueError:
+        return None
 
 
 @functools.cache

@@ -330,7 +330,7 @@ class _Reader:
             layers=tuple(str(layer) for layer in props.get("Layers", [])),
             description=str(props.get("Description", "")),
             tracing=str((props.get("TracingConfig") or {}).get("Mode", "PassThrough")),
-            ephemeral_storage=function_limits.ephemeral_storage_mb(props),
+            ephemeral_storage=function_limits.ephemeral_storage_mb(props) or 512,  # checked
         )
 
     def state_machine(

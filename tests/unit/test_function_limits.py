@@ -104,8 +104,7 @@ def test_a_runtime_lambda_has_but_offline_cannot_run_is_refused_in_its_own_words
         load_template(template)
     assert str(raised.value) == (
         "template.yaml: FilterInferencesFunction: Runtime python3.12: the offline stack runs "
-        "python3.13 functions only (this project's runtime), so it cannot run this one as "
-        "Lambda would"
+        "python3.13 functions only (this project's runtime)"
     )
 
 
@@ -120,4 +119,15 @@ def test_a_functions_ephemeral_storage_is_read_from_the_template(tmp_path):
     assert spec.functions["FilterInferencesFunction"].ephemeral_storage == 2048
     edit_template(template, "        Size: 2048\n", "        Size: 100000\n")
     with pytest.raises(MlwfError, match="EphemeralStorage Size 100000 is outside"):
+        load_template(template)
+
+
+@pytest.mark.parametrize("given", ["1024", "{Size: lots}"])
+def test_an_ephemeral_storage_that_is_no_size_is_refused_in_one_line(tmp_path, given):
+    # a number where the object goes, or a Size that is no number: a traceback before
+    template = project_copy(tmp_path)
+    edit_template(
+        template, "      Timeout: 5\n", f"      Timeout: 5\n      EphemeralStorage: {given}\n"
+    )
+    with pytest.raises(MlwfError, match="EphemeralStorage must be an object whose Size"):
         load_template(template)
