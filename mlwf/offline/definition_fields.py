@@ -39,10 +39,13 @@ that project's tests (parallelBranchCannotDeclareQueryLanguage).
 HeartbeatSeconds and the *SecondsPath fields are held to Task states too, as the Task
 state's page lists them (https://docs.aws.amazon.com/step-functions/latest/dg/state-task.html);
 that one was not measured. So are Next and End, which Succeed, Fail and Choice states do not
-have (moto ran a Fail's Next as if it were not there), and the input and output fields
-to the types the States Language gives them (a Wait's ResultPath, which moto ignored, a
-Fail's InputPath, a Pass's ResultSelector; AWS refused a Wait's ResultPath as "Field
-ResultPath not allowed", awslabs/statelint#8): the same words, not measured either.
+have (moto ran a Fail's Next as if it were not there): the same words, not measured
+either. The input and output fields are held to the types the States Language gives them
+(a Wait's ResultPath, which moto ignored, a Fail's InputPath, a Pass's ResultSelector), as
+AWS's own linter holds them ("A Fail State MUST NOT have a field named "InputPath"",
+awslabs/statelint's data/StateMachine.j2119), in the words AWS answers a Wait's ResultPath
+with: "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: Field 'ResultPath' is
+not supported at /States/..." (sam-goodwin/functionless#308).
 """
 
 from __future__ import annotations

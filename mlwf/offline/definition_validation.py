@@ -87,6 +87,12 @@ def definitions_validated(parse: Callable[[str], None]) -> Iterator[None]:
 
     def validate_state_machine_definition(response: Any) -> str:
         params = json.loads(response.body or "{}")
+        if not params.get("definition"):  # required, at least 1 character: the SDKs check it
+            what = "not be null" if params.get("definition") is None else "have length >= 1"
+            raise ValidationException(
+                f"1 validation error detected: Value at 'definition' failed to satisfy "
+                f"constraint: Member must {what}"
+            )
         problems: list[tuple[str, Any, tuple[str, ...]]] = []
         if params.get("type", "STANDARD") not in TYPES:
             problems.append(("type", params.get("type"), TYPES))

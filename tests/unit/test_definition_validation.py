@@ -102,3 +102,17 @@ def test_max_results_over_100_is_refused(sfn):
         sfn.validate_state_machine_definition(definition=PASS, maxResults=101)
     assert refused.value.response["Error"]["Code"] == "ValidationException"
     assert "less than or equal to 100" in refused.value.response["Error"]["Message"]
+
+
+def test_no_definition_is_refused_as_the_api_requires_one(sfn):
+    # the SDKs refuse it before sending; a raw HTTP caller got FAIL, MISSING_DESCRIPTION
+    import json
+
+    from moto.stepfunctions.exceptions import ValidationException
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    response = StepFunctionResponse()
+    response.body = json.dumps({"severity": "ERROR"})
+    with pytest.raises(ValidationException) as refused:
+        response.validate_state_machine_definition()
+    assert "at 'definition' failed to satisfy constraint" in str(refused.value)
