@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import json
+import math
 import os
 import time
 from collections.abc import Iterator
@@ -331,7 +332,9 @@ def test_a_slow_training_jobs_log_comes_before_its_end(offline, monkeypatch):
     # on a machine west of UTC (moto keeps naive UTC times: read as local time, they once
     # put the end before the log's lines, or billed hours east of UTC)
     with local_time_zone("America/New_York"):
+        started = time.monotonic()
         summary = train_again(stack, deployment, said)
+        took = time.monotonic() - started
     # Then every line of its log is at or before its end, and prints before "Uploading"
     job = stack.client("sagemaker").describe_training_job(TrainingJobName=summary.job_name)
     events = job_log_events(stack, summary.job_name)
@@ -341,8 +344,9 @@ def test_a_slow_training_jobs_log_comes_before_its_end(offline, monkeypatch):
     steps = [line.split("] ", 1)[1] for line in said if line.startswith("  [")]
     uploading = next(i for i, s in enumerate(steps) if s.startswith("Uploading"))
     assert all(not s.startswith("algo-1") for s in steps[uploading:]), steps
-    # and the seconds it bills are the time it took, rounded up: not hours off
-    assert job["BillableTimeInSeconds"] <= 3, job["BillableTimeInSeconds"]
+    # and the seconds it bills are the time it took, rounded up: not hours off (measured
+    # around the call, since a busy machine stretches it: 6 s once under a load of 7)
+    assert 1 <= job["BillableTimeInSeconds"] <= math.ceil(took), (job, took)
 
 
 def job_log_events(stack, job_name: str) -> list[dict]:
