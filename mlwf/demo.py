@@ -29,6 +29,9 @@ DEFAULT_OUT = Path("demo-output")
 # What a demo writes in --out, replaced on the next run; and the file that says mlwf wrote
 # them. Without it, a folder that holds any of these is the user's and is left alone.
 OUTPUTS = ("results.json", "logs", "data_capture", "plots", "dataset")
+# A demo on a running stack uses that stack's staged data: it writes no dataset/, and so
+# leaves an earlier demo's (which the README's upload example reads) where it is
+RUNNING_STACK_OUTPUTS = tuple(name for name in OUTPUTS if name != "dataset")
 OUT_MARKER = ".mlwf-demo"
 # How long the demo waits for a running stack's capture files (offline up writes them
 # every 5 s; mlwf.offline_up.CAPTURE_FLUSH_SECONDS).
@@ -111,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
             raise MlwfError("--threshold must be within [0.5, 1.0], as ConfidenceThreshold")
         overrides["ConfidenceThreshold"] = str(args.threshold)
     out: Path = args.out
-    prepare_out(out)
+    prepare_out(out, RUNNING_STACK_OUTPUTS if endpoint else OUTPUTS)
     if endpoint:
         report = demo_on_running_stack(
             endpoint=endpoint,
@@ -161,15 +164,15 @@ def refuse_own_stack_options(args: argparse.Namespace, endpoint: str) -> None:
         )
 
 
-def prepare_out(out: Path) -> None:
-    """--out made ready for this run: the previous demo's outputs removed, and only when a
-    demo wrote them (its marker is there); a folder holding anything else of those names is
-    refused, never emptied."""
+def prepare_out(out: Path, replaces: tuple[str, ...] = OUTPUTS) -> None:
+    """--out made ready for a run that writes `replaces`: the previous demo's of those
+    removed, and only when a demo wrote them (its marker is there); a folder holding
+    anything else of those names is refused, never emptied."""
     from training_job.errors import MlwfError
 
     if out.exists() and not out.is_dir():
         raise MlwfError(f"--out {out} is a file")
-    present = [name for name in OUTPUTS if (out / name).exists()]
+    present = [name for name in replaces if (out / name).exists()]
     if present and not (out / OUT_MARKER).is_file():
         raise MlwfError(
             f"--out {out} already holds {', '.join(present)}, which mlwf demo did not write: "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mlwf.demo import OUT_MARKER, OUTPUTS, prepare_out
+from mlwf.demo import OUT_MARKER, OUTPUTS, RUNNING_STACK_OUTPUTS, prepare_out
 from training_job.errors import MlwfError
 
 
@@ -55,3 +55,15 @@ def test_a_file_is_refused(tmp_path):
     path.write_text("x")
     with pytest.raises(MlwfError, match="is a file"):
         prepare_out(path)
+
+
+def test_a_demo_on_a_running_stack_keeps_an_earlier_demos_dataset(tmp_path):
+    # A README walk: make demo, then mlwf demo against mlwf offline up, then the README's
+    # upload of demo-output/dataset/test/*.png, which the second demo had deleted
+    prepare_out(tmp_path)
+    for name in ("dataset", "plots"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "old").write_text("old")
+    prepare_out(tmp_path, RUNNING_STACK_OUTPUTS)
+    assert (tmp_path / "dataset" / "old").read_text() == "old"
+    assert not (tmp_path / "plots").exists()
