@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import mimetypes
+import sys
 import threading
 import traceback
 from collections.abc import Callable
@@ -55,6 +56,14 @@ class ConsoleServer(ThreadingHTTPServer):
     @property
     def url(self) -> str:
         return f"http://{HOST}:{self.server_address[1]}/"
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A browser that drops its connection (a closed tab, a reset) is not an error of
+        the console's: socketserver printed a traceback for each. Anything else is reported
+        as before."""
+        if isinstance(sys.exc_info()[1], ConnectionError):  # reset, aborted, broken pipe
+            return
+        super().handle_error(request, client_address)
 
     def report(self, message: str) -> None:
         """One terminal line per distinct problem."""
