@@ -24,6 +24,7 @@ from typing import Any
 from unittest.mock import patch  # as moto's mock_aws does: set, then put back as it was
 
 from mlwf.offline.definition_check import PREFIX, checked_at_create, findings, moto_parse
+from mlwf.offline.validation_errors import HIDDEN, range_refusal, validation_errors
 
 MAX_RESULTS = 100
 SEVERITIES = ("ERROR", "WARNING")
@@ -87,30 +88,32 @@ def definitions_validated(parse: Callable[[str], None]) -> Iterator[None]:
 
     def validate_state_machine_definition(response: Any) -> str:
         params = json.loads(response.body or "{}")
-        if not params.get("definition"):  # required, at least 1 character: the SDKs check it
-            what = "not be null" if params.get("definition") is None else "have length >= 1"
-            raise ValidationException(
-                f"1 validation error detected: Value at 'definition' failed to satisfy "
-                f"constraint: Member must {what}"
+        given = params.get("definition")
+        problems = []
+        if not given:  # required, at least 1 character: the SDKs check it before sending
+            must = (
+                "Member must not be null"
+                if given is None
+                else "Member must have length greater than or equal to 1"
             )
-        problems: list[tuple[str, Any, tuple[str, ...]]] = []
-        if params.get("type", "STANDARD") not in TYPES:
-            problems.append(("type", params.get("type"), TYPES))
-        if params.get("severity", "ERROR") not in SEVERITIES:
-            problems.append(("severity", params.get("severity"), SEVERITIES))
-        if problems:  # the API's enum constraints, in the words AWS gives a bad enum value
-            raise ValidationException(_enum_refusal(problems))
+            problems.append(("definition", must, HIDDEN))
+        for field, default, allowed in (
+            ("type", "STANDARD", TYPES),
+            ("severity", "ERROR", SEVERITIES),
+        ):
+            if params.get(field, default) not in allowed:
+                must = f"Member must satisfy enum value set: [{', '.join(allowed)}]"
+                problems.append((field, must, params.get(field)))
+        if problems:
+            raise ValidationException(validation_errors(problems))
         max_results = params.get("maxResults", 0)
-        if not isinstance(max_results, int) or not 0 <= max_results <= MAX_RESULTS:
-            bound = (
-                f"less than or equal to {MAX_RESULTS}"
-                if isinstance(max_results, int) and max_results > 0
-                else "greater than or equal to 0"
-            )
-            raise ValidationException(
-                f"1 validation error detected: Value '{max_results}' at 'maxResults' failed "
-                f"to satisfy constraint: Member must have value {bound}"
-            )
+        refused = (
+            range_refusal("maxResults", max_results, 0, MAX_RESULTS)
+            if isinstance(max_results, int)
+            else validation_errors([("maxResults", "Member must be an integer", max_results)])
+        )
+        if refused:
+            raise ValidationException(refused)
         return json.dumps(validation(str(params.get("definition", "")), parse, max_results))
 
     with patch.object(
@@ -120,14 +123,3 @@ def definitions_validated(parse: Callable[[str], None]) -> Iterator[None]:
         create=True,
     ):
         yield
-
-
-def _enum_refusal(problems: list[tuple[str, Any, tuple[str, ...]]]) -> str:
-    parts = [
-        f"Value '{value}' at '{field}' failed to satisfy constraint: Member must satisfy enum "
-        f"value set: [{', '.join(allowed)}]"
-        for field, value, allowed in problems
-    ]
-    return f"{len(parts)} validation error{'s' if len(parts) > 1 else ''} detected: " + "; ".join(
-        parts
-    )

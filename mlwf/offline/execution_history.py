@@ -29,6 +29,8 @@ from contextlib import contextmanager
 from typing import Any
 from unittest.mock import patch
 
+from mlwf.offline.validation_errors import range_refusal
+
 DEFAULT_PAGE = 100
 MAX_PAGE = 1000
 DATA_FIELDS = ("input", "output", "inputDetails", "outputDetails")
@@ -115,12 +117,9 @@ def histories_paged() -> Iterator[None]:
     def get_execution_history(response: Any) -> Any:
         events = original(response).result["events"]  # every event, oldest first
         size = response._get_param("maxResults")
-        if isinstance(size, int) and not 0 <= size <= MAX_PAGE:
-            raise AWSError(
-                f"1 validation error detected: Value '{size}' at 'maxResults' failed to "
-                f"satisfy constraint: Member must have value less than or equal to {MAX_PAGE}",
-                "ValidationException",
-            )
+        refused = range_refusal("maxResults", size, 0, MAX_PAGE) if isinstance(size, int) else None
+        if refused:
+            raise AWSError(refused, "ValidationException")
         try:
             page = page_of(
                 events,

@@ -15,6 +15,8 @@ from types import SimpleNamespace
 from typing import Any
 from unittest.mock import patch
 
+from mlwf.offline.validation_errors import HIDDEN, validation_errors
+
 
 class Endings:
     """Wakes whoever waits for executions as soon as one ends, instead of a polling grid."""
@@ -38,9 +40,14 @@ class Endings:
 
 
 MAX_EXECUTION_INPUT_BYTES = 262144
-TOO_LONG_INPUT = (
-    "1 validation error detected: Value at 'input' failed to satisfy constraint: "
-    "Member must have length less than or equal to 262144"
+TOO_LONG_INPUT = validation_errors(
+    [
+        (
+            "input",
+            f"Member must have length less than or equal to {MAX_EXECUTION_INPUT_BYTES}",
+            HIDDEN,
+        )
+    ]
 )
 
 
