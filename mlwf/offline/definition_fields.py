@@ -83,6 +83,33 @@ STATE_TYPES = ("Task", "Parallel", "Map", "Pass", "Wait", "Choice", "Succeed", "
 OWNERS |= dict.fromkeys(("InputPath", "OutputPath"), tuple(t for t in STATE_TYPES if t != "Fail"))
 OWNERS |= dict.fromkeys(("ResultPath", "Parameters"), ("Task", "Parallel", "Map", "Pass"))
 OWNERS |= {"ResultSelector": ("Task", "Parallel", "Map"), "Result": ("Pass",)}
+# Each type's own fields (the same table, and each type's page): a Task's Resource, a Wait's
+# Seconds, a Map's ItemSelector ... on another type. AWS refuses a field on any type that
+# does not have it in these words (floci-io/floci#2735, measured for Catch, Retry and
+# TimeoutSeconds; terraform-aws-modules/terraform-aws-step-functions#68 quotes it for a
+# misplaced MaxConcurrency). Assign is on "Pass, Task, Map, Parallel, Choice, Wait"
+# (workflow-variables.html), Output on every type but Fail (state-fail.html), Arguments on
+# the types that call or run something.
+OWNERS |= dict.fromkeys(("Resource", "Credentials"), ("Task",))
+OWNERS |= dict.fromkeys(("Choices", "Default"), ("Choice",))
+OWNERS |= dict.fromkeys(("Seconds", "SecondsPath", "Timestamp", "TimestampPath"), ("Wait",))
+OWNERS |= dict.fromkeys(("Error", "ErrorPath", "Cause", "CausePath"), ("Fail",))
+OWNERS |= {"Branches": ("Parallel",)}
+MAP_ONLY: tuple[str, ...] = (
+    "Iterator",
+    "ItemProcessor",
+    "ItemsPath",
+    "Items",
+    "ItemSelector",
+    "ItemReader",
+)
+MAP_ONLY += ("ItemBatcher", "ResultWriter", "MaxConcurrency", "MaxConcurrencyPath", "Label")
+MAP_ONLY += ("ToleratedFailurePercentage", "ToleratedFailurePercentagePath")
+MAP_ONLY += ("ToleratedFailureCount", "ToleratedFailureCountPath")
+OWNERS |= dict.fromkeys(MAP_ONLY, ("Map",))
+OWNERS |= {"Assign": ("Pass", "Task", "Map", "Parallel", "Choice", "Wait")}
+OWNERS |= {"Output": tuple(t for t in STATE_TYPES if t != "Fail")}
+OWNERS |= {"Arguments": ("Task", "Parallel", "Map")}
 # Every field some state type has (the state pages of the developer guide: state-task.html,
 # state-map.html, ...). Any other is refused at its state as AWS refuses a Task's "Timeout",
 # "SCHEMA_VALIDATION_FAILED: Field 'Timeout' is not supported" (anomalyco/sst#6747); moto's
@@ -121,8 +148,8 @@ def field_diagnostics(document: dict[str, Any]) -> list[str]:
                 found.append(_not_supported("QueryLanguage", f"{at}/Branches[{i}]"))
         kind = state.get("Type")
         for field, owners in OWNERS.items():
-            # in a JSONata state a JSONPath field is refused for its language (below), once
-            other_language = language != "JSONPath" and field in JSONPATH_ONLY
+            # a field of the other language is refused for its language (below), once
+            other_language = field in (JSONPATH_ONLY if language != "JSONPath" else JSONATA_ONLY)
             if field in state and kind in STATE_TYPES and kind not in owners and not other_language:
                 found.append(_not_supported(field, at))
         if kind in STATE_TYPES:

@@ -216,6 +216,65 @@ def test_input_and_output_fields_only_on_the_types_that_have_them(kind, field):
     assert found == ([] if kind in IO_OWNERS[field] else refused)
 
 
+# Each type's own fields, with a value of the right shape, and the types that have them
+# (the States Language's table; workflow-variables.html for Assign, state-fail.html for Output)
+TYPE_FIELDS = {
+    "Resource": ("arn:aws:states:::lambda:invoke", {"Task"}),
+    "Credentials": ({"RoleArn": "arn:aws:iam::123456789012:role/r"}, {"Task"}),
+    "Choices": ([{"Variable": "$.a", "IsPresent": True, "Next": "S"}], {"Choice"}),
+    "Default": ("S", {"Choice"}),
+    "Seconds": (1, {"Wait"}),
+    "TimestampPath": ("$.t", {"Wait"}),
+    "Error": ("E", {"Fail"}),
+    "CausePath": ("$.c", {"Fail"}),
+    "Branches": ([one_state({"Type": "Pass"})], {"Parallel"}),
+    "ItemSelector": ({"x.$": "$$.Map.Item.Value"}, {"Map"}),
+    "ItemsPath": ("$.items", {"Map"}),
+    "MaxConcurrency": (2, {"Map"}),
+    "ToleratedFailureCount": (1, {"Map"}),
+    "Label": ("L", {"Map"}),
+    "Assign": ({"a": 1}, {"Pass", "Task", "Map", "Parallel", "Choice", "Wait"}),
+}
+
+
+@pytest.mark.parametrize("kind", STATES_OF_EACH_TYPE)
+@pytest.mark.parametrize("field", TYPE_FIELDS)
+def test_each_types_own_fields_only_on_that_type(kind, field):
+    # moto ran a Task's ItemSelector, a Pass's Resource, a Wait's Error by ignoring them
+    value, owners = TYPE_FIELDS[field]
+    state = {"Type": kind, **STATES_OF_EACH_TYPE[kind], field: value}
+    if kind not in ("Succeed", "Fail", "Choice"):
+        state["End"] = True
+    found = field_diagnostics({"StartAt": "S", "States": {"S": state}})
+    refused = [f"SCHEMA_VALIDATION_FAILED: Field '{field}' is not supported at /States/S"]
+    assert found == ([] if kind in owners else refused)
+
+
+@pytest.mark.parametrize(
+    "kind, field, owned",
+    [("Fail", "Output", False), ("Succeed", "Output", True), ("Wait", "Arguments", False)]
+    + [("Task", "Arguments", True), ("Parallel", "Arguments", True)],
+)
+def test_jsonatas_fields_on_the_types_that_have_them(kind, field, owned):
+    state = {"Type": kind, **STATES_OF_EACH_TYPE[kind], field: {"a": 1}}
+    if kind not in ("Succeed", "Fail"):
+        state["End"] = True
+    found = field_diagnostics({"QueryLanguage": "JSONata", "StartAt": "S", "States": {"S": state}})
+    refused = [f"SCHEMA_VALIDATION_FAILED: Field '{field}' is not supported at /States/S"]
+    assert found == ([] if owned else refused)
+    # in a JSONPath machine the field is refused once, for its language
+    (jsonpath,) = field_diagnostics({"StartAt": "S", "States": {"S": state}})
+    assert "only supported for the 'JSONata' QueryLanguage" in jsonpath
+
+
+def test_create_state_machine_refuses_a_maps_field_on_a_task_that_moto_ran(aws):
+    task = {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "ItemSelector": {}}
+    assert refused_where_moto_took_it(json.dumps(one_state(task))) == (
+        "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: Field 'ItemSelector' is "
+        "not supported at /States/S'"
+    )
+
+
 def test_a_jsonpath_field_in_a_jsonata_state_is_refused_once_for_its_language():
     state = {"Type": "Wait", "Seconds": 1, "ResultPath": "$.x", "End": True}
     found = field_diagnostics(one_state(state, QueryLanguage="JSONata"))
