@@ -10,9 +10,10 @@ What AWS does (https://docs.aws.amazon.com/step-functions/latest/apireference/):
   workflows"; it answers 200 with status SUCCEEDED, FAILED or TIMED_OUT, and "output" only
   when the execution succeeded.
 - API_DescribeExecution.html, API_GetExecutionHistory.html, API_ListExecutions.html: not
-  supported by EXPRESS state machines (except Map Run children). AWS tells them apart by
-  the execution ARN's resource type, `...:express:<machine>:<name>:<id>`, and answers
-  InvalidArn "Resource type not valid in this context: express"; ListExecutions on an
+  supported by EXPRESS state machines (except Map Run children); nor is StopExecution, as
+  AWS answered it (LocalStack's test_sfn_api_express.snapshot.json, 2024-07-03). AWS
+  tells them apart by the execution ARN's resource type, `...:express:<machine>:<name>:<id>`,
+  and answers InvalidArn "Resource type not valid in this context: express"; ListExecutions on an
   EXPRESS machine answers StateMachineTypeNotSupported. (The error codes and messages are
   those LocalStack's provider records from AWS.)
 
@@ -76,7 +77,7 @@ class ExpressWorkflows:
     # -- before the call: refusals ---------------------------------------------------
     def check(self, operation: str, params: dict[str, Any]) -> None:
         """Raise AwsErrorResponse where AWS refuses `operation` for an EXPRESS machine."""
-        if operation in ("DescribeExecution", "GetExecutionHistory"):
+        if operation in ("DescribeExecution", "GetExecutionHistory", "StopExecution"):
             if is_express_arn(str(params.get("executionArn", ""))):
                 raise AwsErrorResponse(*NOT_IN_CONTEXT)
         elif operation == "ListExecutions":

@@ -233,6 +233,7 @@ _OPERATIONS = {
     "describe_execution": "DescribeExecution",
     "get_execution_history": "GetExecutionHistory",
     "list_executions": "ListExecutions",
+    "stop_execution": "StopExecution",
 }
 
 

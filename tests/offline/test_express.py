@@ -71,6 +71,14 @@ def test_express_executions_cannot_be_described_listed_or_read_back(stack, input
         assert error_code(lambda a=execution_arn: sfn.get_execution_history(executionArn=a)) == (
             "InvalidArn"
         )
+        # as AWS answered StopExecution (LocalStack's test_sfn_api_express.snapshot.json);
+        # moto said InvalidArn "Execution Does Not Exist"
+        with pytest.raises(ClientError) as stopped:
+            sfn.stop_execution(executionArn=execution_arn)
+        assert stopped.value.response["Error"] == {
+            "Code": "InvalidArn",
+            "Message": "Invalid Arn: 'Resource type not valid in this context: express'",
+        }
     assert error_code(lambda: sfn.list_executions(stateMachineArn=arn)) == (
         "StateMachineTypeNotSupported"
     )
