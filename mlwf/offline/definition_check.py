@@ -50,9 +50,11 @@ import json
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 from unittest.mock import patch  # as moto's mock_aws does: set, then put back as it was
 
+from mlwf.offline.definition_express import EXPRESS, express_diagnostics
 from mlwf.offline.definition_fields import field_diagnostics, state_languages
 from mlwf.offline.definition_jsonata import expression_diagnostics
 
@@ -204,9 +206,12 @@ def _list(value: Any) -> list[dict[str, Any]]:
     return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
 
-def findings(definition: str, parse: Callable[[str], None]) -> tuple[list[str], str | None]:
-    """Why CreateStateMachine refuses `definition`: AWS's diagnostics, or else the message of
-    `parse` (moto's parser: the schema's errors); ([], None) when it takes it."""
+def findings(
+    definition: str, parse: Callable[[str], None], machine_type: str = "STANDARD"
+) -> tuple[list[str], str | None]:
+    """Why CreateStateMachine refuses `definition` for a machine of `machine_type`: AWS's
+    diagnostics, or else the message of `parse` (moto's parser: the schema's errors);
+    ([], None) when it takes it."""
     from moto.stepfunctions.parser.api import InvalidDefinition
 
     document = _document(definition) or {}  # parsed once for both checks
@@ -214,6 +219,8 @@ def findings(definition: str, parse: Callable[[str], None]) -> tuple[list[str], 
     # definitions (a JSONPath state under a JSONata machine, a name given twice in one
     # States object), in its own words.
     fields = state_diagnostics(document)
+    if machine_type == EXPRESS:
+        fields += express_diagnostics(document)
     if fields or _names(document, "", {}):
         return diagnostics(document) + fields, None
     try:
@@ -230,17 +237,44 @@ def checked_at_create() -> Iterator[None]:
     from moto.core.exceptions import AWSError
     from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
-    original = StepFunctionsParserBackend.__dict__["_validate_definition"]  # KeyError: moto changed
+    backend = StepFunctionsParserBackend
+    original = backend.__dict__["_validate_definition"]  # KeyError: moto changed
+    create, update = backend.create_state_machine, backend.update_state_machine
 
     def validate(definition: str) -> None:
-        found, schema = findings(definition, moto_parse(original))
+        found, schema = findings(definition, moto_parse(original), _machine_type.get())
         # moto's own InvalidDefinition reaches the client with an empty error code (it sets
         # `code`, moto's AWSError reads `TYPE`): answer with AWS's code in both cases.
         if found or schema:
             raise AWSError(message(found) if found else str(schema), "InvalidDefinition")
 
-    with patch.object(StepFunctionsParserBackend, "_validate_definition", staticmethod(validate)):
+    # moto checks a definition without the machine's type, which an EXPRESS one needs
+    def create_typed(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with _typed(kwargs.get("sm_type")):  # as moto's responses pass it
+            return create(self, *args, **kwargs)
+
+    def update_typed(self: Any, arn: str, *args: Any, **kwargs: Any) -> Any:
+        with _typed(self.describe_state_machine(arn).type):
+            return update(self, arn, *args, **kwargs)
+
+    with (
+        patch.object(backend, "_validate_definition", staticmethod(validate)),
+        patch.object(backend, "create_state_machine", create_typed),
+        patch.object(backend, "update_state_machine", update_typed),
+    ):
         yield
+
+
+_machine_type: ContextVar[str] = ContextVar("machine_type", default="STANDARD")
+
+
+@contextmanager
+def _typed(machine_type: str | None) -> Iterator[None]:
+    token = _machine_type.set(machine_type or "STANDARD")
+    try:
+        yield
+    finally:
+        _machine_type.reset(token)
 
 
 def moto_parse(validate: Any) -> Callable[[str], None]:

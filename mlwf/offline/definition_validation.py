@@ -11,8 +11,10 @@ The offline answer comes from the checks CreateStateMachine makes offline
 (mlwf.offline.definition_check.findings): a definition it answers OK for is one
 CreateStateMachine takes, and each refusal is one ERROR diagnostic. moto's parser's
 refusals are SCHEMA_VALIDATION_FAILED in moto's words; a definition that is not JSON,
-INVALID_JSON_DESCRIPTION; an empty one, MISSING_DESCRIPTION. No WARNING diagnostics are
-made (NO_DOLLAR, NO_PATH, PASS_RESULT_IS_STATIC), and `type` EXPRESS checks nothing more.
+INVALID_JSON_DESCRIPTION; an empty one, MISSING_DESCRIPTION. With `type` EXPRESS, the
+patterns an Express workflow cannot run are refused too (mlwf.offline.definition_express).
+No WARNING diagnostics are made (NO_DOLLAR, NO_PATH, PASS_RESULT_IS_STATIC): their words
+are not recorded.
 """
 
 from __future__ import annotations
@@ -31,9 +33,14 @@ SEVERITIES = ("ERROR", "WARNING")
 TYPES = ("STANDARD", "EXPRESS")
 
 
-def validation(definition: str, parse: Callable[[str], None], max_results: int = 0) -> dict:
-    """ValidateStateMachineDefinition's answer for `definition`."""
-    found = [_diagnostic(text) for text in _texts(definition, parse)]
+def validation(
+    definition: str,
+    parse: Callable[[str], None],
+    max_results: int = 0,
+    machine_type: str = "STANDARD",
+) -> dict:
+    """ValidateStateMachineDefinition's answer for `definition`, for a `machine_type` machine."""
+    found = [_diagnostic(text) for text in _texts(definition, parse, machine_type)]
     limit = max_results or MAX_RESULTS
     return {
         "result": "FAIL" if found else "OK",
@@ -42,14 +49,14 @@ def validation(definition: str, parse: Callable[[str], None], max_results: int =
     }
 
 
-def _texts(definition: str, parse: Callable[[str], None]) -> list[str]:
+def _texts(definition: str, parse: Callable[[str], None], machine_type: str) -> list[str]:
     if not definition.strip():
         return ["MISSING_DESCRIPTION: The definition is empty"]
     try:
         json.loads(definition)
     except ValueError as exc:
         return [f"INVALID_JSON_DESCRIPTION: {exc}"]
-    found, schema = findings(definition, parse)
+    found, schema = findings(definition, parse, machine_type)
     if schema is not None:
         return [f"SCHEMA_VALIDATION_FAILED: {schema.removeprefix(PREFIX)}"]
     return found
@@ -114,7 +121,9 @@ def definitions_validated(parse: Callable[[str], None]) -> Iterator[None]:
         )
         if refused:
             raise ValidationException(refused)
-        return json.dumps(validation(str(params.get("definition", "")), parse, max_results))
+        given_type = params.get("type", "STANDARD")
+        answer = validation(str(params.get("definition", "")), parse, max_results, given_type)
+        return json.dumps(answer)
 
     with patch.object(
         StepFunctionResponse,

@@ -37,13 +37,14 @@ def edit_definition(tmp_path: Path, name: str, edit: Callable[[dict[str, Any]], 
     return template
 
 
-def refusal(template: Path) -> str:
-    """What starting an offline stack on `template` is refused with (it must be refused)."""
+def refusal(template: Path, **start: Any) -> str:
+    """What starting an offline stack on `template` (with OfflineStack.start's `start`
+    arguments) is refused with (it must be refused)."""
     from mlwf.offline.runtime import OfflineStack
     from training_job.errors import MlwfError
 
     try:
-        with OfflineStack.start(template, say=lambda _: None):
+        with OfflineStack.start(template, say=lambda _: None, **start):
             pass
     except MlwfError as exc:
         return str(exc)

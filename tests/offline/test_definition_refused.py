@@ -165,3 +165,26 @@ def test_moto_alone_accepts_a_state_name_used_twice(aws):
         roleArn="arn:aws:iam::123456789012:role/r",
     )
     assert created["stateMachineArn"]
+
+
+def test_a_callback_step_in_an_express_workflow_is_refused_at_start(tmp_path):
+    # Given the user adds a human review of low-confidence images, waiting for a task
+    # token, and deploys the workflow as EXPRESS, which runs request-response calls only
+    def reviewed(definition):
+        definition["States"]["Human review"] = {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+            "Parameters": {"QueueUrl": "review", "MessageBody": {"token.$": "$$.Task.Token"}},
+            "End": True,
+        }
+        filter_state = definition["States"]["Filter low-confidence inferences"]
+        filter_state["Catch"] = [{"ErrorEquals": ["States.ALL"], "Next": "Human review"}]
+
+    template = edit_definition(tmp_path, WORKFLOW, reviewed)
+    # Then the stack refuses it as CreateStateMachine refuses it (moto created and ran it)
+    text = refusal(template, parameter_overrides={"WorkflowType": "EXPRESS"})
+    assert "image_classification.asl.json" in text
+    assert (
+        "SCHEMA_VALIDATION_FAILED: Express state machine does not support '.waitForTaskToken' "
+        "service integration  at /States/Human review/Resource" in text
+    )
