@@ -11,11 +11,18 @@ message naming the action: the SDKs do not retry a 501, and the caller reads why
 line. Any other NotImplementedError of moto's (a filter of an action it lacks, such as
 RDS's `domain` for DescribeDBInstances) is the same 501, in moto's words. The same answers
 reach in-process clients.
+
+A REST service's action moto has no route for (Lambda's GetAccountSettings, for one) never
+reached a handler: moto's server answered 404 with an HTML page, which the SDKs report as
+an unknown error quoting the HTML. Over HTTP it is now the same 501, naming the action that
+botocore's model of the service routes the method and path to; a path no action of the
+service has is a 404 `UnknownOperationException`, in the service's protocol.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -68,5 +75,72 @@ def unmodelled_actions_refused() -> Iterator[None]:
             words = refusal(service, action) if str(exc) == missing else _part_refusal(exc)
             return error_response(get_service_model(service).protocol, words)
 
-    with patch.object(BaseResponse, "call_action", call):
+    with (
+        patch.object(BaseResponse, "call_action", call),
+        patch(f"{_SERVER_MODULE}.create_backend_app", _unrouted_refused(_create_backend_app())),
+    ):
         yield
+
+
+# moto's ThreadedMotoServer makes each service's app with this module's create_backend_app
+# when it starts: patched before the offline stack serves
+_SERVER_MODULE = "moto.moto_server.threaded_moto_server"
+
+
+def _create_backend_app() -> Any:
+    import importlib
+
+    return importlib.import_module(
+        _SERVER_MODULE
+    ).create_backend_app  # AttributeError: moto changed
+
+
+def _unrouted_refused(create_backend_app: Any) -> Any:
+    from moto.core.responses import boto3_service_name  # moto's "awslambda" is "lambda"
+
+    def create(service: str) -> Any:
+        app = create_backend_app(service)
+        name = boto3_service_name.get(service, service)
+
+        def not_routed(error: Any) -> Any:
+            from flask import request
+
+            protocol, action = operation(name, request.method, request.path)
+            if action is not None:
+                status, headers, body = error_response(protocol, refusal(name, action))
+                return body, status, headers
+            code, words = "UnknownOperationException", f"Unknown operation: {request.method}"
+            headers = {"Content-Type": "application/x-amz-json-1.1", "x-amzn-ErrorType": code}
+            return json.dumps({"__type": code, "message": f"{words} {request.path}"}), 404, headers
+
+        app.register_error_handler(404, not_routed)
+        return app
+
+    return create
+
+
+def operation(service: str, method: str, path: str) -> tuple[str, str | None]:
+    """The service's protocol (botocore's name for it), and the action botocore's model
+    routes `method` and `path` to (None when none does)."""
+    from moto.core.utils import get_service_model
+
+    try:
+        model = get_service_model(service)
+    except Exception:  # a moto backend botocore does not know by that name
+        return "rest-json", None
+    for action in model.operation_names:
+        http = model.operation_model(action).http
+        if http.get("method") == method and _route(http.get("requestUri", "")).fullmatch(path):
+            return model.protocol, action
+    return model.protocol, None
+
+
+def _route(request_uri: str) -> re.Pattern[str]:
+    """botocore's `/2015-03-31/functions/{FunctionName}/invocations?...` as a path pattern."""
+    template = request_uri.split("?")[0]
+    parts = re.split(r"(\{[^}]+\})", template)
+    pattern = "".join(
+        (".+" if part.endswith("+}") else "[^/]+") if part.startswith("{") else re.escape(part)
+        for part in parts
+    )
+    return re.compile(pattern + "/?" if not pattern.endswith("/") else pattern + "?")

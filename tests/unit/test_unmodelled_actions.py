@@ -3,6 +3,9 @@ service's protocol (mlwf.offline.unmodelled_actions), not as moto's HTTP 500."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+
 import boto3
 import pytest
 from botocore.config import Config
@@ -78,3 +81,58 @@ def test_over_http_the_sdk_does_not_retry_it():
         server.stop()
     metadata = refused.value.response["ResponseMetadata"]
     assert (metadata["HTTPStatusCode"], metadata["RetryAttempts"]) == (501, 0)
+
+
+@pytest.fixture
+def served() -> Iterator[str]:
+    """moto's server, started as the offline stack starts it: with the refusals on."""
+    from moto.server import ThreadedMotoServer
+
+    from mlwf.offline.unmodelled_actions import unmodelled_actions_refused
+
+    with unmodelled_actions_refused():
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        server.start()
+        try:
+            host, port = server.get_host_and_port()
+            yield f"http://{host}:{port}"
+        finally:
+            server.stop()
+
+
+def test_a_rest_action_moto_has_no_route_for_is_a_501_naming_it(served):
+    # moto's server answered `aws lambda get-account-settings` with a 404 HTML page
+    lam = boto3.client(
+        "lambda",
+        region_name="us-east-1",
+        endpoint_url=served,
+        aws_access_key_id="k",
+        aws_secret_access_key="s",
+        config=Config(retries={"mode": "standard", "max_attempts": 5}),
+    )
+    with pytest.raises(ClientError) as refused:
+        lam.get_account_settings()
+    error, metadata = refused.value.response["Error"], refused.value.response["ResponseMetadata"]
+    assert error["Code"] == "NotImplemented"
+    assert error["Message"].startswith("GetAccountSettings (lambda) is not modelled")
+    assert (metadata["HTTPStatusCode"], metadata["RetryAttempts"]) == (501, 0)
+    # and what moto routes still reaches moto
+    assert lam.list_functions()["Functions"] == []
+
+
+def test_a_path_no_action_has_is_a_404_in_the_services_protocol(served):
+    import urllib.request
+    from urllib.error import HTTPError
+
+    scope = "k/20261201/us-east-1/lambda/aws4_request"  # moto picks the service from it
+    request = urllib.request.Request(
+        f"{served}/2015-03-31/no-such-thing",
+        headers={"Authorization": f"AWS4-HMAC-SHA256 Credential={scope}"},
+    )
+    with pytest.raises(HTTPError) as answered:
+        urllib.request.urlopen(request)
+    assert answered.value.code == 404
+    assert json.loads(answered.value.read()) == {
+        "__type": "UnknownOperationException",
+        "message": "Unknown operation: GET /2015-03-31/no-such-thing",
+    }
