@@ -327,7 +327,14 @@ def executions_started_as_aws() -> Iterator[None]:
     data is not valid", API_StartExecution's errors), `Invalid State Machine Execution
     Input: '<the parser's words>'`: AWS's sentence, as ManageIQ/floe and moto's own older
     Step Functions word it, around Python's parser's words where AWS's are Jackson's. moto's
-    interpreter refused it with an empty error code and Python's words alone."""
+    interpreter refused it with an empty error code and Python's words alone.
+
+    A name AWS refuses is refused: InvalidName for one with white space, brackets, wildcards,
+    the special characters `" # % \\ ^ | ~ ` $ & , ; : /` or control characters, and the
+    ValidationException above for one over 80 characters
+    (https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html,
+    "A name must not contain"). moto's own backend checks names with these rules; its
+    interpreter's StartExecution skipped the check and started `a/b` and `has space`."""
     import json
     import uuid
 
@@ -349,6 +356,8 @@ def executions_started_as_aws() -> Iterator[None]:
                 raise InvalidExecutionInput(
                     f"Invalid State Machine Execution Input: '{exc}'"
                 ) from None
+        if name:
+            backend._validate_name(name)  # AttributeError: moto changed; see the test
         return start(backend, state_machine_arn, name or str(uuid.uuid4()), *args, **kw)
 
     with patch.object(StepFunctionsParserBackend, "start_execution", start_execution):

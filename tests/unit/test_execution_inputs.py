@@ -79,3 +79,40 @@ def test_python_only_numbers_are_not_json_input(limited, given):
     with pytest.raises(ClientError) as refused:
         start(machine(), given)
     assert refused.value.response["Error"]["Code"] == "InvalidExecutionInput"
+
+
+def start_named(arn: str, name: str) -> dict:
+    return boto3.client("stepfunctions", region_name=REGION).start_execution(
+        stateMachineArn=arn, name=name, input="{}"
+    )
+
+
+def test_the_pinned_moto_starts_an_execution_of_any_name(aws):
+    assert start_named(machine(), "has space")["executionArn"]
+
+
+@pytest.mark.parametrize("name", ["has space", "a/b", "a*b", "tab\there", "x" * 10 + "$"])
+def test_a_name_aws_refuses_is_invalid(limited, name):
+    # API_StartExecution.html: "A name must not contain: white space, brackets < > { } [ ],
+    # wildcard characters ? *, special characters " # % \ ^ | ~ ` $ & , ; : /, control ..."
+    with pytest.raises(ClientError) as refused:
+        start_named(machine(), name)
+    assert refused.value.response["Error"] == {
+        "Code": "InvalidName",
+        "Message": f"Invalid Name: '{name}'",
+    }
+
+
+def test_a_name_over_80_characters_is_refused_and_80_taken(limited):
+    arn = machine()
+    assert start_named(arn, "n" * 80)["executionArn"]
+    with pytest.raises(ClientError) as refused:
+        start_named(arn, "n" * 81)
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
+    assert "Member must have length less than or equal to 80" in str(refused.value)
+
+
+def test_names_aws_takes_are_taken(limited):
+    arn = machine()
+    for name in ("upload-2026-12-01_bike.png", "Ünïcode-name", "a.b+c=d@e!f'g(h)"):
+        assert start_named(arn, name)["executionArn"]
