@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 
+from mlwf.offline.create_idempotency import creates_idempotent_as_aws
 from mlwf.offline.definition_validation import definitions_checked
 from mlwf.offline.distributed_map import distributed_maps_as_aws
 from mlwf.offline.execution_history import histories_paged
@@ -46,5 +47,6 @@ def step_functions_as_aws() -> Iterator[None]:
         stack.enter_context(outputs_as_json())
         stack.enter_context(executions_started_as_aws())
         stack.enter_context(definitions_checked())
+        stack.enter_context(creates_idempotent_as_aws())  # the name before the definition
         stack.enter_context(distributed_maps_as_aws())
         yield
