@@ -12,7 +12,9 @@ an unhandled error logged as Lambda logs it (`[ERROR] Type: message` and the tra
 
 Init errors are reported as Lambda reports them: Runtime.ImportModuleError for an import
 that fails, Runtime.UserCodeSyntaxError for a syntax error, Runtime.HandlerNotFound for a
-missing handler, and any other exception under its class name.
+missing handler, Runtime.MalformedHandlerName for a handler with no module
+(`lambda_handler`), Runtime.BuiltInModuleConflict for a built-in module's name, and any
+other exception under its class name.
 https://docs.aws.amazon.com/lambda/latest/dg/python-exceptions.html
 """
 
@@ -107,11 +109,20 @@ def confine_imports(code_dir: str, importable: list[str]) -> None:
 
 
 def load_handler(code_dir: str, handler: str) -> Any:
-    """The handler, or the error payload Lambda reports for a failed init."""
-    module_name, _, function_name = handler.rpartition(".")
+    """The handler, or the error payload Lambda reports for a failed init. The handler's name
+    is read as awslambdaric's _get_handler reads it: `module.function`, the module's path
+    given with dots or slashes, and not a built-in module."""
+    try:
+        module_name, function_name = handler.rsplit(".", 1)
+    except ValueError as exc:  # no dot: Lambda's words, from Python's
+        message = f"Bad handler '{handler}': {exc}"
+        return {"errorMessage": message, "errorType": "Runtime.MalformedHandlerName"}, None
+    if module_name.split(".")[0] in sys.builtin_module_names:
+        message = f"Cannot use built-in module {module_name} as a handler module"
+        return {"errorMessage": message, "errorType": "Runtime.BuiltInModuleConflict"}, None
     sys.path.insert(0, code_dir)
     try:
-        module = importlib.import_module(module_name)
+        module = importlib.import_module(module_name.replace("/", "."))
     # Their stackTrace is awslambdaric's: none for an import, the line for a syntax error
     # (_get_handler in awslambdaric/bootstrap.py, Lambda's Python runtime interface client)
     except SyntaxError as exc:

@@ -71,6 +71,7 @@ def make_function(
     reserved: int | None = None,
     greeting: str = "hello",
     layers: tuple[str, ...] = (),
+    handler: str = "app.handler",
 ) -> LocalFunction:
     code = tmp_path / logical_id
     code.mkdir()
@@ -80,7 +81,7 @@ def make_function(
         name=f"offline-{logical_id}",
         arn=f"arn:aws:lambda:us-east-1:123456789012:function:offline-{logical_id}",
         code_uri=code,
-        handler="app.handler",
+        handler=handler,
         environment={"GREETING": greeting},
         timeout=timeout,
         memory_size=128,

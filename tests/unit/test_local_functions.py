@@ -162,6 +162,37 @@ def test_an_init_error_fails_only_that_functions_invocations(
     assert invoke(healthy, {"action": "environ"})["environ"]["GREETING"] == "hello"
 
 
+@pytest.mark.parametrize(
+    ("handler", "error_type", "message"),
+    [
+        # awslambdaric's _get_handler, in its words (offline said ValueError, "Empty module
+        # name", which a Retry on Lambda's name never matched)
+        (
+            "handler",
+            "Runtime.MalformedHandlerName",
+            "Bad handler 'handler': not enough values to unpack (expected 2, got 1)",
+        ),
+        ("sys.handler", "Runtime.BuiltInModuleConflict", "Cannot use built-in module sys as a"),
+    ],
+)
+def test_a_malformed_handler_name_fails_as_lambdas_runtime_fails_it(
+    tmp_path, functions, handler, error_type, message
+):
+    function = make_function(tmp_path, "Malformed", handler=handler)
+    functions.append(function)
+    payload = failure(function, {"action": "environ"})
+    assert payload["errorType"] == error_type and payload["errorMessage"].startswith(message)
+
+
+def test_a_handler_module_may_be_given_as_a_path(tmp_path, functions):
+    # awslambdaric imports `modname.replace("/", ".")`: a handler in src/app.py
+    function = make_function(tmp_path, "Nested", handler="src/app.handler")
+    (function.spec.code_uri / "src").mkdir()
+    (function.spec.code_uri / "app.py").rename(function.spec.code_uri / "src" / "app.py")
+    functions.append(function)
+    assert invoke(function, {"action": "environ"})["environ"]["GREETING"] == "hello"
+
+
 def test_an_import_or_syntax_error_carries_the_trace_lambdas_runtime_gives(tmp_path, functions):
     # awslambdaric's _get_handler: no frames for an import, the offending line for syntax
     # (offline gave the importer's frames, the runtime's own among them)
