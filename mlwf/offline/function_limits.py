@@ -19,7 +19,15 @@ Lambda's limits, each on its AWS page:
 - EphemeralStorage's Size: 512 to 10,240 MB
   (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-lambda-function-ephemeralstorage.html);
 - Runtime: one of the Lambda API's runtimes, as the AWS SDK's model of the API lists them
-  (botocore's `Runtime` shape; `python3.99` is none).
+  (botocore's `Runtime` shape; `python3.99` is none);
+- Layers: five at most ("You can add up to five layers to a Lambda function",
+  https://docs.aws.amazon.com/lambda/latest/dg/adding-layers.html);
+- TracingConfig's Mode: Active or PassThrough
+  (https://docs.aws.amazon.com/lambda/latest/api/API_TracingConfig.html; botocore's
+  `TracingMode`; SAM passes `Tracing: Enabled` through as given);
+- FunctionName, when the template names the function: letters, digits, `-` and `_`, 64
+  characters at most ("If you specify only the function name, it is limited to 64
+  characters in length", https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html).
 
 A runtime Lambda offers but the offline stack cannot run (anything but OFFLINE_RUNTIME,
 this project's, which runs the functions' worker processes) is refused too, in words of
@@ -40,6 +48,8 @@ EPHEMERAL_STORAGE_MB = (512, 10240)
 OFFLINE_RUNTIME = "python3.13"
 VARIABLE_NAME = re.compile(r"[a-zA-Z][a-zA-Z0-9_]+")
 VARIABLES_MAX_BYTES = 4096  # of the variables' JSON text
+MAX_LAYERS = 5
+FUNCTION_NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")
 RESERVED_VARIABLES = (
     "_HANDLER",
     "_X_AMZN_TRACE_ID",
@@ -107,6 +117,17 @@ def check(logical_id: str, props: dict[str, Any], variables: dict[str, str]) -> 
     )
     if storage is None:
         found.append("EphemeralStorage must be an object whose Size is a whole number of MB")
+    layers = props.get("Layers") or []
+    if len(layers) > MAX_LAYERS:
+        found.append(f"{len(layers)} Layers: a function has {MAX_LAYERS} at most")
+    mode = (props.get("TracingConfig") or {}).get("Mode", "PassThrough")
+    if mode not in tracing_modes():
+        found.append(f"TracingConfig Mode {mode!r} is not one of {', '.join(tracing_modes())}")
+    name = props.get("FunctionName")
+    if name is not None and not FUNCTION_NAME.fullmatch(str(name)):
+        found.append(
+            f"FunctionName {name!r}: a name is 1 to 64 letters, digits, hyphens and underscores"
+        )
     return [f"{logical_id}: {r}" for r in found]
 
 
@@ -130,6 +151,17 @@ def ephemeral_storage_mb(props: dict[str, Any]) -> int | None:
         return int(str(size))
     except ValueError:
         return None
+
+
+@functools.cache
+def tracing_modes() -> tuple[str, ...]:
+    """The TracingConfig modes of the Lambda API, from the AWS SDK's model of it."""
+    import botocore.model
+    import botocore.session
+
+    shape = botocore.session.get_session().get_service_model("lambda").shape_for("TracingMode")
+    assert isinstance(shape, botocore.model.StringShape)  # its values are an enum
+    return tuple(shape.enum)
 
 
 @functools.cache

@@ -131,3 +131,31 @@ def test_an_ephemeral_storage_that_is_no_size_is_refused_in_one_line(tmp_path, g
     )
     with pytest.raises(MlwfError, match="EphemeralStorage must be an object whose Size"):
         load_template(template)
+
+
+def test_a_tracing_mode_lambda_does_not_have_is_refused(tmp_path):
+    # Given the user writes Enabled (the state machines' word) for the functions' tracing
+    template = project_copy(tmp_path)
+    edit_template(template, "    Tracing: Active\n", "    Tracing: Enabled\n")
+    with pytest.raises(MlwfError, match="TracingConfig Mode 'Enabled' is not one of Active, "):
+        load_template(template)
+
+
+def test_more_than_five_layers_are_refused(tmp_path):
+    template = project_copy(tmp_path)
+    more = "".join(
+        f"      - arn:aws:lambda:us-east-1:123456789012:layer:extra{i}:1\n" for i in range(5)
+    )
+    edit_template(template, "    Layers:\n", "    Layers:\n" + more)
+    with pytest.raises(MlwfError, match="6 Layers: a function has 5 at most"):
+        load_template(template)
+
+
+@pytest.mark.parametrize("name", ["f" * 65, "has.dot"])
+def test_a_function_name_lambda_refuses_is_refused(tmp_path, name):
+    template = project_copy(tmp_path)
+    edit_template(template, "      Timeout: 5\n", f"      Timeout: 5\n      FunctionName: {name}\n")
+    with pytest.raises(MlwfError, match=f"FunctionName '{name}': a name is 1 to 64 letters"):
+        load_template(template)
+    edit_template(template, f"FunctionName: {name}\n", f"FunctionName: {'f' * 64}\n")
+    load_template(template)
