@@ -25,6 +25,7 @@ import re
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 from unittest.mock import patch  # as moto's mock_aws does: set, then put back as it was
 
@@ -32,6 +33,14 @@ from mlwf.offline import iam
 from training_job.errors import MlwfError
 
 LOG = logging.getLogger(__name__)
+# EventBridge's predefined variables, reserved (eb-transform-target-input.html)
+PREDEFINED = (
+    "aws.events.rule-arn",
+    "aws.events.rule-name",
+    "aws.events.event.ingestion-time",
+    "aws.events.event",
+    "aws.events.event.json",
+)
 _PLACEHOLDER = re.compile(r'("?)<([A-Za-z0-9_.\-]+)>("?)')
 
 
@@ -51,11 +60,23 @@ def put_rules(events: Any, rules: Iterable[Any], template: str) -> None:
             raise MlwfError(
                 f"{template} ({rule.logical_id}): PutRule refuses it: {message}"
             ) from None
+        for target in rule.targets:
+            names = (target.get("InputTransformer") or {}).get("InputPathsMap") or {}
+            reserved = sorted(set(names) & set(PREDEFINED))
+            if reserved:  # "you can't create variables with these names" (the page above)
+                raise MlwfError(
+                    f"{template} ({rule.logical_id}): PutTargets refuses it: InputPathsMap "
+                    f"defines {', '.join(reserved)}, which EventBridge predefines"
+                )
         events.put_targets(Rule=rule.name, Targets=rule.targets)
 
 
-def transform_input(transformer: dict[str, Any], event: dict[str, Any]) -> str:
-    """The target's input for `event`, as EventBridge's InputTransformer builds it."""
+def transform_input(transformer: dict[str, Any], event: dict[str, Any], rule: Any = None) -> str:
+    """The target's input for `event`, as EventBridge's InputTransformer builds it for
+    `rule`'s target, with EventBridge's predefined variables (eb-transform-target-input.html,
+    "Predefined variables"): aws.events.rule-arn and rule-name, event.ingestion-time (ISO
+    8601, here the delivery's time in UTC to the millisecond: AWS's precision is not
+    given), aws.events.event (the event without its `detail`) and aws.events.event.json."""
     from jsonpath_ng.ext import parse  # moto's own dependency, as its events use it
 
     template = transformer.get("InputTemplate")
@@ -65,7 +86,14 @@ def transform_input(transformer: dict[str, Any], event: dict[str, Any]) -> str:
     for name, path in (transformer.get("InputPathsMap") or {}).items():
         found = parse(path).find(event)
         values[name] = found[0].value if found else None
-    values.setdefault("aws.events.event.json", event)
+    now = datetime.now(UTC)
+    values |= {
+        "aws.events.event.json": event,
+        "aws.events.event": {k: v for k, v in event.items() if k != "detail"},
+        "aws.events.event.ingestion-time": now.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
+    }
+    if rule is not None:
+        values |= {"aws.events.rule-arn": rule.arn, "aws.events.rule-name": rule.name}
 
     def replace(match: re.Match[str]) -> str:
         opening, name, closing = match.groups()
@@ -106,7 +134,7 @@ def _deliver(rule: Any, target: dict[str, Any], event: dict[str, Any]) -> None:
         _dead_letter(rule, target, event, "NO_PERMISSIONS", denied)
         return
     try:
-        body = transform_input(target.get("InputTransformer") or {}, event)
+        body = transform_input(target.get("InputTransformer") or {}, event, rule)
         json.loads(body)  # EventBridge refuses to deliver what is not JSON
         account, region = arn.split(":")[4], arn.split(":")[3]
         backend = stepfunctions_parser_backends[account][region]

@@ -21,3 +21,19 @@ def test_an_upload_rule_with_a_misspelt_operator_is_refused_at_start(tmp_path):
         "Event pattern is not valid. "
         "Reason: Unrecognized match type prefx"
     )
+
+
+def test_a_transformer_defining_a_predefined_variable_is_refused_at_start(tmp_path):
+    # "These variables are reserved, and you can't create variables with these names"
+    # (eb-transform-target-input.html); the words are ours
+    template = project_copy(tmp_path)
+    edit_template(
+        template,
+        "                key: $.detail.object.key\n",
+        "                key: $.detail.object.key\n"
+        "                aws.events.rule-name: $.detail.bucket.name\n",
+    )
+    assert refusal(template).endswith(
+        "(ImageClassificationStateMachineImageUploaded): PutTargets refuses it: InputPathsMap "
+        "defines aws.events.rule-name, which EventBridge predefines"
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 
@@ -55,3 +56,20 @@ def test_moto_alone_still_cannot_deliver_to_a_state_machine():
     rule.targets = [{"Id": "t", "Arn": "arn:aws:states:us-east-1:123456789012:stateMachine:m"}]
     with pytest.raises(NotImplementedError):
         Rule.send_to_targets(rule, {"detail": {}}, transform_input=False)
+
+
+def test_the_predefined_variables_need_no_path():
+    # eb-transform-target-input.html, "Predefined variables" (offline left them as written)
+    rule = type("Rule", (), {"arn": "arn:aws:events:us-east-1:123456789012:rule/up", "name": "up"})
+    event = {"id": "e1", "time": "2026-12-01T00:00:00Z", "detail": {"bucket": "b"}}
+    template = (
+        '{"arn": <aws.events.rule-arn>, "name": "<aws.events.rule-name>", '
+        '"at": <aws.events.event.ingestion-time>, "event": <aws.events.event>, '
+        '"whole": <aws.events.event.json>}'
+    )
+    given = json.loads(transform_input({"InputTemplate": template}, event, rule()))
+    assert given["arn"] == rule.arn and given["name"] == "up"
+    assert given["event"] == {"id": "e1", "time": "2026-12-01T00:00:00Z"}  # without detail
+    assert given["whole"] == event
+    stamp = datetime.strptime(given["at"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    assert abs((datetime.now(UTC) - stamp).total_seconds()) < 60
