@@ -90,3 +90,59 @@ def stream_prefix_filtered() -> Iterator[None]:
 
     with patch.object(LogsResponse, "filter_log_events", filter_log_events):
         yield
+
+
+# "Possible values are: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096,
+# 1827, 2192, 2557, 2922, 3288, and 3653"
+# (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html)
+RETENTION_DAYS: tuple[int, ...] = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+)
+RETENTION_DAYS += (1827, 2192, 2557, 2922, 3288, 3653)
+
+
+def retention_refusal(days: Any) -> str | None:
+    """The InvalidParameterException message for a retention Logs does not offer; None
+    for one it does."""
+    from mlwf.offline.validation_errors import validation_errors
+
+    if days in RETENTION_DAYS:
+        return None
+    allowed = f"[{', '.join(map(str, RETENTION_DAYS))}]"
+    return validation_errors(
+        [("retentionInDays", f"Member must satisfy enum value set: {allowed}", days)]
+    )
+
+
+@contextmanager
+def retention_checked() -> Iterator[None]:
+    """PutRetentionPolicy refusing a retention Logs does not offer; moto kept any number
+    (a 2-day retention, which `sam deploy` fails on, was taken)."""
+    from moto.logs.exceptions import InvalidParameterException
+    from moto.logs.models import LogsBackend
+
+    original = LogsBackend.__dict__["put_retention_policy"]  # KeyError: moto changed; the test
+
+    def put_retention_policy(self: Any, log_group_name: str, retention_in_days: Any) -> None:
+        refused = retention_refusal(retention_in_days)
+        if refused:
+            raise InvalidParameterException(refused)
+        original(self, log_group_name, retention_in_days)
+
+    with patch.object(LogsBackend, "put_retention_policy", put_retention_policy):
+        yield

@@ -27,7 +27,7 @@ from typing import Any, ClassVar
 from mlwf.executions import TERMINAL, ExecutionInput, ExecutionResult, run_executions
 from mlwf.offline import zygote
 from mlwf.offline.bridge import Bridge, EndpointHandler
-from mlwf.offline.cloudwatch_logs import LogGroupSink, stream_prefix_filtered
+from mlwf.offline.cloudwatch_logs import LogGroupSink, retention_checked, stream_prefix_filtered
 from mlwf.offline.endpoint import LocalEndpoints
 from mlwf.offline.event_patterns import event_patterns_checked
 from mlwf.offline.express import ExpressWorkflows
@@ -130,6 +130,7 @@ class OfflineStack:
             cleanup.enter_context(moto_modules_listed_once())
             cleanup.enter_context(event_patterns_checked())
             cleanup.enter_context(stream_prefix_filtered())
+            cleanup.enter_context(retention_checked())
             cleanup.enter_context(step_functions_as_aws())  # before serving, which wraps some
             cleanup.enter_context(step_functions_targets())
             cleanup.enter_context(update_endpoint_answered())

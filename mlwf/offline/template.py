@@ -17,6 +17,7 @@ from typing import Any
 
 from mlwf.offline import dynamic_references, function_limits
 from mlwf.offline.bucket_properties import bucket_calls
+from mlwf.offline.cloudwatch_logs import RETENTION_DAYS, retention_refusal
 from mlwf.offline.intrinsics import Evaluator, IntrinsicError, as_property_string
 from mlwf.offline.template_spec import (
     ACCOUNT_ID,
@@ -258,9 +259,13 @@ class _Reader:
                 self.spec.bucket_calls[self.name(logical_id)] = bucket_calls(props)
             elif kind == "AWS::Logs::LogGroup":
                 retention = props.get("RetentionInDays")
-                self.spec.log_groups[self.name(logical_id)] = (
-                    int(retention) if retention is not None else None
-                )
+                days = int(retention) if retention is not None else None
+                if days is not None and retention_refusal(days):
+                    raise MlwfError(  # as the group's CREATE_FAILED fails sam deploy
+                        f"{self.spec.path.name} ({logical_id}): RetentionInDays {days} is not "
+                        f"one of CloudWatch Logs' {', '.join(map(str, RETENTION_DAYS))}"
+                    )
+                self.spec.log_groups[self.name(logical_id)] = days
             elif kind == "AWS::SQS::Queue":
                 self.spec.queues[logical_id] = self.name(logical_id)
             elif kind == "AWS::Events::Rule" and "EventPattern" in props:

@@ -10,7 +10,7 @@ import time
 import boto3
 import pytest
 
-from mlwf.offline.cloudwatch_logs import LogGroupSink, stream_prefix_filtered
+from mlwf.offline.cloudwatch_logs import LogGroupSink, retention_checked, stream_prefix_filtered
 from tests.helpers.paths import REGION
 
 ACCOUNT = "123456789012"  # moto's default account
@@ -108,3 +108,43 @@ def test_filter_log_events_honours_a_stream_name_prefix(aws):
     assert sorted(e["message"] for e in found) == ["job/algo-1-1", "job/algo-2-1"]
     assert none == []
     assert len(every) == 3
+
+
+def test_the_pinned_moto_keeps_any_retention(aws):
+    logs = boto3.client("logs", region_name=REGION)
+    logs.create_log_group(logGroupName="g")
+    logs.put_retention_policy(logGroupName="g", retentionInDays=2)
+
+
+def test_a_retention_logs_does_not_offer_is_refused(aws):
+    # API_PutRetentionPolicy.html lists the values; 2 is none of them
+    logs = boto3.client("logs", region_name=REGION)
+    logs.create_log_group(logGroupName="g")
+    with retention_checked():
+        with pytest.raises(logs.exceptions.InvalidParameterException) as refused:
+            logs.put_retention_policy(logGroupName="g", retentionInDays=2)
+        logs.put_retention_policy(logGroupName="g", retentionInDays=3)
+    assert str(refused.value).endswith(
+        "1 validation error detected: Value '2' at 'retentionInDays' failed to satisfy "
+        "constraint: Member must satisfy enum value set: [1, 3, 5, 7, 14, 30, 60, 90, 120, "
+        "150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653]"
+    )
+    (group,) = logs.describe_log_groups()["logGroups"]
+    assert group["retentionInDays"] == 3
+
+
+def test_a_template_retention_logs_does_not_offer_is_refused_at_start(tmp_path):
+    from mlwf.offline.template import load_template
+    from tests.helpers.project import edit_template, project_copy
+    from training_job.errors import MlwfError
+
+    template = project_copy(tmp_path)
+    edit_template(
+        template,
+        "${SerializeImageDataFunction}\n      RetentionInDays: !Ref LogRetentionDays\n",
+        "${SerializeImageDataFunction}\n      RetentionInDays: 2\n",
+    )
+    with pytest.raises(
+        MlwfError, match=r"\(SerializeImageDataLogGroup\): RetentionInDays 2 is not one of"
+    ):
+        load_template(template)
