@@ -30,6 +30,7 @@ from typing import Any
 from unittest.mock import patch  # as moto's mock_aws does: set, then put back as it was
 
 from mlwf.offline import iam
+from mlwf.offline.validation_errors import validation_errors
 from training_job.errors import MlwfError
 
 LOG = logging.getLogger(__name__)
@@ -60,6 +61,11 @@ def put_rules(events: Any, rules: Iterable[Any], template: str) -> None:
             raise MlwfError(
                 f"{template} ({rule.logical_id}): PutRule refuses it: {message}"
             ) from None
+        over = [problem for target in rule.targets for problem in _over_maximum(target)]
+        if over:  # botocore checks the minimums before sending; EventBridge the maximums
+            raise MlwfError(
+                f"{template} ({rule.logical_id}): PutTargets refuses it: " + validation_errors(over)
+            )
         for target in rule.targets:
             names = (target.get("InputTransformer") or {}).get("InputPathsMap") or {}
             reserved = sorted(set(names) & set(PREDEFINED))
@@ -69,6 +75,32 @@ def put_rules(events: Any, rules: Iterable[Any], template: str) -> None:
                     f"defines {', '.join(reserved)}, which EventBridge predefines"
                 )
         events.put_targets(Rule=rule.name, Targets=rule.targets)
+
+
+def _over_maximum(given: Any, shape: Any = None, at: str = "") -> list[tuple[str, str, Any]]:
+    """Each value of a PutTargets target over the maximum the API's model gives it
+    (botocore's Target shape): a RetryPolicy's MaximumRetryAttempts over 185, for one
+    (https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_RetryPolicy.html)."""
+    if shape is None:
+        import botocore.session
+
+        shape = botocore.session.get_session().get_service_model("events").shape_for("Target")
+    found: list[tuple[str, str, Any]] = []
+    if shape.type_name == "structure" and isinstance(given, dict):
+        for name, value in given.items():
+            if name in shape.members:
+                found += _over_maximum(value, shape.members[name], f"{at}.{name}".lstrip("."))
+    elif shape.type_name == "list" and isinstance(given, list):
+        for i, value in enumerate(given):
+            found += _over_maximum(value, shape.member, f"{at}.{i + 1}")
+    elif "max" in shape.metadata:
+        bound = shape.metadata["max"]
+        number = int(given) if isinstance(given, str) and given.isdigit() else given
+        if shape.type_name in ("integer", "long") and isinstance(number, int) and number > bound:
+            found.append((at, f"Member must have value less than or equal to {bound}", given))
+        elif shape.type_name == "string" and isinstance(given, str) and len(given) > bound:
+            found.append((at, f"Member must have length less than or equal to {bound}", given))
+    return found
 
 
 def transform_input(transformer: dict[str, Any], event: dict[str, Any], rule: Any = None) -> str:

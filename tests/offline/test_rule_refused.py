@@ -37,3 +37,15 @@ def test_a_transformer_defining_a_predefined_variable_is_refused_at_start(tmp_pa
         "(ImageClassificationStateMachineImageUploaded): PutTargets refuses it: InputPathsMap "
         "defines aws.events.rule-name, which EventBridge predefines"
     )
+
+
+def test_a_retry_policy_past_eventbridges_maximum_is_refused_at_start(tmp_path):
+    # MaximumRetryAttempts is 0 to 185 (API_RetryPolicy.html); botocore checks only the
+    # minimum before sending, and moto took 200
+    template = project_copy(tmp_path)
+    edit_template(template, "MaximumRetryAttempts: 10", "MaximumRetryAttempts: 200")
+    assert refusal(template).endswith(
+        "(ImageClassificationStateMachineImageUploaded): PutTargets refuses it: 1 validation "
+        "error detected: Value '200' at 'RetryPolicy.MaximumRetryAttempts' failed to satisfy "
+        "constraint: Member must have value less than or equal to 185"
+    )
