@@ -44,6 +44,7 @@ from mlwf.offline.moto_patches import (
 )
 from mlwf.offline.object_acls import object_acls_refused_when_owner_enforced
 from mlwf.offline.object_versions import deleted_versions_keep_their_place
+from mlwf.offline.queue_attributes import queue_attributes_checked
 from mlwf.offline.rules import put_rules, step_functions_targets
 from mlwf.offline.sagemaker_update import update_endpoint_answered
 from mlwf.offline.server import serving
@@ -131,6 +132,7 @@ class OfflineStack:
             cleanup.enter_context(event_patterns_checked())
             cleanup.enter_context(stream_prefix_filtered())
             cleanup.enter_context(retention_checked())
+            cleanup.enter_context(queue_attributes_checked())
             cleanup.enter_context(step_functions_as_aws())  # before serving, which wraps some
             cleanup.enter_context(step_functions_targets())
             cleanup.enter_context(update_endpoint_answered())
@@ -216,7 +218,8 @@ class OfflineStack:
             for operation, arguments in self.spec.bucket_calls.get(bucket, {}).items():
                 getattr(s3, operation)(Bucket=bucket, **arguments)
         for queue in self.spec.queues.values():
-            self.client("sqs").create_queue(QueueName=queue)
+            attributes = self.spec.queue_attributes.get(queue, {})
+            self.client("sqs").create_queue(QueueName=queue, Attributes=attributes)
         logs = self.client("logs")
         for group, retention in self.spec.log_groups.items():
             logs.create_log_group(logGroupName=group)

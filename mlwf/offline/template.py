@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from mlwf.offline import dynamic_references, function_limits
+from mlwf.offline import dynamic_references, function_limits, queue_attributes
 from mlwf.offline.bucket_properties import bucket_calls
 from mlwf.offline.cloudwatch_logs import RETENTION_DAYS, retention_refusal
 from mlwf.offline.intrinsics import Evaluator, IntrinsicError, as_property_string
@@ -267,7 +267,12 @@ class _Reader:
                     )
                 self.spec.log_groups[self.name(logical_id)] = days
             elif kind == "AWS::SQS::Queue":
+                given = queue_attributes.attributes(props)
+                refused = queue_attributes.refusal(given)
+                if refused:  # as the queue's CREATE_FAILED fails sam deploy
+                    raise MlwfError(f"{self.spec.path.name} ({logical_id}): {refused}")
                 self.spec.queues[logical_id] = self.name(logical_id)
+                self.spec.queue_attributes[self.name(logical_id)] = given
             elif kind == "AWS::Events::Rule" and "EventPattern" in props:
                 pattern = props["EventPattern"]
                 self.spec.rules[logical_id] = RuleSpec(

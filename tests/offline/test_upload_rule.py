@@ -147,3 +147,13 @@ def test_an_event_that_cannot_be_delivered_lands_in_the_dead_letter_queue(stack)
     assert attributes["RULE_ARN"].endswith(
         ":rule/offline-ImageClassificationStateMachineImageUploaded"
     )
+
+
+def test_the_dead_letter_queue_has_the_templates_attributes(stack):
+    # It was made by name alone: a 4-day retention where the template keeps 14 days
+    sqs = stack.client("sqs")
+    (queue,) = stack.spec.queues.values()
+    url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
+    given = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert given["MessageRetentionPeriod"] == "1209600"
+    assert given["SqsManagedSseEnabled"] == "true"
