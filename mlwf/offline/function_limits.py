@@ -131,6 +131,31 @@ def check(logical_id: str, props: dict[str, Any], variables: dict[str, str]) -> 
     return [f"{logical_id}: {r}" for r in found]
 
 
+# Lambda keeps 100 concurrent executions of the account unreserved, and an account has
+# 1,000 by default (https://docs.aws.amazon.com/lambda/latest/dg/lambda-concurrency.html):
+# the offline stack's account is such an account. (A new account may have 10, and then can
+# reserve none: docs/deploy.md, First deploy.)
+ACCOUNT_CONCURRENCY = 1000
+MIN_UNRESERVED = 100
+
+
+def account_refusal(functions: dict[str, Any]) -> str | None:
+    """Why Lambda would refuse the functions' (FunctionSpec's) reserved concurrency in the
+    account: Lambda's words for it, as quoted from its answer in localstack/localstack's
+    Lambda tests and in many deploy logs; None when it would not."""
+    reserved = {k: f.reserved_concurrency for k, f in functions.items()}
+    total = sum(n for n in reserved.values() if n)
+    if ACCOUNT_CONCURRENCY - total >= MIN_UNRESERVED:
+        return None
+    names = ", ".join(k for k, n in reserved.items() if n)
+    return (
+        f"Lambda's PutFunctionConcurrency would refuse {names} ({total} reserved of the "
+        f"account's {ACCOUNT_CONCURRENCY}): Specified ReservedConcurrentExecutions for "
+        "function decreases account's UnreservedConcurrentExecution below its minimum value "
+        f"of [{MIN_UNRESERVED}]."
+    )
+
+
 def offline_refusal(logical_id: str, props: dict[str, Any]) -> str | None:
     """Why the offline stack cannot run a function Lambda would run; None when it can."""
     runtime = str(props.get("Runtime", OFFLINE_RUNTIME))

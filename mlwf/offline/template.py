@@ -305,6 +305,8 @@ class _Reader:
             else:
                 continue  # not made offline: Lambda permissions, queue policies, ...
             self.spec.resources[logical_id] = StackResource(logical_id, kind, self.ref(logical_id))
+        if refused := function_limits.account_refusal(self.spec.functions):
+            raise MlwfError(f"{self.spec.path.name}: {refused}")
         for key, output in (self.template.get("Outputs") or {}).items():
             condition = output.get("Condition")
             if condition is None or self.evaluator.condition(condition):

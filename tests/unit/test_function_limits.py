@@ -159,3 +159,18 @@ def test_a_function_name_lambda_refuses_is_refused(tmp_path, name):
         load_template(template)
     edit_template(template, f"FunctionName: {name}\n", f"FunctionName: {'f' * 64}\n")
     load_template(template)
+
+
+def test_reserving_all_but_100_of_the_accounts_concurrency_is_the_most(tmp_path):
+    # Lambda keeps 100 of the account's 1,000 unreserved (lambda-concurrency.html)
+    template = project_copy(tmp_path)
+    spec = load_template(template, parameter_overrides={"ClassifyReservedConcurrency": "900"})
+    assert spec.functions["ClassifyImageFunction"].reserved_concurrency == 900
+    with pytest.raises(MlwfError) as raised:
+        load_template(template, parameter_overrides={"ClassifyReservedConcurrency": "901"})
+    assert str(raised.value) == (
+        "template.yaml: Lambda's PutFunctionConcurrency would refuse ClassifyImageFunction "
+        "(901 reserved of the account's 1000): Specified ReservedConcurrentExecutions for "
+        "function decreases account's UnreservedConcurrentExecution below its minimum value "
+        "of [100]."
+    )
