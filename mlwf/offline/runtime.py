@@ -36,6 +36,7 @@ from mlwf.offline.function_records import record_functions
 from mlwf.offline.functions import FunctionLog, LocalFunction
 from mlwf.offline.iam import Authorizer, PolicyNotFound, enforced
 from mlwf.offline.iam_roles import create_roles
+from mlwf.offline.log_filter_patterns import filter_patterns_as_aws
 from mlwf.offline.moto_patches import (
     Endings,
     execution_endings,
@@ -132,6 +133,7 @@ class OfflineStack:
             cleanup.enter_context(event_patterns_checked())
             cleanup.enter_context(stream_prefix_filtered())
             cleanup.enter_context(retention_checked())
+            cleanup.enter_context(filter_patterns_as_aws())
             cleanup.enter_context(queue_attributes_checked())
             cleanup.enter_context(step_functions_as_aws())  # before serving, which wraps some
             cleanup.enter_context(step_functions_targets())
