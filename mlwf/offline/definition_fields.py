@@ -240,12 +240,41 @@ def _jsonpath_state(state: dict[str, Any], at: str, other_language: bool = True)
     return found
 
 
+# A comparison's operand, by the type the States Language gives it (states-language.net,
+# "Choice Rules"): StringEquals compares strings, NumericEquals numbers, ... moto took
+# `"NumericGreaterThan": "0.9"` and failed each execution at the rule with Python's
+# TypeError. AWS's schema refuses it; its words are inferred ("Expected value of type
+# Integer", quoted for a string in an integer field), not recorded for these fields.
+OPERAND_TYPES = {"String": "String", "Numeric": "Number", "Boolean": "Boolean"}
+OPERAND_TYPES |= {"Timestamp": "Timestamp", "Is": "Boolean"}
+_TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)")
+
+
+def _operand(field: str, value: Any, at: str) -> list[str]:
+    kind = next((t for p, t in OPERAND_TYPES.items() if field.startswith(p)), None)
+    if kind is None or field in ("Variable", "Next", "And", "Or", "Not"):
+        return []
+    if field.endswith("Path") and not field.startswith("Is"):
+        return [] if _is_path(value) else [_not_a_path(field, f"{at}/{field}")]
+    right = {
+        "String": isinstance(value, str),
+        "Number": isinstance(value, int | float) and not isinstance(value, bool),
+        "Boolean": isinstance(value, bool),
+        "Timestamp": isinstance(value, str) and _TIMESTAMP.fullmatch(value) is not None,
+    }[kind]
+    if right:
+        return []
+    return [f"SCHEMA_VALIDATION_FAILED: Expected value of type {kind} at {at}/{field}"]
+
+
 def _choice_rule(rule: Any, at: str) -> list[str]:
     if not isinstance(rule, dict):
         return []
     found = []
     if "Variable" in rule and not _is_path(rule["Variable"]):
         found.append(_not_a_path("Variable", f"{at}/Variable"))
+    for field, value in rule.items():
+        found += _operand(field, value, at)
     for combinator in ("And", "Or"):
         for i, inner in enumerate(_items(rule.get(combinator))):
             found += _choice_rule(inner, f"{at}/{combinator}[{i}]")

@@ -470,3 +470,60 @@ def test_every_documented_intrinsic_is_taken_in_a_dollar_field(name):
     # States.Base64Encode and Base64Decode were refused: the check read names of letters only
     state = {"Type": "Pass", "Parameters": {"x.$": f"States.{name}($.a)"}, "End": True}
     assert field_diagnostics(one_state(state)) == []
+
+
+def choice(rule: dict[str, Any]) -> dict[str, Any]:
+    rules = [{"Variable": "$.x", **rule, "Next": "E"}]
+    states = {"C": {"Type": "Choice", "Choices": rules, "Default": "E"}, "E": {"Type": "Succeed"}}
+    return {"StartAt": "C", "States": states}
+
+
+@pytest.mark.parametrize(
+    "rule, kind",
+    [
+        ({"NumericGreaterThan": "0.9"}, "Number"),  # a threshold written as a string
+        ({"NumericEquals": True}, "Number"),
+        ({"StringEquals": 5}, "String"),
+        ({"BooleanEquals": "true"}, "Boolean"),
+        ({"TimestampEquals": "yesterday"}, "Timestamp"),
+        ({"IsPresent": 1}, "Boolean"),
+    ],
+)
+def test_a_comparison_of_the_wrong_type_is_refused(rule, kind):
+    # moto took "0.9" and failed every execution at the rule with Python's TypeError
+    (field,) = rule
+    assert field_diagnostics(choice(rule)) == [
+        f"SCHEMA_VALIDATION_FAILED: Expected value of type {kind} at /States/C/Choices[0]/{field}"
+    ]
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        {"NumericGreaterThan": 0.9},
+        {"NumericEquals": 3},
+        {"StringMatches": "*.png"},
+        {"BooleanEquals": False},
+        {"TimestampLessThan": "2026-12-01T10:00:00Z"},
+        {"TimestampEquals": "2026-12-01T10:00:00.123+01:00"},
+        {"IsNull": False},
+        {"NumericGreaterThanPath": "$.threshold"},
+    ],
+)
+def test_a_comparison_of_the_right_type_passes(rule):
+    assert field_diagnostics(choice(rule)) == []
+
+
+def test_a_path_comparison_needs_a_path():
+    (found,) = field_diagnostics(choice({"StringEqualsPath": "name"}))
+    assert found.endswith(
+        "'StringEqualsPath' must be a valid JSONPath at /States/C/Choices[0]/StringEqualsPath"
+    )
+
+
+def test_create_state_machine_refuses_a_string_threshold_moto_ran(aws):
+    message = refused_where_moto_took_it(json.dumps(choice({"NumericGreaterThan": "0.9"})))
+    assert message == (
+        "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: Expected value of type "
+        "Number at /States/C/Choices[0]/NumericGreaterThan'"
+    )
