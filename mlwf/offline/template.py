@@ -19,6 +19,7 @@ from mlwf.offline import dynamic_references, function_limits, queue_attributes
 from mlwf.offline.bucket_properties import bucket_calls
 from mlwf.offline.cloudwatch_logs import RETENTION_DAYS, retention_refusal
 from mlwf.offline.intrinsics import Evaluator, IntrinsicError, as_property_string
+from mlwf.offline.resource_attributes import unsupported
 from mlwf.offline.template_spec import (
     ACCOUNT_ID,
     PARTITION,
@@ -227,6 +228,8 @@ class _Reader:
         return self.name(logical_id)
 
     def attribute(self, logical_id: str, attribute: str) -> str:
+        if refused := unsupported(logical_id, self.kind(logical_id), attribute):
+            raise IntrinsicError(refused)
         if attribute == "Arn":
             return self.arn(logical_id)
         if attribute in ("Name", "QueueName"):

@@ -208,3 +208,16 @@ def test_the_projects_bucket_is_read_with_its_configuration():
         "put_bucket_ownership_controls",
         "put_bucket_lifecycle_configuration",
     }
+
+
+@pytest.mark.parametrize("attribute", ["Runtime", "Name"])
+def test_an_attribute_the_type_lacks_fails_as_cloudformation_fails_it(template, attribute):
+    # "the offline mode cannot resolve GetAtt Worker.Runtime" read as offline's own limit,
+    # and Worker.Name resolved, which no function has (cfn-lint's schema of the type)
+    template.write_text(TEMPLATE.replace("!GetAtt Worker.Arn", f"!GetAtt Worker.{attribute}"))
+    with pytest.raises(MlwfError) as raised:
+        load_template(template)
+    assert str(raised.value).endswith(
+        f"Template error: resource Worker does not support attribute type {attribute} in "
+        "Fn::GetAtt"
+    )
