@@ -108,6 +108,8 @@ class Bridge:
     # Called with the request right after moto has recorded a CreateTrainingJob.
     on_training_job_created: Callable[[dict[str, Any]], None] | None = None
     log_tail: Callable[[str, str], str] | None = None  # (function name, request id) -> lines
+    # (function name, reservation or None) once Lambda's API changed it (function_concurrency)
+    on_concurrency_changed: Callable[[str, int | None], None] | None = None
     # Step Functions calls whose answer depends on the machine's type (mlwf.offline.express).
     express: SyncExecutions | None = None
     account_id: str = "123456789012"

@@ -310,6 +310,13 @@ class LocalFunction:
         self._changed = threading.Condition()
         self._closed = False
 
+    def reserve(self, reserved: int | None) -> None:
+        """The function's reserved concurrency changed (None: no reservation)."""
+        with self._changed:
+            self.spec.reserved_concurrency = reserved
+            self.limit = MAX_ENVIRONMENTS if reserved is None else reserved
+            self._changed.notify_all()
+
     @staticmethod
     def base_environment() -> dict[str, str]:
         """What every environment's process starts with, before the function's own."""
@@ -360,15 +367,16 @@ class LocalFunction:
             for dead in [e for e in self._idle if not e.alive]:  # killed while idle: gone
                 self._idle.remove(dead)
                 dead.stop()
+            if self._busy >= self.limit and self.spec.reserved_concurrency is not None:
+                # Lambda throttles past a reservation (all of them at 0, idle environments
+                # or not); the workflow's Retry absorbs it.
+                raise AwsErrorResponse(
+                    "TooManyRequestsException", "Rate Exceeded.", 429, fields=THROTTLED
+                )
             if self._idle:
                 self._busy += 1
                 return self._idle.pop()
             if self._busy >= self.limit:
-                if self.spec.reserved_concurrency is not None:
-                    # Lambda throttles past a reservation; the workflow's Retry absorbs it.
-                    raise AwsErrorResponse(
-                        "TooManyRequestsException", "Rate Exceeded.", 429, fields=THROTTLED
-                    )
                 self._changed.wait_for(lambda: bool(self._idle) or self._busy < self.limit)
                 if self._idle:
                     self._busy += 1

@@ -32,6 +32,8 @@ from mlwf.offline.endpoint import LocalEndpoints
 from mlwf.offline.event_patterns import event_patterns_checked
 from mlwf.offline.express import ExpressWorkflows
 from mlwf.offline.faults import ENDPOINT, Fault
+from mlwf.offline.function_concurrency import reservations_applied
+from mlwf.offline.function_limits import ACCOUNT_CONCURRENCY
 from mlwf.offline.function_records import record_functions
 from mlwf.offline.functions import FunctionLog, LocalFunction
 from mlwf.offline.iam import Authorizer, PolicyNotFound, enforced
@@ -64,6 +66,8 @@ OFFLINE_ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "offline",
     "AWS_SECRET_ACCESS_KEY": "offline",
     "AWS_SESSION_TOKEN": "offline",
+    # moto's Lambda keeps 100 of this many unreserved (mlwf.offline.function_concurrency)
+    "MOTO_LAMBDA_CONCURRENCY_QUOTA": str(ACCOUNT_CONCURRENCY),
 }
 # Variables that would send boto3 somewhere moto does not intercept.
 UNSET_ENVIRONMENT = ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_CONFIG_FILE")
@@ -134,6 +138,7 @@ class OfflineStack:
             cleanup.enter_context(stream_prefix_filtered())
             cleanup.enter_context(retention_checked())
             cleanup.enter_context(filter_patterns_as_aws())
+            cleanup.enter_context(reservations_applied())
             cleanup.enter_context(queue_attributes_checked())
             cleanup.enter_context(step_functions_as_aws())  # before serving, which wraps some
             cleanup.enter_context(step_functions_targets())
@@ -157,6 +162,7 @@ class OfflineStack:
             stack.bridge.account_id = ACCOUNT_ID
             stack.bridge.endpoint_resolver = stack._resolve_endpoint
             stack.bridge.on_training_job_created = stack.trainer
+            stack.bridge.on_concurrency_changed = stack.reserve
             stack.bridge.log_tail = stack._log_tail
             stack.bridge.express = ExpressWorkflows(ACCOUNT_ID, region, stack.wait_for_executions)
             cleanup.enter_context(stack.bridge)
@@ -270,6 +276,12 @@ class OfflineStack:
                     f"{error.get('Message', '')}"
                 ) from None
         put_rules(self.client("events"), self.spec.rules.values(), _shown(self.spec.path))
+
+    def reserve(self, name: str, reserved: int | None) -> None:
+        """A function's reserved concurrency, as Lambda's API set it, from now on."""
+        for function in self.functions.values():
+            if function.spec.name == name:
+                function.reserve(reserved)
 
     def _log_tail(self, name: str, request_id: str) -> str:
         function = next(f for f in self.functions.values() if f.spec.name == name)

@@ -218,6 +218,5 @@ def test_an_attribute_the_type_lacks_fails_as_cloudformation_fails_it(template, 
     with pytest.raises(MlwfError) as raised:
         load_template(template)
     assert str(raised.value).endswith(
-        f"Template error: resource Worker does not support attribute type {attribute} in "
-        "Fn::GetAtt"
+        f"Template error: resource Worker does not support attribute type {attribute} in Fn::GetAtt"
     )
