@@ -47,6 +47,31 @@ def attributes(props: dict[str, Any]) -> dict[str, str]:
     return found
 
 
+# Attributes that name another queue: set once every queue exists, as CloudFormation orders
+# a queue after the dead-letter queue its RedrivePolicy reads (moto refuses a missing one)
+LINKS = ("RedrivePolicy", "RedriveAllowPolicy")
+
+
+def create_queues(sqs: Any, queues: dict[str, dict[str, str]]) -> None:
+    """The template's queues (name -> attributes), as CloudFormation creates them."""
+    links = []
+    for name, given in queues.items():
+        own = {k: v for k, v in given.items() if k not in LINKS}
+        url = sqs.create_queue(QueueName=name, Attributes=own)["QueueUrl"]
+        if len(own) < len(given):
+            links.append((url, {k: v for k, v in given.items() if k in LINKS}))
+    for url, linked in links:
+        sqs.set_queue_attributes(QueueUrl=url, Attributes=linked)
+
+
+def is_fifo(kind: str, resource: dict[str, Any]) -> bool:
+    """A template's FIFO queue: CloudFormation ends the name it generates for one in
+    `.fifo`, as SQS requires ("The name of a FIFO queue must end with the .fifo suffix",
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-sqs-queue.html)."""
+    fifo = (resource.get("Properties") or {}).get("FifoQueue")
+    return kind == "AWS::SQS::Queue" and str(fifo).lower() == "true"
+
+
 def out_of_range(given: dict[str, Any]) -> list[str]:
     """The attributes whose values SQS refuses, by name."""
     refused = []

@@ -47,7 +47,7 @@ from mlwf.offline.moto_patches import (
 )
 from mlwf.offline.object_acls import object_acls_refused_when_owner_enforced
 from mlwf.offline.object_versions import deleted_versions_keep_their_place
-from mlwf.offline.queue_attributes import queue_attributes_checked
+from mlwf.offline.queue_attributes import create_queues, queue_attributes_checked
 from mlwf.offline.rules import put_rules, step_functions_targets
 from mlwf.offline.sagemaker_update import update_endpoint_answered
 from mlwf.offline.server import serving
@@ -225,9 +225,7 @@ class OfflineStack:
             # versioning (an overwrite keeps the old version), encryption, ...: as on AWS
             for operation, arguments in self.spec.bucket_calls.get(bucket, {}).items():
                 getattr(s3, operation)(Bucket=bucket, **arguments)
-        for queue in self.spec.queues.values():
-            attributes = self.spec.queue_attributes.get(queue, {})
-            self.client("sqs").create_queue(QueueName=queue, Attributes=attributes)
+        create_queues(self.client("sqs"), self.spec.queue_attributes)
         logs = self.client("logs")
         for group, retention in self.spec.log_groups.items():
             logs.create_log_group(logGroupName=group)

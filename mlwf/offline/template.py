@@ -198,6 +198,8 @@ class _Reader:
         if given is not None:
             return str(self.evaluator.evaluate(given))
         name = f"{self.spec.stack_name}-{logical_id}"
+        if queue_attributes.is_fifo(kind, self.resources[logical_id]):
+            return name[:75] + ".fifo"  # SQS: a FIFO queue's name ends so, 80 characters at most
         return name.lower() if kind == "AWS::S3::Bucket" else name
 
     def arn(self, logical_id: str) -> str:

@@ -73,3 +73,28 @@ def test_a_template_queue_sqs_refuses_is_refused_at_start(tmp_path):
         "template.yaml (UploadDeadLetterQueue): SQS refuses MessageRetentionPeriod 2419200 "
         "(SQS takes 60 to 1209600): InvalidAttributeValue"
     )
+
+
+def test_a_fifo_queue_without_a_name_gets_a_fifo_name(tmp_path):
+    # CloudFormation ends a FIFO queue's generated name in .fifo, as SQS requires
+    template = project_copy(tmp_path)
+    edit_template(
+        template,
+        "      MessageRetentionPeriod: 1209600\n",
+        "      MessageRetentionPeriod: 1209600\n      FifoQueue: true\n",
+    )
+    name = load_template(template).queues["UploadDeadLetterQueue"]
+    assert name.endswith(".fifo") and len(name) <= 80
+
+
+def test_a_redrive_policy_may_name_a_queue_declared_after_it(aws):
+    # CloudFormation orders a queue after its dead-letter queue; moto refuses a missing one
+    from mlwf.offline.queue_attributes import create_queues
+
+    sqs = boto3.client("sqs", region_name=REGION)
+    dead = "arn:aws:sqs:us-east-1:123456789012:dead"
+    policy = json.dumps({"deadLetterTargetArn": dead, "maxReceiveCount": 5})
+    create_queues(sqs, {"work": {"RedrivePolicy": policy}, "dead": {}})
+    url = sqs.get_queue_url(QueueName="work")["QueueUrl"]
+    given = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["RedrivePolicy"])
+    assert json.loads(given["Attributes"]["RedrivePolicy"])["deadLetterTargetArn"] == dead
