@@ -28,7 +28,7 @@ COMMON = {
 def unsupported(logical_id: str, kind: str, attribute: str) -> str | None:
     """CloudFormation's error for an attribute `kind` does not have; None when it has it
     (or when its type is one cfn-lint does not know)."""
-    if attribute in COMMON.get(kind, ()):
+    if attribute in COMMON.get(kind, ()) or _free_form(kind, attribute):
         return None
     known = _attributes(kind)
     if known is None or attribute in known:
@@ -37,6 +37,15 @@ def unsupported(logical_id: str, kind: str, attribute: str) -> str | None:
         f"Template error: resource {logical_id} does not support attribute type {attribute} "
         "in Fn::GetAtt"
     )
+
+
+def _free_form(kind: str, attribute: str) -> bool:
+    """Attributes no schema lists: a custom resource's are what its provider returns, a
+    nested stack's and a SAM application's `Outputs.<name>` its outputs."""
+    if kind.startswith("Custom::") or kind == "AWS::CloudFormation::CustomResource":
+        return True
+    stacks = ("AWS::CloudFormation::Stack", "AWS::Serverless::Application")
+    return kind in stacks and attribute.startswith("Outputs.")
 
 
 @functools.cache

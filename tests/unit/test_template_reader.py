@@ -220,3 +220,13 @@ def test_an_attribute_the_type_lacks_fails_as_cloudformation_fails_it(template, 
     assert str(raised.value).endswith(
         f"Template error: resource Worker does not support attribute type {attribute} in Fn::GetAtt"
     )
+
+
+def test_a_custom_resources_attributes_are_its_providers(template):
+    # no schema lists them: the offline stack's own limit, not a template error
+    custom = "  Seeder:\n    Type: Custom::Seeder\n    Properties:\n      ServiceToken: t\n"
+    text = TEMPLATE.replace("Outputs:\n", "Outputs:\n  Token:\n    Value: !GetAtt Seeder.Token\n")
+    template.write_text(text.replace("Resources:\n", "Resources:\n" + custom, 1))
+    with pytest.raises(MlwfError) as raised:
+        load_template(template)
+    assert "does not support attribute type" not in str(raised.value)
