@@ -105,7 +105,7 @@ def _unrouted_refused(create_backend_app: Any) -> Any:
         def not_routed(error: Any) -> Any:
             from flask import request
 
-            protocol, action = operation(name, request.method, request.path)
+            protocol, action = operation(name, request.method, request.path, request.args)
             if action is not None:
                 status, headers, body = error_response(protocol, refusal(name, action))
                 return body, status, headers
@@ -119,20 +119,34 @@ def _unrouted_refused(create_backend_app: Any) -> Any:
     return create
 
 
-def operation(service: str, method: str, path: str) -> tuple[str, str | None]:
+def operation(service: str, method: str, path: str, query: Any = None) -> tuple[str, str | None]:
     """The service's protocol (botocore's name for it), and the action botocore's model
-    routes `method` and `path` to (None when none does)."""
+    routes `method`, `path` and `query` to (None when none does). Actions that share a path
+    and differ by a query key (Lambda's GetProvisionedConcurrencyConfig and
+    ListProvisionedConcurrencyConfigs, `?List=ALL`) are told apart by it."""
     from moto.core.utils import get_service_model
 
     try:
         model = get_service_model(service)
     except Exception:  # a moto backend botocore does not know by that name
         return "rest-json", None
+    found: list[tuple[int, str]] = []
     for action in model.operation_names:
         http = model.operation_model(action).http
-        if http.get("method") == method and _route(http.get("requestUri", "")).fullmatch(path):
-            return model.protocol, action
-    return model.protocol, None
+        uri = http.get("requestUri", "")
+        if http.get("method") != method or not _route(uri).fullmatch(path):
+            continue
+        required = _query(uri)
+        if all(key in (query or {}) and (not v or query[key] == v) for key, v in required.items()):
+            found.append((len(required), action))
+    return model.protocol, max(found)[1] if found else None
+
+
+def _query(request_uri: str) -> dict[str, str]:
+    """The query keys (and fixed values) a botocore requestUri requires: `?List=ALL`."""
+    _, _, query = request_uri.partition("?")
+    pairs = (part.partition("=") for part in query.split("&") if part)
+    return {key: value for key, _, value in pairs}
 
 
 def _route(request_uri: str) -> re.Pattern[str]:

@@ -136,3 +136,25 @@ def test_a_path_no_action_has_is_a_404_in_the_services_protocol(served):
         "__type": "UnknownOperationException",
         "message": "Unknown operation: GET /2015-03-31/no-such-thing",
     }
+
+
+def test_actions_that_share_a_path_are_told_apart_by_their_query(served):
+    # Lambda's List... and Get... provisioned concurrency differ by `?List=ALL` alone; the
+    # first version named Get... for a list
+    lam = boto3.client(
+        "lambda",
+        region_name="us-east-1",
+        endpoint_url=served,
+        aws_access_key_id="k",
+        aws_secret_access_key="s",
+    )
+    with pytest.raises(ClientError) as listed:
+        lam.list_provisioned_concurrency_configs(FunctionName="f")
+    with pytest.raises(ClientError) as got:
+        lam.get_provisioned_concurrency_config(FunctionName="f", Qualifier="1")
+    assert listed.value.response["Error"]["Message"].startswith(
+        "ListProvisionedConcurrencyConfigs (lambda)"
+    )
+    assert got.value.response["Error"]["Message"].startswith(
+        "GetProvisionedConcurrencyConfig (lambda)"
+    )
