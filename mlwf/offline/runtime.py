@@ -66,8 +66,6 @@ OFFLINE_ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "offline",
     "AWS_SECRET_ACCESS_KEY": "offline",
     "AWS_SESSION_TOKEN": "offline",
-    # moto's Lambda keeps 100 of this many unreserved (mlwf.offline.function_concurrency)
-    "MOTO_LAMBDA_CONCURRENCY_QUOTA": str(ACCOUNT_CONCURRENCY),
 }
 # Variables that would send boto3 somewhere moto does not intercept.
 UNSET_ENVIRONMENT = ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_CONFIG_FILE")
@@ -388,6 +386,9 @@ def _shown(path: Path) -> str:
 def _offline_environment(region: str) -> Iterator[None]:
     """os.environ with the offline credentials and region, restored afterwards."""
     values = {**OFFLINE_ENVIRONMENT, "AWS_REGION": region, "AWS_DEFAULT_REGION": region}
+    # moto's Lambda keeps 100 of this many unreserved (mlwf.offline.function_concurrency);
+    # the stack's process only: a function's environment is Lambda's
+    values["MOTO_LAMBDA_CONCURRENCY_QUOTA"] = str(ACCOUNT_CONCURRENCY)
     saved = {name: os.environ.get(name) for name in (*values, *UNSET_ENVIRONMENT)}
     for name in UNSET_ENVIRONMENT:
         os.environ.pop(name, None)

@@ -52,3 +52,13 @@ def test_a_reservation_past_the_accounts_quota_is_refused_in_lambdas_words(stack
         "Message": "Specified ReservedConcurrentExecutions for function decreases account's "
         "UnreservedConcurrentExecution below its minimum value of [100].",
     }
+
+
+def test_the_quota_is_set_for_the_stack_not_in_the_functions_environment(stack):
+    # OFFLINE_ENVIRONMENT is also a function's environment when its role is not enforced
+    import os
+
+    from mlwf.offline.runtime import OFFLINE_ENVIRONMENT
+
+    assert os.environ["MOTO_LAMBDA_CONCURRENCY_QUOTA"] == "1000"
+    assert "MOTO_LAMBDA_CONCURRENCY_QUOTA" not in OFFLINE_ENVIRONMENT
