@@ -24,10 +24,12 @@ What AWS does, and so what the patches below do:
 - ListMapRuns and DescribeMapRun answer while an execution is starting (moto reads its
   environment before it exists: AttributeError, a 500);
 - at most MaxConcurrency children run at once (0: no limit below AWS's 10,000);
-- a definition with `"ExecutionType": "EXPRESS"` children or an integer
-  ToleratedFailurePercentage is valid (moto's grammar knows only STANDARD, and only
-  numbers with a decimal point there): moto's parser is given an equivalent text
-  (https://docs.aws.amazon.com/step-functions/latest/dg/state-map-distributed.html).
+- a definition with `"ExecutionType": "EXPRESS"` children, an integer
+  ToleratedFailurePercentage or an ItemBatcher is valid (moto's grammar knows only
+  STANDARD, only numbers with a decimal point there, and no ItemBatcher): moto's parser is
+  given an equivalent text
+  (https://docs.aws.amazon.com/step-functions/latest/dg/state-map-distributed.html), and
+  the batches are made here (mlwf.offline.map_batches).
 
 Still not modelled (docs/batch.md): the children are evaluated in the parent's process, not
 as executions of their own (ListExecutions --map-run-arn lists none, and EXPRESS children's
@@ -49,6 +51,7 @@ from datetime import UTC, datetime
 from typing import Any
 from unittest.mock import patch
 
+from mlwf.offline.map_batches import batch_input, batches, map_state
 from mlwf.offline.map_run_results import RESULT_FILE_MAX_BYTES, ChildResult, write_results
 
 # AWS: "Step Functions can run up to 10,000 parallel child workflow executions"
@@ -84,6 +87,9 @@ def for_moto_grammar(definition: str) -> str:
         nonlocal changed
         if isinstance(node, dict):
             out = {k: rewrite(v) for k, v in node.items()}
+            if "ItemBatcher" in out and ("ItemProcessor" in out or "Iterator" in out):
+                del out["ItemBatcher"]  # not in moto's grammar; read back by _map_run
+                changed = True
             config = out.get("ProcessorConfig")
             if isinstance(config, dict) and config.get("ExecutionType") == "EXPRESS":
                 out["ProcessorConfig"] = {**config, "ExecutionType": "STANDARD"}
@@ -103,26 +109,9 @@ def for_moto_grammar(definition: str) -> str:
 
 def express_children(definition: str, map_state_name: str) -> bool:
     """Whether the Map state of that name runs EXPRESS children in the stored definition."""
-    found = False
-
-    def visit(states: dict[str, Any]) -> None:
-        nonlocal found
-        for name, state in states.items():
-            if not isinstance(state, dict):
-                continue
-            processor = state.get("ItemProcessor") or state.get("Iterator") or {}
-            config = processor.get("ProcessorConfig") or {}
-            if name == map_state_name and config.get("ExecutionType") == "EXPRESS":
-                found = True
-            visit(processor.get("States") or {})
-            for branch in state.get("Branches") or []:
-                visit(branch.get("States") or {})
-
-    try:
-        visit(json.loads(definition).get("States") or {})
-    except (ValueError, AttributeError):
-        return False
-    return found
+    state = map_state(definition, map_state_name) or {}
+    processor = state.get("ItemProcessor") or state.get("Iterator") or {}
+    return (processor.get("ProcessorConfig") or {}).get("ExecutionType") == "EXPRESS"
 
 
 @contextmanager
@@ -242,15 +231,25 @@ def _map_run(self: Any, env: Any, eval_input: Any) -> None:
 
     input_items: list[Any] = env.stack.pop()
     record = eval_input.map_run_record
-    record.mlwf_children = [ChildResult(i, None) for i in range(len(input_items))]
-    record.mlwf_express = express_children(_stored_definition(env), eval_input.state_name)
-    for counter in (record.item_counter, record.execution_counter):
-        counter.total.offset(len(input_items))
-        counter.pending.offset(len(input_items))
+    stored = _stored_definition(env)
+    record.mlwf_express = express_children(stored, eval_input.state_name)
+    batcher = (map_state(stored, eval_input.state_name) or {}).get("ItemBatcher")
+    record.mlwf_batcher = batcher if isinstance(batcher, dict) else None
+    jobs: list[Any] = input_items
+    if record.mlwf_batcher is not None:  # a child per batch (mlwf.offline.map_batches)
+        jobs = batches(input_items, record.mlwf_batcher, env.states.get_input())
+        record.mlwf_starts = [sum(len(b) for b in jobs[:i]) for i in range(len(jobs))]
+    record.mlwf_children = [ChildResult(i, None) for i in range(len(jobs))]
+    for counter, count in (
+        (record.item_counter, len(input_items)),
+        (record.execution_counter, len(jobs)),
+    ):
+        counter.total.offset(count)
+        counter.pending.offset(count)
 
-    job_pool = JobPool(job_program=self._get_iteration_program(), job_inputs=input_items)
+    job_pool = JobPool(job_program=self._get_iteration_program(), job_inputs=jobs)
     limit = record.max_concurrency or AWS_MAX_CHILDREN
-    for _ in range(max(1, min(limit, len(input_items)))):
+    for _ in range(max(1, min(limit, len(jobs)))):
         self._launch_worker(env=env, eval_input=eval_input, job_pool=job_pool)
     job_pool.await_jobs()
 
@@ -285,18 +284,26 @@ def _eval_job(self: Any, env: Any, job: Any) -> None:
     children: list[ChildResult] = getattr(record, "mlwf_children", [])
     child = children[job.job_index] if job.job_index < len(children) else ChildResult(0, None)
     child.start = datetime.now(UTC)
-    for counter in (record.item_counter, record.execution_counter):
-        counter.pending.offset(-1)
-        counter.running.count()
+    batcher = getattr(record, "mlwf_batcher", None)
+    items = len(job.job_input) if batcher else 1
+    weights = ((record.item_counter, items), (record.execution_counter, 1))
+    for counter, weight in weights:
+        counter.pending.offset(-weight)
+        counter.running.offset(weight)
     status = "FAILED"
     try:
-        env.states.context_object.context_object_data["Map"] = MapData(
-            Item=ItemData(Index=job.job_index, Value=job.job_input)
-        )
-        env.states.reset(job.job_input)
-        env.stack.append(env.states.get_input())
-        self._eval_input(env_frame=env)
-        child.input = env.states.get_input()  # the ItemSelector's result: the child's input
+        selected = []
+        for index, item in _items(job, batcher, record):
+            env.states.context_object.context_object_data["Map"] = MapData(
+                Item=ItemData(Index=index, Value=item)
+            )
+            env.states.reset(item)
+            env.stack.append(env.states.get_input())
+            self._eval_input(env_frame=env)  # the ItemSelector, on each item
+            selected.append(env.states.get_input())
+        if batcher:
+            env.states.reset(batch_input(selected, batcher))
+        child.input = env.states.get_input()  # the child's input
         job.job_program.eval(env)
         end = env.program_state()
         if isinstance(end, ProgramError):
@@ -316,10 +323,18 @@ def _eval_job(self: Any, env: Any, job: Any) -> None:
         child.status, child.stop = status, datetime.now(UTC)
         counted = {"SUCCEEDED": "succeeded", "FAILED": "failed"}.get(status)
         counted = counted or {"ABORTED": "aborted", "TIMED_OUT": "timed_out"}[status]
-        for counter in (record.item_counter, record.execution_counter):
-            counter.running.offset(-1)
-            getattr(counter, counted).count()
+        for counter, weight in weights:
+            counter.running.offset(-weight)
+            getattr(counter, counted).offset(weight)
         job.job_output = child.output
+
+
+def _items(job: Any, batcher: Any, record: Any) -> list[tuple[int, Any]]:
+    """(index in the Map's items, item) of a job: its one item, or its batch's."""
+    if not batcher:
+        return [(job.job_index, job.job_input)]
+    first = record.mlwf_starts[job.job_index]
+    return [(first + i, item) for i, item in enumerate(job.job_input)]
 
 
 def _eval_pool(self: Any, job: Any, worker_frame: Any) -> None:

@@ -1,0 +1,81 @@
+"""A Distributed Map's ItemBatcher, as Step Functions batches items for its children.
+
+moto's grammar has no ItemBatcher: a Distributed Map with one (batching keys, 10 images a
+child execution) was refused at CreateStateMachine in its parser's words, where AWS takes
+it. What AWS does (https://docs.aws.amazon.com/step-functions/latest/dg/input-output-itembatcher.html):
+"If you use batching, Step Functions adds the items to an Items array. It then passes the
+array as input to each child workflow execution", `{"Items": [...]}`, with the
+ItemBatcher's `BatchInput` beside it when there is one ("Fixed JSON input to include in
+each batch"); a batch holds at most MaxItemsPerBatch items and MaxInputBytesPerBatch bytes
+(each given or read from the state's input by its `...Path`), and each child's input at
+most 256 KiB. Here a batch's size is its items' JSON text, and an item is shaped by the
+ItemSelector before it is batched (mlwf.offline.distributed_map applies it).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+MAX_INPUT_BYTES = 256 * 1024  # a child execution's input, as every execution's
+
+
+def map_state(definition: str, name: str) -> dict[str, Any] | None:
+    """The Map state of that name in the definition, however nested; None if none."""
+    found: dict[str, Any] | None = None
+
+    def visit(states: Any) -> None:
+        nonlocal found
+        for state_name, state in (states or {}).items():
+            if not isinstance(state, dict):
+                continue
+            if state_name == name and state.get("Type") == "Map":
+                found = state
+            processor = state.get("ItemProcessor") or state.get("Iterator") or {}
+            visit(processor.get("States"))
+            for branch in state.get("Branches") or []:
+                visit(branch.get("States"))
+
+    try:
+        visit(json.loads(definition).get("States"))
+    except (ValueError, AttributeError):
+        return None
+    return found
+
+
+def batches(items: list[Any], batcher: dict[str, Any], state_input: Any) -> list[list[Any]]:
+    """The items, in order, grouped as the ItemBatcher groups them."""
+    most_items = _limit(batcher, "MaxItemsPerBatch", state_input) or len(items) or 1
+    most_bytes = min(
+        _limit(batcher, "MaxInputBytesPerBatch", state_input) or MAX_INPUT_BYTES, MAX_INPUT_BYTES
+    )
+    grouped: list[list[Any]] = []
+    size = 0
+    for item in items:
+        item_bytes = len(json.dumps(item, separators=(",", ":")).encode())
+        if not grouped or len(grouped[-1]) >= most_items or size + item_bytes > most_bytes:
+            grouped.append([])
+            size = 0
+        grouped[-1].append(item)
+        size += item_bytes
+    return grouped
+
+
+def batch_input(items: list[Any], batcher: dict[str, Any]) -> dict[str, Any]:
+    """A child's input: its items, and the ItemBatcher's BatchInput if it has one."""
+    given = {"Items": items}
+    if "BatchInput" in batcher:
+        given = {"BatchInput": batcher["BatchInput"], **given}
+    return given
+
+
+def _limit(batcher: dict[str, Any], field: str, state_input: Any) -> int | None:
+    if field in batcher:
+        return int(batcher[field])
+    path = batcher.get(f"{field}Path")
+    if not isinstance(path, str):
+        return None
+    from jsonpath_ng.ext import parse  # moto's own dependency
+
+    found = parse(path).find(state_input)
+    return int(found[0].value) if found else None
