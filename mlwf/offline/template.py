@@ -18,6 +18,7 @@ from typing import Any
 from mlwf.offline import dynamic_references, function_limits, queue_attributes
 from mlwf.offline.bucket_properties import bucket_calls
 from mlwf.offline.cloudwatch_logs import RETENTION_DAYS, retention_refusal
+from mlwf.offline.conditions import NotCreated, not_created
 from mlwf.offline.intrinsics import Evaluator, IntrinsicError, as_property_string
 from mlwf.offline.resource_attributes import unsupported
 from mlwf.offline.template_spec import (
@@ -187,6 +188,7 @@ class _Reader:
             resource_ref=self.ref,
             resource_attribute=self.attribute,
         )
+        self.excluded: set[str] = set()  # not created (mlwf.offline.conditions)
 
     def kind(self, logical_id: str) -> str:
         return str(self.resources[logical_id].get("Type"))
@@ -220,6 +222,8 @@ class _Reader:
         return arns[kind]
 
     def ref(self, logical_id: str) -> str:
+        if logical_id in self.excluded:
+            raise NotCreated(logical_id)
         kind = self.kind(logical_id)
         if kind in self.REF_IS_ARN:
             return self.arn(logical_id)
@@ -230,6 +234,8 @@ class _Reader:
         return self.name(logical_id)
 
     def attribute(self, logical_id: str, attribute: str) -> str:
+        if logical_id in self.excluded:
+            raise NotCreated(logical_id)
         if refused := unsupported(logical_id, self.kind(logical_id), attribute):
             raise IntrinsicError(refused)
         if attribute == "Arn":
@@ -246,9 +252,9 @@ class _Reader:
 
     def read(self, code: dict[str, Path], definitions: dict[str, Path]) -> None:
         evaluate = self.evaluator.evaluate
+        not_created(self.resources, self.evaluator.condition, evaluate, self.excluded)
         for logical_id, resource in self.resources.items():
-            condition = resource.get("Condition")
-            if condition is not None and not self.evaluator.condition(condition):
+            if logical_id in self.excluded:
                 continue
             kind = resource.get("Type")
             props = evaluate(resource.get("Properties", {}))

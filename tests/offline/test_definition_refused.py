@@ -9,7 +9,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from mlwf.offline.runtime import OfflineStack
-from tests.helpers.project import edit_definition, refusal
+from tests.helpers.project import edit_definition, edit_template, project_copy, refusal
 
 pytestmark = pytest.mark.offline
 
@@ -187,4 +187,21 @@ def test_a_callback_step_in_an_express_workflow_is_refused_at_start(tmp_path):
     assert (
         "SCHEMA_VALIDATION_FAILED: Express state machine does not support '.waitForTaskToken' "
         "service integration  at /States/Human review/Resource" in text
+    )
+
+
+def test_a_condition_on_a_function_the_workflow_calls_fails_the_template(tmp_path):
+    # Given the user makes the filter conditional, false by default: CloudFormation creates
+    # neither it nor what depends on it (the state machine), and the stack's outputs read
+    # the state machine (offline made the machine, which then called a missing function)
+    template = project_copy(tmp_path)
+    edit_template(
+        template,
+        "  FilterInferencesFunction:\n    Type: AWS::Serverless::Function\n",
+        "  FilterInferencesFunction:\n    Type: AWS::Serverless::Function\n"
+        "    Condition: ReserveClassifyConcurrency\n",
+    )
+    assert refusal(template).endswith(
+        "Template format error: Unresolved resource dependencies "
+        "[ImageClassificationStateMachine] in the Outputs block of the template"
     )

@@ -230,3 +230,39 @@ def test_a_custom_resources_attributes_are_its_providers(template):
     with pytest.raises(MlwfError) as raised:
         load_template(template)
     assert "does not support attribute type" not in str(raised.value)
+
+
+DEPENDENT = """  Reader:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: worker/
+      Environment:
+        Variables:
+          TARGET: !GetAtt OnlyInProd.Arn
+  Waiter:
+    Type: AWS::SQS::Queue
+    DependsOn: Reader
+"""
+
+
+def test_a_resource_that_depends_on_one_not_created_is_not_created(template):
+    # aws-attribute-condition.html: "any resources that depend on that resource aren't
+    # created either, regardless of their own conditions" (offline made Reader, with a
+    # function's name that was not there, and Waiter)
+    template.write_text(TEMPLATE.replace("Outputs:\n", DEPENDENT + "Outputs:\n", 1))
+    dev = load_template(template)
+    assert {"Reader", "Waiter"}.isdisjoint(dev.functions | dev.queues)
+    prod = load_template(template, parameter_overrides={"Stage": "prod"})
+    assert "Reader" in prod.functions and "Waiter" in prod.queues
+
+
+def test_an_output_that_reads_a_resource_not_created_fails_the_template(template):
+    output = "  ReaderArn:\n    Value: !GetAtt Reader.Arn\n"
+    text = TEMPLATE.replace("Outputs:\n", DEPENDENT + "Outputs:\n" + output, 1)
+    template.write_text(text)
+    with pytest.raises(MlwfError) as raised:
+        load_template(template)
+    assert str(raised.value) == (
+        "template.yaml: Template format error: Unresolved resource dependencies [Reader] in "
+        "the Outputs block of the template"
+    )
