@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from typing import Any
 
 import boto3
 import pytest
@@ -100,16 +101,21 @@ def served() -> Iterator[str]:
             server.stop()
 
 
-def test_a_rest_action_moto_has_no_route_for_is_a_501_naming_it(served):
-    # moto's server answered `aws lambda get-account-settings` with a 404 HTML page
-    lam = boto3.client(
+def lambda_client(endpoint_url: str) -> Any:
+    """Lambda over HTTP, retrying as the AWS CLI does (standard mode)."""
+    return boto3.client(
         "lambda",
         region_name="us-east-1",
-        endpoint_url=served,
+        endpoint_url=endpoint_url,
         aws_access_key_id="k",
         aws_secret_access_key="s",
         config=Config(retries={"mode": "standard", "max_attempts": 5}),
     )
+
+
+def test_a_rest_action_moto_has_no_route_for_is_a_501_naming_it(served):
+    # moto's server answered `aws lambda get-account-settings` with a 404 HTML page
+    lam = lambda_client(served)
     with pytest.raises(ClientError) as refused:
         lam.get_account_settings()
     error, metadata = refused.value.response["Error"], refused.value.response["ResponseMetadata"]
@@ -141,13 +147,7 @@ def test_a_path_no_action_has_is_a_404_in_the_services_protocol(served):
 def test_actions_that_share_a_path_are_told_apart_by_their_query(served):
     # Lambda's List... and Get... provisioned concurrency differ by `?List=ALL` alone; the
     # first version named Get... for a list
-    lam = boto3.client(
-        "lambda",
-        region_name="us-east-1",
-        endpoint_url=served,
-        aws_access_key_id="k",
-        aws_secret_access_key="s",
-    )
+    lam = lambda_client(served)
     with pytest.raises(ClientError) as listed:
         lam.list_provisioned_concurrency_configs(FunctionName="f")
     with pytest.raises(ClientError) as got:
