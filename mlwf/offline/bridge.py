@@ -108,11 +108,14 @@ class Bridge:
     # Called with the request right after moto has recorded a CreateTrainingJob.
     on_training_job_created: Callable[[dict[str, Any]], None] | None = None
     log_tail: Callable[[str, str], str] | None = None  # (function name, request id) -> lines
+    # function name -> {qualifier: version it runs}, for those with versions or aliases
+    qualifiers: dict[str, dict[str, str]] = field(default_factory=dict)
     # (function name, reservation or None) once Lambda's API changed it (function_concurrency)
     on_concurrency_changed: Callable[[str, int | None], None] | None = None
     # Step Functions calls whose answer depends on the machine's type (mlwf.offline.express).
     express: SyncExecutions | None = None
     account_id: str = "123456789012"
+    region: str = "us-east-1"
     # InvocationType Event: queued, run later, retried (mlwf.offline.async_invocations)
     asynchronous: AsyncInvocations = field(
         default_factory=lambda: AsyncInvocations(not_run=AwsErrorResponse)
@@ -134,6 +137,12 @@ class Bridge:
         runner = self.functions.get(name)
         if runner is None:
             return error_response(404, "ResourceNotFoundException", f"Function not found: {name}")
+        executed = self.qualifiers.get(name, {"$LATEST": "$LATEST"}).get(qualifier or "$LATEST")
+        if executed is None:  # a version or alias the function does not have
+            arn = f"arn:aws:lambda:{self.region}:{self.account_id}:function:{name}"
+            return error_response(
+                404, "ResourceNotFoundException", f"Function not found: {arn}:{qualifier}"
+            )
         invocation_type = params.get("InvocationType", "RequestResponse")
         if invocation_type == "DryRun":
             return _response(204, {"StatusCode": 204})
@@ -160,7 +169,7 @@ class Bridge:
         if invocation_type == "Event":  # queued: 202 now, the function runs after
             self.asynchronous.submit(lambda: runner(event, invocation), name)
             return _response(202, {"StatusCode": 202, "Payload": _stream(b"")})
-        parsed: dict[str, Any] = {"ExecutedVersion": "$LATEST"}
+        parsed: dict[str, Any] = {"ExecutedVersion": executed}
         try:
             result = runner(event, invocation)
             # UTF-8 as it is, as Lambda's Python runtime writes a result (awslambdaric's

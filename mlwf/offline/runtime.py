@@ -161,6 +161,7 @@ class OfflineStack:
             stack.bridge.endpoint_resolver = stack._resolve_endpoint
             stack.bridge.on_training_job_created = stack.trainer
             stack.bridge.on_concurrency_changed = stack.reserve
+            stack.bridge.region, stack.bridge.qualifiers = region, spec.function_qualifiers
             stack.bridge.log_tail = stack._log_tail
             stack.bridge.express = ExpressWorkflows(ACCOUNT_ID, region, stack.wait_for_executions)
             cleanup.enter_context(stack.bridge)

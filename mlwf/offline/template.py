@@ -15,12 +15,13 @@ import re
 from pathlib import Path
 from typing import Any
 
-from mlwf.offline import dynamic_references, function_limits, queue_attributes
+from mlwf.offline import dynamic_references, function_limits, lambda_versions, queue_attributes
 from mlwf.offline.bucket_properties import bucket_calls
 from mlwf.offline.cloudwatch_logs import RETENTION_DAYS, retention_refusal
 from mlwf.offline.conditions import NotCreated, not_created
 from mlwf.offline.intrinsics import Evaluator, IntrinsicError, as_property_string
 from mlwf.offline.resource_attributes import unsupported
+from mlwf.offline.template_parameters import stack_parameters
 from mlwf.offline.template_spec import (
     ACCOUNT_ID,
     PARTITION,
@@ -57,7 +58,7 @@ def load_template(
         raise MlwfError(f"{path.name}: cannot parse: {exc}") from None
     if not isinstance(sam, dict) or not isinstance(sam.get("Resources"), dict):
         raise MlwfError(f"{path.name}: not a template (no Resources)")
-    parameters = _parameters(sam.get("Parameters") or {}, parameter_overrides or {}, path)
+    parameters = stack_parameters(sam.get("Parameters") or {}, parameter_overrides or {}, path)
     code, definitions = _local_artifacts(sam, path.parent)
     translated = _translate(sam, parameters, region, stack_name, path)
     spec = TemplateSpec(path, stack_name, region, parameters)
@@ -120,39 +121,6 @@ def _translate(
         translator.metrics.publish()
 
 
-def _parameters(declared: dict, overrides: dict[str, str], path: Path) -> dict[str, str]:
-    unknown = set(overrides) - set(declared)
-    if unknown:
-        raise MlwfError(f"{path.name} has no parameter {', '.join(sorted(unknown))}")
-    values = {}
-    for name, declaration in declared.items():
-        value = overrides.get(name, declaration.get("Default"))
-        if value is None:
-            raise MlwfError(f"parameter {name} has no default: pass {name}=VALUE")
-        value = as_property_string(value)  # as CloudFormation passes it: a string
-        _check_parameter(name, value, declaration)
-        values[name] = value
-    return values
-
-
-def _check_parameter(name: str, value: str, declaration: dict) -> None:
-    """The checks CloudFormation makes before it creates anything."""
-    allowed = declaration.get("AllowedValues")
-    if allowed is not None and value not in [str(a) for a in allowed]:
-        raise MlwfError(f"parameter {name}={value}: allowed values are {allowed}")
-    pattern = declaration.get("AllowedPattern")
-    if pattern is not None and not re.fullmatch(pattern, value):
-        raise MlwfError(f"parameter {name}={value} does not match {pattern}")
-    if declaration.get("Type") == "Number":
-        try:
-            number = float(value)
-        except ValueError:
-            raise MlwfError(f"parameter {name}={value} is not a number") from None
-        low, high = declaration.get("MinValue"), declaration.get("MaxValue")
-        if (low is not None and number < float(low)) or (high is not None and number > float(high)):
-            raise MlwfError(f"parameter {name}={value} must be within [{low}, {high}]")
-
-
 BUCKET_DOMAINS = {
     "DomainName": "{}.s3.amazonaws.com",
     "RegionalDomainName": "{}.s3.{}.amazonaws.com",
@@ -204,6 +172,9 @@ class _Reader:
             return name[:75] + ".fifo"  # SQS: a FIFO queue's name ends so, 80 characters at most
         return name.lower() if kind == "AWS::S3::Bucket" else name
 
+    def function_arn(self, name: str) -> str:
+        return f"arn:aws:lambda:{self.spec.region}:{ACCOUNT_ID}:function:{name}"
+
     def arn(self, logical_id: str) -> str:
         kind, name = self.kind(logical_id), self.name(logical_id)
         where = f"{self.spec.region}:{ACCOUNT_ID}"
@@ -225,6 +196,8 @@ class _Reader:
         if logical_id in self.excluded:
             raise NotCreated(logical_id)
         kind = self.kind(logical_id)
+        if kind in (lambda_versions.VERSION, lambda_versions.ALIAS):
+            return lambda_versions.qualified_arn(self, logical_id)
         if kind in self.REF_IS_ARN:
             return self.arn(logical_id)
         if kind == "AWS::SQS::Queue":
@@ -238,6 +211,8 @@ class _Reader:
             raise NotCreated(logical_id)
         if refused := unsupported(logical_id, self.kind(logical_id), attribute):
             raise IntrinsicError(refused)
+        if (versioned := lambda_versions.attribute(self, logical_id, attribute)) is not None:
+            return versioned
         if attribute == "Arn":
             return self.arn(logical_id)
         if attribute in ("Name", "QueueName"):
@@ -316,6 +291,7 @@ class _Reader:
             else:
                 continue  # not made offline: Lambda permissions, queue policies, ...
             self.spec.resources[logical_id] = StackResource(logical_id, kind, self.ref(logical_id))
+        self.spec.function_qualifiers = lambda_versions.qualifiers(self, self.excluded)
         if refused := function_limits.account_refusal(self.spec.functions):
             raise MlwfError(f"{self.spec.path.name}: {refused}")
         for key, output in (self.template.get("Outputs") or {}).items():

@@ -95,6 +95,8 @@ class TemplateSpec:
     bucket_calls: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     queues: dict[str, str] = field(default_factory=dict)  # logical id -> queue name
     queue_attributes: dict[str, dict[str, str]] = field(default_factory=dict)  # by name
+    # function name -> {qualifier: the version it runs} (mlwf.offline.lambda_versions)
+    function_qualifiers: dict[str, dict[str, str]] = field(default_factory=dict)
     rules: dict[str, RuleSpec] = field(default_factory=dict)
     log_groups: dict[str, int | None] = field(default_factory=dict)  # name -> retention days
     roles: dict[str, RoleSpec] = field(default_factory=dict)
