@@ -54,7 +54,8 @@ from contextvars import ContextVar
 from typing import Any
 from unittest.mock import patch  # as moto's mock_aws does: set, then put back as it was
 
-from mlwf.offline.definition_express import EXPRESS, express_diagnostics
+from mlwf.executions import EXPRESS
+from mlwf.offline.definition_express import express_diagnostics
 from mlwf.offline.definition_fields import field_diagnostics, state_languages
 from mlwf.offline.definition_jsonata import expression_diagnostics
 

@@ -28,7 +28,6 @@ from typing import Any
 
 from mlwf.offline.definition_fields import state_languages
 
-EXPRESS = "EXPRESS"
 _ACTIVITY = re.compile(r"^arn:aws[a-z-]*:states:[^:]*:[^:]*:activity:")
 _SCHEMA = "SCHEMA_VALIDATION_FAILED: Express state machine does not support"
 

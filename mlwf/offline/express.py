@@ -29,10 +29,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from mlwf.executions import EXPRESS
 from mlwf.offline.bridge import AwsErrorResponse
 from mlwf.offline.execution_output import output_json
 
-EXPRESS = "EXPRESS"
 # "Express Workflows can run for up to five minutes" (choosing-workflow-type.html); a
 # synchronous one past that ends TIMED_OUT.
 EXPRESS_MAX_SECONDS = 5 * 60

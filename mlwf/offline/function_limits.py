@@ -178,23 +178,21 @@ def ephemeral_storage_mb(props: dict[str, Any]) -> int | None:
         return None
 
 
-@functools.cache
 def tracing_modes() -> tuple[str, ...]:
     """The TracingConfig modes of the Lambda API, from the AWS SDK's model of it."""
-    import botocore.model
-    import botocore.session
+    return _lambda_enum("TracingMode")
 
-    shape = botocore.session.get_session().get_service_model("lambda").shape_for("TracingMode")
-    assert isinstance(shape, botocore.model.StringShape)  # its values are an enum
-    return tuple(shape.enum)
+
+def lambda_runtimes() -> frozenset[str]:
+    """The Runtime values of the Lambda API, from the AWS SDK's model of it."""
+    return frozenset(_lambda_enum("Runtime"))
 
 
 @functools.cache
-def lambda_runtimes() -> frozenset[str]:
-    """The Runtime values of the Lambda API, from the AWS SDK's model of it."""
+def _lambda_enum(shape_name: str) -> tuple[str, ...]:
     import botocore.model
     import botocore.session
 
-    shape = botocore.session.get_session().get_service_model("lambda").shape_for("Runtime")
+    shape = botocore.session.get_session().get_service_model("lambda").shape_for(shape_name)
     assert isinstance(shape, botocore.model.StringShape)  # its values are an enum
-    return frozenset(shape.enum)
+    return tuple(shape.enum)

@@ -28,14 +28,19 @@ def function_name(reader: Any, logical_id: str) -> str:
 
 
 def version_number(reader: Any, logical_id: str) -> str:
-    """A version's number: its place among the function's versions, in template order."""
-    name = function_name(reader, logical_id)
-    versions = [
-        other
-        for other, resource in reader.resources.items()
-        if resource.get("Type") == VERSION and function_name(reader, other) == name
-    ]
-    return str(versions.index(logical_id) + 1)
+    """A version's number: its place among the function's versions, in template order
+    (numbered once per reader: each Ref and GetAtt of a version asks)."""
+    numbers: dict[str, str] | None = getattr(reader, "_version_numbers", None)
+    if numbers is None:
+        counts: dict[str, int] = {}
+        numbers = {}
+        for other, resource in reader.resources.items():
+            if resource.get("Type") == VERSION:
+                name = function_name(reader, other)
+                counts[name] = counts.get(name, 0) + 1
+                numbers[other] = str(counts[name])
+        reader._version_numbers = numbers
+    return numbers[logical_id]
 
 
 def qualified_arn(reader: Any, logical_id: str) -> str:

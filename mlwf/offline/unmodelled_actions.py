@@ -30,6 +30,7 @@ from unittest.mock import patch  # as moto's mock_aws does: set, then put back a
 from xml.sax.saxutils import escape
 
 STATUS = 501
+_SERVER_MODULE = "moto.moto_server.threaded_moto_server"
 CODE = "NotImplemented"
 JSON_PROTOCOLS = ("json", "rest-json")
 
@@ -82,17 +83,12 @@ def unmodelled_actions_refused() -> Iterator[None]:
         yield
 
 
-# moto's ThreadedMotoServer makes each service's app with this module's create_backend_app
-# when it starts: patched before the offline stack serves
-_SERVER_MODULE = "moto.moto_server.threaded_moto_server"
-
-
 def _create_backend_app() -> Any:
-    import importlib
+    """The function moto's ThreadedMotoServer makes each service's app with when it starts
+    (patched before the offline stack serves)."""
+    from moto.moto_server import threaded_moto_server
 
-    return importlib.import_module(
-        _SERVER_MODULE
-    ).create_backend_app  # AttributeError: moto changed
+    return threaded_moto_server.create_backend_app  # AttributeError: moto changed; the test
 
 
 def _unrouted_refused(create_backend_app: Any) -> Any:
