@@ -92,6 +92,25 @@ def stream_prefix_filtered() -> Iterator[None]:
         yield
 
 
+@contextmanager
+def missing_stream_named() -> Iterator[None]:
+    """GetLogEvents on a stream the group lacks answering "The specified log stream does not
+    exist.", as Logs answers it (recorded in prefect-aws#177, localstack#9226); moto said
+    the log group does not exist, sending whoever reads it to look for the wrong thing."""
+    from moto.logs.exceptions import ResourceNotFoundException
+    from moto.logs.models import LogGroup
+
+    original = LogGroup.__dict__["get_log_events"]  # KeyError: moto changed; see the test
+
+    def get_log_events(self: Any, log_stream_name: str, *args: Any) -> Any:
+        if log_stream_name not in self.streams:
+            raise ResourceNotFoundException("The specified log stream does not exist.")
+        return original(self, log_stream_name, *args)
+
+    with patch.object(LogGroup, "get_log_events", get_log_events):
+        yield
+
+
 # "Possible values are: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096,
 # 1827, 2192, 2557, 2922, 3288, and 3653"
 # (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html)

@@ -27,7 +27,12 @@ from typing import Any, ClassVar
 from mlwf.executions import TERMINAL, ExecutionInput, ExecutionResult, run_executions
 from mlwf.offline import zygote
 from mlwf.offline.bridge import Bridge, EndpointHandler
-from mlwf.offline.cloudwatch_logs import LogGroupSink, retention_checked, stream_prefix_filtered
+from mlwf.offline.cloudwatch_logs import (
+    LogGroupSink,
+    missing_stream_named,
+    retention_checked,
+    stream_prefix_filtered,
+)
 from mlwf.offline.endpoint import LocalEndpoints
 from mlwf.offline.event_patterns import event_patterns_checked
 from mlwf.offline.express import ExpressWorkflows
@@ -135,6 +140,7 @@ class OfflineStack:
             cleanup.enter_context(event_patterns_checked())
             cleanup.enter_context(stream_prefix_filtered())
             cleanup.enter_context(retention_checked())
+            cleanup.enter_context(missing_stream_named())
             cleanup.enter_context(filter_patterns_as_aws())
             cleanup.enter_context(reservations_applied())
             cleanup.enter_context(queue_attributes_checked())

@@ -10,7 +10,12 @@ import time
 import boto3
 import pytest
 
-from mlwf.offline.cloudwatch_logs import LogGroupSink, retention_checked, stream_prefix_filtered
+from mlwf.offline.cloudwatch_logs import (
+    LogGroupSink,
+    missing_stream_named,
+    retention_checked,
+    stream_prefix_filtered,
+)
 from tests.helpers.paths import REGION
 
 ACCOUNT = "123456789012"  # moto's default account
@@ -108,6 +113,31 @@ def test_filter_log_events_honours_a_stream_name_prefix(aws):
     assert sorted(e["message"] for e in found) == ["job/algo-1-1", "job/algo-2-1"]
     assert none == []
     assert len(every) == 3
+
+
+def test_the_pinned_moto_names_the_group_for_a_missing_stream(aws):
+    # What missing_stream_named replaces; once moto names the stream, the patch can go.
+    logs = boto3.client("logs", region_name=REGION)
+    logs.create_log_group(logGroupName="g")
+    with pytest.raises(logs.exceptions.ResourceNotFoundException) as missing:
+        logs.get_log_events(logGroupName="g", logStreamName="none")
+    assert missing.value.response["Error"]["Message"] == "The specified log group does not exist."
+
+
+def test_get_log_events_on_a_missing_stream_says_the_stream_is_missing(aws):
+    # Logs' words, as recorded against AWS (prefect-aws#177: "when calling the GetLogEvents
+    # operation: The specified log stream does not exist.")
+    logs = boto3.client("logs", region_name=REGION)
+    put_streams(logs, "there")
+    with missing_stream_named():
+        with pytest.raises(logs.exceptions.ResourceNotFoundException) as missing:
+            logs.get_log_events(logGroupName="g", logStreamName="none")
+        with pytest.raises(logs.exceptions.ResourceNotFoundException) as no_group:
+            logs.get_log_events(logGroupName="nothing", logStreamName="none")
+        found = logs.get_log_events(logGroupName="g", logStreamName="there")["events"]
+    assert missing.value.response["Error"]["Message"] == "The specified log stream does not exist."
+    assert no_group.value.response["Error"]["Message"] == "The specified log group does not exist."
+    assert [event["message"] for event in found] == ["there"]
 
 
 def test_the_pinned_moto_keeps_any_retention(aws):
