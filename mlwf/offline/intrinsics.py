@@ -49,6 +49,7 @@ class Evaluator:
     parameters: dict[str, str] = field(default_factory=dict)
     resource_ref: Callable[[str], str] = symbolic_ref
     resource_attribute: Callable[[str, str], str] = symbolic_attribute
+    language_extensions: bool = False  # the template lists AWS::LanguageExtensions
 
     def parameter(self, name: str) -> str:
         if name in self.parameters:
@@ -121,11 +122,26 @@ def _sub(context: Evaluator, arg: Any) -> str:
     return re.sub(r"\$\{([^}]+)\}", replace, text)
 
 
-def _find_in_map(context: Evaluator, arg: list[Any]) -> Any:
-    name, top, second = (str(context.evaluate(a)) for a in arg)
+# CloudFormation's words for a FindInMap of another length, as Eucalyptus's CloudFormation
+# reproduced them from AWS (its FunctionEvaluation: "Experiments show must be literal array of
+# size 3"); a fourth, {DefaultValue: ...}, only under AWS::LanguageExtensions
+FIND_IN_MAP_ARGUMENTS = (
+    "Template error: every Fn::FindInMap object requires three parameters, the map name, map "
+    "key and the attribute for return value"
+)
+
+
+def _find_in_map(context: Evaluator, arg: Any) -> Any:
+    options = arg[3] if isinstance(arg, list) and len(arg) == 4 else None
+    extended = context.language_extensions and isinstance(options, dict)
+    if not isinstance(arg, list) or len(arg) != (4 if extended else 3):
+        raise IntrinsicError(FIND_IN_MAP_ARGUMENTS)
+    name, top, second = (str(context.evaluate(a)) for a in arg[:3])
     try:
         return context.template["Mappings"][name][top][second]
-    except KeyError:
+    except (KeyError, TypeError):
+        if isinstance(options, dict) and extended and "DefaultValue" in options:
+            return context.evaluate(options["DefaultValue"])
         raise IntrinsicError(f"Fn::FindInMap: mapping {name} has no {top}/{second}") from None
 
 

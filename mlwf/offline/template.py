@@ -15,12 +15,20 @@ import re
 from pathlib import Path
 from typing import Any
 
-from mlwf.offline import dynamic_references, function_limits, lambda_versions, queue_attributes
+from mlwf.offline import (
+    dynamic_references,
+    function_limits,
+    lambda_versions,
+    language_extensions,
+    queue_attributes,
+    resource_types,
+)
 from mlwf.offline.bucket_properties import bucket_calls
 from mlwf.offline.cloudwatch_logs import RETENTION_DAYS, retention_refusal
 from mlwf.offline.conditions import NotCreated, not_created
 from mlwf.offline.intrinsics import Evaluator, IntrinsicError, as_property_string
 from mlwf.offline.resource_attributes import unsupported
+from mlwf.offline.sam_transform import translate
 from mlwf.offline.template_parameters import stack_parameters
 from mlwf.offline.template_spec import (
     ACCOUNT_ID,
@@ -60,9 +68,11 @@ def load_template(
         raise MlwfError(f"{path.name}: not a template (no Resources)")
     parameters = stack_parameters(sam.get("Parameters") or {}, parameter_overrides or {}, path)
     code, definitions = _local_artifacts(sam, path.parent)
-    translated = _translate(sam, parameters, region, stack_name, path)
+    if for_each := language_extensions.for_each_refusal(sam):
+        raise MlwfError(f"{path.name}: {for_each}")
+    translated = translate(sam, parameters, region, stack_name, path)
     spec = TemplateSpec(path, stack_name, region, parameters)
-    reader = _Reader(spec, translated)
+    reader = _Reader(spec, translated, extended=language_extensions.declared(sam))
     try:
         reader.read(code, definitions)
     except IntrinsicError as exc:
@@ -93,34 +103,6 @@ def _local_artifacts(sam: dict[str, Any], root: Path) -> tuple[dict[str, Path], 
     return code, definitions
 
 
-def _translate(
-    sam: dict[str, Any], parameters: dict[str, str], region: str, stack_name: str, path: Path
-) -> dict[str, Any]:
-    import boto3
-    from samtranslator.model.exceptions import InvalidDocumentException
-    from samtranslator.parser.parser import Parser
-    from samtranslator.translator.translator import Translator
-
-    values = {
-        **parameters,
-        "AWS::Region": region,
-        "AWS::AccountId": ACCOUNT_ID,
-        "AWS::Partition": PARTITION,
-        "AWS::StackName": stack_name,
-    }
-    translator = Translator(None, Parser(), boto_session=boto3.Session(region_name=region))
-    try:
-        return translator.translate(sam, parameter_values=values, get_managed_policy_map=dict)
-    except InvalidDocumentException as exc:
-        causes = "; ".join(str(cause) for cause in exc.causes)
-        raise MlwfError(f"{path.name}: the SAM transform refuses it: {causes}") from None
-    finally:
-        # The transform times its event sources into metrics, sent nowhere here (its dummy
-        # publisher); unpublished, they printed "There are unpublished metrics..." once
-        # the next translation in the process replaced them.
-        translator.metrics.publish()
-
-
 BUCKET_DOMAINS = {
     "DomainName": "{}.s3.amazonaws.com",
     "RegionalDomainName": "{}.s3.{}.amazonaws.com",
@@ -143,7 +125,7 @@ class _Reader:
         "AWS::Events::Rule": "Name",
     }
 
-    def __init__(self, spec: TemplateSpec, template: dict[str, Any]):
+    def __init__(self, spec: TemplateSpec, template: dict[str, Any], *, extended: bool = False):
         self.spec, self.template = spec, template
         self.resources: dict[str, Any] = template["Resources"]
         self.evaluator = Evaluator(
@@ -155,6 +137,7 @@ class _Reader:
             parameters=spec.parameters,
             resource_ref=self.ref,
             resource_attribute=self.attribute,
+            language_extensions=extended,
         )
         self.excluded: set[str] = set()  # not created (mlwf.offline.conditions)
 
@@ -227,7 +210,10 @@ class _Reader:
 
     def read(self, code: dict[str, Path], definitions: dict[str, Path]) -> None:
         evaluate = self.evaluator.evaluate
+        if unknown := resource_types.unrecognized(self.resources):
+            raise MlwfError(f"{self.spec.path.name}: {unknown}")
         not_created(self.resources, self.evaluator.condition, evaluate, self.excluded)
+        not_made: list[str] = []
         for logical_id, resource in self.resources.items():
             if logical_id in self.excluded:
                 continue
@@ -236,6 +222,9 @@ class _Reader:
             unresolved = dynamic_references.refusal(props)
             if unresolved:
                 raise MlwfError(f"{self.spec.path.name} ({logical_id}): {unresolved}")
+            if why := resource_types.not_made(logical_id, resource, props):
+                not_made.append(why)
+                continue
             if kind == "AWS::S3::Bucket":
                 self.spec.buckets[logical_id] = self.name(logical_id)
                 notifications = props.get("NotificationConfiguration", {})
@@ -282,15 +271,20 @@ class _Reader:
                 )
             elif kind == "AWS::IAM::ManagedPolicy":
                 self.spec.managed_policies[self.arn(logical_id)] = props["PolicyDocument"]
-            elif kind == "AWS::Lambda::Function" and logical_id in code:
+            elif kind == "AWS::Lambda::Function":
+                if logical_id not in code:  # a plain function: its Code is no local folder
+                    not_made.append(f"{logical_id} (runs only a SAM function's local CodeUri)")
+                    continue
                 self.spec.functions[logical_id] = self.function(logical_id, props, code[logical_id])
             elif kind == "AWS::StepFunctions::StateMachine":
                 self.spec.state_machines[logical_id] = self.state_machine(
                     logical_id, props, definitions.get(logical_id)
                 )
             else:
-                continue  # not made offline: Lambda permissions, queue policies, ...
+                continue  # resource policies: accepted, not enforced (resource_types.POLICIES)
             self.spec.resources[logical_id] = StackResource(logical_id, kind, self.ref(logical_id))
+        if not_made:
+            raise MlwfError(resource_types.refusal(self.spec.path.name, not_made))
         self.spec.function_qualifiers = lambda_versions.qualifiers(self, self.excluded)
         if refused := function_limits.account_refusal(self.spec.functions):
             raise MlwfError(f"{self.spec.path.name}: {refused}")
