@@ -1,14 +1,26 @@
 """A template's parameters as CloudFormation passes them to the stack: the overrides, else
 the defaults, each a string, each checked as CloudFormation checks it before it creates
-anything (AllowedValues, AllowedPattern, a Number's MinValue and MaxValue)."""
+anything: its name and type, AllowedValues, AllowedPattern, a String's MinLength and
+MaxLength, a Number's (or each of a List<Number>'s) MinValue and MaxValue
+(https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/parameters-section-structure.html).
+A parameter whose type reads its value from Parameter Store fails as the deploy into a new
+account fails: the offline stack starts in one."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
+from mlwf.offline.dynamic_references import PUBLIC_PREFIX
 from mlwf.offline.intrinsics import as_property_string
 from training_job.errors import MlwfError
+
+# "Each parameter must be assigned a parameter type that is supported by AWS CloudFormation"
+PLAIN_TYPES = ("String", "Number", "List<Number>", "CommaDelimitedList")
+SSM_VALUE = "AWS::SSM::Parameter::Value<"
+# AWS-specific types (AWS::EC2::KeyPair::KeyName, List<AWS::EC2::Subnet::Id>, ...) and
+# AWS::SSM::Parameter::Name: taken; their values name resources offline cannot check
+AWS_SPECIFIC = re.compile(r"(List<)?AWS::[A-Za-z0-9]+::[A-Za-z0-9:]+(<[A-Za-z0-9:<>]+>)?>?")
 
 
 def stack_parameters(declared: dict, overrides: dict[str, str], path: Path) -> dict[str, str]:
@@ -17,6 +29,7 @@ def stack_parameters(declared: dict, overrides: dict[str, str], path: Path) -> d
         raise MlwfError(f"{path.name} has no parameter {', '.join(sorted(unknown))}")
     values = {}
     for name, declaration in declared.items():
+        _check_declaration(name, declaration)
         value = overrides.get(name, declaration.get("Default"))
         if value is None:
             raise MlwfError(f"parameter {name} has no default: pass {name}=VALUE")
@@ -26,19 +39,57 @@ def stack_parameters(declared: dict, overrides: dict[str, str], path: Path) -> d
     return values
 
 
+def _check_declaration(name: str, declaration: dict) -> None:
+    if not name.isascii() or not name.isalnum():  # "The logical name must be alphanumeric"
+        raise MlwfError(f"parameter {name}: its name must be alphanumeric (A-Z, a-z, 0-9)")
+    kind = str(declaration.get("Type"))
+    if kind not in PLAIN_TYPES and not AWS_SPECIFIC.fullmatch(kind):
+        raise MlwfError(
+            f"parameter {name}: type {kind} is none CloudFormation supports "
+            f"({', '.join(PLAIN_TYPES)}, or an AWS-specific or SSM parameter type)"
+        )
+
+
 def _check_parameter(name: str, value: str, declaration: dict) -> None:
     """The checks CloudFormation makes before it creates anything."""
+    kind = str(declaration.get("Type"))
+    if kind.startswith(SSM_VALUE):
+        # "Unable to fetch parameters [/cdk-bootstrap/hnb659fds/version] from parameter store
+        # for this account." (CloudFormation's ValidationError, quoted in deploy logs)
+        where = (
+            "one of AWS's public parameters, which the offline stack's account lacks"
+            if value.startswith(PUBLIC_PREFIX)
+            else "none exists in the new, empty account the offline stack starts in"
+        )
+        raise MlwfError(
+            f"parameter {name} ({kind}): CloudFormation would fail the deploy: Unable to fetch "
+            f"parameters [{value}] from parameter store for this account ({where})"
+        )
     allowed = declaration.get("AllowedValues")
     if allowed is not None and value not in [str(a) for a in allowed]:
         raise MlwfError(f"parameter {name}={value}: allowed values are {allowed}")
     pattern = declaration.get("AllowedPattern")
     if pattern is not None and not re.fullmatch(pattern, value):
         raise MlwfError(f"parameter {name}={value} does not match {pattern}")
-    if declaration.get("Type") == "Number":
-        try:
-            number = float(value)
-        except ValueError:
-            raise MlwfError(f"parameter {name}={value} is not a number") from None
-        low, high = declaration.get("MinValue"), declaration.get("MaxValue")
-        if (low is not None and number < float(low)) or (high is not None and number > float(high)):
-            raise MlwfError(f"parameter {name}={value} must be within [{low}, {high}]")
+    if kind == "String":
+        shortest, longest = declaration.get("MinLength"), declaration.get("MaxLength")
+        if (shortest is not None and len(value) < int(shortest)) or (
+            longest is not None and len(value) > int(longest)
+        ):
+            raise MlwfError(
+                f"parameter {name}={value}: its length must be within [{shortest}, {longest}]"
+            )
+    if kind in ("Number", "List<Number>"):
+        items = [value] if kind == "Number" else [item.strip() for item in value.split(",")]
+        for item in items:
+            _check_number(name, value, item, declaration)
+
+
+def _check_number(name: str, value: str, item: str, declaration: dict) -> None:
+    try:
+        number = float(item)
+    except ValueError:
+        raise MlwfError(f"parameter {name}={value}: {item} is not a number") from None
+    low, high = declaration.get("MinValue"), declaration.get("MaxValue")
+    if (low is not None and number < float(low)) or (high is not None and number > float(high)):
+        raise MlwfError(f"parameter {name}={value} must be within [{low}, {high}]")
