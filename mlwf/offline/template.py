@@ -29,6 +29,7 @@ from mlwf.offline.conditions import NotCreated, not_created
 from mlwf.offline.intrinsics import Evaluator, IntrinsicError, as_property_string
 from mlwf.offline.resource_attributes import unsupported
 from mlwf.offline.sam_transform import translate
+from mlwf.offline.template_outputs import stack_outputs
 from mlwf.offline.template_parameters import stack_parameters
 from mlwf.offline.template_spec import (
     ACCOUNT_ID,
@@ -288,10 +289,7 @@ class _Reader:
         self.spec.function_qualifiers = lambda_versions.qualifiers(self, self.excluded)
         if refused := function_limits.account_refusal(self.spec.functions):
             raise MlwfError(f"{self.spec.path.name}: {refused}")
-        for key, output in (self.template.get("Outputs") or {}).items():
-            condition = output.get("Condition")
-            if condition is None or self.evaluator.condition(condition):
-                self.spec.outputs[key] = as_property_string(evaluate(output["Value"]))
+        self.spec.outputs = stack_outputs(self.template.get("Outputs"), self.evaluator)
 
     def function(self, logical_id: str, props: dict[str, Any], code: Path) -> FunctionSpec:
         variables = props.get("Environment", {}).get("Variables", {})
