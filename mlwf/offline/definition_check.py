@@ -58,6 +58,7 @@ from mlwf.executions import EXPRESS
 from mlwf.offline.definition_express import express_diagnostics
 from mlwf.offline.definition_fields import field_diagnostics, state_languages
 from mlwf.offline.definition_jsonata import expression_diagnostics
+from mlwf.offline.definition_seconds import seconds_diagnostics
 
 PREFIX = "Invalid State Machine Definition: "
 MAX_NAME_LENGTH = 80  # a state's name, in characters
@@ -181,12 +182,13 @@ def _scope(scope: dict[str, Any], path: str) -> list[str]:
 
 
 def state_diagnostics(definition: str | dict[str, Any]) -> list[str]:
-    """The field checks of mlwf.offline.definition_fields, then the expression checks of
+    """The field checks of mlwf.offline.definition_fields and the bounds of
+    mlwf.offline.definition_seconds, then the expression checks of
     mlwf.offline.definition_jsonata on each JSONata state."""
     document = _document(definition)
     if document is None:
         return []
-    found = field_diagnostics(document)
+    found = field_diagnostics(document) + seconds_diagnostics(document)
     for state, at, language in state_languages(document):
         if language == "JSONata":
             found += expression_diagnostics(state, at)
