@@ -271,11 +271,13 @@ class OfflineStack:
                 )
             except ClientError as exc:
                 error = exc.response.get("Error", {})
-                if error.get("Code") != "InvalidDefinition":
-                    raise
-                where = _shown(machine.definition_path)
+                # the definition's file for its own refusal; the template for its properties'
+                # (a logging level Step Functions does not have: ValidationException)
+                definition = error.get("Code") == "InvalidDefinition"
+                where = _shown(machine.definition_path if definition else self.spec.path)
                 raise MlwfError(
                     f"{where} ({machine.logical_id}): CreateStateMachine refuses it: "
+                    f"{'' if definition else error.get('Code', '') + ': '}"
                     f"{error.get('Message', '')}"
                 ) from None
         put_rules(self.client("events"), self.spec.rules.values(), _shown(self.spec.path))

@@ -10,6 +10,7 @@ from mlwf.offline.create_idempotency import creates_idempotent_as_aws
 from mlwf.offline.definition_validation import definitions_checked
 from mlwf.offline.distributed_map import distributed_maps_as_aws
 from mlwf.offline.execution_history import histories_paged
+from mlwf.offline.execution_logs import executions_logged
 from mlwf.offline.execution_output import outputs_as_json
 from mlwf.offline.execution_timeouts import timeouts_as_aws
 from mlwf.offline.heartbeat_timeouts import heartbeat_timeouts_named
@@ -49,4 +50,5 @@ def step_functions_as_aws() -> Iterator[None]:
         stack.enter_context(definitions_checked())
         stack.enter_context(creates_idempotent_as_aws())  # the name before the definition
         stack.enter_context(distributed_maps_as_aws())
+        stack.enter_context(executions_logged())
         yield

@@ -392,3 +392,26 @@ def train_again(stack, deployment, said: list[str]):
         echo=said.append,
         logs=stack.client("logs"),
     )
+
+
+def test_each_execution_is_in_the_machines_log_group_without_its_data(stack, baseline):
+    # The template logs every event (Level: ALL) and no data (IncludeExecutionData: false);
+    # EXPRESS executions keep no other history. moto logged nothing (execution_logs.py).
+    machine = next(iter(stack.spec.state_machines.values()))
+    group_arn = machine.logging["destinations"][0]["cloudWatchLogsLogGroup"]["logGroupArn"]
+    group = group_arn.split(":log-group:")[1].removesuffix(":*")
+    logs = stack.client("logs")
+    records = []
+    for page in logs.get_paginator("filter_log_events").paginate(logGroupName=group):
+        records += [json.loads(event["message"]) for event in page["events"]]
+    by_execution: dict[str, list[str]] = {}
+    for record in records:
+        by_execution.setdefault(record["execution_arn"], []).append(record["type"])
+    ends = {"SUCCEEDED": "ExecutionSucceeded", "FAILED": "ExecutionFailed"}
+    executions = stack.state_machine_arn().replace(":stateMachine:", ":execution:")
+    for result in baseline:
+        types = by_execution[f"{executions}:{result.execution_name}"]
+        assert types[0] == "ExecutionStarted" and types[-1] == ends[result.status]
+    assert not any(
+        "input" in r.get("details", {}) or "output" in r.get("details", {}) for r in records
+    )

@@ -1,0 +1,152 @@
+"""A state machine's executions logged to its CloudWatch Logs group as its LoggingConfiguration
+asks (cw-logs.html; mlwf/offline/execution_logs.py): moto started every execution without a
+logging session, so the template's groups stayed empty, and it took any level."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from mlwf.offline.execution_logs import executions_logged, history_record
+from tests.helpers.executions import wait_until_ended
+from tests.helpers.paths import REGION
+
+GROUP = "/aws/vendedlogs/states/m"
+GROUP_ARN = f"arn:aws:logs:{REGION}:123456789012:log-group:{GROUP}:*"
+PASSES = {"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": {"secret": 1}, "End": True}}}
+FAILS = {"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "Boom", "Cause": "c"}}}
+
+
+def logging(level: str, data: bool = False) -> dict[str, Any]:
+    return {
+        "level": level,
+        "includeExecutionData": data,
+        "destinations": [{"cloudWatchLogsLogGroup": {"logGroupArn": GROUP_ARN}}],
+    }
+
+
+def run_logged(definition: dict[str, Any], configuration: dict[str, Any]) -> list[dict]:
+    """One execution of `definition` on a machine logging as `configuration`: the records in
+    its group, oldest first."""
+    logs = boto3.client("logs", region_name=REGION)
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    logs.create_log_group(logGroupName=GROUP)
+    arn = sfn.create_state_machine(
+        name="m",
+        definition=json.dumps(definition),
+        roleArn="arn:aws:iam::123456789012:role/r",
+        loggingConfiguration=configuration,
+    )["stateMachineArn"]
+    started = sfn.start_execution(stateMachineArn=arn, input='{"image": "x"}')
+    wait_until_ended(sfn, started["executionArn"])
+    events = logs.filter_log_events(logGroupName=GROUP)["events"]
+    return [json.loads(event["message"]) for event in events]
+
+
+def test_the_pinned_moto_logs_nothing(aws):
+    # What executions_logged is for; when this fails, moto logs: drop the session here.
+    assert run_logged(PASSES, logging("ALL")) == []
+
+
+def test_every_event_is_logged_at_level_all_without_the_data(aws):
+    with executions_logged():
+        records = run_logged(PASSES, logging("ALL"))
+    assert [r["type"] for r in records] == [
+        "ExecutionStarted",
+        "PassStateEntered",
+        "PassStateExited",
+        "ExecutionSucceeded",
+    ]
+    first = records[0]
+    assert set(first) == {
+        "id",
+        "type",
+        "details",
+        "previous_event_id",
+        "event_timestamp",
+        "execution_arn",
+    }
+    assert (first["id"], first["previous_event_id"]) == ("1", "0")
+    assert first["event_timestamp"].isdigit()
+    assert first["execution_arn"].endswith(":execution:m:" + first["execution_arn"].split(":")[-1])
+    # includeExecutionData false: "data is excluded"
+    assert "input" not in first["details"] and "output" not in records[-1]["details"]
+
+
+def test_the_data_is_logged_when_asked(aws):
+    with executions_logged():
+        records = run_logged(PASSES, logging("ALL", data=True))
+    assert json.loads(records[0]["details"]["input"]) == {"image": "x"}
+    assert json.loads(records[-1]["details"]["output"]) == {"secret": 1}
+
+
+def test_level_error_logs_only_the_errors(aws):
+    # cloudwatch-log-level.html: ERROR logs the failures, not the steps
+    with executions_logged():
+        records = run_logged(FAILS, logging("ERROR"))
+    assert [r["type"] for r in records] == ["FailStateEntered", "ExecutionFailed"]
+
+
+def test_level_off_logs_nothing(aws):
+    with executions_logged():
+        assert run_logged(PASSES, {"level": "OFF"}) == []
+
+
+def test_a_level_step_functions_does_not_have_is_refused(aws):
+    # API_LoggingConfiguration.html: "Valid Values: ALL | ERROR | FATAL | OFF"
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    with executions_logged(), pytest.raises(ClientError) as refused:
+        sfn.create_state_machine(
+            name="m",
+            definition=json.dumps(PASSES),
+            roleArn="arn:aws:iam::123456789012:role/r",
+            loggingConfiguration=logging("EVERYTHING"),
+        )
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
+    assert refused.value.response["Error"]["Message"] == (
+        "1 validation error detected: Value 'EVERYTHING' at 'loggingConfiguration.level' failed "
+        "to satisfy constraint: Member must satisfy enum value set: [ALL, ERROR, FATAL, OFF]"
+    )
+
+
+def test_a_record_is_step_functions_log_format():
+    millis, message = history_record(
+        {
+            "id": 3,
+            "previous_event_id": 2,
+            "event_timestamp": "2026-12-01T10:00:00.250+00:00",
+            "type": "TaskStateEntered",
+            "execution_arn": "arn",
+            "details": {"name": "Classify"},
+        }
+    )
+    assert millis == 1796119200250
+    assert json.loads(message) == {
+        "id": "3",
+        "type": "TaskStateEntered",
+        "details": {"name": "Classify"},
+        "previous_event_id": "2",
+        "event_timestamp": "1796119200250",
+        "execution_arn": "arn",
+    }
+
+
+def test_a_template_level_step_functions_does_not_have_is_refused_at_start(tmp_path):
+    # `Level: EVERYTHING` was created, and DescribeStateMachine echoed it
+    from tests.helpers.project import edit_template, project_copy, refusal
+
+    template = project_copy(tmp_path)
+    text = template.read_text()
+    template.write_text(text.replace("Level: ALL", "Level: EVERYTHING", 1))
+    edit_template(template, "Level: EVERYTHING", "Level: EVERYTHING")  # the edit is there
+    message = refusal(template)
+    assert message.startswith(f"{template} (ImageClassificationStateMachine): CreateStateMachine")
+    assert message.endswith(
+        "refuses it: ValidationException: 1 validation error detected: Value 'EVERYTHING' at "
+        "'loggingConfiguration.level' failed to satisfy constraint: Member must satisfy enum "
+        "value set: [ALL, ERROR, FATAL, OFF]"
+    )
