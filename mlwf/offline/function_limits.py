@@ -48,6 +48,7 @@ EPHEMERAL_STORAGE_MB = (512, 10240)
 OFFLINE_RUNTIME = "python3.13"
 VARIABLE_NAME = re.compile(r"[a-zA-Z][a-zA-Z0-9_]+")
 VARIABLES_MAX_BYTES = 4096  # of the variables' JSON text
+JSON_LOGGING = ("ApplicationLogLevel", "SystemLogLevel")  # LoggingConfig's, for JSON logs
 MAX_LAYERS = 5
 FUNCTION_NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")
 RESERVED_VARIABLES = (
@@ -159,12 +160,21 @@ def account_refusal(functions: dict[str, Any]) -> str | None:
 def offline_refusal(logical_id: str, props: dict[str, Any]) -> str | None:
     """Why the offline stack cannot run a function Lambda would run; None when it can."""
     runtime = str(props.get("Runtime", OFFLINE_RUNTIME))
-    if runtime == OFFLINE_RUNTIME:
-        return None
-    return (
-        f"{logical_id}: Runtime {runtime}: the offline stack runs {OFFLINE_RUNTIME} "
-        "functions only (this project's runtime)"
+    if runtime != OFFLINE_RUNTIME:
+        return (
+            f"{logical_id}: Runtime {runtime}: the offline stack runs {OFFLINE_RUNTIME} "
+            "functions only (this project's runtime)"
+        )
+    logging = props.get("LoggingConfig") or {}
+    formats = [k for k in JSON_LOGGING if k in logging] + (
+        ["LogFormat JSON"] if str(logging.get("LogFormat", "Text")) == "JSON" else []
     )
+    if formats:  # monitoring-cloudwatchlogs-advanced.html: JSON records, filtered by level
+        return (
+            f"{logical_id}: LoggingConfig {', '.join(formats)}: the offline stack writes a "
+            "function's log as text, every level of it (only LoggingConfig's LogGroup is applied)"
+        )
+    return None
 
 
 def ephemeral_storage_mb(props: dict[str, Any]) -> int | None:

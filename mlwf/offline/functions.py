@@ -339,7 +339,7 @@ class LocalFunction:
             "AWS_LAMBDA_FUNCTION_NAME": spec.name,
             "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_size),
-            "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{spec.name}",
+            "AWS_LAMBDA_LOG_GROUP_NAME": spec.log_group_name,
             "AWS_LAMBDA_LOG_STREAM_NAME": stream,
             "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
             "LAMBDA_TASK_ROOT": str(spec.code_uri),

@@ -241,9 +241,7 @@ class OfflineStack:
         for logical_id, function_spec in self.spec.functions.items():
             log = FunctionLog(
                 log_dir / f"{logical_id}.log" if log_dir else None,
-                sink=LogGroupSink(
-                    ACCOUNT_ID, self.spec.region, f"/aws/lambda/{function_spec.name}"
-                ),
+                sink=LogGroupSink(ACCOUNT_ID, self.spec.region, function_spec.log_group_name),
             )
             function = LocalFunction(
                 function_spec,

@@ -322,6 +322,7 @@ class _Reader:
             description=str(props.get("Description", "")),
             tracing=str((props.get("TracingConfig") or {}).get("Mode", "PassThrough")),
             ephemeral_storage=function_limits.ephemeral_storage_mb(props) or 512,  # checked
+            log_group=str((props.get("LoggingConfig") or {}).get("LogGroup", "")),
         )
 
     def state_machine(

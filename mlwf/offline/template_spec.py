@@ -31,6 +31,12 @@ class FunctionSpec:
     description: str = ""
     tracing: str = "PassThrough"  # TracingConfig's Mode: Lambda's default
     ephemeral_storage: int = 512  # MB of /tmp: Lambda's default
+    log_group: str = ""  # LoggingConfig's LogGroup; "" for Lambda's default
+
+    @property
+    def log_group_name(self) -> str:
+        """Where the function's log goes: its LoggingConfig's group, else Lambda's default."""
+        return self.log_group or f"/aws/lambda/{self.name}"
 
 
 @dataclass
