@@ -15,9 +15,9 @@ the input and output left out unless `includeExecutionData`. One log stream per 
 named `states/<machine>/<yyyy-mm-dd-HH-MM>/<id>` as AWS's streams are shown named: the form
 is inferred, AWS's rule for splitting streams is not documented.
 
-CreateStateMachine and UpdateStateMachine also refuse a level that is not one of
-`ALL | ERROR | FATAL | OFF` (API_LoggingConfiguration.html), which moto took and echoed.
-moto's internals named here are pinned by tests/unit/test_execution_logs.py.
+A level that is not one of `ALL | ERROR | FATAL | OFF` is refused by
+mlwf.offline.request_enums. moto's internals named here are pinned by
+tests/unit/test_execution_logs.py.
 """
 
 from __future__ import annotations
@@ -26,24 +26,12 @@ import json
 import threading
 import uuid
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 from unittest.mock import patch  # as moto's mock_aws does: set, then put back as it was
 
-from mlwf.offline.validation_errors import validation_errors
-
-LEVELS = ("ALL", "ERROR", "FATAL", "OFF")
 _LOCK = threading.Lock()  # moto's Logs backend is not thread-safe
-
-
-def level_refusal(configuration: Any) -> str | None:
-    """The ValidationException message for a logging level Step Functions does not have."""
-    level = configuration.get("level") if isinstance(configuration, dict) else None
-    if level is None or level in LEVELS:
-        return None
-    allowed = f"Member must satisfy enum value set: [{', '.join(LEVELS)}]"
-    return validation_errors([("loggingConfiguration.level", allowed, level)])
 
 
 def log_group_name(arn: str) -> str:
@@ -104,11 +92,8 @@ def _session(state_machine: Any, execution_arn: str) -> Any:
 
 @contextmanager
 def executions_logged() -> Iterator[None]:
-    """While the block runs, each execution logs to its machine's group, and a level Step
-    Functions does not have is refused at create and update."""
-    from moto.stepfunctions.exceptions import ValidationException
+    """While the block runs, each execution logs to its machine's group."""
     from moto.stepfunctions.parser.backend.execution import Execution
-    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
     started = Execution.__dict__["__init__"]  # KeyError: moto changed; see the test
 
@@ -119,22 +104,5 @@ def executions_logged() -> Iterator[None]:
             )
         started(self, *args, **kwargs)
 
-    def checked(name: str) -> Any:
-        original = StepFunctionsParserBackend.__dict__.get(name) or getattr(
-            StepFunctionsParserBackend, name
-        )
-
-        def call(self: Any, *args: Any, **kwargs: Any) -> Any:
-            refused = level_refusal(kwargs.get("loggingConfiguration"))
-            refused = refused or level_refusal(kwargs.get("logging_configuration"))
-            if refused:
-                raise ValidationException(refused)
-            return original(self, *args, **kwargs)
-
-        return call
-
-    with ExitStack() as stack:
-        stack.enter_context(patch.object(Execution, "__init__", init))
-        for name in ("create_state_machine", "update_state_machine"):
-            stack.enter_context(patch.object(StepFunctionsParserBackend, name, checked(name)))
+    with patch.object(Execution, "__init__", init):
         yield

@@ -23,6 +23,7 @@ from mlwf.offline.moto_patches import (
     executions_started_as_aws,
     stops_as_aws,
 )
+from mlwf.offline.request_enums import step_functions_enums_checked
 from mlwf.offline.result_paths import result_paths_as_aws
 from mlwf.offline.state_errors import states_errors_kept
 from mlwf.offline.task_tokens import closed_task_tokens_timed_out
@@ -51,4 +52,5 @@ def step_functions_as_aws() -> Iterator[None]:
         stack.enter_context(creates_idempotent_as_aws())  # the name before the definition
         stack.enter_context(distributed_maps_as_aws())
         stack.enter_context(executions_logged())
+        stack.enter_context(step_functions_enums_checked())
         yield

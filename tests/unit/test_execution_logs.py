@@ -1,6 +1,7 @@
 """A state machine's executions logged to its CloudWatch Logs group as its LoggingConfiguration
 asks (cw-logs.html; mlwf/offline/execution_logs.py): moto started every execution without a
-logging session, so the template's groups stayed empty, and it took any level."""
+logging session, so the template's groups stayed empty. A level Step Functions does not have
+is refused at start (mlwf/offline/request_enums.py)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,6 @@ import json
 from typing import Any
 
 import boto3
-import pytest
-from botocore.exceptions import ClientError
 
 from mlwf.offline.execution_logs import executions_logged, history_record
 from tests.helpers.executions import wait_until_ended
@@ -94,23 +93,6 @@ def test_level_error_logs_only_the_errors(aws):
 def test_level_off_logs_nothing(aws):
     with executions_logged():
         assert run_logged(PASSES, {"level": "OFF"}) == []
-
-
-def test_a_level_step_functions_does_not_have_is_refused(aws):
-    # API_LoggingConfiguration.html: "Valid Values: ALL | ERROR | FATAL | OFF"
-    sfn = boto3.client("stepfunctions", region_name=REGION)
-    with executions_logged(), pytest.raises(ClientError) as refused:
-        sfn.create_state_machine(
-            name="m",
-            definition=json.dumps(PASSES),
-            roleArn="arn:aws:iam::123456789012:role/r",
-            loggingConfiguration=logging("EVERYTHING"),
-        )
-    assert refused.value.response["Error"]["Code"] == "ValidationException"
-    assert refused.value.response["Error"]["Message"] == (
-        "1 validation error detected: Value 'EVERYTHING' at 'loggingConfiguration.level' failed "
-        "to satisfy constraint: Member must satisfy enum value set: [ALL, ERROR, FATAL, OFF]"
-    )
 
 
 def test_a_record_is_step_functions_log_format():

@@ -1,0 +1,78 @@
+"""Step Functions refusing a request whose parameter is not one of its enum's values, as AWS
+refuses it, in-process and over HTTP.
+
+AWS checks each request against its API's model before the action runs: a value outside an
+enum is a ValidationException, "1 validation error detected: Value 'DONE' at 'statusFilter'
+failed to satisfy constraint: Member must satisfy enum value set: [RUNNING, SUCCEEDED, ...]"
+(the form of mlwf.offline.validation_errors). The SDKs and the AWS CLI send any string, and
+moto checks none: `aws stepfunctions list-executions --status-filter DONE` answered an empty
+list, as if no execution had that status (found by a user-edit walk;
+https://docs.aws.amazon.com/step-functions/latest/apireference/API_ListExecutions.html gives
+the values). The enums are botocore's model of the API, the one the SDKs are built from,
+nested members included (`loggingConfiguration.level`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+from unittest.mock import patch  # as moto's mock_aws does: set, then put back as it was
+
+from mlwf.offline.validation_errors import validation_errors
+
+Problem = tuple[str, str, Any]
+
+
+def enum_problems(shape: Any, value: Any, at: str = "") -> list[Problem]:
+    """Each value under `shape` (a botocore shape) outside its enum, with its member path."""
+    if shape.type_name == "string" and shape.enum and isinstance(value, str):
+        if value in shape.enum:
+            return []
+        return [(at, f"Member must satisfy enum value set: [{', '.join(shape.enum)}]", value)]
+    if shape.type_name == "structure" and isinstance(value, dict):
+        found: list[Problem] = []
+        for name, member in shape.members.items():
+            if name in value:
+                found += enum_problems(member, value[name], f"{at}.{name}" if at else name)
+        return found
+    if shape.type_name == "list" and isinstance(value, list):
+        return [
+            problem
+            for i, item in enumerate(value)
+            for problem in enum_problems(shape.member, item, f"{at}.{i + 1}.member")
+        ]
+    return []
+
+
+@contextmanager
+def step_functions_enums_checked() -> Iterator[None]:
+    import botocore.session
+    from moto.core.utils import camelcase_to_underscores
+    from moto.stepfunctions.exceptions import ValidationException
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    model = botocore.session.get_session().get_service_model("stepfunctions")
+    original = StepFunctionResponse.call_action  # AttributeError: moto changed; see the test
+
+    def call_action(self: Any) -> Any:
+        action = self._get_action()
+        try:
+            params = json.loads(self.body or "{}")
+            shape = model.operation_model(action).input_shape
+        except Exception:  # not JSON, or no such operation: moto's answer
+            return original(self)
+        problems = enum_problems(shape, params) if shape is not None else []
+        if problems:
+
+            def refuse() -> Any:
+                raise ValidationException(validation_errors(problems))
+
+            # raised from the action, as moto serialises an action's errors; this response
+            # object serves this request only
+            setattr(self, camelcase_to_underscores(action), refuse)
+        return original(self)
+
+    with patch.object(StepFunctionResponse, "call_action", call_action):
+        yield

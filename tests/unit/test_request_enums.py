@@ -1,0 +1,63 @@
+"""Step Functions refusing a parameter outside its enum, as AWS refuses it
+(mlwf/offline/request_enums.py): moto answered `list-executions --status-filter DONE` with an
+empty list, and took a logging level of EVERYTHING."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from mlwf.offline.request_enums import step_functions_enums_checked
+from tests.helpers.paths import REGION
+
+MACHINE = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
+STATUSES = "[RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED, PENDING_REDRIVE]"
+
+
+def machine(sfn) -> str:
+    return sfn.create_state_machine(
+        name="m", definition=json.dumps(MACHINE), roleArn="arn:aws:iam::123456789012:role/r"
+    )["stateMachineArn"]
+
+
+def test_the_pinned_moto_answers_an_unknown_status_with_nothing(aws):
+    # What the check is for; when this fails, moto checks enums: drop the patch.
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    assert (
+        sfn.list_executions(stateMachineArn=machine(sfn), statusFilter="DONE")["executions"] == []
+    )
+
+
+def test_an_unknown_status_filter_is_a_validation_exception(aws):
+    # API_ListExecutions.html: statusFilter is one of these values
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    arn = machine(sfn)
+    with step_functions_enums_checked():
+        with pytest.raises(ClientError) as refused:
+            sfn.list_executions(stateMachineArn=arn, statusFilter="DONE")
+        assert sfn.list_executions(stateMachineArn=arn, statusFilter="FAILED")["executions"] == []
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
+    assert refused.value.response["Error"]["Message"] == (
+        "1 validation error detected: Value 'DONE' at 'statusFilter' failed to satisfy "
+        f"constraint: Member must satisfy enum value set: {STATUSES}"
+    )
+
+
+def test_a_nested_enum_is_checked_too(aws):
+    # API_LoggingConfiguration.html: "Valid Values: ALL | ERROR | FATAL | OFF"
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    with step_functions_enums_checked(), pytest.raises(ClientError) as refused:
+        sfn.create_state_machine(
+            name="m",
+            definition=json.dumps(MACHINE),
+            roleArn="arn:aws:iam::123456789012:role/r",
+            loggingConfiguration={"level": "EVERYTHING"},
+        )
+    assert refused.value.response["Error"]["Message"] == (
+        "1 validation error detected: Value 'EVERYTHING' at 'loggingConfiguration.level' failed "
+        "to satisfy constraint: Member must satisfy enum value set: [ALL, ERROR, FATAL, OFF]"
+    )
+    assert sfn.list_state_machines()["stateMachines"] == []
