@@ -134,6 +134,16 @@ class Bridge:
     # -- lambda:Invoke ---------------------------------------------------------------
     def invoke_function(self, params: dict[str, Any]) -> tuple[AWSResponse, dict[str, Any]]:
         name, qualifier = _function_name(params["FunctionName"], params.get("Qualifier"))
+        if params.get("Qualifier") not in (None, qualifier):  # `F:$LATEST` with Qualifier 1
+            # Lambda's words, as the EventBridge Scheduler troubleshooting page quotes them
+            # (https://docs.aws.amazon.com/scheduler/latest/UserGuide/troubleshooting.html);
+            # offline ran the one in the name
+            return error_response(
+                400,
+                "InvalidParameterValueException",
+                "The derived qualifier from the function name does not match the specified "
+                "qualifier.",
+            )
         runner = self.functions.get(name)
         if runner is None:
             return error_response(404, "ResourceNotFoundException", f"Function not found: {name}")

@@ -83,3 +83,20 @@ def test_a_function_without_versions_runs_only_latest(stack):
     with pytest.raises(ClientError) as missing:
         stack.client("lambda").invoke(FunctionName=name, Qualifier="2", Payload=b"{}")
     assert missing.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def test_a_qualifier_unlike_the_one_in_the_name_is_refused(stack):
+    # Lambda's "The derived qualifier from the function name does not match the specified
+    # qualifier." (quoted in the EventBridge Scheduler troubleshooting page); offline ran
+    # the one in the name
+    name = stack.spec.functions["FilterInferencesFunction"].name
+    payload = json.dumps(load_event("filter_inferences_pass.json"))
+    lam = stack.client("lambda")
+    with pytest.raises(ClientError) as refused:
+        lam.invoke(FunctionName=f"{name}:$LATEST", Qualifier="1", Payload=payload)
+    assert refused.value.response["Error"]["Code"] == "InvalidParameterValueException"
+    assert refused.value.response["Error"]["Message"] == (
+        "The derived qualifier from the function name does not match the specified qualifier."
+    )
+    same = lam.invoke(FunctionName=f"{name}:live", Qualifier="live", Payload=payload)
+    assert same["ExecutedVersion"] == "1"
