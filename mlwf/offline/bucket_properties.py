@@ -15,7 +15,10 @@ What S3 then does with them over time (expiring versions after days) is not mode
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
+from unittest.mock import patch  # as moto's mock_aws does: set, then put back as it was
 
 PUBLIC_ACCESS_BLOCK = (
     "BlockPublicAcls",
@@ -139,3 +142,35 @@ def _object(value: Any) -> dict[str, Any]:
 
 def _objects(value: Any) -> list[dict[str, Any]]:
     return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+# S3's answer to a lifecycle expiration of 0 days or fewer (InvalidArgument), as
+# scality/Arsenal#2648 reproduced it against AWS; moto took it and answered it back
+EXPIRATION_DAYS = "'Days' for Expiration action must be a positive integer"
+
+
+def expiration_refusal(rules: list[dict[str, Any]]) -> str | None:
+    """S3's refusal for rules (the API's shape) one of which expires after 0 days or fewer."""
+    for rule in rules:
+        days = (rule.get("Expiration") or {}).get("Days")
+        if days is not None and int(days) <= 0:
+            return EXPIRATION_DAYS
+    return None
+
+
+@contextmanager
+def lifecycle_days_checked() -> Iterator[None]:
+    """PutBucketLifecycleConfiguration refusing an expiration S3 refuses, while the block runs."""
+    from moto.s3.exceptions import InvalidArgumentError
+    from moto.s3.models import S3Backend
+
+    original = S3Backend.__dict__["put_bucket_lifecycle_configuration"]  # KeyError: the test
+
+    def put(self: Any, bucket_name: str, rules: list[dict[str, Any]]) -> None:
+        refused = expiration_refusal(rules)
+        if refused:
+            raise InvalidArgumentError(refused, "Days", "0")
+        original(self, bucket_name, rules)
+
+    with patch.object(S3Backend, "put_bucket_lifecycle_configuration", put):
+        yield

@@ -23,7 +23,7 @@ from mlwf.offline import (
     queue_attributes,
     resource_types,
 )
-from mlwf.offline.bucket_properties import bucket_calls
+from mlwf.offline.bucket_properties import bucket_calls, expiration_refusal
 from mlwf.offline.cloudwatch_logs import RETENTION_DAYS, retention_refusal
 from mlwf.offline.conditions import NotCreated, not_created
 from mlwf.offline.intrinsics import Evaluator, IntrinsicError, as_property_string
@@ -232,7 +232,13 @@ class _Reader:
                 bridge = notifications.get("EventBridgeConfiguration", {})
                 if str(bridge.get("EventBridgeEnabled", "")).lower() == "true":
                     self.spec.event_bridge_buckets.add(self.name(logical_id))
-                self.spec.bucket_calls[self.name(logical_id)] = bucket_calls(props)
+                calls = bucket_calls(props)
+                lifecycle = calls.get("put_bucket_lifecycle_configuration", {})
+                if refused := expiration_refusal(
+                    lifecycle.get("LifecycleConfiguration", {}).get("Rules", [])
+                ):  # as the bucket's CREATE_FAILED fails sam deploy
+                    raise MlwfError(f"{self.spec.path.name} ({logical_id}): {refused}")
+                self.spec.bucket_calls[self.name(logical_id)] = calls
             elif kind == "AWS::Logs::LogGroup":
                 retention = props.get("RetentionInDays")
                 days = int(retention) if retention is not None else None

@@ -6,9 +6,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import boto3
 import pytest
+from botocore.exceptions import ClientError
 
-from mlwf.offline.bucket_properties import bucket_calls
+from mlwf.offline.bucket_properties import EXPIRATION_DAYS, bucket_calls, lifecycle_days_checked
+from mlwf.offline.template import load_template
+from tests.helpers.paths import REGION
+from tests.helpers.project import edit_template, project_copy
+from training_job.errors import MlwfError
 
 ENCRYPTION = {
     "ServerSideEncryptionConfiguration": [
@@ -97,3 +103,39 @@ def test_a_lifecycle_rule_takes_the_apis_shape(aws, rule, expected):
 def test_a_bucket_without_configuration_gets_no_call():
     assert bucket_calls({}) == {}
     assert bucket_calls({"BucketName": "b", "Tags": [{"Key": "a", "Value": "b"}]}) == {}
+
+
+LIFECYCLE = {"Rules": [{"ID": "r", "Status": "Enabled", "Filter": {}, "Expiration": {"Days": 0}}]}
+
+
+def test_the_pinned_moto_takes_an_expiration_of_0_days(aws):
+    # What lifecycle_days_checked is for; once moto refuses it, the patch can go.
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.create_bucket(Bucket="lifecycled")
+    s3.put_bucket_lifecycle_configuration(Bucket="lifecycled", LifecycleConfiguration=LIFECYCLE)
+    assert s3.get_bucket_lifecycle_configuration(Bucket="lifecycled")["Rules"][0]["Expiration"] == {
+        "Days": 0
+    }
+
+
+def test_an_expiration_of_0_days_is_refused_in_s3s_words(aws):
+    # "'Days' for Expiration action must be a positive integer" (InvalidArgument, as
+    # scality/Arsenal#2648 reproduced it against AWS)
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.create_bucket(Bucket="lifecycled")
+    with lifecycle_days_checked(), pytest.raises(ClientError) as refused:
+        s3.put_bucket_lifecycle_configuration(Bucket="lifecycled", LifecycleConfiguration=LIFECYCLE)
+    assert refused.value.response["Error"]["Code"] == "InvalidArgument"
+    assert refused.value.response["Error"]["Message"] == EXPIRATION_DAYS
+
+
+def test_a_template_expiration_of_0_days_is_refused_at_start(tmp_path):
+    template = project_copy(tmp_path)
+    edit_template(
+        template,
+        "            NoncurrentVersionExpiration:\n",
+        "            ExpirationInDays: 0\n            NoncurrentVersionExpiration:\n",
+    )
+    with pytest.raises(MlwfError) as refused:
+        load_template(template)
+    assert str(refused.value) == f"template.yaml (ImagesBucket): {EXPIRATION_DAYS}"
