@@ -1,15 +1,18 @@
-"""Which resources of a template the offline stack makes, and the refusal for the others.
+"""Which resources of a template the offline stack makes, and what it does with the others.
 
 A resource of a type the offline stack does not make used to be skipped without a word: an
-SNS topic, an SSM parameter or an alarm added to the template was never created (its `Ref`
-gave a made-up name where CloudFormation gives the topic's ARN), an SQS or S3 trigger, or a
-schedule, was never wired, and nothing fired. The deploy looked fine and the app then
-behaved unlike the deployed one. Such a template is now refused at start, naming each
-resource and what the offline mode cannot do with it, as other unmodelled features are.
-
-A type CloudFormation does not know at all fails the deploy in its own words: "Template
-format error: Unrecognized resource types: [AWS::CDK::Metadata]" (a deploy log quoted in
-aws/aws-cdk#3648); the known types are those of the resource schemas cfn-lint ships.
+SNS topic, an SSM parameter or an alarm added to the template was never created (a `Ref` to
+the topic gave a made-up name where CloudFormation gives its ARN), and an SQS or S3 trigger,
+or a schedule, was never wired, so nothing fired. Now:
+- a trigger (an event source mapping, a scheduled rule, a bucket notification to a function,
+  queue or topic, an EventInvokeConfig, a function URL) is refused at start, by name: the
+  app would not run as deployed;
+- another resource the stack does not make (an alarm, a topic, a dashboard) is left out and
+  named in a line at start (`skipped`), so that a template with monitoring still runs
+  offline; a `Ref` or `GetAtt` to one is refused, naming it, as its value is not known;
+- a type CloudFormation does not know fails the deploy in its own words: "Template format
+  error: Unrecognized resource types: [AWS::CDK::Metadata]" (a deploy log quoted in
+  aws/aws-cdk#3648); the known types are those of the resource schemas cfn-lint ships.
 """
 
 from __future__ import annotations
@@ -33,8 +36,8 @@ MADE = frozenset(
 )
 # Resource-based policies: accepted and not enforced, as docs/offline.md says of them
 POLICIES = frozenset({"AWS::S3::BucketPolicy", "AWS::SQS::QueuePolicy", "AWS::Lambda::Permission"})
-# Why some types a user adds are not made, where the type's name does not say enough
-WHY = {
+# Triggers and invocation settings: the app would not run as deployed without them
+TRIGGERS = {
     "AWS::Lambda::EventSourceMapping": "no queue or stream is polled offline",
     "AWS::Lambda::EventInvokeConfig": "asynchronous retries and destinations keep their defaults",
     "AWS::Lambda::Url": "no function URL is served offline",
@@ -51,9 +54,21 @@ def unrecognized(resources: dict[str, Any]) -> str | None:
     return f"Template format error: Unrecognized resource types: [{', '.join(kinds)}]"
 
 
-def not_made(logical_id: str, resource: dict[str, Any], props: dict[str, Any]) -> str | None:
-    """Why the offline stack cannot make this resource as AWS would; None when it can."""
+def skipped(resources: dict[str, Any]) -> dict[str, str]:
+    """The resources left out offline (neither made nor triggers), with their types."""
+    kinds = {logical_id: str(r.get("Type")) for logical_id, r in resources.items()}
+    return {
+        logical_id: kind
+        for logical_id, kind in kinds.items()
+        if kind not in MADE and kind not in POLICIES and kind not in TRIGGERS
+    }
+
+
+def trigger_refusal(logical_id: str, resource: dict[str, Any], props: dict[str, Any]) -> str | None:
+    """Why this resource would run the app unlike AWS offline; None when it would not."""
     kind = str(resource.get("Type"))
+    if kind in TRIGGERS:
+        return f"{logical_id} ({kind}: {TRIGGERS[kind]})"
     if kind == "AWS::Events::Rule" and "ScheduleExpression" in props:
         return f"{logical_id} (a scheduled rule: nothing is run on a schedule offline)"
     if kind == "AWS::S3::Bucket":
@@ -61,17 +76,27 @@ def not_made(logical_id: str, resource: dict[str, Any], props: dict[str, Any]) -
         given = [key for key in _NOTIFICATIONS if notifications.get(key)]
         if given:
             return f"{logical_id} ({' and '.join(given)}: only EventBridge gets S3 events offline)"
-    if kind in MADE or kind in POLICIES:
-        return None
-    why = WHY.get(kind)
-    return f"{logical_id} ({kind}{': ' + why if why else ''})"
+    return None
 
 
 def refusal(template_name: str, reasons: list[str]) -> str:
     return (
-        f"{template_name}: the offline mode does not make these resources as AWS would: "
+        f"{template_name}: the offline mode cannot run these as AWS would: "
         f"{'; '.join(reasons)}. docs/offline.md lists what it models"
     )
+
+
+def reference_refusal(logical_id: str, kind: str) -> str:
+    return (
+        f"{logical_id} ({kind}) is referenced, but the offline mode does not make {kind} "
+        "resources, so the value AWS would give for it is not known (docs/offline.md lists "
+        "what it makes)"
+    )
+
+
+def skipped_note(left_out: dict[str, str]) -> str:
+    named = ", ".join(f"{logical_id} ({kind})" for logical_id, kind in left_out.items())
+    return f"not made offline (AWS would make them; nothing here refers to them): {named}"
 
 
 def _known(kind: Any) -> bool:

@@ -54,6 +54,7 @@ from mlwf.offline.moto_patches import (
 from mlwf.offline.object_acls import object_acls_refused_when_owner_enforced
 from mlwf.offline.object_versions import deleted_versions_keep_their_place
 from mlwf.offline.queue_attributes import create_queues, queue_attributes_checked
+from mlwf.offline.resource_types import skipped_note
 from mlwf.offline.rules import put_rules, step_functions_targets
 from mlwf.offline.sagemaker_update import update_endpoint_answered
 from mlwf.offline.server import serving
@@ -128,6 +129,8 @@ class OfflineStack:
             stack_name=stack_name,
             region=region,
         )
+        if spec.skipped:
+            say(skipped_note(spec.skipped))
         with ExitStack() as cleanup:
             cleanup.enter_context(_offline_environment(region))
             cleanup.enter_context(

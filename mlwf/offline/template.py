@@ -141,6 +141,7 @@ class _Reader:
             language_extensions=extended,
         )
         self.excluded: set[str] = set()  # not created (mlwf.offline.conditions)
+        self.skipped = resource_types.skipped(self.resources)  # not made offline
 
     def kind(self, logical_id: str) -> str:
         return str(self.resources[logical_id].get("Type"))
@@ -176,9 +177,17 @@ class _Reader:
             raise IntrinsicError(f"the offline mode has no ARN for {logical_id} ({kind})")
         return arns[kind]
 
-    def ref(self, logical_id: str) -> str:
+    def _made(self, logical_id: str) -> None:
+        """Nothing when the stack makes the resource; else why a reference to it fails."""
         if logical_id in self.excluded:
             raise NotCreated(logical_id)
+        if logical_id in self.skipped:
+            raise IntrinsicError(
+                resource_types.reference_refusal(logical_id, self.kind(logical_id))
+            )
+
+    def ref(self, logical_id: str) -> str:
+        self._made(logical_id)
         kind = self.kind(logical_id)
         if kind in (lambda_versions.VERSION, lambda_versions.ALIAS):
             return lambda_versions.qualified_arn(self, logical_id)
@@ -191,8 +200,7 @@ class _Reader:
         return self.name(logical_id)
 
     def attribute(self, logical_id: str, attribute: str) -> str:
-        if logical_id in self.excluded:
-            raise NotCreated(logical_id)
+        self._made(logical_id)
         if refused := unsupported(logical_id, self.kind(logical_id), attribute):
             raise IntrinsicError(refused)
         if (versioned := lambda_versions.attribute(self, logical_id, attribute)) is not None:
@@ -216,14 +224,14 @@ class _Reader:
         not_created(self.resources, self.evaluator.condition, evaluate, self.excluded)
         not_made: list[str] = []
         for logical_id, resource in self.resources.items():
-            if logical_id in self.excluded:
+            if logical_id in self.excluded or logical_id in self.skipped:
                 continue
             kind = resource.get("Type")
             props = evaluate(resource.get("Properties", {}))
             unresolved = dynamic_references.refusal(props)
             if unresolved:
                 raise MlwfError(f"{self.spec.path.name} ({logical_id}): {unresolved}")
-            if why := resource_types.not_made(logical_id, resource, props):
+            if why := resource_types.trigger_refusal(logical_id, resource, props):
                 not_made.append(why)
                 continue
             if kind == "AWS::S3::Bucket":
@@ -292,6 +300,7 @@ class _Reader:
             self.spec.resources[logical_id] = StackResource(logical_id, kind, self.ref(logical_id))
         if not_made:
             raise MlwfError(resource_types.refusal(self.spec.path.name, not_made))
+        self.spec.skipped = {k: v for k, v in self.skipped.items() if k not in self.excluded}
         self.spec.function_qualifiers = lambda_versions.qualifiers(self, self.excluded)
         if refused := function_limits.account_refusal(self.spec.functions):
             raise MlwfError(f"{self.spec.path.name}: {refused}")

@@ -1,12 +1,14 @@
-"""Resources the offline stack does not make are refused at start, naming each, rather than
-skipped: a topic, a parameter, a queue trigger or a schedule added to template.yaml were
-silently never made, and the app then behaved unlike the deployed one (mlwf/offline/
-resource_types.py). A type CloudFormation does not know fails as CloudFormation fails it."""
+"""Resources the offline stack does not make: named at start and left out, a reference to one
+refused, a trigger refused (mlwf/offline/resource_types.py). A topic, a parameter, a queue
+trigger or a schedule added to template.yaml were silently never made, a Ref to the topic gave
+a made-up name, and the app then behaved unlike the deployed one. A type CloudFormation does
+not know fails as CloudFormation fails it."""
 
 from __future__ import annotations
 
 import pytest
 
+from mlwf.offline.resource_types import skipped_note
 from mlwf.offline.template import load_template
 from tests.helpers.project import edit_template, project_copy
 from training_job.errors import MlwfError
@@ -34,17 +36,40 @@ def refused(template) -> str:
     return str(raised.value)
 
 
-def test_resources_of_types_it_does_not_make_are_refused_by_name(tmp_path):
-    # Given a topic and an alarm added to the template (offline made neither, and
-    # `!Ref AlertsTopic` gave a name where CloudFormation gives the topic's ARN)
+def test_resources_it_does_not_make_are_left_out_and_named(tmp_path):
+    # Given a topic and an alarm added to the template, which nothing else refers to
     template = project_copy(tmp_path)
     edit_template(template, "Resources:\n", TOPIC_AND_ALARM)
 
-    # When the offline stack reads it, Then both are named, and nothing else
-    message = refused(template)
-    assert message.startswith(
-        "template.yaml: the offline mode does not make these resources as AWS would: "
-        "AlertsTopic (AWS::SNS::Topic); LowConfidenceAlarm (AWS::CloudWatch::Alarm)."
+    # When the offline stack reads it
+    spec = load_template(template)
+
+    # Then both are left out and named (the start says so), and the app is read whole
+    assert spec.skipped == {
+        "AlertsTopic": "AWS::SNS::Topic",
+        "LowConfidenceAlarm": "AWS::CloudWatch::Alarm",
+    }
+    assert skipped_note(spec.skipped) == (
+        "not made offline (AWS would make them; nothing here refers to them): "
+        "AlertsTopic (AWS::SNS::Topic), LowConfidenceAlarm (AWS::CloudWatch::Alarm)"
+    )
+    assert "AlertsTopic" not in spec.resources and len(spec.functions) == 3
+
+
+def test_a_reference_to_a_resource_it_does_not_make_is_refused_by_name(tmp_path):
+    # Given a function told the topic's ARN (offline gave a made-up name for `!Ref`, where
+    # CloudFormation gives the topic's ARN: a publish worked on AWS and failed offline)
+    template = project_copy(tmp_path)
+    edit_template(template, "Resources:\n", TOPIC_AND_ALARM)
+    edit_template(
+        template,
+        "          THRESHOLD: !Ref ConfidenceThreshold\n",
+        "          THRESHOLD: !Ref ConfidenceThreshold\n          ALERTS: !Ref AlertsTopic\n",
+    )
+    assert refused(template) == (
+        "template.yaml: AlertsTopic (AWS::SNS::Topic) is referenced, but the offline mode does "
+        "not make AWS::SNS::Topic resources, so the value AWS would give for it is not known "
+        "(docs/offline.md lists what it makes)"
     )
 
 
@@ -113,3 +138,14 @@ def test_the_projects_own_template_is_made_whole(tmp_path):
         "ClassifyImageFunction",
         "FilterInferencesFunction",
     }
+
+
+def test_the_start_names_what_it_left_out(tmp_path):
+    from mlwf.offline.runtime import OfflineStack
+
+    template = project_copy(tmp_path)
+    edit_template(template, "Resources:\n", TOPIC_AND_ALARM)
+    said: list[str] = []
+    with OfflineStack.start(template, say=said.append):
+        pass
+    assert said[0].startswith("not made offline (AWS would make them; nothing here refers")
