@@ -124,12 +124,39 @@ def check(logical_id: str, props: dict[str, Any], variables: dict[str, str]) -> 
     mode = (props.get("TracingConfig") or {}).get("Mode", "PassThrough")
     if mode not in tracing_modes():
         found.append(f"TracingConfig Mode {mode!r} is not one of {', '.join(tracing_modes())}")
+    found += _settings_refusals(props, EPHEMERAL_STORAGE_MB[0] if storage is None else storage)
     name = props.get("FunctionName")
     if name is not None and not FUNCTION_NAME.fullmatch(str(name)):
         found.append(
             f"FunctionName {name!r}: a name is 1 to 64 letters, digits, hyphens and underscores"
         )
     return [f"{logical_id}: {r}" for r in found]
+
+
+def _settings_refusals(props: dict[str, Any], storage: int) -> list[str]:
+    """SnapStart's and RuntimeManagementConfig's values, which Lambda checks and the offline
+    stack otherwise takes without effect (found by a user-edit walk)."""
+    found = []
+    apply_on = (props.get("SnapStart") or {}).get("ApplyOn", "None")
+    applies = _lambda_enum("SnapStartApplyOn")
+    if apply_on not in applies:
+        found.append(f"SnapStart ApplyOn {apply_on!r} is not one of {', '.join(applies)}")
+    elif apply_on != "None" and storage > EPHEMERAL_STORAGE_MB[0]:
+        # "SnapStart does not support ... ephemeral storage greater than 512 MB"
+        # (https://docs.aws.amazon.com/lambda/latest/dg/snapstart.html)
+        found.append(f"SnapStart does not support EphemeralStorage over 512 MB ({storage})")
+    management = props.get("RuntimeManagementConfig") or {}
+    update_on = management.get("UpdateRuntimeOn", "Auto")
+    if update_on not in _lambda_enum("UpdateRuntimeOn"):
+        found.append(
+            f"RuntimeManagementConfig UpdateRuntimeOn {update_on!r} is not one of "
+            f"{', '.join(_lambda_enum('UpdateRuntimeOn'))}"
+        )
+    elif update_on == "Manual" and not management.get("RuntimeVersionArn"):
+        # the ARN "is only required if you're using the Manual runtime update mode"
+        # (https://docs.aws.amazon.com/lambda/latest/api/API_PutRuntimeManagementConfig.html)
+        found.append("RuntimeManagementConfig UpdateRuntimeOn Manual needs a RuntimeVersionArn")
+    return found
 
 
 # Lambda keeps 100 concurrent executions of the account unreserved, and an account has

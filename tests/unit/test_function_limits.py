@@ -174,3 +174,39 @@ def test_reserving_all_but_100_of_the_accounts_concurrency_is_the_most(tmp_path)
         "function decreases account's UnreservedConcurrentExecution below its minimum value "
         "of [100]."
     )
+
+
+@pytest.mark.parametrize(
+    "properties, problem",
+    [
+        (
+            "      SnapStart:\n        ApplyOn: Always\n",
+            "SnapStart ApplyOn 'Always' is not one of PublishedVersions, None",
+        ),
+        (
+            "      AutoPublishAlias: live\n      SnapStart:\n        ApplyOn: PublishedVersions\n"
+            "      EphemeralStorage:\n        Size: 2048\n",
+            "SnapStart does not support EphemeralStorage over 512 MB (2048)",
+        ),
+        (
+            "      RuntimeManagementConfig:\n        UpdateRuntimeOn: Manual\n",
+            "RuntimeManagementConfig UpdateRuntimeOn Manual needs a RuntimeVersionArn",
+        ),
+        (
+            "      RuntimeManagementConfig:\n        UpdateRuntimeOn: Never\n",
+            "RuntimeManagementConfig UpdateRuntimeOn 'Never' is not one of Auto, Manual, "
+            "FunctionUpdate",
+        ),
+    ],
+)
+def test_snap_start_and_runtime_management_are_checked(tmp_path, properties, problem):
+    # snapstart.html: no SnapStart with more than 512 MB of /tmp; the enums are Lambda's
+    # (botocore's model); Manual updates name the runtime version. Offline took each.
+    template = project_copy(tmp_path)
+    code = "      CodeUri: functions/filter_inferences/\n"
+    edit_template(template, code, code + properties)
+    with pytest.raises(MlwfError) as refused:
+        load_template(template)
+    assert str(refused.value) == (
+        f"template.yaml: Lambda's CreateFunction would refuse FilterInferencesFunction: {problem}"
+    )
