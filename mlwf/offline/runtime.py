@@ -27,7 +27,10 @@ from typing import Any, ClassVar
 from mlwf.executions import TERMINAL, ExecutionInput, ExecutionResult, run_executions
 from mlwf.offline import zygote
 from mlwf.offline.bridge import Bridge, EndpointHandler
-from mlwf.offline.bucket_properties import lifecycle_days_checked
+from mlwf.offline.bucket_properties import (
+    event_bridge_notifications_shown,
+    lifecycle_days_checked,
+)
 from mlwf.offline.cloudwatch_logs import (
     LogGroupSink,
     missing_stream_named,
@@ -146,6 +149,7 @@ class OfflineStack:
             cleanup.enter_context(retention_checked())
             cleanup.enter_context(missing_stream_named())
             cleanup.enter_context(lifecycle_days_checked())
+            cleanup.enter_context(event_bridge_notifications_shown())
             cleanup.enter_context(filter_patterns_as_aws())
             cleanup.enter_context(reservations_applied())
             cleanup.enter_context(queue_attributes_checked())

@@ -10,7 +10,12 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from mlwf.offline.bucket_properties import EXPIRATION_DAYS, bucket_calls, lifecycle_days_checked
+from mlwf.offline.bucket_properties import (
+    EXPIRATION_DAYS,
+    bucket_calls,
+    event_bridge_notifications_shown,
+    lifecycle_days_checked,
+)
 from mlwf.offline.template import load_template
 from tests.helpers.paths import REGION
 from tests.helpers.project import edit_template, project_copy
@@ -139,3 +144,41 @@ def test_a_template_expiration_of_0_days_is_refused_at_start(tmp_path):
     with pytest.raises(MlwfError) as refused:
         load_template(template)
     assert str(refused.value) == f"template.yaml (ImagesBucket): {EXPIRATION_DAYS}"
+
+
+def notified(s3) -> dict:
+    s3.create_bucket(Bucket="notified")
+    s3.put_bucket_notification_configuration(
+        Bucket="notified", NotificationConfiguration={"EventBridgeConfiguration": {}}
+    )
+    answer = s3.get_bucket_notification_configuration(Bucket="notified")
+    answer.pop("ResponseMetadata")
+    return answer
+
+
+def test_the_pinned_moto_leaves_event_bridge_out_of_its_answer(aws):
+    # What event_bridge_notifications_shown is for; once moto answers it, the patch can go.
+    assert notified(boto3.client("s3", region_name=REGION)) == {}
+
+
+def test_a_buckets_event_bridge_notifications_are_in_its_answer(aws):
+    with event_bridge_notifications_shown():
+        answer = notified(boto3.client("s3", region_name=REGION))
+    assert answer == {"EventBridgeConfiguration": {}}
+
+
+def test_event_bridge_is_answered_beside_other_notifications(aws):
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.create_bucket(Bucket="notified")
+    queue = "arn:aws:sqs:us-east-1:123456789012:uploads"
+    configuration = {
+        "EventBridgeConfiguration": {},
+        "QueueConfigurations": [{"QueueArn": queue, "Events": ["s3:ObjectCreated:*"]}],
+    }
+    with event_bridge_notifications_shown():
+        s3.put_bucket_notification_configuration(
+            Bucket="notified", NotificationConfiguration=configuration
+        )
+        answer = s3.get_bucket_notification_configuration(Bucket="notified")
+    assert answer["EventBridgeConfiguration"] == {}
+    assert answer["QueueConfigurations"][0]["QueueArn"] == queue
