@@ -1,7 +1,7 @@
 """A state machine's executions logged to its CloudWatch Logs group as its LoggingConfiguration
 asks (cw-logs.html; mlwf/offline/execution_logs.py): moto started every execution without a
 logging session, so the template's groups stayed empty. A level Step Functions does not have
-is refused at start (mlwf/offline/request_enums.py)."""
+is refused (mlwf/offline/request_enums.py; at start: tests/offline/test_stack_start.py)."""
 
 from __future__ import annotations
 
@@ -115,20 +115,3 @@ def test_a_record_is_step_functions_log_format():
         "event_timestamp": "1796119200250",
         "execution_arn": "arn",
     }
-
-
-def test_a_template_level_step_functions_does_not_have_is_refused_at_start(tmp_path):
-    # `Level: EVERYTHING` was created, and DescribeStateMachine echoed it
-    from tests.helpers.project import edit_template, project_copy, refusal
-
-    template = project_copy(tmp_path)
-    text = template.read_text()
-    template.write_text(text.replace("Level: ALL", "Level: EVERYTHING", 1))
-    edit_template(template, "Level: EVERYTHING", "Level: EVERYTHING")  # the edit is there
-    message = refusal(template)
-    assert message.startswith(f"{template} (ImageClassificationStateMachine): CreateStateMachine")
-    assert message.endswith(
-        "refuses it: ValidationException: 1 validation error detected: Value 'EVERYTHING' at "
-        "'loggingConfiguration.level' failed to satisfy constraint: Member must satisfy enum "
-        "value set: [ALL, ERROR, FATAL, OFF]"
-    )

@@ -138,14 +138,3 @@ def test_the_projects_own_template_is_made_whole(tmp_path):
         "ClassifyImageFunction",
         "FilterInferencesFunction",
     }
-
-
-def test_the_start_names_what_it_left_out(tmp_path):
-    from mlwf.offline.runtime import OfflineStack
-
-    template = project_copy(tmp_path)
-    edit_template(template, "Resources:\n", TOPIC_AND_ALARM)
-    said: list[str] = []
-    with OfflineStack.start(template, say=said.append):
-        pass
-    assert said[0].startswith("not made offline (AWS would make them; nothing here refers")
