@@ -68,6 +68,9 @@ def _session(state_machine: Any, execution_arn: str) -> Any:
     )
 
     logging: Any = getattr(state_machine, "loggingConfiguration", None) or {}
+    # includeExecutionData is optional, false when left out (API_LoggingConfiguration.html);
+    # moto's reader takes it as given
+    logging = {**logging, "includeExecutionData": bool(logging.get("includeExecutionData"))}
     configuration = CloudWatchLoggingConfiguration.from_logging_configuration(
         state_machine_arn=state_machine.arn, logging_configuration=logging
     )

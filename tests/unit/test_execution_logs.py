@@ -1,7 +1,7 @@
 """A state machine's executions logged to its CloudWatch Logs group as its LoggingConfiguration
 asks (cw-logs.html; mlwf/offline/execution_logs.py): moto started every execution without a
 logging session, so the template's groups stayed empty. A level Step Functions does not have
-is refused (mlwf/offline/request_enums.py; at start: tests/offline/test_stack_start.py)."""
+is refused (mlwf/offline/request_enums.py; at start: tests/offline/test_template_at_start.py)."""
 
 from __future__ import annotations
 
@@ -88,6 +88,16 @@ def test_level_error_logs_only_the_errors(aws):
     with executions_logged():
         records = run_logged(FAILS, logging("ERROR"))
     assert [r["type"] for r in records] == ["FailStateEntered", "ExecutionFailed"]
+
+
+def test_a_configuration_without_include_execution_data_leaves_the_data_out(aws):
+    # optional, false by default; moto's reader took it as given, and every execution of
+    # such a machine failed with Python's KeyError
+    configuration = logging("ALL")
+    del configuration["includeExecutionData"]
+    with executions_logged():
+        records = run_logged(PASSES, configuration)
+    assert records[0]["type"] == "ExecutionStarted" and "input" not in records[0]["details"]
 
 
 def test_level_off_logs_nothing(aws):
