@@ -1,18 +1,18 @@
-"""Which resources of a template the offline stack makes, and what it does with the others.
+"""Which resources of a template the offline stack makes, and what it says of the others.
 
 A resource of a type the offline stack does not make used to be skipped without a word: an
-SNS topic, an SSM parameter or an alarm added to the template was never created (a `Ref` to
-the topic gave a made-up name where CloudFormation gives its ARN), and an SQS or S3 trigger,
-or a schedule, was never wired, so nothing fired. Now:
-- a trigger (an event source mapping, a scheduled rule, a bucket notification to a function,
-  queue or topic, an EventInvokeConfig, a function URL) is refused at start, by name: the
-  app would not run as deployed;
-- another resource the stack does not make (an alarm, a topic, a dashboard) is left out and
-  named in a line at start (`skipped`), so that a template with monitoring still runs
-  offline; a `Ref` or `GetAtt` to one is refused, naming it, as its value is not known;
-- a type CloudFormation does not know fails the deploy in its own words: "Template format
-  error: Unrecognized resource types: [AWS::CDK::Metadata]" (a deploy log quoted in
-  aws/aws-cdk#3648); the known types are those of the resource schemas cfn-lint ships.
+SNS topic, an SSM parameter or an alarm added to the template was never created, and an
+SQS or S3 trigger, or a schedule, was never wired, so nothing fired, and nothing said so.
+Now each resource (or part of one) the stack leaves out is named in a line at start, with
+what that means where the type's name does not say it: the app still runs offline (a
+template with an alarm, an API or a queue trigger can be tried), and the user knows what
+it does not do. A `Ref` to a left-out resource gives its name, as before, whatever
+CloudFormation would give (a topic's ARN, for one): a call to it fails offline.
+
+A type CloudFormation does not know fails the deploy in its own words: "Template format
+error: Unrecognized resource types: [AWS::CDK::Metadata]" (a deploy log quoted in
+aws/aws-cdk#3648); the known types are those of the resource schemas cfn-lint ships, read
+only for a template with a type the stack does not make (importing cfn-lint takes ~1 s).
 """
 
 from __future__ import annotations
@@ -36,11 +36,16 @@ MADE = frozenset(
 )
 # Resource-based policies: accepted and not enforced, as docs/offline.md says of them
 POLICIES = frozenset({"AWS::S3::BucketPolicy", "AWS::SQS::QueuePolicy", "AWS::Lambda::Permission"})
-# Triggers and invocation settings: the app would not run as deployed without them
-TRIGGERS = {
-    "AWS::Lambda::EventSourceMapping": "no queue or stream is polled offline",
+# What leaving out some types means, where the type's name does not say it
+WHY = {
+    "AWS::Lambda::EventSourceMapping": "no queue or stream is polled",
     "AWS::Lambda::EventInvokeConfig": "asynchronous retries and destinations keep their defaults",
-    "AWS::Lambda::Url": "no function URL is served offline",
+    "AWS::Lambda::Url": "no function URL is served",
+    "AWS::ApiGateway::RestApi": "no API is served",
+    "AWS::ApiGatewayV2::Api": "no API is served",
+    "AWS::Scheduler::Schedule": "nothing is run on a schedule",
+    "AWS::SNS::Subscription": "no message is delivered",
+    "AWS::Logs::SubscriptionFilter": "no log event is delivered",
 }
 # Bucket notifications other than EventBridge's (S3 events on a SAM function make these)
 _NOTIFICATIONS = ("LambdaConfigurations", "QueueConfigurations", "TopicConfigurations")
@@ -55,48 +60,34 @@ def unrecognized(resources: dict[str, Any]) -> str | None:
 
 
 def skipped(resources: dict[str, Any]) -> dict[str, str]:
-    """The resources left out offline (neither made nor triggers), with their types."""
-    kinds = {logical_id: str(r.get("Type")) for logical_id, r in resources.items()}
-    return {
-        logical_id: kind
-        for logical_id, kind in kinds.items()
-        if kind not in MADE and kind not in POLICIES and kind not in TRIGGERS
-    }
+    """The resources of types the stack does not make: logical id -> what is left out."""
+    found = {}
+    for logical_id, resource in resources.items():
+        kind = str(resource.get("Type"))
+        if kind not in MADE and kind not in POLICIES:
+            found[logical_id] = f"{logical_id} ({kind}{': ' + WHY[kind] if kind in WHY else ''})"
+    return found
 
 
-def trigger_refusal(logical_id: str, resource: dict[str, Any], props: dict[str, Any]) -> str | None:
-    """Why this resource would run the app unlike AWS offline; None when it would not."""
+def left_out_part(logical_id: str, resource: dict[str, Any], props: dict[str, Any]) -> str | None:
+    """What of a resource of a type the stack makes it leaves out; None for nothing."""
     kind = str(resource.get("Type"))
-    if kind in TRIGGERS:
-        return f"{logical_id} ({kind}: {TRIGGERS[kind]})"
     if kind == "AWS::Events::Rule" and "ScheduleExpression" in props:
-        return f"{logical_id} (a scheduled rule: nothing is run on a schedule offline)"
+        return f"{logical_id} (a scheduled rule: nothing is run on a schedule)"
     if kind == "AWS::S3::Bucket":
-        notifications = props.get("NotificationConfiguration", {})
+        notifications = props.get("NotificationConfiguration")
+        notifications = notifications if isinstance(notifications, dict) else {}
         given = [key for key in _NOTIFICATIONS if notifications.get(key)]
         if given:
-            return f"{logical_id} ({' and '.join(given)}: only EventBridge gets S3 events offline)"
+            return f"{logical_id}'s {' and '.join(given)} (only EventBridge gets its events)"
     return None
 
 
-def refusal(template_name: str, reasons: list[str]) -> str:
+def skipped_note(left_out: list[str]) -> str:
     return (
-        f"{template_name}: the offline mode cannot run these as AWS would: "
-        f"{'; '.join(reasons)}. docs/offline.md lists what it models"
+        "not made offline (AWS would make them; nothing offline runs them, and a call to one "
+        f"fails): {', '.join(left_out)}"
     )
-
-
-def reference_refusal(logical_id: str, kind: str) -> str:
-    return (
-        f"{logical_id} ({kind}) is referenced, but the offline mode does not make {kind} "
-        "resources, so the value AWS would give for it is not known (docs/offline.md lists "
-        "what it makes)"
-    )
-
-
-def skipped_note(left_out: dict[str, str]) -> str:
-    named = ", ".join(f"{logical_id} ({kind})" for logical_id, kind in left_out.items())
-    return f"not made offline (AWS would make them; nothing here refers to them): {named}"
 
 
 def _known(kind: Any) -> bool:

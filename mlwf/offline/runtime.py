@@ -132,8 +132,8 @@ class OfflineStack:
             stack_name=stack_name,
             region=region,
         )
-        if spec.skipped:
-            say(skipped_note(spec.skipped))
+        if spec.left_out:
+            say(skipped_note(spec.left_out))
         with ExitStack() as cleanup:
             cleanup.enter_context(_offline_environment(region))
             cleanup.enter_context(

@@ -178,13 +178,9 @@ class _Reader:
         return arns[kind]
 
     def _made(self, logical_id: str) -> None:
-        """Nothing when the stack makes the resource; else why a reference to it fails."""
+        """Nothing when CloudFormation creates the resource; else NotCreated."""
         if logical_id in self.excluded:
             raise NotCreated(logical_id)
-        if logical_id in self.skipped:
-            raise IntrinsicError(
-                resource_types.reference_refusal(logical_id, self.kind(logical_id))
-            )
 
     def ref(self, logical_id: str) -> str:
         self._made(logical_id)
@@ -222,7 +218,9 @@ class _Reader:
         if unknown := resource_types.unrecognized(self.resources):
             raise MlwfError(f"{self.spec.path.name}: {unknown}")
         not_created(self.resources, self.evaluator.condition, evaluate, self.excluded)
-        not_made: list[str] = []
+        left_out = [
+            said for logical_id, said in self.skipped.items() if logical_id not in self.excluded
+        ]
         for logical_id, resource in self.resources.items():
             if logical_id in self.excluded or logical_id in self.skipped:
                 continue
@@ -231,9 +229,10 @@ class _Reader:
             unresolved = dynamic_references.refusal(props)
             if unresolved:
                 raise MlwfError(f"{self.spec.path.name} ({logical_id}): {unresolved}")
-            if why := resource_types.trigger_refusal(logical_id, resource, props):
-                not_made.append(why)
-                continue
+            if part := resource_types.left_out_part(logical_id, resource, props):
+                left_out.append(part)
+                if kind != "AWS::S3::Bucket":  # the bucket is made, without those parts
+                    continue
             if kind == "AWS::S3::Bucket":
                 self.spec.buckets[logical_id] = self.name(logical_id)
                 notifications = props.get("NotificationConfiguration", {})
@@ -288,7 +287,7 @@ class _Reader:
                 self.spec.managed_policies[self.arn(logical_id)] = props["PolicyDocument"]
             elif kind == "AWS::Lambda::Function":
                 if logical_id not in code:  # a plain function: its Code is no local folder
-                    not_made.append(f"{logical_id} (runs only a SAM function's local CodeUri)")
+                    left_out.append(f"{logical_id} (runs only a SAM function's local CodeUri)")
                     continue
                 self.spec.functions[logical_id] = self.function(logical_id, props, code[logical_id])
             elif kind == "AWS::StepFunctions::StateMachine":
@@ -298,9 +297,7 @@ class _Reader:
             else:
                 continue  # resource policies: accepted, not enforced (resource_types.POLICIES)
             self.spec.resources[logical_id] = StackResource(logical_id, kind, self.ref(logical_id))
-        if not_made:
-            raise MlwfError(resource_types.refusal(self.spec.path.name, not_made))
-        self.spec.skipped = {k: v for k, v in self.skipped.items() if k not in self.excluded}
+        self.spec.left_out = left_out
         self.spec.function_qualifiers = lambda_versions.qualifiers(self, self.excluded)
         if refused := function_limits.account_refusal(self.spec.functions):
             raise MlwfError(f"{self.spec.path.name}: {refused}")

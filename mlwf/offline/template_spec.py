@@ -107,8 +107,8 @@ class TemplateSpec:
     log_groups: dict[str, int | None] = field(default_factory=dict)  # name -> retention days
     roles: dict[str, RoleSpec] = field(default_factory=dict)
     managed_policies: dict[str, dict[str, Any]] = field(default_factory=dict)  # ARN -> document
-    # resources left out offline, by logical id: their types (mlwf.offline.resource_types)
-    skipped: dict[str, str] = field(default_factory=dict)
+    # what of the template the stack leaves out, each said (mlwf.offline.resource_types)
+    left_out: list[str] = field(default_factory=list)
     outputs: dict[str, str] = field(default_factory=dict)
     resources: dict[str, StackResource] = field(default_factory=dict)  # the ones created
 

@@ -25,8 +25,8 @@ def test_the_start_names_the_resources_it_left_out(tmp_path):
     with OfflineStack.start(template, say=said.append):
         pass
     assert said[0] == (
-        "not made offline (AWS would make them; nothing here refers to them): "
-        "AlertsTopic (AWS::SNS::Topic)"
+        "not made offline (AWS would make them; nothing offline runs them, and a call to one "
+        "fails): AlertsTopic (AWS::SNS::Topic)"
     )
 
 

@@ -1,8 +1,7 @@
-"""Resources the offline stack does not make: named at start and left out, a reference to one
-refused, a trigger refused (mlwf/offline/resource_types.py). A topic, a parameter, a queue
-trigger or a schedule added to template.yaml were silently never made, a Ref to the topic gave
-a made-up name, and the app then behaved unlike the deployed one. A type CloudFormation does
-not know fails as CloudFormation fails it."""
+"""What of a template the offline stack does not make is named, not silently skipped
+(mlwf/offline/resource_types.py): a topic, an alarm, a queue trigger or a schedule added to
+template.yaml were never made, nothing fired, and nothing said so. The app still runs
+offline. A type CloudFormation does not know fails as CloudFormation fails it."""
 
 from __future__ import annotations
 
@@ -30,78 +29,61 @@ TOPIC_AND_ALARM = """Resources:
 """
 
 
-def refused(template) -> str:
-    with pytest.raises(MlwfError) as raised:
-        load_template(template)
-    return str(raised.value)
+def with_filter_events(tmp_path, events: str):
+    """The project's template with `events` on the filter function, and a queue."""
+    template = project_copy(tmp_path)
+    edit_template(template, "Resources:\n", "Resources:\n  WorkQueue:\n    Type: AWS::SQS::Queue\n")
+    text = template.read_text()
+    start = text.index("  FilterInferencesFunction:\n")
+    properties = text.index("    Properties:\n", start) + len("    Properties:\n")
+    template.write_text(text[:properties] + "      Events:\n" + events + text[properties:])
+    return template
 
 
-def test_resources_it_does_not_make_are_left_out_and_named(tmp_path):
-    # Given a topic and an alarm added to the template, which nothing else refers to
+def test_resources_it_does_not_make_are_named_and_the_app_is_read_whole(tmp_path):
+    # Given a topic and an alarm added to the template
     template = project_copy(tmp_path)
     edit_template(template, "Resources:\n", TOPIC_AND_ALARM)
 
     # When the offline stack reads it
     spec = load_template(template)
 
-    # Then both are left out and named (the start says so), and the app is read whole
-    assert spec.skipped == {
-        "AlertsTopic": "AWS::SNS::Topic",
-        "LowConfidenceAlarm": "AWS::CloudWatch::Alarm",
-    }
-    assert skipped_note(spec.skipped) == (
-        "not made offline (AWS would make them; nothing here refers to them): "
-        "AlertsTopic (AWS::SNS::Topic), LowConfidenceAlarm (AWS::CloudWatch::Alarm)"
+    # Then both are named, with what that means, and the app is read whole
+    assert spec.left_out == [
+        "AlertsTopic (AWS::SNS::Topic)",
+        "LowConfidenceAlarm (AWS::CloudWatch::Alarm)",
+    ]
+    assert skipped_note(spec.left_out) == (
+        "not made offline (AWS would make them; nothing offline runs them, and a call to one "
+        "fails): AlertsTopic (AWS::SNS::Topic), LowConfidenceAlarm (AWS::CloudWatch::Alarm)"
     )
     assert "AlertsTopic" not in spec.resources and len(spec.functions) == 3
 
 
-def test_a_reference_to_a_resource_it_does_not_make_is_refused_by_name(tmp_path):
-    # Given a function told the topic's ARN (offline gave a made-up name for `!Ref`, where
-    # CloudFormation gives the topic's ARN: a publish worked on AWS and failed offline)
-    template = project_copy(tmp_path)
-    edit_template(template, "Resources:\n", TOPIC_AND_ALARM)
-    edit_template(
-        template,
-        "          THRESHOLD: !Ref ConfidenceThreshold\n",
-        "          THRESHOLD: !Ref ConfidenceThreshold\n          ALERTS: !Ref AlertsTopic\n",
-    )
-    assert refused(template) == (
-        "template.yaml: AlertsTopic (AWS::SNS::Topic) is referenced, but the offline mode does "
-        "not make AWS::SNS::Topic resources, so the value AWS would give for it is not known "
-        "(docs/offline.md lists what it makes)"
-    )
-
-
-def test_triggers_it_would_never_fire_are_refused_by_name(tmp_path):
-    # Given an SQS trigger and a schedule on the filter function (SAM makes an event source
-    # mapping and a rule with a ScheduleExpression: offline wired neither, nothing fired)
-    template = project_copy(tmp_path)
-    edit_template(
-        template,
-        "Resources:\n",
-        "Resources:\n  WorkQueue:\n    Type: AWS::SQS::Queue\n",
-    )
-    text = template.read_text()
-    start = text.index("  FilterInferencesFunction:\n")
-    properties = text.index("    Properties:\n", start) + len("    Properties:\n")
+def test_triggers_it_never_fires_are_named(tmp_path):
+    # SAM makes an event source mapping for the SQS event, a rule with a ScheduleExpression
+    # for the schedule and a REST API for the Api event: offline wired none, without a word
     events = (
-        "      Events:\n"
         "        Work:\n          Type: SQS\n          Properties:\n"
         "            Queue: !GetAtt WorkQueue.Arn\n"
         "        Hourly:\n          Type: Schedule\n          Properties:\n"
         "            Schedule: rate(1 hour)\n"
+        "        Http:\n          Type: Api\n          Properties:\n"
+        "            Path: /filter\n            Method: post\n"
     )
-    template.write_text(text[:properties] + events + text[properties:])
+    spec = load_template(with_filter_events(tmp_path, events))
+    assert (
+        "FilterInferencesFunctionWork (AWS::Lambda::EventSourceMapping: no queue or stream"
+        " is polled)" in spec.left_out
+    )
+    assert "FilterInferencesFunctionHourly (a scheduled rule: nothing is run on a schedule)" in (
+        spec.left_out
+    )
+    assert "ServerlessRestApi (AWS::ApiGateway::RestApi: no API is served)" in spec.left_out
+    assert "FilterInferencesFunction" in spec.functions  # the function itself runs
 
-    message = refused(template)
 
-    assert "FilterInferencesFunctionWork (AWS::Lambda::EventSourceMapping: no queue" in message
-    assert "FilterInferencesFunctionHourly (a scheduled rule: nothing is run" in message
-
-
-def test_s3_notifications_to_a_function_are_refused_by_name(tmp_path):
-    # SAM's S3 event adds a LambdaConfigurations to the bucket: S3 never invoked it offline
+def test_s3_notifications_other_than_event_bridge_are_named(tmp_path):
     template = project_copy(tmp_path)
     edit_template(
         template,
@@ -111,7 +93,11 @@ def test_s3_notifications_to_a_function_are_refused_by_name(tmp_path):
         "          - Event: s3:ObjectCreated:*\n"
         "            Queue: arn:aws:sqs:us-east-1:123456789012:q\n",
     )
-    assert "ImagesBucket (QueueConfigurations: only EventBridge gets S3 events" in refused(template)
+    spec = load_template(template)
+    assert spec.left_out == [
+        "ImagesBucket's QueueConfigurations (only EventBridge gets its events)"
+    ]
+    assert "ImagesBucket" in spec.buckets  # made, with its EventBridge events
 
 
 def test_a_type_cloudformation_does_not_know_fails_in_its_words(tmp_path):
@@ -124,15 +110,17 @@ def test_a_type_cloudformation_does_not_know_fails_in_its_words(tmp_path):
         "Resources:\n  Widget:\n    Type: AWS::Foo::Widget\n"
         "  Gadget:\n    Type: AWS::Foo::Gadget\n",
     )
-    assert refused(template) == (
+    with pytest.raises(MlwfError) as refused:
+        load_template(template)
+    assert str(refused.value) == (
         "template.yaml: Template format error: Unrecognized resource types: "
         "[AWS::Foo::Gadget, AWS::Foo::Widget]"
     )
 
 
-def test_the_projects_own_template_is_made_whole(tmp_path):
-    # every resource of template.yaml is one the offline stack makes, or a resource policy
+def test_the_projects_own_template_leaves_nothing_out(tmp_path):
     spec = load_template(project_copy(tmp_path))
+    assert spec.left_out == []
     assert set(spec.functions) == {
         "SerializeImageDataFunction",
         "ClassifyImageFunction",
