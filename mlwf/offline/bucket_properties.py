@@ -150,10 +150,18 @@ EXPIRATION_DAYS = "'Days' for Expiration action must be a positive integer"
 
 
 def expiration_refusal(rules: list[dict[str, Any]]) -> str | None:
-    """S3's refusal for rules (the API's shape) one of which expires after 0 days or fewer."""
+    """S3's refusal for rules (the API's shape) one of which expires after 0 days or fewer;
+    None for rules it takes (a Days that is no integer is left to moto's own checks)."""
     for rule in rules:
-        days = (rule.get("Expiration") or {}).get("Days")
-        if days is not None and int(days) <= 0:
+        expiration = rule.get("Expiration") if isinstance(rule, dict) else None
+        days = expiration.get("Days") if isinstance(expiration, dict) else None
+        if isinstance(days, bool):
+            continue
+        try:
+            whole = int(str(days))
+        except ValueError:
+            continue
+        if whole <= 0:
             return EXPIRATION_DAYS
     return None
 

@@ -137,7 +137,14 @@ def _settings_refusals(props: dict[str, Any], storage: int) -> list[str]:
     """SnapStart's and RuntimeManagementConfig's values, which Lambda checks and the offline
     stack otherwise takes without effect (found by a user-edit walk)."""
     found = []
-    apply_on = (props.get("SnapStart") or {}).get("ApplyOn", "None")
+    snap_start, management = (
+        props.get("SnapStart") or {},
+        props.get("RuntimeManagementConfig") or {},
+    )
+    for what, given in (("SnapStart", snap_start), ("RuntimeManagementConfig", management)):
+        if not isinstance(given, dict):
+            return [f"{what} must be an object"]
+    apply_on = snap_start.get("ApplyOn", "None")
     applies = _lambda_enum("SnapStartApplyOn")
     if apply_on not in applies:
         found.append(f"SnapStart ApplyOn {apply_on!r} is not one of {', '.join(applies)}")
@@ -145,7 +152,6 @@ def _settings_refusals(props: dict[str, Any], storage: int) -> list[str]:
         # "SnapStart does not support ... ephemeral storage greater than 512 MB"
         # (https://docs.aws.amazon.com/lambda/latest/dg/snapstart.html)
         found.append(f"SnapStart does not support EphemeralStorage over 512 MB ({storage})")
-    management = props.get("RuntimeManagementConfig") or {}
     update_on = management.get("UpdateRuntimeOn", "Auto")
     if update_on not in _lambda_enum("UpdateRuntimeOn"):
         found.append(
@@ -193,6 +199,8 @@ def offline_refusal(logical_id: str, props: dict[str, Any]) -> str | None:
             "functions only (this project's runtime)"
         )
     logging = props.get("LoggingConfig") or {}
+    if not isinstance(logging, dict):
+        return f"{logical_id}: LoggingConfig must be an object (LogFormat, LogGroup, ...)"
     formats = [k for k in JSON_LOGGING if k in logging] + (
         ["LogFormat JSON"] if str(logging.get("LogFormat", "Text")) == "JSON" else []
     )

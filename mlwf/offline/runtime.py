@@ -27,45 +27,26 @@ from typing import Any, ClassVar
 from mlwf.executions import TERMINAL, ExecutionInput, ExecutionResult, run_executions
 from mlwf.offline import zygote
 from mlwf.offline.bridge import Bridge, EndpointHandler
-from mlwf.offline.bucket_properties import (
-    event_bridge_notifications_shown,
-    lifecycle_days_checked,
-)
-from mlwf.offline.cloudwatch_logs import (
-    LogGroupSink,
-    missing_stream_named,
-    retention_checked,
-    stream_prefix_filtered,
-)
+from mlwf.offline.cloudwatch_logs import LogGroupSink
 from mlwf.offline.endpoint import LocalEndpoints
-from mlwf.offline.event_patterns import event_patterns_checked
 from mlwf.offline.express import ExpressWorkflows
 from mlwf.offline.faults import ENDPOINT, Fault
-from mlwf.offline.function_concurrency import reservations_applied
 from mlwf.offline.function_limits import ACCOUNT_CONCURRENCY
 from mlwf.offline.function_records import record_functions
 from mlwf.offline.functions import FunctionLog, LocalFunction
 from mlwf.offline.iam import Authorizer, PolicyNotFound, enforced
 from mlwf.offline.iam_roles import create_roles
-from mlwf.offline.log_filter_patterns import filter_patterns_as_aws
-from mlwf.offline.moto_patches import (
-    Endings,
-    execution_endings,
-    moto_modules_listed_once,
-    s3_url_table_loaded_once,
-)
-from mlwf.offline.object_acls import object_acls_refused_when_owner_enforced
-from mlwf.offline.object_versions import deleted_versions_keep_their_place
-from mlwf.offline.queue_attributes import create_queues, queue_attributes_checked
+from mlwf.offline.moto_patches import Endings, execution_endings
+from mlwf.offline.queue_attributes import create_queues
 from mlwf.offline.resource_types import skipped_note
 from mlwf.offline.rules import put_rules, step_functions_targets
 from mlwf.offline.sagemaker_update import update_endpoint_answered
 from mlwf.offline.server import serving
+from mlwf.offline.services import services_as_aws
 from mlwf.offline.step_functions import step_functions_as_aws
 from mlwf.offline.template import load_template
 from mlwf.offline.template_spec import ACCOUNT_ID, TemplateSpec
 from mlwf.offline.trainer import LocalTrainer
-from mlwf.offline.unmodelled_actions import unmodelled_actions_refused
 from training_job.errors import MlwfError
 from training_job.stack import PROJECT_ROOT
 
@@ -139,20 +120,7 @@ class OfflineStack:
             cleanup.enter_context(
                 mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
             )
-            cleanup.enter_context(unmodelled_actions_refused())
-            cleanup.enter_context(s3_url_table_loaded_once())
-            cleanup.enter_context(object_acls_refused_when_owner_enforced())
-            cleanup.enter_context(deleted_versions_keep_their_place())
-            cleanup.enter_context(moto_modules_listed_once())
-            cleanup.enter_context(event_patterns_checked())
-            cleanup.enter_context(stream_prefix_filtered())
-            cleanup.enter_context(retention_checked())
-            cleanup.enter_context(missing_stream_named())
-            cleanup.enter_context(lifecycle_days_checked())
-            cleanup.enter_context(event_bridge_notifications_shown())
-            cleanup.enter_context(filter_patterns_as_aws())
-            cleanup.enter_context(reservations_applied())
-            cleanup.enter_context(queue_attributes_checked())
+            cleanup.enter_context(services_as_aws())
             cleanup.enter_context(step_functions_as_aws())  # before serving, which wraps some
             cleanup.enter_context(step_functions_targets())
             cleanup.enter_context(update_endpoint_answered())

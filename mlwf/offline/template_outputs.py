@@ -25,6 +25,8 @@ def stack_outputs(outputs: dict[str, Any] | None, evaluator: Evaluator) -> dict[
     for key, output in (outputs or {}).items():
         if not key.isascii() or not key.isalnum():  # "The logical ID must be alphanumeric"
             raise IntrinsicError(f"output {key}: its logical ID must be alphanumeric")
+        if not isinstance(output, dict) or "Value" not in output:  # "Value (required)"
+            raise IntrinsicError(f"output {key}: an output is an object with a Value")
         condition = output.get("Condition")
         if condition is not None and not evaluator.condition(condition):
             continue
@@ -33,7 +35,10 @@ def stack_outputs(outputs: dict[str, Any] | None, evaluator: Evaluator) -> dict[
             raise IntrinsicError(f"{NOT_A_STRING} ({key})")
         values[key] = as_property_string(value)
         if "Export" in output:
-            name = as_property_string(evaluator.evaluate(output["Export"].get("Name")))
+            export = output["Export"]
+            if not isinstance(export, dict) or "Name" not in export:  # "Name (required)"
+                raise IntrinsicError(f"output {key}: an Export is an object with a Name")
+            name = as_property_string(evaluator.evaluate(export["Name"]))
             if name in exports:  # "Export names must be unique within a region."
                 raise IntrinsicError(
                     f"outputs {exports[name]} and {key} export one name, {name}: export names "

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 from mlwf.offline.dynamic_references import PUBLIC_PREFIX
 from mlwf.offline.intrinsics import as_property_string
@@ -39,7 +40,9 @@ def stack_parameters(declared: dict, overrides: dict[str, str], path: Path) -> d
     return values
 
 
-def _check_declaration(name: str, declaration: dict) -> None:
+def _check_declaration(name: str, declaration: Any) -> None:
+    if not isinstance(declaration, dict):
+        raise MlwfError(f"parameter {name}: its declaration must be an object with a Type")
     if not name.isascii() or not name.isalnum():  # "The logical name must be alphanumeric"
         raise MlwfError(f"parameter {name}: its name must be alphanumeric (A-Z, a-z, 0-9)")
     kind = str(declaration.get("Type"))
@@ -53,28 +56,35 @@ def _check_declaration(name: str, declaration: dict) -> None:
 def _check_parameter(name: str, value: str, declaration: dict) -> None:
     """The checks CloudFormation makes before it creates anything."""
     kind = str(declaration.get("Type"))
+    if kind.startswith(SSM_VALUE) and value.startswith(PUBLIC_PREFIX):
+        # AWS's public parameters exist in every account (parameter-store-public-parameters)
+        raise MlwfError(
+            f"parameter {name} ({kind}): {value} is one of AWS's public parameters, which exist "
+            "in every account but not in the offline stack's: it cannot resolve it "
+            "(docs/offline.md, What it does not model)"
+        )
     if kind.startswith(SSM_VALUE):
         # "Unable to fetch parameters [/cdk-bootstrap/hnb659fds/version] from parameter store
         # for this account." (CloudFormation's ValidationError, quoted in deploy logs)
-        where = (
-            "one of AWS's public parameters, which the offline stack's account lacks"
-            if value.startswith(PUBLIC_PREFIX)
-            else "none exists in the new, empty account the offline stack starts in"
-        )
         raise MlwfError(
             f"parameter {name} ({kind}): CloudFormation would fail the deploy: Unable to fetch "
-            f"parameters [{value}] from parameter store for this account ({where})"
+            f"parameters [{value}] from parameter store for this account (none exists in the "
+            "new, empty account the offline stack starts in)"
         )
     allowed = declaration.get("AllowedValues")
-    if allowed is not None and value not in [str(a) for a in allowed]:
+    # "When applied to a parameter of type CommaDelimitedList, each value in the list must be
+    # one of the specified allowed values."
+    items = [item.strip() for item in value.split(",")] if kind == "CommaDelimitedList" else [value]
+    if allowed is not None and any(item not in [str(a) for a in allowed] for item in items):
         raise MlwfError(f"parameter {name}={value}: allowed values are {allowed}")
     pattern = declaration.get("AllowedPattern")
     if pattern is not None and not re.fullmatch(pattern, value):
         raise MlwfError(f"parameter {name}={value} does not match {pattern}")
     if kind == "String":
-        shortest, longest = declaration.get("MinLength"), declaration.get("MaxLength")
-        if (shortest is not None and len(value) < int(shortest)) or (
-            longest is not None and len(value) > int(longest)
+        shortest = _bound(name, declaration, "MinLength", int)
+        longest = _bound(name, declaration, "MaxLength", int)
+        if (shortest is not None and len(value) < shortest) or (
+            longest is not None and len(value) > longest
         ):
             raise MlwfError(
                 f"parameter {name}={value}: its length must be within [{shortest}, {longest}]"
@@ -90,6 +100,19 @@ def _check_number(name: str, value: str, item: str, declaration: dict) -> None:
         number = float(item)
     except ValueError:
         raise MlwfError(f"parameter {name}={value}: {item} is not a number") from None
-    low, high = declaration.get("MinValue"), declaration.get("MaxValue")
-    if (low is not None and number < float(low)) or (high is not None and number > float(high)):
-        raise MlwfError(f"parameter {name}={value} must be within [{low}, {high}]")
+    low = _bound(name, declaration, "MinValue", float)
+    high = _bound(name, declaration, "MaxValue", float)
+    if (low is not None and number < low) or (high is not None and number > high):
+        shown = [declaration.get("MinValue"), declaration.get("MaxValue")]
+        raise MlwfError(f"parameter {name}={value} must be within [{shown[0]}, {shown[1]}]")
+
+
+def _bound(name: str, declaration: dict, key: str, kind: type) -> Any:
+    """A declaration's number (MinLength, MaxValue, ...); None when it has none."""
+    given = declaration.get(key)
+    if given is None:
+        return None
+    try:
+        return kind(given)
+    except (TypeError, ValueError):
+        raise MlwfError(f"parameter {name}: {key} {given!r} is not a number") from None

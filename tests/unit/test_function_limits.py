@@ -210,3 +210,24 @@ def test_snap_start_and_runtime_management_are_checked(tmp_path, properties, pro
     assert str(refused.value) == (
         f"template.yaml: Lambda's CreateFunction would refuse FilterInferencesFunction: {problem}"
     )
+
+
+@pytest.mark.parametrize(
+    "properties, problem",
+    [
+        (
+            "      LoggingConfig: text\n",
+            "LoggingConfig must be an object (LogFormat, LogGroup, ...)",
+        ),
+        ("      RuntimeManagementConfig: Auto\n", "RuntimeManagementConfig must be an object"),
+    ],
+)
+def test_a_setting_that_is_not_an_object_is_one_line(tmp_path, properties, problem):
+    # Python's AttributeError tracebacks before
+    template = project_copy(tmp_path)
+    code = "      CodeUri: functions/filter_inferences/\n"
+    edit_template(template, code, code + properties)
+    with pytest.raises(MlwfError) as refused:
+        load_template(template)
+    assert "FilterInferencesFunction" in str(refused.value)
+    assert str(refused.value).endswith(problem)

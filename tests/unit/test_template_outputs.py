@@ -48,3 +48,24 @@ def test_two_outputs_may_not_export_one_name(tmp_path):
 def test_the_projects_outputs_are_strings(tmp_path):
     outputs = load_template(project_copy(tmp_path)).outputs
     assert outputs and all(isinstance(value, str) for value in outputs.values())
+
+
+@pytest.mark.parametrize(
+    "outputs, message",
+    [
+        ("  Bare: just-text\n", "output Bare: an output is an object with a Value"),
+        ("  NoValue:\n    Description: x\n", "output NoValue: an output is an object with a Value"),
+        (
+            "  Exported:\n    Value: x\n    Export: images\n",
+            "output Exported: an Export is an object with a Name",
+        ),
+        (
+            "  Exported:\n    Value: x\n    Export: {}\n",
+            "output Exported: an Export is an object with a Name",
+        ),
+    ],
+)
+def test_a_malformed_output_is_one_line(tmp_path, outputs, message):
+    # Python's KeyError or AttributeError tracebacks before ("Value" and an Export's "Name"
+    # are required: outputs-section-structure.html)
+    assert refusal_with_outputs(tmp_path, outputs) == f"template.yaml: {message}"

@@ -74,3 +74,34 @@ def test_a_value_from_parameter_store_fails_as_in_a_new_account(tmp_path):
         "store for this account (none exists in the new, empty account the offline stack "
         "starts in)"
     )
+
+
+def test_a_public_parameter_is_what_offline_cannot_resolve(tmp_path):
+    # AWS's public parameters exist in every account: the deploy would not fail on AWS
+    template = with_parameter(
+        tmp_path,
+        "AWS::SSM::Parameter::Value<String>",
+        "/aws/service/powertools/python/arm64/python3.13/latest",
+    )
+    assert refusal(template) == (
+        "parameter Extra (AWS::SSM::Parameter::Value<String>): "
+        "/aws/service/powertools/python/arm64/python3.13/latest is one of AWS's public "
+        "parameters, which exist in every account but not in the offline stack's: it cannot "
+        "resolve it (docs/offline.md, What it does not model)"
+    )
+
+
+def test_a_bound_that_is_not_a_number_is_one_line(tmp_path):
+    # was Python's ValueError traceback
+    template = with_parameter(tmp_path, "String", "batch", "    MinLength: abc\n")
+    assert refusal(template) == "parameter Extra: MinLength 'abc' is not a number"
+
+
+def test_each_value_of_a_comma_delimited_list_is_held_to_the_allowed_values(tmp_path):
+    # parameters-section-structure.html: "each value in the list must be one of the
+    # specified allowed values" (offline compared the whole text, and refused "a,b")
+    template = with_parameter(
+        tmp_path, "CommaDelimitedList", '"a,b"', "    AllowedValues: [a, b]\n"
+    )
+    assert load_template(template).parameters["Extra"] == "a,b"
+    assert refusal(template, Extra="a,c") == "parameter Extra=a,c: allowed values are ['a', 'b']"
