@@ -85,7 +85,7 @@ def left_out_part(logical_id: str, resource: dict[str, Any], props: dict[str, An
 
 def skipped_note(left_out: list[str]) -> str:
     return (
-        "not made offline (AWS would make them; nothing offline runs them, and a call to one "
+        "not made offline (AWS would make them; offline, nothing runs them and a call to one "
         f"fails): {', '.join(left_out)}"
     )
 

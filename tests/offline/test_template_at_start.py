@@ -25,7 +25,7 @@ def test_the_start_names_the_resources_it_left_out(tmp_path):
     with OfflineStack.start(template, say=said.append):
         pass
     assert said[0] == (
-        "not made offline (AWS would make them; nothing offline runs them, and a call to one "
+        "not made offline (AWS would make them; offline, nothing runs them and a call to one "
         "fails): AlertsTopic (AWS::SNS::Topic)"
     )
 

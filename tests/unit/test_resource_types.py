@@ -54,7 +54,7 @@ def test_resources_it_does_not_make_are_named_and_the_app_is_read_whole(tmp_path
         "LowConfidenceAlarm (AWS::CloudWatch::Alarm)",
     ]
     assert skipped_note(spec.left_out) == (
-        "not made offline (AWS would make them; nothing offline runs them, and a call to one "
+        "not made offline (AWS would make them; offline, nothing runs them and a call to one "
         "fails): AlertsTopic (AWS::SNS::Topic), LowConfidenceAlarm (AWS::CloudWatch::Alarm)"
     )
     assert "AlertsTopic" not in spec.resources and len(spec.functions) == 3
