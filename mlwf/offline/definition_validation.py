@@ -29,8 +29,6 @@ from mlwf.offline.definition_check import PREFIX, checked_at_create, findings, m
 from mlwf.offline.validation_errors import HIDDEN, range_refusal, validation_errors
 
 MAX_RESULTS = 100
-SEVERITIES = ("ERROR", "WARNING")
-TYPES = ("STANDARD", "EXPRESS")
 
 
 def validation(
@@ -104,13 +102,7 @@ def definitions_validated(parse: Callable[[str], None]) -> Iterator[None]:
                 else "Member must have length greater than or equal to 1"
             )
             problems.append(("definition", must, HIDDEN))
-        for field, default, allowed in (
-            ("type", "STANDARD", TYPES),
-            ("severity", "ERROR", SEVERITIES),
-        ):
-            if params.get(field, default) not in allowed:
-                must = f"Member must satisfy enum value set: [{', '.join(allowed)}]"
-                problems.append((field, must, params.get(field)))
+        # `type` and `severity` outside their enums: refused before, by request_enums
         if problems:
             raise ValidationException(validation_errors(problems))
         max_results = params.get("maxResults", 0)

@@ -22,6 +22,7 @@ tests/unit/test_execution_logs.py.
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 import uuid
@@ -62,10 +63,7 @@ def history_record(history_log: dict[str, Any]) -> tuple[int, str]:
 def _session(state_machine: Any, execution_arn: str) -> Any:
     """The logging session for one execution; None where the machine logs nothing."""
     from moto.logs.models import logs_backends
-    from moto.stepfunctions.parser.asl.eval.event.logging import (
-        CloudWatchLoggingConfiguration,
-        CloudWatchLoggingSession,
-    )
+    from moto.stepfunctions.parser.asl.eval.event.logging import CloudWatchLoggingConfiguration
 
     logging: Any = getattr(state_machine, "loggingConfiguration", None) or {}
     # includeExecutionData is optional, false when left out (API_LoggingConfiguration.html);
@@ -80,9 +78,22 @@ def _session(state_machine: Any, execution_arn: str) -> Any:
     stream = stream_name(state_machine.name, datetime.now(UTC))
     backend = logs_backends[configuration.log_account_id][configuration.log_region]
 
+    session = _session_class()(execution_arn=execution_arn, configuration=configuration)
+    session.destination = (backend, group, stream)
+    return session
+
+
+@functools.cache
+def _session_class() -> type:
+    """moto's logging session, its publishing done here: made once, not per execution."""
+    from moto.stepfunctions.parser.asl.eval.event.logging import CloudWatchLoggingSession
+
     class Session(CloudWatchLoggingSession):
+        destination: tuple[Any, str, str]  # (moto's Logs backend, group, stream)
+
         def publish_history_log(self, history_log: Any) -> None:
             millis, message = history_record(dict(history_log))
+            backend, group, stream = self.destination
             with _LOCK:
                 if group not in backend.groups:
                     return  # no group: AWS delivers nothing either
@@ -90,7 +101,7 @@ def _session(state_machine: Any, execution_arn: str) -> Any:
                     backend.create_log_stream(group, stream)
                 backend.put_log_events(group, stream, [{"timestamp": millis, "message": message}])
 
-    return Session(execution_arn=execution_arn, configuration=configuration)
+    return Session
 
 
 @contextmanager

@@ -61,3 +61,25 @@ def test_a_nested_enum_is_checked_too(aws):
         "to satisfy constraint: Member must satisfy enum value set: [ALL, ERROR, FATAL, OFF]"
     )
     assert sfn.list_state_machines()["stateMachines"] == []
+
+
+def test_validate_definitions_type_and_severity_are_held_to_their_enums(aws):
+    # once checked by definition_validation itself, beside this check
+    from mlwf.offline.definition_validation import definitions_checked
+
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    with step_functions_enums_checked(), definitions_checked():
+        for field, value, allowed in (
+            ("type", "BATCH", "[STANDARD, EXPRESS]"),
+            ("severity", "INFO", "[ERROR, WARNING]"),
+        ):
+            with pytest.raises(ClientError) as refused:
+                sfn.validate_state_machine_definition(
+                    definition=json.dumps(MACHINE), **{field: value}
+                )
+            assert refused.value.response["Error"]["Message"] == (
+                f"1 validation error detected: Value '{value}' at '{field}' failed to satisfy "
+                f"constraint: Member must satisfy enum value set: {allowed}"
+            )
+        answer = sfn.validate_state_machine_definition(definition=json.dumps(MACHINE))
+    assert answer["result"] == "OK"
