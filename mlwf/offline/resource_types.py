@@ -32,10 +32,20 @@ MADE = frozenset(
         "AWS::Lambda::Version",
         "AWS::Lambda::Alias",
         "AWS::StepFunctions::StateMachine",
+        "AWS::SNS::Topic",
+        "AWS::DynamoDB::Table",
+        "AWS::SSM::Parameter",
     }
 )
 # Resource-based policies: accepted and not enforced, as docs/offline.md says of them
-POLICIES = frozenset({"AWS::S3::BucketPolicy", "AWS::SQS::QueuePolicy", "AWS::Lambda::Permission"})
+POLICIES = frozenset(
+    {
+        "AWS::S3::BucketPolicy",
+        "AWS::SQS::QueuePolicy",
+        "AWS::SNS::TopicPolicy",
+        "AWS::Lambda::Permission",
+    }
+)
 # What leaving out some types means, where the type's name does not say it
 WHY = {
     "AWS::Lambda::EventSourceMapping": "no queue or stream is polled",

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from mlwf.executions import TERMINAL, ExecutionInput, ExecutionResult, run_executions
-from mlwf.offline import zygote
+from mlwf.offline import service_resources, zygote
 from mlwf.offline.bridge import Bridge, EndpointHandler
 from mlwf.offline.cloudwatch_logs import LogGroupSink
 from mlwf.offline.endpoint import LocalEndpoints
@@ -208,6 +208,7 @@ class OfflineStack:
             for operation, arguments in self.spec.bucket_calls.get(bucket, {}).items():
                 getattr(s3, operation)(Bucket=bucket, **arguments)
         create_queues(self.client("sqs"), self.spec.queue_attributes)
+        service_resources.create(self.client, self.spec.service_resources, _shown(self.spec.path))
         logs = self.client("logs")
         for group, retention in self.spec.log_groups.items():
             logs.create_log_group(logGroupName=group)

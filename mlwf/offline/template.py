@@ -11,7 +11,6 @@ ARNs for the resources, into a TemplateSpec (mlwf.offline.template_spec).
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from mlwf.offline import (
     language_extensions,
     queue_attributes,
     resource_types,
+    service_resources,
 )
 from mlwf.offline.bucket_properties import bucket_calls, expiration_refusal
 from mlwf.offline.cloudwatch_logs import RETENTION_DAYS, retention_refusal
@@ -29,6 +29,7 @@ from mlwf.offline.conditions import NotCreated, not_created
 from mlwf.offline.intrinsics import Evaluator, IntrinsicError, as_property_string
 from mlwf.offline.resource_attributes import unsupported
 from mlwf.offline.sam_transform import translate
+from mlwf.offline.template_machines import state_machine_spec
 from mlwf.offline.template_outputs import stack_outputs
 from mlwf.offline.template_parameters import stack_parameters
 from mlwf.offline.template_spec import (
@@ -38,7 +39,6 @@ from mlwf.offline.template_spec import (
     RoleSpec,
     RuleSpec,
     StackResource,
-    StateMachineSpec,
     TemplateSpec,
 )
 from training_job.errors import MlwfError
@@ -115,7 +115,11 @@ class _Reader:
     """The translated resources as the offline stack creates them: local names and ARNs."""
 
     # What Ref gives, per type: the name, except where CloudFormation gives the ARN or URL.
-    REF_IS_ARN = {"AWS::StepFunctions::StateMachine", "AWS::IAM::ManagedPolicy"}
+    REF_IS_ARN = {
+        "AWS::StepFunctions::StateMachine",
+        "AWS::IAM::ManagedPolicy",
+        *service_resources.REF_IS_ARN,
+    }
     NAME_PROPERTY = {
         "AWS::S3::Bucket": "BucketName",
         "AWS::Lambda::Function": "FunctionName",
@@ -124,6 +128,7 @@ class _Reader:
         "AWS::SQS::Queue": "QueueName",
         "AWS::Logs::LogGroup": "LogGroupName",
         "AWS::Events::Rule": "Name",
+        **service_resources.NAME_PROPERTY,
     }
 
     def __init__(self, spec: TemplateSpec, template: dict[str, Any], *, extended: bool = False):
@@ -155,6 +160,8 @@ class _Reader:
         name = f"{self.spec.stack_name}-{logical_id}"
         if queue_attributes.is_fifo(kind, self.resources[logical_id]):
             return name[:75] + ".fifo"  # SQS: a FIFO queue's name ends so, 80 characters at most
+        if service_resources.is_fifo_topic(kind, self.resources[logical_id]):
+            return name[:251] + ".fifo"  # SNS: so too a FIFO topic's, 256 at most
         return name.lower() if kind == "AWS::S3::Bucket" else name
 
     def function_arn(self, name: str) -> str:
@@ -162,6 +169,8 @@ class _Reader:
 
     def arn(self, logical_id: str) -> str:
         kind, name = self.kind(logical_id), self.name(logical_id)
+        if kind in service_resources.KINDS:
+            return service_resources.arn(kind, name, self.spec.region, ACCOUNT_ID, PARTITION)
         where = f"{self.spec.region}:{ACCOUNT_ID}"
         arns = {
             "AWS::Lambda::Function": f"arn:aws:lambda:{where}:function:{name}",
@@ -201,6 +210,8 @@ class _Reader:
             raise IntrinsicError(refused)
         if (versioned := lambda_versions.attribute(self, logical_id, attribute)) is not None:
             return versioned
+        if self.kind(logical_id) in service_resources.KINDS:
+            return self.service_attribute(logical_id, attribute)
         if attribute == "Arn":
             return self.arn(logical_id)
         if attribute in ("Name", "QueueName"):
@@ -212,6 +223,17 @@ class _Reader:
             # which the offline endpoint does not serve
             return BUCKET_DOMAINS[attribute].format(self.name(logical_id), self.spec.region)
         raise IntrinsicError(f"the offline mode cannot resolve GetAtt {logical_id}.{attribute}")
+
+    def service_resource(self, logical_id: str) -> service_resources.ServiceResource:
+        kind, name = self.kind(logical_id), self.name(logical_id)
+        return service_resources.ServiceResource(logical_id, kind, name, self.arn(logical_id))
+
+    def service_attribute(self, logical_id: str, attribute: str) -> str:
+        props = self.evaluator.evaluate(self.resources[logical_id].get("Properties", {}))
+        value = service_resources.attribute(self.service_resource(logical_id), props, attribute)
+        if value is None:
+            raise IntrinsicError(f"the offline mode cannot resolve GetAtt {logical_id}.{attribute}")
+        return value
 
     def read(self, code: dict[str, Path], definitions: dict[str, Path]) -> None:
         evaluate = self.evaluator.evaluate
@@ -272,6 +294,11 @@ class _Reader:
                     targets=list(props.get("Targets", [])),
                     state=str(props.get("State", "ENABLED")),
                 )
+            elif kind in service_resources.KINDS:
+                made = self.service_resource(logical_id)
+                made.calls = service_resources.calls(kind, made.name, props)
+                self.spec.service_resources.append(made)
+                left_out += service_resources.left_out(logical_id, kind, props)
             elif kind == "AWS::IAM::Role":
                 self.spec.roles[logical_id] = RoleSpec(
                     logical_id=logical_id,
@@ -291,8 +318,13 @@ class _Reader:
                     continue
                 self.spec.functions[logical_id] = self.function(logical_id, props, code[logical_id])
             elif kind == "AWS::StepFunctions::StateMachine":
-                self.spec.state_machines[logical_id] = self.state_machine(
-                    logical_id, props, definitions.get(logical_id)
+                self.spec.state_machines[logical_id] = state_machine_spec(
+                    logical_id,
+                    self.name(logical_id),
+                    self.arn(logical_id),
+                    props,
+                    definitions.get(logical_id),
+                    self.spec.path,
                 )
             else:
                 continue  # resource policies: accepted, not enforced (resource_types.POLICIES)
@@ -337,39 +369,6 @@ class _Reader:
             log_group=str((props.get("LoggingConfig") or {}).get("LogGroup", "")),
         )
 
-    def state_machine(
-        self, logical_id: str, props: dict[str, Any], definition_path: Path | None
-    ) -> StateMachineSpec:
-        if definition_path is not None:
-            text = definition_path.read_text()
-        elif "Definition" in props:
-            text, definition_path = json.dumps(props["Definition"]), self.spec.path
-        elif "DefinitionString" in props:
-            text, definition_path = str(props["DefinitionString"]), self.spec.path
-        else:
-            raise MlwfError(f"{logical_id}: the offline mode needs its definition locally")
-        substitutions = {
-            k: as_property_string(v) for k, v in props.get("DefinitionSubstitutions", {}).items()
-        }
-        # The same ${Name} substitution CloudFormation applies to the definition.
-        definition = re.sub(
-            r"\$\{([A-Za-z0-9_]+)\}",
-            lambda m: substitutions.get(m.group(1), m.group(0)),
-            text,
-        )
-        return StateMachineSpec(
-            logical_id=logical_id,
-            name=self.name(logical_id),
-            arn=self.arn(logical_id),
-            definition_path=definition_path,
-            definition=definition,
-            substitutions=substitutions,
-            workflow_type=str(props.get("StateMachineType", "STANDARD")),
-            role_arn=str(props.get("RoleArn", "")),
-            logging=_api_shaped(props.get("LoggingConfiguration")),
-            tracing=_api_shaped(props.get("TracingConfiguration")),
-        )
-
 
 def write_definitions(out_dir: str | Path, template: str | Path | None = None) -> list[Path]:
     """Each state machine's definition with its substitutions applied, for ASL validators."""
@@ -384,13 +383,3 @@ def write_definitions(out_dir: str | Path, template: str | Path | None = None) -
         path.write_text(machine.definition)
         paths.append(path)
     return paths
-
-
-def _api_shaped(value: Any) -> Any:
-    """A CloudFormation property as the API takes it: the same structure, each key in
-    camelCase (`LogGroupArn` -> `logGroupArn`)."""
-    if isinstance(value, dict):
-        return {k[:1].lower() + k[1:]: _api_shaped(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_api_shaped(v) for v in value]
-    return value

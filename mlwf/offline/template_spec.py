@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mlwf.offline.service_resources import ServiceResource
 from training_job.errors import MlwfError
 
 ACCOUNT_ID = "123456789012"  # moto's default account
@@ -101,6 +102,8 @@ class TemplateSpec:
     bucket_calls: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     queues: dict[str, str] = field(default_factory=dict)  # logical id -> queue name
     queue_attributes: dict[str, dict[str, str]] = field(default_factory=dict)  # by name
+    # SNS topics, DynamoDB tables, SSM parameters (mlwf.offline.service_resources)
+    service_resources: list[ServiceResource] = field(default_factory=list)
     # function name -> {qualifier: the version it runs} (mlwf.offline.lambda_versions)
     function_qualifiers: dict[str, dict[str, str]] = field(default_factory=dict)
     rules: dict[str, RuleSpec] = field(default_factory=dict)

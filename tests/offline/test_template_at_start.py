@@ -12,21 +12,22 @@ pytestmark = pytest.mark.offline
 
 
 def test_the_start_names_the_resources_it_left_out(tmp_path):
-    # a topic and an alarm nothing refers to (mlwf/offline/resource_types.py)
+    # an alarm nothing refers to (mlwf/offline/resource_types.py)
     from tests.helpers.project import edit_template, project_copy
 
     template = project_copy(tmp_path)
     edit_template(
         template,
         "Resources:\n",
-        "Resources:\n  AlertsTopic:\n    Type: AWS::SNS::Topic\n",
+        "Resources:\n  FailuresAlarm:\n    Type: AWS::CloudWatch::Alarm\n    Properties:\n"
+        "      ComparisonOperator: GreaterThanThreshold\n      EvaluationPeriods: 1\n",
     )
     said: list[str] = []
     with OfflineStack.start(template, say=said.append):
         pass
     assert said[0] == (
         "not made offline (AWS would make them; offline, nothing runs them and a call to one "
-        "fails): AlertsTopic (AWS::SNS::Topic)"
+        "fails): FailuresAlarm (AWS::CloudWatch::Alarm)"
     )
 
 

@@ -1,0 +1,67 @@
+"""A topic, a table and a parameter added to the template are made offline, and the
+workflow publishes to the one and writes to the other as it would on AWS
+(mlwf.offline.service_resources). They were left out: the Ref of the topic gave its logical
+name and GetAtt TopicName, which SAM's SNSPublishMessagePolicy takes, refused the template."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from mlwf.offline.runtime import OfflineStack
+from tests.helpers.executions import wait_until_ended
+from tests.helpers.notify_and_record import RESOURCES, notify_and_record
+from tests.helpers.project import refusal
+
+pytestmark = pytest.mark.offline
+
+KEY = "incoming/bike.png"
+
+
+def test_the_workflow_publishes_to_its_topic_and_records_in_its_table(tmp_path):
+    # Given the workflow extended with a topic, a table and a parameter
+    template = notify_and_record(tmp_path)
+    with OfflineStack.start(template, say=lambda _: None) as stack:
+        outputs = stack.spec.outputs
+        # When an execution runs
+        started = stack.sfn.start_execution(
+            stateMachineArn=stack.state_machine_arn("ImageClassificationStateMachine"),
+            input=json.dumps({"s3_bucket": stack.bucket_name(), "s3_key": KEY}),
+        )
+        ended = wait_until_ended(stack.sfn, started["executionArn"])
+
+        # Then it succeeded, having published the key and written its item
+        assert ended["status"] == "SUCCEEDED", ended.get("cause")
+        assert json.loads(ended["output"])["published"]["MessageId"]
+        item = stack.client("dynamodb").get_item(
+            TableName=outputs["ResultsTableName"],
+            Key={"id": {"S": started["executionArn"].rsplit(":", 1)[-1]}},
+        )["Item"]
+        assert item["key"] == {"S": KEY}
+        # And each resource is there, as the template describes it
+        topic = stack.client("sns").get_topic_attributes(TopicArn=outputs["AlertTopicArn"])
+        assert topic["Attributes"]["DisplayName"] == "Image alerts"
+        parameter = stack.client("ssm").get_parameter(Name=outputs["ThresholdParameterName"])
+        assert parameter["Parameter"]["Value"] == "0.9"
+        # And the stack's record of its resources (what ListStackResources answers under
+        # `mlwf offline up`) has them by their physical ids
+        recorded = stack.spec.resources
+        assert recorded["AlertTopic"].physical_id == outputs["AlertTopicArn"]
+        assert recorded["ResultsTable"].physical_id == outputs["ResultsTableName"]
+
+
+def test_a_table_its_service_refuses_fails_the_start_naming_it(tmp_path):
+    # Given a table whose key is not among its attribute definitions: DynamoDB refuses
+    # CreateTable, so the resource's CREATE_FAILED fails the deploy
+    resources = RESOURCES.replace(
+        "  ResultsTable:\n    Type: AWS::Serverless::SimpleTable\n",
+        "  ResultsTable:\n    Type: AWS::DynamoDB::Table\n    Properties:\n"
+        "      BillingMode: PAY_PER_REQUEST\n"
+        "      KeySchema: [{AttributeName: id, KeyType: HASH}]\n"
+        "      AttributeDefinitions: [{AttributeName: name, AttributeType: S}]\n",
+    )
+    text = refusal(notify_and_record(tmp_path, resources=resources))
+    # Then the start is refused, naming the resource and DynamoDB's reason
+    assert "template.yaml (ResultsTable): AWS::DynamoDB::Table is not created: " in text
+    assert "ValidationException" in text
