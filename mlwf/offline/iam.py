@@ -268,69 +268,9 @@ def enforced(authorizer: Authorizer) -> Iterator[Authorizer]:
 
     _current = authorizer
     try:
-        with (
-            patch.object(ActionAuthenticatorMixin, "_authenticate_and_authorize_action", authorize),
-            _state_machines_as_their_roles(authorizer),
+        with patch.object(
+            ActionAuthenticatorMixin, "_authenticate_and_authorize_action", authorize
         ):
             yield authorizer
     finally:
         _current = None
-
-
-@contextmanager
-def _state_machines_as_their_roles(authorizer: Authorizer) -> Iterator[None]:
-    """A state machine's Lambda tasks are called as its role, and a call the role may not
-    make fails as Step Functions reports it: Lambda's AccessDeniedException is not one of
-    Invoke's modelled errors, so the SDK Step Functions runs raises it as the service's
-    generic AWSLambdaException, the error `Lambda.AWSLambdaException`, with the code in the
-    cause (https://docs.aws.amazon.com/step-functions/latest/dg/bp-lambda-serviceexception.html)."""
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
-        state_task_service_lambda as service_lambda,
-    )
-
-    from mlwf.offline import bridge
-
-    task = service_lambda.StateTaskServiceLambda
-    make_client = lambda_eval_utils.boto_client_for  # AttributeError: moto changed; see the test
-    error_cause = task.__dict__["_error_cause_from_client_error"].__func__  # KeyError: likewise
-
-    def client_for(region: str, service: str, state_credentials: Any = None) -> Any:
-        client = make_client(region=region, service=service, state_credentials=state_credentials)
-        principal = authorizer.role_principal(
-            str(getattr(state_credentials, "role_arn", "")), "offline-execution"
-        )
-        if principal is not None and service == "lambda":
-
-            def check(context: dict[str, Any], **_: Any) -> Any:
-                name = str(bridge.api_params(context).get("FunctionName", ""))
-                arn = name if name.startswith("arn:") else authorizer.function_arn(name)
-                message = authorizer.denial(principal, "lambda:InvokeFunction", arn)
-                if message is None:
-                    return None
-                return bridge.error_response(403, "AccessDeniedException", message)
-
-            client.meta.events.register_first("before-call.lambda.Invoke", check)
-        return client
-
-    def error_cause_from(client_error: Any) -> tuple[str, str]:
-        error, cause = error_cause(client_error)
-        code = client_error.response["Error"]["Code"]
-        if code not in _invoke_modelled_errors():
-            error = "Lambda.AWSLambdaException"
-        return error, cause
-
-    with (
-        patch.object(lambda_eval_utils, "boto_client_for", client_for),
-        patch.object(task, "_error_cause_from_client_error", staticmethod(error_cause_from)),
-    ):
-        yield
-
-
-@functools.cache
-def _invoke_modelled_errors() -> frozenset[str]:
-    """The error codes Lambda's Invoke declares, from botocore's model of the API."""
-    import botocore.session
-
-    model = botocore.session.get_session().get_service_model("lambda")
-    return frozenset(shape.name for shape in model.operation_model("Invoke").error_shapes)

@@ -65,3 +65,39 @@ def test_a_table_its_service_refuses_fails_the_start_naming_it(tmp_path):
     # Then the start is refused, naming the resource and DynamoDB's reason
     assert "template.yaml (ResultsTable): AWS::DynamoDB::Table is not created: " in text
     assert "ValidationException" in text
+
+
+@pytest.mark.parametrize(
+    ("allowed", "error", "action", "resource"),
+    [
+        (
+            {"publish": False},
+            "SNS.AuthorizationErrorException",
+            "sns:Publish",
+            "arn:aws:sns:us-east-1:123456789012:offline-AlertTopic",
+        ),
+        (
+            {"write": False},
+            "DynamoDB.AccessDeniedException",
+            "dynamodb:PutItem",
+            "arn:aws:dynamodb:us-east-1:123456789012:table/offline-ResultsTable",
+        ),
+    ],
+)
+def test_a_task_its_role_may_not_call_fails_as_step_functions_fails_it(
+    tmp_path, allowed, error, action, resource
+):
+    # Given the machine's role lacks the policy for one of its tasks (only Lambda tasks
+    # were checked: the publish and the write passed offline without any policy)
+    template = notify_and_record(tmp_path, **allowed)
+    with OfflineStack.start(template, say=lambda _: None) as stack:
+        started = stack.sfn.start_execution(
+            stateMachineArn=stack.state_machine_arn("ImageClassificationStateMachine"),
+            input=json.dumps({"s3_bucket": stack.bucket_name(), "s3_key": KEY}),
+        )
+        ended = wait_until_ended(stack.sfn, started["executionArn"])
+    # Then the task fails with the service's denial, naming the role, action and resource
+    assert ended["status"] == "FAILED"
+    assert ended["error"] == error
+    assert f"is not authorized to perform: {action} on resource: {resource}" in ended["cause"]
+    assert "assumed-role/offline-ImageClassificationStateMachineRole" in ended["cause"]

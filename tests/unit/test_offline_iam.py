@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from mlwf.offline import iam
+from mlwf.offline import iam, iam_tasks
 from mlwf.offline.template import load_template
 from mlwf.offline.template_spec import ACCOUNT_ID, RoleSpec, TemplateSpec
 from training_job.stack import PROJECT_ROOT
@@ -100,20 +100,29 @@ def test_the_pinned_moto_authorizes_every_call_through_one_method():
     assert "self._authenticate_and_authorize_action(S3IAMRequest, resource)" in source
 
 
-def test_the_pinned_moto_makes_lambda_task_clients_in_one_place():
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+def test_the_pinned_moto_makes_task_clients_in_the_modules_iam_tasks_patches():
+    # Each module of moto's interpreter that makes a task's client imports boto_client_for
+    # by name: iam_tasks patches it in each, and a module moto adds would go unchecked
+    import importlib
+    import pkgutil
+
+    from moto.stepfunctions.parser.asl.component.state.exec import state_task
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
         state_task_service_lambda,
     )
 
-    source = inspect.getsource(lambda_eval_utils)
-    assert source.count("boto_client_for(") == 2  # both Lambda invocations, patched as one
+    found = set()
+    for info in pkgutil.walk_packages(state_task.__path__, state_task.__name__ + "."):
+        module = importlib.import_module(info.name)
+        if "boto_client_for" in vars(module):
+            found.add(info.name)
+    assert found == set(iam_tasks.TASK_MODULES)
     task = state_task_service_lambda.StateTaskServiceLambda
     assert isinstance(task.__dict__["_error_cause_from_client_error"], staticmethod)
 
 
 def test_access_denied_is_not_a_modelled_invoke_error_but_throttling_is():
-    modelled = iam._invoke_modelled_errors()
+    modelled = iam_tasks.invoke_modelled_errors()
     assert "AccessDeniedException" not in modelled
     assert {"TooManyRequestsException", "ResourceNotFoundException"} <= modelled
 
@@ -124,3 +133,27 @@ def test_the_resource_of_a_parameter_read_is_its_arn():
         f"arn:aws:ssm:eu-west-1:{ACCOUNT_ID}:parameter/image-classification/endpoint-name"
     )
     assert iam.resource_for("dynamodb", "PutItem", "{}", "eu-west-1") is None
+
+
+def test_the_resource_of_each_task_call_is_its_arn():
+    region = "eu-west-1"
+    where = f"{region}:{ACCOUNT_ID}"
+    url = f"https://sqs.{region}.amazonaws.com/{ACCOUNT_ID}/uploads-dlq"
+    assert iam_tasks.task_resource("sqs", "SendMessage", {"QueueUrl": url}, region) == (
+        f"arn:aws:sqs:{where}:uploads-dlq"
+    )
+    assert iam_tasks.task_resource("dynamodb", "PutItem", {"TableName": "t"}, region) == (
+        f"arn:aws:dynamodb:{where}:table/t"
+    )
+    topic = f"arn:aws:sns:{where}:alerts"
+    assert iam_tasks.task_resource("sns", "Publish", {"TopicArn": topic}, region) == topic
+    assert iam_tasks.task_resource("lambda", "Invoke", {"FunctionName": "f"}, region) == (
+        f"arn:aws:lambda:{where}:function:f"
+    )
+    assert iam_tasks.task_resource("events", "PutEvents", {"Entries": []}, region) is None
+
+
+def test_each_service_denies_in_its_own_words():
+    # SNS's AuthorizationError is 403 (API_Publish.html); the JSON services' 400
+    assert iam_tasks.denial_error("sns") == (403, "AuthorizationError")
+    assert iam_tasks.denial_error("dynamodb") == (400, "AccessDeniedException")

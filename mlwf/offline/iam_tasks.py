@@ -1,0 +1,143 @@
+"""A state machine's tasks call their services as the machine's role, and a call the role
+may not make fails as Step Functions reports it.
+
+Only Lambda tasks were checked: moto's interpreter makes every other task's client with
+fixed test credentials, so a `sns:publish`, `dynamodb:putItem`, `sqs:sendMessage` or
+`aws-sdk:*` task passed offline with no policy for it, where AWS fails it ("Step Functions
+... uses the execution role ... to call other AWS services", https://docs.aws.amazon.com/step-functions/latest/dg/procedure-create-iam-role.html).
+Each task client is now checked before its call, on the action and the resource the call
+names (the topic, queue, table, parameter, state machine or function), with moto's policy
+evaluator (mlwf.offline.iam). A denial is answered in the service's words: SNS's
+`AuthorizationError` (HTTP 403, https://docs.aws.amazon.com/sns/latest/api/API_Publish.html),
+Lambda's `AccessDeniedException` (403), the JSON services' `AccessDeniedException` (400,
+https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/CommonErrors.html). moto's
+interpreter then names the task's error as Step Functions does (`SNS.AuthorizationErrorException`,
+`Ssm.SsmException` for an AWS SDK task); Lambda's denial is `Lambda.AWSLambdaException`,
+as AccessDeniedException is not one of Invoke's modelled errors
+(https://docs.aws.amazon.com/step-functions/latest/dg/bp-lambda-serviceexception.html).
+
+Not checked: S3 calls (their operation names are not their IAM actions: ListObjectsV2 is
+s3:ListBucket) and a Distributed Map's ItemReader and ResultWriter, which moto makes apart.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from typing import Any
+from unittest.mock import patch  # as moto's mock_aws does: set, then put back as it was
+
+from mlwf.offline.iam import Authorizer, Principal, resource_for
+from mlwf.offline.template_spec import ACCOUNT_ID, PARTITION
+
+_SERVICE = "moto.stepfunctions.parser.asl.component.state.exec.state_task.service"
+# The modules whose tasks make their clients with moto's boto_client_for (each imports it by
+# name, so each is patched): tests/unit/test_offline_iam.py fails when moto adds one
+TASK_MODULES = (
+    "moto.stepfunctions.parser.asl.component.state.exec.state_task.lambda_eval_utils",
+    *(
+        f"{_SERVICE}.state_task_service_{name}"
+        for name in ("aws_sdk", "batch", "dynamodb", "ecs", "events", "glue", "sfn", "sns", "sqs")
+    ),
+    f"{_SERVICE}.state_task_service_unsupported",
+)
+# The IAM actions not named as their operations (Lambda's Invoke is lambda:InvokeFunction)
+_ACTIONS = {("lambda", "Invoke"): "lambda:InvokeFunction"}
+_UNCHECKED = frozenset({"s3"})  # signing names whose operations are not their IAM actions
+
+
+def denial_error(service: str) -> tuple[int, str]:
+    """The HTTP status and error code a service answers a denied call with."""
+    if service == "sns":
+        return 403, "AuthorizationError"
+    if service == "lambda":
+        return 403, "AccessDeniedException"
+    return 400, "AccessDeniedException"
+
+
+def task_resource(service: str, operation: str, params: dict[str, Any], region: str) -> str | None:
+    """The ARN a task's call acts on; None when this module does not work it out (the role
+    must then allow the action on some resource)."""
+    where = f"{PARTITION}:{service}:{region}:{ACCOUNT_ID}"
+    if service == "lambda" and "FunctionName" in params:
+        name = str(params["FunctionName"])
+        return name if name.startswith("arn:") else f"arn:{where}:function:{name}"
+    if service == "sns":
+        target = params.get("TopicArn") or params.get("TargetArn")
+        return str(target) if target else None
+    if service == "sqs" and "QueueUrl" in params:
+        return f"arn:{where}:{str(params['QueueUrl']).rstrip('/').rsplit('/', 1)[-1]}"
+    if service == "dynamodb" and "TableName" in params:
+        return f"arn:{where}:table/{params['TableName']}"
+    return resource_for(service, operation, params, region)
+
+
+@contextmanager
+def state_machines_as_their_roles(authorizer: Authorizer) -> Iterator[None]:
+    """Each task client a state machine makes checks its calls against the machine's role."""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_lambda as service_lambda,
+    )
+
+    from mlwf.offline import bridge
+
+    task = service_lambda.StateTaskServiceLambda
+    error_cause = task.__dict__["_error_cause_from_client_error"].__func__  # KeyError: see test
+    modules = [importlib.import_module(name) for name in TASK_MODULES]
+    make_client = modules[0].boto_client_for  # AttributeError: moto changed; see the test
+
+    def client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+        client = make_client(region=region, service=service, state_credentials=state_credentials)
+        principal = authorizer.role_principal(
+            str(getattr(state_credentials, "role_arn", "")), "offline-execution"
+        )
+        signing = client.meta.service_model.signing_name
+        if principal is None or signing in _UNCHECKED:
+            return client
+
+        def check(params: dict[str, Any], model: Any, **_: Any) -> None:
+            # Before the request is built, where no handler answers the call yet (the
+            # bridge answers Lambda's Invoke at before-call): raised as botocore raises an
+            # error answer, its modelled class when the service declares the code
+            message = _denial(principal, signing, model.name, params, region)
+            if message is None:
+                return
+            status, code = denial_error(signing)
+            _, parsed = bridge.error_response(status, code, message)
+            raise client.exceptions.from_code(code)(parsed, model.name)
+
+        client.meta.events.register_first("before-parameter-build", check)
+        return client
+
+    def _denial(
+        principal: Principal, service: str, operation: str, params: dict[str, Any], region: str
+    ) -> str | None:
+        resource = task_resource(service, operation, params, region)
+        action = _ACTIONS.get((service, operation), f"{service}:{operation}")
+        return authorizer.denial(principal, action, resource)
+
+    def error_cause_from(client_error: Any) -> tuple[str, str]:
+        error, cause = error_cause(client_error)
+        code = client_error.response["Error"]["Code"]
+        if code not in invoke_modelled_errors():
+            error = "Lambda.AWSLambdaException"
+        return error, cause
+
+    with ExitStack() as stack:
+        for module in modules:
+            stack.enter_context(patch.object(module, "boto_client_for", client_for))
+        stack.enter_context(
+            patch.object(task, "_error_cause_from_client_error", staticmethod(error_cause_from))
+        )
+        yield
+
+
+@functools.cache
+def invoke_modelled_errors() -> frozenset[str]:
+    """The error codes Lambda's Invoke declares, from botocore's model of the API."""
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("lambda")
+    return frozenset(shape.name for shape in model.operation_model("Invoke").error_shapes)
