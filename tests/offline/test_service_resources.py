@@ -6,13 +6,14 @@ name and GetAtt TopicName, which SAM's SNSPublishMessagePolicy takes, refused th
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
 from mlwf.offline.runtime import OfflineStack
 from tests.helpers.executions import wait_until_ended
 from tests.helpers.notify_and_record import RESOURCES, notify_and_record
-from tests.helpers.project import refusal
+from tests.helpers.project import edit_template, refusal
 
 pytestmark = pytest.mark.offline
 
@@ -101,3 +102,44 @@ def test_a_task_its_role_may_not_call_fails_as_step_functions_fails_it(
     assert ended["error"] == error
     assert f"is not authorized to perform: {action} on resource: {resource}" in ended["cause"]
     assert "assumed-role/offline-ImageClassificationStateMachineRole" in ended["cause"]
+
+
+def test_an_sdk_task_s_timestamps_reach_the_output_as_text(tmp_path):
+    # Given the workflow reads its parameter with an AWS SDK task, whose answer has a
+    # timestamp (LastModifiedDate): the execution ran, but DescribeExecution failed on it
+    template = notify_and_record(tmp_path)
+    edit_template(
+        template,
+        "        AlertTopicArn: !Ref AlertTopic\n",
+        "        AlertTopicArn: !Ref AlertTopic\n"
+        "        ThresholdParameterName: !Ref ThresholdParameter\n",
+    )
+    edit_template(
+        template,
+        "        - SNSPublishMessagePolicy:\n",
+        "        - SSMParameterReadPolicy:\n            ParameterName: !Ref ThresholdParameter\n"
+        "        - SNSPublishMessagePolicy:\n",
+    )
+    path = tmp_path / "statemachine" / "image_classification.asl.json"
+    definition = json.loads(path.read_text())
+    definition["States"]["Read"] = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::aws-sdk:ssm:getParameter",
+        "Parameters": {"Name": "${ThresholdParameterName}"},
+        "ResultSelector": {"value.$": "$.Parameter.Value", "at.$": "$.Parameter.LastModifiedDate"},
+        "ResultPath": "$.threshold",
+        "Next": "Notify",
+    }
+    definition["StartAt"] = "Read"
+    path.write_text(json.dumps(definition))
+    with OfflineStack.start(template, say=lambda _: None) as stack:
+        started = stack.sfn.start_execution(
+            stateMachineArn=stack.state_machine_arn("ImageClassificationStateMachine"),
+            input=json.dumps({"s3_bucket": stack.bucket_name(), "s3_key": KEY}),
+        )
+        ended = wait_until_ended(stack.sfn, started["executionArn"])
+    # Then the output is JSON, the timestamp ISO 8601 text in UTC
+    assert ended["status"] == "SUCCEEDED", ended.get("cause")
+    threshold = json.loads(ended["output"])["threshold"]
+    assert threshold["value"] == "0.9"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", threshold["at"])
