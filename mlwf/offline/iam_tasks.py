@@ -105,8 +105,8 @@ def state_machines_as_their_roles(authorizer: Authorizer) -> Iterator[None]:
             if message is None:
                 return
             status, code = denial_error(signing)
-            _, parsed = bridge.error_response(status, code, message)
-            raise client.exceptions.from_code(code)(parsed, model.name)
+            answer = bridge.error_response(status, code, message)[1]
+            raise client.exceptions.from_code(code)(answer, model.name)
 
         client.meta.events.register_first("before-parameter-build", check)
         return client
