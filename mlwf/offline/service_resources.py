@@ -113,6 +113,26 @@ def attribute(resource: ServiceResource, props: dict[str, Any], name: str) -> st
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
+# The parameter types CloudFormation creates: its schema's enum for AWS::SSM::Parameter's Type
+# ("Parameters of type SecureString are not supported by CloudFormation", the property's
+# description in the schema cfn-lint ships)
+PARAMETER_TYPES = ("String", "StringList")
+
+
+def refusal(logical_id: str, kind: str, props: dict[str, Any]) -> str | None:
+    """CloudFormation's schema failure for a value it refuses before calling the service;
+    None when there is none. Its validator's words: "Properties validation failed for
+    resource X with message: #/Role: failed validation constraint for keyword [pattern]"
+    (deploy logs quote them so; the enum keyword's are by analogy)."""
+    if kind == PARAMETER and "Type" in props and str(props["Type"]) not in PARAMETER_TYPES:
+        return (
+            f"Properties validation failed for resource {logical_id} with message: "
+            f"#/Type: failed validation constraint for keyword [enum] (CloudFormation makes "
+            f"{' and '.join(PARAMETER_TYPES)} parameters, not {props['Type']})"
+        )
+    return None
+
+
 def left_out(logical_id: str, kind: str, props: dict[str, Any]) -> list[str]:
     """What of the resource's properties the stack does not do, each said."""
     return [

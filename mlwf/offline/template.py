@@ -295,6 +295,8 @@ class _Reader:
                     state=str(props.get("State", "ENABLED")),
                 )
             elif kind in service_resources.KINDS:
+                if refused := service_resources.refusal(logical_id, kind, props):
+                    raise MlwfError(f"{self.spec.path.name}: {refused}")  # as its CREATE_FAILED
                 made = self.service_resource(logical_id)
                 made.calls = service_resources.calls(kind, made.name, props)
                 self.spec.service_resources.append(made)

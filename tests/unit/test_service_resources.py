@@ -4,9 +4,12 @@ types' schemas say (a topic's Ref is its ARN), and each becomes its service's AP
 
 from __future__ import annotations
 
+import pytest
+
 from mlwf.offline import service_resources
 from mlwf.offline.template import load_template
 from tests.helpers.notify_and_record import RESOURCES, notify_and_record
+from training_job.errors import MlwfError
 
 REGION, ACCOUNT = "us-east-1", "123456789012"
 
@@ -106,3 +109,15 @@ def test_a_fifo_topic_without_a_name_gets_one_ending_in_fifo(tmp_path):
     resources = RESOURCES.replace("      DisplayName: Image alerts\n", "      FifoTopic: true\n")
     spec = load_template(notify_and_record(tmp_path, resources=resources), stack_name="offline")
     assert spec.outputs["AlertTopicName"] == "offline-AlertTopic.fifo"
+
+
+def test_a_secure_string_parameter_is_refused_as_cloudformation_refuses_it(tmp_path):
+    # moto's PutParameter makes one; CloudFormation's schema allows String and StringList
+    resources = RESOURCES.replace("      Type: String\n", "      Type: SecureString\n")
+    with pytest.raises(MlwfError) as refused:
+        load_template(notify_and_record(tmp_path, resources=resources))
+    assert str(refused.value) == (
+        "template.yaml: Properties validation failed for resource ThresholdParameter with "
+        "message: #/Type: failed validation constraint for keyword [enum] (CloudFormation "
+        "makes String and StringList parameters, not SecureString)"
+    )
