@@ -28,6 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from unittest.mock import patch  # as moto's mock_aws does: set, then put back as it was
+from urllib.parse import parse_qs
 
 from mlwf.offline.template_spec import ACCOUNT_ID, PARTITION, TemplateSpec
 
@@ -191,23 +192,60 @@ def access_key(headers: Any) -> tuple[str, str, str] | None:
 
 
 def resource_for(service: str, action: str, body: Any, region: str) -> str | None:
-    """The ARN a call acts on, for the calls this app's roles make over HTTP
-    (https://docs.aws.amazon.com/service-authorization/latest/reference/)."""
-    try:
-        params = json.loads(body or "{}") if isinstance(body, str | bytes) else dict(body or {})
-    except ValueError:
-        return None
-    where = f"{region}:{ACCOUNT_ID}"
+    """The ARN a call acts on (https://docs.aws.amazon.com/service-authorization/latest/reference/),
+    from its parameters: a JSON body, a query protocol's form (SNS) or a dict; None when this
+    module does not work it out (the role must then allow the action on some resource)."""
+    params = _params(body)
+    where = f"{PARTITION}:{service}:{region}:{ACCOUNT_ID}"
     if service == "ssm" and action in ("GetParameter", "GetParameterHistory", "PutParameter"):
         name = str(params.get("Name", ""))
         if name.startswith("arn:"):
             return name
-        return f"arn:{PARTITION}:ssm:{where}:parameter/{name.lstrip('/')}"
+        return f"arn:{where}:parameter/{name.lstrip('/')}"
     if service == "states":
         for key in ("stateMachineArn", "executionArn", "mapRunArn"):
             if key in params:
                 return str(params[key])
+    if service == "sns":
+        target = params.get("TopicArn") or params.get("TargetArn")
+        return str(target) if target else None
+    if service == "sqs" and params.get("QueueUrl"):
+        return f"arn:{where}:{str(params['QueueUrl']).rstrip('/').rsplit('/', 1)[-1]}"
+    if service == "dynamodb" and params.get("TableName"):
+        return f"arn:{where}:table/{params['TableName']}"
     return None
+
+
+def _params(body: Any) -> dict[str, Any]:
+    if not isinstance(body, str | bytes):
+        return dict(body or {})
+    text = body.decode(errors="replace") if isinstance(body, bytes) else body
+    try:
+        found = json.loads(text or "{}")
+    except ValueError:  # a query protocol's form: Action=Publish&TopicArn=...
+        return {k: v[0] for k, v in parse_qs(text).items()}
+    return found if isinstance(found, dict) else {}
+
+
+def _request_params(response: Any) -> Any:
+    """A moto response's request parameters: its JSON body, or a query protocol's form,
+    which moto has read into `querystring` (the body is then empty)."""
+    if response.body:
+        return response.body
+    form = getattr(response, "querystring", None) or {}
+    return {k: v[0] if isinstance(v, list) and v else v for k, v in form.items()}
+
+
+def denial_error(service: str) -> tuple[int, str]:
+    """The HTTP status and error code a service answers a denied call with: SNS's
+    AuthorizationError (403, https://docs.aws.amazon.com/sns/latest/api/API_Publish.html),
+    Lambda's AccessDeniedException (403), the JSON services' AccessDeniedException (400,
+    https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/CommonErrors.html)."""
+    if service == "sns":
+        return 403, "AuthorizationError"
+    if service == "lambda":
+        return 403, "AccessDeniedException"
+    return 400, "AccessDeniedException"
 
 
 # The authorizer the patched moto consults; one offline stack runs per process.
@@ -237,7 +275,7 @@ def enforced(authorizer: Authorizer) -> Iterator[Authorizer]:
     """moto checks each call made with one of the stack's roles while the block runs."""
     global _current
     from moto.core.authorization import ActionAuthenticatorMixin
-    from moto.core.exceptions import AWSError
+    from moto.core.exceptions import AWSError, _RESTError
     from moto.s3.exceptions import S3AccessDeniedError
 
     if "_authenticate_and_authorize_action" not in ActionAuthenticatorMixin.__dict__:
@@ -254,7 +292,7 @@ def enforced(authorizer: Authorizer) -> Iterator[Authorizer]:
         action_name = response._get_action()
         action = f"{service}:{action_name}"
         acted_on = (
-            resource_for(service, action_name, response.body, region)
+            resource_for(service, action_name, _request_params(response), region)
             if resource == "*"
             else resource
         )
@@ -263,8 +301,12 @@ def enforced(authorizer: Authorizer) -> Iterator[Authorizer]:
             return
         if iam_request_cls.__name__ == "S3IAMRequest":
             raise S3AccessDeniedError()
-        # The JSON services' code and status (https://docs.aws.amazon.com/sagemaker/latest/APIReference/CommonErrors.html)
-        raise AWSError(message, "AccessDeniedException", 400)
+        status, code = denial_error(service)
+        if service == "sns":  # a query protocol: the XML error moto's AccessDenied is
+            denied = _RESTError(code, message)
+            denied.code = status
+            raise denied
+        raise AWSError(message, code, status)
 
     _current = authorizer
     try:

@@ -7,10 +7,8 @@ fixed test credentials, so a `sns:publish`, `dynamodb:putItem`, `sqs:sendMessage
 ... uses the execution role ... to call other AWS services", https://docs.aws.amazon.com/step-functions/latest/dg/procedure-create-iam-role.html).
 Each task client is now checked before its call, on the action and the resource the call
 names (the topic, queue, table, parameter, state machine or function), with moto's policy
-evaluator (mlwf.offline.iam). A denial is answered in the service's words: SNS's
-`AuthorizationError` (HTTP 403, https://docs.aws.amazon.com/sns/latest/api/API_Publish.html),
-Lambda's `AccessDeniedException` (403), the JSON services' `AccessDeniedException` (400,
-https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/CommonErrors.html). moto's
+evaluator (mlwf.offline.iam). A denial is answered in the service's words
+(iam.denial_error: SNS's `AuthorizationError`, the others' `AccessDeniedException`). moto's
 interpreter then names the task's error as Step Functions does (`SNS.AuthorizationErrorException`,
 `Ssm.SsmException` for an AWS SDK task); Lambda's denial is `Lambda.AWSLambdaException`,
 as AccessDeniedException is not one of Invoke's modelled errors
@@ -29,7 +27,7 @@ from contextlib import ExitStack, contextmanager
 from typing import Any
 from unittest.mock import patch  # as moto's mock_aws does: set, then put back as it was
 
-from mlwf.offline.iam import Authorizer, Principal, resource_for
+from mlwf.offline.iam import Authorizer, Principal, denial_error, resource_for
 from mlwf.offline.template_spec import ACCOUNT_ID, PARTITION
 
 _SERVICE = "moto.stepfunctions.parser.asl.component.state.exec.state_task.service"
@@ -48,29 +46,15 @@ _ACTIONS = {("lambda", "Invoke"): "lambda:InvokeFunction"}
 _UNCHECKED = frozenset({"s3"})  # signing names whose operations are not their IAM actions
 
 
-def denial_error(service: str) -> tuple[int, str]:
-    """The HTTP status and error code a service answers a denied call with."""
-    if service == "sns":
-        return 403, "AuthorizationError"
-    if service == "lambda":
-        return 403, "AccessDeniedException"
-    return 400, "AccessDeniedException"
-
-
 def task_resource(service: str, operation: str, params: dict[str, Any], region: str) -> str | None:
-    """The ARN a task's call acts on; None when this module does not work it out (the role
-    must then allow the action on some resource)."""
-    where = f"{PARTITION}:{service}:{region}:{ACCOUNT_ID}"
+    """The ARN a task's call acts on; None when it is not worked out (mlwf.offline.iam)."""
     if service == "lambda" and "FunctionName" in params:
         name = str(params["FunctionName"])
-        return name if name.startswith("arn:") else f"arn:{where}:function:{name}"
-    if service == "sns":
-        target = params.get("TopicArn") or params.get("TargetArn")
-        return str(target) if target else None
-    if service == "sqs" and "QueueUrl" in params:
-        return f"arn:{where}:{str(params['QueueUrl']).rstrip('/').rsplit('/', 1)[-1]}"
-    if service == "dynamodb" and "TableName" in params:
-        return f"arn:{where}:table/{params['TableName']}"
+        return (
+            name
+            if name.startswith("arn:")
+            else f"arn:{PARTITION}:lambda:{region}:{ACCOUNT_ID}:function:{name}"
+        )
     return resource_for(service, operation, params, region)
 
 

@@ -143,3 +143,53 @@ def test_an_sdk_task_s_timestamps_reach_the_output_as_text(tmp_path):
     threshold = json.loads(ended["output"])["threshold"]
     assert threshold["value"] == "0.9"
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", threshold["at"])
+
+
+def test_a_role_may_call_only_the_resources_its_policies_name(tmp_path):
+    # Given the machine's role, whose policies name the template's topic and table (SAM's
+    # SNSPublishMessagePolicy and DynamoDBWritePolicy), and a topic and a table they do not
+    # name: a function calling the wrong one (a mistyped environment variable, say) was
+    # allowed offline, as the role allowed the action on some resource
+    from botocore.exceptions import ClientError
+
+    with OfflineStack.start(notify_and_record(tmp_path), say=lambda _: None) as stack:
+        other_topic = stack.client("sns").create_topic(Name="other")["TopicArn"]
+        stack.client("dynamodb").create_table(
+            TableName="other",
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        role = stack.spec.state_machines["ImageClassificationStateMachine"].role_arn
+        credentials = stack.authorizer.credentials(role, "test")
+        import boto3
+
+        session = boto3.Session(
+            region_name="us-east-1",
+            aws_access_key_id=credentials["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=credentials["AWS_SECRET_ACCESS_KEY"],
+            aws_session_token=credentials.get("AWS_SESSION_TOKEN"),
+        )
+        sns, dynamodb = session.client("sns"), session.client("dynamodb")
+        outputs = stack.spec.outputs
+        item = {"id": {"S": "1"}}
+        # When it calls the ones its policies name, then the others
+        sns.publish(TopicArn=outputs["AlertTopicArn"], Message="m")
+        dynamodb.put_item(TableName=outputs["ResultsTableName"], Item=item)
+        with pytest.raises(ClientError) as published:
+            sns.publish(TopicArn=other_topic, Message="m")
+        with pytest.raises(ClientError) as written:
+            dynamodb.put_item(TableName="other", Item=item)
+    # Then each other call is refused in its service's words, naming the resource
+    error = published.value.response["Error"]
+    assert (error["Code"], published.value.response["ResponseMetadata"]["HTTPStatusCode"]) == (
+        "AuthorizationError",
+        403,
+    )
+    assert f"sns:Publish on resource: {other_topic}" in error["Message"]
+    error = written.value.response["Error"]
+    assert error["Code"] == "AccessDeniedException"
+    assert (
+        "dynamodb:PutItem on resource: arn:aws:dynamodb:us-east-1:123456789012:table/other"
+        in (error["Message"])
+    )

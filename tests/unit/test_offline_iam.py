@@ -155,5 +155,12 @@ def test_the_resource_of_each_task_call_is_its_arn():
 
 def test_each_service_denies_in_its_own_words():
     # SNS's AuthorizationError is 403 (API_Publish.html); the JSON services' 400
-    assert iam_tasks.denial_error("sns") == (403, "AuthorizationError")
-    assert iam_tasks.denial_error("dynamodb") == (400, "AccessDeniedException")
+    assert iam.denial_error("sns") == (403, "AuthorizationError")
+    assert iam.denial_error("dynamodb") == (400, "AccessDeniedException")
+
+
+def test_the_resource_of_a_query_protocol_call_is_read_from_its_form():
+    # SNS's requests are forms over HTTP (moto's server keeps the body)
+    topic = f"arn:aws:sns:eu-west-1:{ACCOUNT_ID}:alerts"
+    body = f"Action=Publish&TopicArn={topic.replace(':', '%3A')}&Message=m"
+    assert iam.resource_for("sns", "Publish", body, "eu-west-1") == topic
