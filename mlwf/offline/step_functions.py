@@ -25,8 +25,8 @@ from mlwf.offline.moto_patches import (
 )
 from mlwf.offline.request_enums import step_functions_enums_checked
 from mlwf.offline.result_paths import result_paths_as_aws
-from mlwf.offline.sdk_task_results import sdk_task_results_as_json
 from mlwf.offline.state_errors import states_errors_kept
+from mlwf.offline.task_shapes import task_shapes_as_aws
 from mlwf.offline.task_tokens import closed_task_tokens_timed_out
 
 
@@ -48,7 +48,7 @@ def step_functions_as_aws() -> Iterator[None]:
         stack.enter_context(histories_paged())
         stack.enter_context(timeouts_as_aws())
         stack.enter_context(outputs_as_json())
-        stack.enter_context(sdk_task_results_as_json())
+        stack.enter_context(task_shapes_as_aws())
         stack.enter_context(executions_started_as_aws())
         stack.enter_context(definitions_checked())
         stack.enter_context(creates_idempotent_as_aws())  # the name before the definition

@@ -1,0 +1,156 @@
+"""A service task's request and result as Step Functions shapes them, and its errors' names.
+
+moto's interpreter is LocalStack's, whose service tasks normalise each request and result
+against the service's API model; moto's copy left the two hooks empty. So:
+- an AWS SDK task with Step Functions' PascalCase parameters failed in Python's words
+  (`aws-sdk:sfn:describeExecution` with `ExecutionArn`: a KeyError), where "Parameters in
+  Step Functions are expressed in PascalCase, even if the native service API is in
+  camelCase" (https://docs.aws.amazon.com/step-functions/latest/dg/supported-services-awssdk.html);
+- results kept the API's casing (`executionArn`) and its Python values: a timestamp, a
+  blob (a DynamoDB `B` attribute) or an S3 object's body stream, after which the execution
+  ran but DescribeExecution could not write its output, an HTTP 500 the SDKs retried until
+  they gave up;
+- an SDK task's error was `ssm.ParameterNotFoundException` where Step Functions names it
+  `Ssm.ParameterNotFoundException`: "The service name and error name are both in Pascal
+  case" (same page: `AcmPca.ResourceNotFoundException`, `S3.BucketAlreadyExistsException`),
+  so a Catch of the documented name never fired.
+
+The hooks now do what LocalStack's do, with moto's own helpers (`_to_boto_request`,
+`_from_boto_response`: keys matched to the model's members case-insensitively, results'
+keys in PascalCase, a body stream read as text, as workflows then parse it with
+States.StringToJson). The result is then JSON: a timestamp as ISO 8601 text in UTC with
+milliseconds (the context object's form; an SDK task's is inferred, not seen on AWS), a
+blob as base64 text (the form the JSON protocols carry it in,
+https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_AttributeValue.html).
+An error's service name is the Pascal case of the service's ID in the API model, each
+word's capitals but the first lowered (`ACM PCA` -> `AcmPca`, `DynamoDB` -> `DynamoDb`,
+the two names moto already bound so).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import functools
+import re
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from typing import Any
+from unittest.mock import patch  # as moto's mock_aws does: set, then put back as it was
+
+_SERVICE = "moto.stepfunctions.parser.asl.component.state.exec.state_task.service"
+
+
+def as_text(moment: datetime.datetime) -> str:
+    utc = moment.astimezone(datetime.UTC) if moment.tzinfo else moment
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def json_shaped(value: Any) -> Any:
+    """`value` with each timestamp and blob in it as text."""
+    if isinstance(value, datetime.datetime):
+        return as_text(value)
+    if isinstance(value, bytes | bytearray):
+        return base64.b64encode(value).decode()
+    if isinstance(value, dict):
+        return {k: json_shaped(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [json_shaped(v) for v in value]
+    return value
+
+
+def pascal_service_name(service_id: str) -> str:
+    """`ACM PCA` -> `AcmPca`, `DynamoDB` -> `DynamoDb`, `S3` -> `S3`, `SageMaker` ->
+    `SageMaker`: each word, each run of capitals in it lowered but for its first letter."""
+    words = re.findall(r"[A-Z]+(?![a-z])|[A-Z][a-z]*|[a-z]+|\d+", service_id)
+    return "".join(word[:1].upper() + word[1:].lower() for word in words)
+
+
+@functools.cache
+def _operation(service: str, snake_action: str) -> Any:
+    """The API model's operation, None for a service or action botocore does not know (the
+    task then fails on the call, as before)."""
+    from botocore import xform_name
+    from botocore.exceptions import UnknownServiceError
+
+    try:
+        model = _session().get_service_model(service)
+    except UnknownServiceError:
+        return None
+    names = {xform_name(name): name for name in model.operation_names}
+    return model.operation_model(names[snake_action]) if snake_action in names else None
+
+
+@functools.cache
+def _session() -> Any:
+    import botocore.session
+
+    return botocore.session.get_session()
+
+
+@functools.cache
+def _service_id(service: str) -> str | None:
+    from botocore.exceptions import UnknownServiceError
+
+    try:
+        return str(_session().get_service_model(service).service_id)
+    except UnknownServiceError:
+        return None
+
+
+def _reshape(container: Any) -> None:
+    """In place: the dict's (or list's) timestamps and blobs as text."""
+    items = container.items() if isinstance(container, dict) else enumerate(container)
+    for key, value in list(items):
+        container[key] = json_shaped(value)
+
+
+@contextmanager
+def task_shapes_as_aws() -> Iterator[None]:
+    """While the block runs, service tasks' requests, results and error names are shaped as
+    Step Functions shapes them."""
+    import importlib
+
+    base = importlib.import_module(f"{_SERVICE}.state_task_service").StateTaskService
+    sdk = importlib.import_module(f"{_SERVICE}.state_task_service_aws_sdk").StateTaskServiceAwsSdk
+    for owner, name in ((base, "_normalise_parameters"), (base, "_normalise_response")):
+        if name not in owner.__dict__:
+            raise RuntimeError(f"moto changed: no {owner.__name__}.{name}")
+    error_name = sdk.__dict__["_normalise_service_error_name"]  # KeyError: moto changed
+
+    def normalise_parameters(
+        self: Any, parameters: dict, boto_service_name: Any = None, service_action_name: Any = None
+    ) -> None:
+        operation = _operation(
+            self._get_boto_service_name(boto_service_name),
+            self._get_boto_service_action(service_action_name),
+        )
+        if operation is not None and operation.input_shape is not None:
+            self._to_boto_request(parameters, operation.input_shape)
+
+    def normalise_response(
+        self: Any, response: Any, boto_service_name: Any = None, service_action_name: Any = None
+    ) -> None:
+        operation = _operation(
+            self._get_boto_service_name(boto_service_name),
+            self._get_boto_service_action(service_action_name),
+        )
+        if operation is not None and operation.output_shape is not None:
+            self._from_boto_response(response, operation.output_shape)
+        if isinstance(response, dict | list):
+            _reshape(response)
+
+    def service_error_name(service_name: str) -> str:
+        boto_name = base._SERVICE_NAME_SFN_TO_BOTO_OVERRIDES.get(service_name, service_name)
+        service_id = _service_id(boto_name)
+        if service_id is None:
+            return str(error_name.__func__(service_name))
+        return pascal_service_name(service_id)
+
+    with ExitStack() as stack:
+        stack.enter_context(patch.object(base, "_normalise_parameters", normalise_parameters))
+        stack.enter_context(patch.object(base, "_normalise_response", normalise_response))
+        stack.enter_context(
+            patch.object(sdk, "_normalise_service_error_name", staticmethod(service_error_name))
+        )
+        yield

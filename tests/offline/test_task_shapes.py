@@ -1,0 +1,95 @@
+"""Service tasks' requests, results and errors are shaped as Step Functions shapes them
+(mlwf.offline.task_shapes): an AWS SDK task takes Step Functions' PascalCase parameters,
+its result is JSON with PascalCase keys, and its errors are named `Service.Error` in
+Pascal case. Each case failed offline before: a KeyError, an HTTP 500 from
+DescribeExecution, a Catch that never fired."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+
+import pytest
+
+from mlwf.offline.runtime import OfflineStack
+from tests.helpers.executions import run_to_end
+
+pytestmark = pytest.mark.offline
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[OfflineStack]:
+    with OfflineStack.start(say=lambda _: None) as stack:
+        yield stack
+
+
+def task(resource: str, parameters: dict, **more: object) -> dict:
+    return {"Type": "Task", "Resource": resource, "Parameters": parameters, **more}
+
+
+def test_an_sdk_task_takes_pascal_case_parameters_and_answers_in_pascal_case(stack):
+    # Given a machine that describes its own execution with the camelCase API
+    # DescribeExecution, its parameter in Step Functions' PascalCase
+    definition = {
+        "StartAt": "Describe",
+        "States": {
+            "Describe": task(
+                "arn:aws:states:::aws-sdk:sfn:describeExecution",
+                {"ExecutionArn.$": "$$.Execution.Id"},
+                End=True,
+            )
+        },
+    }
+    ended = run_to_end(stack.sfn, definition)
+    # Then it ran, and its result is JSON with PascalCase keys, the date as text
+    assert ended["status"] == "SUCCEEDED", ended.get("cause")
+    described = json.loads(ended["output"])
+    assert described["Status"] == "RUNNING"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", described["StartDate"])
+
+
+def test_a_blob_in_a_result_is_base64_text(stack):
+    # Given an item with a binary attribute, read by the optimized DynamoDB integration
+    dynamodb = stack.client("dynamodb")
+    dynamodb.create_table(
+        TableName="blobs",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    dynamodb.put_item(TableName="blobs", Item={"id": {"S": "1"}, "blob": {"B": b"hello"}})
+    definition = {
+        "StartAt": "Get",
+        "States": {
+            "Get": task(
+                "arn:aws:states:::dynamodb:getItem",
+                {"TableName": "blobs", "Key": {"id": {"S": "1"}}},
+                End=True,
+            )
+        },
+    }
+    ended = run_to_end(stack.sfn, definition)
+    # Then DescribeExecution answers (it failed on the bytes) with DynamoDB's JSON form
+    assert ended["status"] == "SUCCEEDED", ended.get("cause")
+    assert json.loads(ended["output"])["Item"]["blob"] == {"B": "aGVsbG8="}
+
+
+def test_an_sdk_task_s_error_is_named_in_pascal_case_and_caught_by_that_name(stack):
+    # Given a Catch of the documented name of SSM's ParameterNotFound
+    definition = {
+        "StartAt": "Read",
+        "States": {
+            "Read": task(
+                "arn:aws:states:::aws-sdk:ssm:getParameter",
+                {"Name": "/nowhere"},
+                Catch=[{"ErrorEquals": ["Ssm.ParameterNotFoundException"], "Next": "Missing"}],
+                End=True,
+            ),
+            "Missing": {"Type": "Pass", "End": True},
+        },
+    }
+    ended = run_to_end(stack.sfn, definition)
+    # Then it is caught (the error was `ssm.ParameterNotFoundException`)
+    assert ended["status"] == "SUCCEEDED", ended.get("error")
+    assert json.loads(ended["output"])["Error"] == "Ssm.ParameterNotFoundException"
