@@ -19,9 +19,13 @@ Kinesis stream, contributor insights or S3 import are not made.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from mlwf.offline.request_enums import Problem, enum_problems
+from mlwf.offline.validation_errors import validation_errors
 
 TOPIC, TABLE, PARAMETER = "AWS::SNS::Topic", "AWS::DynamoDB::Table", "AWS::SSM::Parameter"
 KINDS = frozenset({TOPIC, TABLE, PARAMETER})
@@ -124,6 +128,11 @@ def refusal(logical_id: str, kind: str, props: dict[str, Any]) -> str | None:
     None when there is none. Its validator's words: "Properties validation failed for
     resource X with message: #/Role: failed validation constraint for keyword [pattern]"
     (deploy logs quote them so; the enum keyword's are by analogy)."""
+    if kind == PARAMETER and isinstance(props.get("Tags"), list):  # a map in its schema
+        return (
+            f"Properties validation failed for resource {logical_id} with message: "
+            "#/Tags: expected type: JSONObject, found: JSONArray"
+        )
     if kind == PARAMETER and "Type" in props and str(props["Type"]) not in PARAMETER_TYPES:
         return (
             f"Properties validation failed for resource {logical_id} with message: "
@@ -217,6 +226,65 @@ def _parameter(name: str, props: dict[str, Any]) -> Call:
     return Call("ssm", "put_parameter", arguments)
 
 
+def constraint_problems(shape: Any, value: Any, at: str = "") -> list[Problem]:
+    """Each value under `shape` (a botocore shape) outside its enum, pattern or length, as
+    the service's model states them and AWS checks them before the action (moto checks few:
+    a table named 'my table!' was made), at its member path in the API's lower camel case."""
+    if shape.type_name == "string" and isinstance(value, str):
+        problems = enum_problems(shape, value, at)
+        pattern, low, high = (shape.metadata.get(k) for k in ("pattern", "min", "max"))
+        if pattern and not _matches(pattern, value):
+            problems.append(
+                (at, f"Member must satisfy regular expression pattern: {pattern}", value)
+            )
+        if low is not None and len(value) < low:
+            problems.append((at, f"Member must have length greater than or equal to {low}", value))
+        if high is not None and len(value) > high:
+            problems.append((at, f"Member must have length less than or equal to {high}", value))
+        return problems
+    if shape.type_name == "structure" and isinstance(value, dict):
+        found: list[Problem] = []
+        for name, member in shape.members.items():
+            if name in value:
+                path = name[:1].lower() + name[1:]
+                found += constraint_problems(member, value[name], f"{at}.{path}" if at else path)
+        return found
+    if shape.type_name == "list" and isinstance(value, list):
+        return [
+            problem
+            for i, item in enumerate(value)
+            for problem in constraint_problems(shape.member, item, f"{at}.{i + 1}.member")
+        ]
+    return []
+
+
+# DynamoDB's table names: 3 to 255 of these characters
+# (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.NamingRulesDataTypes.html);
+# the API model no longer says so, as a table's ARN may stand for its name
+TABLE_NAME = "[a-zA-Z0-9_.-]+"
+
+
+def _table_name_problems(call: Call) -> list[Problem]:
+    name = call.arguments.get("TableName")
+    if call.operation != "create_table" or not isinstance(name, str):
+        return []
+    if not re.fullmatch(TABLE_NAME, name):
+        return [
+            ("tableName", f"Member must satisfy regular expression pattern: {TABLE_NAME}", name)
+        ]
+    if not 3 <= len(name) <= 255:
+        bound = "less than or equal to 255" if len(name) > 255 else "greater than or equal to 3"
+        return [("tableName", f"Member must have length {bound}", name)]
+    return []
+
+
+def _matches(pattern: str, value: str) -> bool:
+    try:
+        return re.fullmatch(pattern, value, re.DOTALL) is not None
+    except re.error:  # a Java construct Python's re lacks: not checked offline
+        return True
+
+
 def create(client: Callable[[str], Any], resources: list[ServiceResource], where: str) -> None:
     """Each resource's calls, in the template's order; a call the service refuses fails the
     start, as the resource's CREATE_FAILED fails the deploy, naming it."""
@@ -226,8 +294,16 @@ def create(client: Callable[[str], Any], resources: list[ServiceResource], where
 
     for resource in resources:
         for call in resource.calls:
+            service = client(call.service)
+            api = service.meta.method_to_api_mapping[call.operation]
+            shape = service.meta.service_model.operation_model(api).input_shape
+            problems = constraint_problems(shape, call.arguments) + _table_name_problems(call)
             try:
-                getattr(client(call.service), call.operation)(**call.arguments)
+                if problems:
+                    raise MlwfError(f"ValidationException: {validation_errors(problems)}")
+                getattr(service, call.operation)(**call.arguments)
+            except MlwfError as exc:
+                why = str(exc)
             except ClientError as exc:
                 error = exc.response.get("Error", {})
                 why = f"{error.get('Code', '')}: {error.get('Message', '')}"

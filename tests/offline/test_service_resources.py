@@ -193,3 +193,35 @@ def test_a_role_may_call_only_the_resources_its_policies_name(tmp_path):
         "dynamodb:PutItem on resource: arn:aws:dynamodb:us-east-1:123456789012:table/other"
         in (error["Message"])
     )
+
+
+@pytest.mark.parametrize(
+    ("table", "refused"),
+    [
+        (
+            "      TableName: my table!\n",
+            "Value 'my table!' at 'tableName' failed to satisfy constraint: Member must "
+            "satisfy regular expression pattern: [a-zA-Z0-9_.-]+",
+        ),
+        (
+            "      StreamSpecification: {StreamViewType: EVERYTHING}\n",
+            "Value 'EVERYTHING' at 'streamSpecification.streamViewType' failed to satisfy "
+            "constraint: Member must satisfy enum value set: [NEW_IMAGE, OLD_IMAGE, "
+            "NEW_AND_OLD_IMAGES, KEYS_ONLY]",
+        ),
+    ],
+)
+def test_a_table_outside_dynamodb_s_constraints_fails_the_start(tmp_path, table, refused):
+    # moto made both tables; DynamoDB refuses them, and so the deploy fails
+    resources = RESOURCES.replace(
+        "  ResultsTable:\n    Type: AWS::Serverless::SimpleTable\n",
+        "  ResultsTable:\n    Type: AWS::DynamoDB::Table\n    Properties:\n"
+        "      BillingMode: PAY_PER_REQUEST\n"
+        "      KeySchema: [{AttributeName: id, KeyType: HASH}]\n"
+        "      AttributeDefinitions: [{AttributeName: id, AttributeType: S}]\n" + table,
+    )
+    text = refusal(notify_and_record(tmp_path, resources=resources))
+    assert text.endswith(
+        "(ResultsTable): AWS::DynamoDB::Table is not created: ValidationException: "
+        f"1 validation error detected: {refused}"
+    )

@@ -121,3 +121,31 @@ def test_a_secure_string_parameter_is_refused_as_cloudformation_refuses_it(tmp_p
         "message: #/Type: failed validation constraint for keyword [enum] (CloudFormation "
         "makes String and StringList parameters, not SecureString)"
     )
+
+
+def test_ssm_tags_given_as_a_list_are_refused_as_the_schema_refuses_them(tmp_path):
+    # The schema's Tags is a map; a list was dropped without a word
+    resources = RESOURCES.replace(
+        '      Value: "0.9"\n', '      Value: "0.9"\n      Tags: [{Key: team, Value: ml}]\n'
+    )
+    with pytest.raises(MlwfError) as refused:
+        load_template(notify_and_record(tmp_path, resources=resources))
+    assert str(refused.value).endswith(
+        "ThresholdParameter with message: #/Tags: expected type: JSONObject, found: JSONArray"
+    )
+
+
+def test_values_outside_the_api_model_s_constraints_are_found_at_their_paths():
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("dynamodb")
+    shape = model.operation_model("CreateTable").input_shape
+    arguments = {"TableName": "t", "StreamSpecification": {"StreamViewType": "EVERYTHING"}}
+    assert service_resources.constraint_problems(shape, arguments) == [
+        (
+            "streamSpecification.streamViewType",
+            "Member must satisfy enum value set: [NEW_IMAGE, OLD_IMAGE, NEW_AND_OLD_IMAGES, "
+            "KEYS_ONLY]",
+            "EVERYTHING",
+        )
+    ]
