@@ -1,4 +1,4 @@
-"""The moto patches that make its S3, CloudWatch Logs, Lambda, SQS and EventBridge answer
+"""The moto patches that make its S3, CloudWatch Logs, Lambda, SQS, SSM and EventBridge answer
 as AWS's, entered together while an offline stack runs (Step Functions' are
 mlwf.offline.step_functions's). Each module named below says what it changes and why."""
 
@@ -20,6 +20,7 @@ from mlwf.offline.moto_patches import moto_modules_listed_once, s3_url_table_loa
 from mlwf.offline.object_acls import object_acls_refused_when_owner_enforced
 from mlwf.offline.object_versions import deleted_versions_keep_their_place
 from mlwf.offline.queue_attributes import queue_attributes_checked
+from mlwf.offline.ssm_parameters import parameters_checked
 from mlwf.offline.unmodelled_actions import unmodelled_actions_refused
 
 
@@ -42,4 +43,5 @@ def services_as_aws() -> Iterator[None]:
         stack.enter_context(filter_patterns_as_aws())
         stack.enter_context(reservations_applied())
         stack.enter_context(queue_attributes_checked())
+        stack.enter_context(parameters_checked())
         yield

@@ -225,3 +225,16 @@ def test_a_table_outside_dynamodb_s_constraints_fails_the_start(tmp_path, table,
         "(ResultsTable): AWS::DynamoDB::Table is not created: ValidationException: "
         f"1 validation error detected: {refused}"
     )
+
+
+def test_a_parameter_its_allowed_pattern_refuses_fails_the_start(tmp_path):
+    # moto's PutParameter made it; SSM refuses it, so the parameter's CREATE_FAILED
+    resources = RESOURCES.replace(
+        '      Value: "0.9"\n', '      Value: "0.9"\n      AllowedPattern: "^[0-9]+$"\n'
+    )
+    text = refusal(notify_and_record(tmp_path, resources=resources))
+    assert text.endswith(
+        "(ThresholdParameter): AWS::SSM::Parameter is not created: "
+        "ParameterPatternMismatchException: Parameter value, cannot be validated against "
+        "allowedPattern: ^[0-9]+$"
+    )
