@@ -1,6 +1,6 @@
-"""The moto patches that make its S3, CloudWatch Logs, Lambda, SQS, SSM and EventBridge answer
-as AWS's, entered together while an offline stack runs (Step Functions' are
-mlwf.offline.step_functions's). Each module named below says what it changes and why."""
+"""The moto patches that make its S3, CloudWatch Logs, Lambda, SQS, SNS, SSM and
+EventBridge answer as AWS's, entered together while an offline stack runs (Step Functions'
+are mlwf.offline.step_functions's). Each module named below says what it changes and why."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from mlwf.offline.moto_patches import moto_modules_listed_once, s3_url_table_loa
 from mlwf.offline.object_acls import object_acls_refused_when_owner_enforced
 from mlwf.offline.object_versions import deleted_versions_keep_their_place
 from mlwf.offline.queue_attributes import queue_attributes_checked
+from mlwf.offline.sns_publish import publish_as_sns
 from mlwf.offline.ssm_parameters import parameters_checked
 from mlwf.offline.unmodelled_actions import unmodelled_actions_refused
 
@@ -44,4 +45,5 @@ def services_as_aws() -> Iterator[None]:
         stack.enter_context(reservations_applied())
         stack.enter_context(queue_attributes_checked())
         stack.enter_context(parameters_checked())
+        stack.enter_context(publish_as_sns())
         yield
