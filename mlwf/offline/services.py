@@ -1,5 +1,5 @@
-"""The moto patches that make its S3, CloudWatch Logs, Lambda, SQS, SNS, SSM and
-EventBridge answer as AWS's, entered together while an offline stack runs (Step Functions'
+"""The moto patches that make its S3, CloudWatch Logs, Lambda, SQS, SNS, SSM, DynamoDB
+and EventBridge answer as AWS's, entered together while an offline stack runs (Step Functions'
 are mlwf.offline.step_functions's). Each module named below says what it changes and why."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from mlwf.offline.cloudwatch_logs import (
     retention_checked,
     stream_prefix_filtered,
 )
+from mlwf.offline.dynamodb_tables import indexes_checked
 from mlwf.offline.event_patterns import event_patterns_checked
 from mlwf.offline.function_concurrency import reservations_applied
 from mlwf.offline.log_filter_patterns import filter_patterns_as_aws
@@ -46,4 +47,5 @@ def services_as_aws() -> Iterator[None]:
         stack.enter_context(queue_attributes_checked())
         stack.enter_context(parameters_checked())
         stack.enter_context(publish_as_sns())
+        stack.enter_context(indexes_checked())
         yield

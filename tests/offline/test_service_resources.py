@@ -238,3 +238,24 @@ def test_a_parameter_its_allowed_pattern_refuses_fails_the_start(tmp_path):
         "ParameterPatternMismatchException: Parameter value, cannot be validated against "
         "allowedPattern: ^[0-9]+$"
     )
+
+
+def test_an_on_demand_table_s_index_with_throughput_fails_the_start(tmp_path):
+    # moto made it; DynamoDB refuses it, so the table's CREATE_FAILED
+    resources = RESOURCES.replace(
+        "  ResultsTable:\n    Type: AWS::Serverless::SimpleTable\n",
+        "  ResultsTable:\n    Type: AWS::DynamoDB::Table\n    Properties:\n"
+        "      BillingMode: PAY_PER_REQUEST\n"
+        "      KeySchema: [{AttributeName: id, KeyType: HASH}]\n"
+        "      AttributeDefinitions: [{AttributeName: id, AttributeType: S}]\n"
+        "      GlobalSecondaryIndexes:\n"
+        "        - IndexName: by-id\n"
+        "          KeySchema: [{AttributeName: id, KeyType: HASH}]\n"
+        "          Projection: {ProjectionType: ALL}\n"
+        "          ProvisionedThroughput: {ReadCapacityUnits: 1, WriteCapacityUnits: 1}\n",
+    )
+    text = refusal(notify_and_record(tmp_path, resources=resources))
+    assert text.endswith(
+        "ValidationException: One or more parameter values were invalid: ProvisionedThroughput "
+        "should not be specified for index: by-id when BillingMode is PAY_PER_REQUEST"
+    )
