@@ -123,16 +123,60 @@ def attribute(resource: ServiceResource, props: dict[str, Any], name: str) -> st
 PARAMETER_TYPES = ("String", "StringList")
 
 
+# The types the schemas give the properties this module reshapes (a value of another type
+# crashed the reshaping); String takes a number or a boolean too, as CloudFormation passes
+# them as text
+_OBJECT: tuple[str, ...] = ("JSONObject",)
+_ARRAY: tuple[str, ...] = ("JSONArray",)
+_STRING: tuple[str, ...] = ("String", "Integer", "Number", "Boolean")
+_TABLE_OBJECTS = (
+    "StreamSpecification",
+    "SSESpecification",
+    "ResourcePolicy",
+    "TimeToLiveSpecification",
+    "PointInTimeRecoverySpecification",
+)
+_SCHEMA_TYPES: dict[str, dict[str, tuple[str, ...]]] = {
+    TOPIC: {"Tags": _ARRAY, "Subscription": _ARRAY},
+    TABLE: {**dict.fromkeys(_TABLE_OBJECTS, _OBJECT), "GlobalSecondaryIndexes": _ARRAY},
+    PARAMETER: {"Tags": _OBJECT, "Value": _STRING, "Type": _STRING, "Name": _STRING},
+}
+
+
+def _json_type(value: Any) -> str:
+    """The JSON type CloudFormation's validator names for a property's value."""
+    if isinstance(value, dict):
+        return "JSONObject"
+    if isinstance(value, list):
+        return "JSONArray"
+    if isinstance(value, bool):
+        return "Boolean"
+    if isinstance(value, int):
+        return "Integer"
+    return "Number" if isinstance(value, float) else "String"
+
+
 def refusal(logical_id: str, kind: str, props: dict[str, Any]) -> str | None:
     """CloudFormation's schema failure for a value it refuses before calling the service;
     None when there is none. Its validator's words: "Properties validation failed for
     resource X with message: #/Role: failed validation constraint for keyword [pattern]"
-    (deploy logs quote them so; the enum keyword's are by analogy)."""
-    if kind == PARAMETER and isinstance(props.get("Tags"), list):  # a map in its schema
-        return (
-            f"Properties validation failed for resource {logical_id} with message: "
-            "#/Tags: expected type: JSONObject, found: JSONArray"
-        )
+    (deploy logs quote them so; the enum keyword's are by analogy), or "#/Content: expected
+    type: String, found: JSONObject" for a value of another type."""
+    failed = f"Properties validation failed for resource {logical_id} with message: "
+    for key, expected in _SCHEMA_TYPES[kind].items():
+        if key in props and _json_type(props[key]) not in expected:
+            found = _json_type(props[key])
+            return f"{failed}#/{key}: expected type: {expected[0]}, found: {found}"
+    indexes = props.get("GlobalSecondaryIndexes")
+    if kind == TABLE and isinstance(indexes, list):
+        for i, index in enumerate(indexes):
+            if not isinstance(index, dict):
+                found = _json_type(index)
+                at = f"#/GlobalSecondaryIndexes/{i}"
+                return f"{failed}{at}: expected type: JSONObject, found: {found}"
+    policy = props.get("ResourcePolicy")
+    if kind == TABLE and isinstance(policy, dict) and "PolicyDocument" not in policy:
+        return f"{failed}#/ResourcePolicy: required key [PolicyDocument] not found"
     if kind == PARAMETER and "Type" in props and str(props["Type"]) not in PARAMETER_TYPES:
         return (
             f"Properties validation failed for resource {logical_id} with message: "

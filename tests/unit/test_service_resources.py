@@ -149,3 +149,46 @@ def test_values_outside_the_api_model_s_constraints_are_found_at_their_paths():
             "EVERYTHING",
         )
     ]
+
+
+TABLE = (
+    "  ResultsTable:\n    Type: AWS::DynamoDB::Table\n    Properties:\n"
+    "      KeySchema: [{AttributeName: id, KeyType: HASH}]\n"
+    "      AttributeDefinitions: [{AttributeName: id, AttributeType: S}]\n"
+    "      BillingMode: PAY_PER_REQUEST\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            "  ResultsTable:\n    Type: AWS::Serverless::SimpleTable\n",
+            TABLE + "      StreamSpecification: NEW_IMAGE\n",
+            "ResultsTable with message: #/StreamSpecification: expected type: JSONObject, "
+            "found: String",
+        ),
+        (
+            "  ResultsTable:\n    Type: AWS::Serverless::SimpleTable\n",
+            TABLE + "      GlobalSecondaryIndexes: [by-id]\n",
+            "ResultsTable with message: #/GlobalSecondaryIndexes/0: expected type: JSONObject, "
+            "found: String",
+        ),
+        (
+            "  ResultsTable:\n    Type: AWS::Serverless::SimpleTable\n",
+            TABLE + "      ResourcePolicy: {}\n",
+            "ResultsTable with message: #/ResourcePolicy: required key [PolicyDocument] not found",
+        ),
+        (
+            '      Value: "0.9"\n',
+            "      Value: [0.9]\n",
+            "ThresholdParameter with message: #/Value: expected type: String, found: JSONArray",
+        ),
+    ],
+)
+def test_a_property_of_the_wrong_shape_is_refused_in_one_line(tmp_path, old, new, message):
+    # The first three crashed the reading with a Python error (AttributeError, TypeError,
+    # ValueError); a list value was passed on, and an output reading it was refused
+    with pytest.raises(MlwfError) as refused:
+        load_template(notify_and_record(tmp_path, resources=RESOURCES.replace(old, new)))
+    assert str(refused.value).endswith(message)
