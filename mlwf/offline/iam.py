@@ -161,7 +161,11 @@ def _parsed(document: str) -> Any:
 
 
 def _message(principal: Principal, action: str, resource: str, *, explicit: bool) -> str:
-    # AWS's wording (https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html)
+    # AWS's wording (https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html);
+    # SNS writes its prefix in capitals ("not authorized to perform: SNS:Publish", as its
+    # AuthorizationErrors read in recorded logs)
+    if action.startswith("sns:"):
+        action = "SNS:" + action[len("sns:") :]
     reason = (
         "with an explicit deny in an identity-based policy"
         if explicit
@@ -210,10 +214,27 @@ def resource_for(service: str, action: str, body: Any, region: str) -> str | Non
         target = params.get("TopicArn") or params.get("TargetArn")
         return str(target) if target else None
     if service == "sqs" and params.get("QueueUrl"):
-        return f"arn:{where}:{str(params['QueueUrl']).rstrip('/').rsplit('/', 1)[-1]}"
+        return _queue_arn(str(params["QueueUrl"]), region)
     if service == "dynamodb" and params.get("TableName"):
-        return f"arn:{where}:table/{params['TableName']}"
+        # a table's ARN may stand for its name; a Query or Scan of an index is authorized on
+        # the index (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/iam-policy-example-data-crud.html)
+        table = str(params["TableName"])
+        arn = table if table.startswith("arn:") else f"arn:{where}:table/{table}"
+        index = params.get("IndexName") if action in ("Query", "Scan") else None
+        return f"{arn}/index/{index}" if index else arn
     return None
+
+
+def _queue_arn(url: str, region: str) -> str:
+    """A queue's ARN from its URL: https://sqs.<region>.amazonaws.com/<account>/<name> (the
+    account and region its own, whatever the caller's), or a local endpoint's
+    http://host:port/<account>/<name>."""
+    host, *path = url.split("://", 1)[-1].rstrip("/").split("/")
+    account, name = (
+        (path[-2], path[-1]) if len(path) >= 2 else (ACCOUNT_ID, path[-1] if path else "")
+    )
+    found = re.match(r"sqs\.([a-z0-9-]+)\.amazonaws", host)
+    return f"arn:{PARTITION}:sqs:{found.group(1) if found else region}:{account}:{name}"
 
 
 def _params(body: Any) -> dict[str, Any]:
@@ -234,6 +255,62 @@ def _request_params(response: Any) -> Any:
         return response.body
     form = getattr(response, "querystring", None) or {}
     return {k: v[0] if isinstance(v, list) and v else v for k, v in form.items()}
+
+
+# The services whose calls are checked: those whose IAM actions are named as their
+# operations (the Service Authorization Reference), by their signing names; a task calling
+# any other service is not checked (CloudWatch signs as `monitoring`, STS's
+# GetCallerIdentity needs no permission), as a false denial would fail a workflow AWS runs.
+# S3's calls are checked on the actions moto's S3 names for them (ListObjectsV2 is
+# s3:ListBucket), but not a state machine's (iam_tasks).
+CHECKED = frozenset(
+    {
+        "lambda",
+        "sns",
+        "sqs",
+        "dynamodb",
+        "ssm",
+        "states",
+        "events",
+        "sagemaker",
+        "secretsmanager",
+        "s3",
+    }
+)
+# Operations whose IAM action has another name: Lambda's Invoke, and the batch operations
+# authorized as their single forms ("You cannot set permissions explicitly for
+# SendMessageBatch", https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-batch-api.html;
+# sns:Publish "Grants permission to both publish and publish batch",
+# https://docs.aws.amazon.com/sns/latest/dg/sns-access-policy-language-api-permissions-reference.html)
+_ACTIONS = {
+    ("lambda", "Invoke"): "lambda:InvokeFunction",
+    ("sqs", "SendMessageBatch"): "sqs:SendMessage",
+    ("sqs", "DeleteMessageBatch"): "sqs:DeleteMessage",
+    ("sqs", "ChangeMessageVisibilityBatch"): "sqs:ChangeMessageVisibility",
+    ("sns", "PublishBatch"): "sns:Publish",
+}
+# Operations authorized on the actions they perform, item by item, not on their own name
+# (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis-iam.html,
+# .../ql-iam.html): not checked offline
+_UNCHECKED_OPERATIONS = frozenset(
+    {
+        ("dynamodb", "TransactWriteItems"),
+        ("dynamodb", "TransactGetItems"),
+        ("dynamodb", "ExecuteStatement"),
+        ("dynamodb", "BatchExecuteStatement"),
+        ("dynamodb", "ExecuteTransaction"),
+    }
+)
+
+
+def iam_action(service: str, operation: str | None) -> str | None:
+    """The IAM action a call of `operation` (None: any) to the service of signing name
+    `service` is authorized on; None when it is not checked offline."""
+    if service not in CHECKED or (service, operation) in _UNCHECKED_OPERATIONS:
+        return None
+    if operation is None:
+        return f"{service}:*"
+    return _ACTIONS.get((service, operation), f"{service}:{operation}")
 
 
 def denial_error(service: str) -> tuple[int, str]:
@@ -290,7 +367,9 @@ def enforced(authorizer: Authorizer) -> Iterator[Authorizer]:
             return  # not one of the stack's roles: moto's own setting decides (off)
         _, region, service = credential
         action_name = response._get_action()
-        action = f"{service}:{action_name}"
+        action = iam_action(service, action_name)
+        if action is None:
+            return  # not checked offline (iam_action): allowed
         acted_on = (
             resource_for(service, action_name, _request_params(response), region)
             if resource == "*"

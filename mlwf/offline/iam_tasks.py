@@ -14,8 +14,9 @@ interpreter then names the task's error as Step Functions does (`SNS.Authorizati
 as AccessDeniedException is not one of Invoke's modelled errors
 (https://docs.aws.amazon.com/step-functions/latest/dg/bp-lambda-serviceexception.html).
 
-Not checked: S3 calls (their operation names are not their IAM actions: ListObjectsV2 is
-s3:ListBucket) and a Distributed Map's ItemReader and ResultWriter, which moto makes apart.
+Not checked (iam.iam_action): services whose operations are not named as their IAM actions
+(S3's ListObjectsV2 is s3:ListBucket), DynamoDB's transactions and PartiQL, and a
+Distributed Map's ItemReader and ResultWriter, which moto makes apart.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from contextlib import ExitStack, contextmanager
 from typing import Any
 from unittest.mock import patch  # as moto's mock_aws does: set, then put back as it was
 
-from mlwf.offline.iam import Authorizer, Principal, denial_error, resource_for
+from mlwf.offline.iam import Authorizer, Principal, denial_error, iam_action, resource_for
 from mlwf.offline.template_spec import ACCOUNT_ID, PARTITION
 
 _SERVICE = "moto.stepfunctions.parser.asl.component.state.exec.state_task.service"
@@ -41,9 +42,6 @@ TASK_MODULES = (
     ),
     f"{_SERVICE}.state_task_service_unsupported",
 )
-# The IAM actions not named as their operations (Lambda's Invoke is lambda:InvokeFunction)
-_ACTIONS = {("lambda", "Invoke"): "lambda:InvokeFunction"}
-_UNCHECKED = frozenset({"s3"})  # signing names whose operations are not their IAM actions
 
 
 def task_resource(service: str, operation: str, params: dict[str, Any], region: str) -> str | None:
@@ -78,7 +76,8 @@ def state_machines_as_their_roles(authorizer: Authorizer) -> Iterator[None]:
             str(getattr(state_credentials, "role_arn", "")), "offline-execution"
         )
         signing = client.meta.service_model.signing_name
-        if principal is None or signing in _UNCHECKED:
+        if principal is None or signing == "s3" or iam_action(signing, None) is None:
+            # a task's S3 call names its operation (ListObjectsV2), not the action (ListBucket)
             return client
 
         def check(params: dict[str, Any], model: Any, **_: Any) -> None:
@@ -98,9 +97,12 @@ def state_machines_as_their_roles(authorizer: Authorizer) -> Iterator[None]:
     def _denial(
         principal: Principal, service: str, operation: str, params: dict[str, Any], region: str
     ) -> str | None:
-        resource = task_resource(service, operation, params, region)
-        action = _ACTIONS.get((service, operation), f"{service}:{operation}")
-        return authorizer.denial(principal, action, resource)
+        action = iam_action(service, operation)
+        if action is None:
+            return None
+        return authorizer.denial(
+            principal, action, task_resource(service, operation, params, region)
+        )
 
     def error_cause_from(client_error: Any) -> tuple[str, str]:
         error, cause = error_cause(client_error)

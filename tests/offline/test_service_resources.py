@@ -74,7 +74,7 @@ def test_a_table_its_service_refuses_fails_the_start_naming_it(tmp_path):
         (
             {"publish": False},
             "SNS.AuthorizationErrorException",
-            "sns:Publish",
+            "SNS:Publish",
             "arn:aws:sns:us-east-1:123456789012:offline-AlertTopic",
         ),
         (
@@ -186,7 +186,7 @@ def test_a_role_may_call_only_the_resources_its_policies_name(tmp_path):
         "AuthorizationError",
         403,
     )
-    assert f"sns:Publish on resource: {other_topic}" in error["Message"]
+    assert f"SNS:Publish on resource: {other_topic}" in error["Message"]
     error = written.value.response["Error"]
     assert error["Code"] == "AccessDeniedException"
     assert (
@@ -259,3 +259,26 @@ def test_an_on_demand_table_s_index_with_throughput_fails_the_start(tmp_path):
         "ValidationException: One or more parameter values were invalid: ProvisionedThroughput "
         "should not be specified for index: by-id when BillingMode is PAY_PER_REQUEST"
     )
+
+
+def test_calls_whose_iam_action_is_not_their_operation_are_not_falsely_denied(tmp_path):
+    # Given the machine's role (it allows sns:Publish on the topic) and calls AWS allows:
+    # GetCallerIdentity needs no permission, PublishBatch is authorized as sns:Publish
+    # (they were checked as sts:GetCallerIdentity and sns:PublishBatch, and denied)
+    import boto3
+
+    with OfflineStack.start(notify_and_record(tmp_path), say=lambda _: None) as stack:
+        role = stack.spec.state_machines["ImageClassificationStateMachine"].role_arn
+        credentials = stack.authorizer.credentials(role, "test")
+        session = boto3.Session(
+            region_name="us-east-1",
+            aws_access_key_id=credentials["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=credentials["AWS_SECRET_ACCESS_KEY"],
+            aws_session_token=credentials.get("AWS_SESSION_TOKEN"),
+        )
+        assert session.client("sts").get_caller_identity()["Account"] == "123456789012"
+        published = session.client("sns").publish_batch(
+            TopicArn=stack.spec.outputs["AlertTopicArn"],
+            PublishBatchRequestEntries=[{"Id": "1", "Message": "m"}],
+        )
+        assert [entry["Id"] for entry in published["Successful"]] == ["1"]

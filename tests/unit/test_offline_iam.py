@@ -164,3 +164,30 @@ def test_the_resource_of_a_query_protocol_call_is_read_from_its_form():
     topic = f"arn:aws:sns:eu-west-1:{ACCOUNT_ID}:alerts"
     body = f"Action=Publish&TopicArn={topic.replace(':', '%3A')}&Message=m"
     assert iam.resource_for("sns", "Publish", body, "eu-west-1") == topic
+
+
+def test_calls_are_checked_on_their_iam_actions_and_others_are_not_checked():
+    # Lambda's Invoke and the batch operations are authorized on other names
+    assert iam.iam_action("lambda", "Invoke") == "lambda:InvokeFunction"
+    assert iam.iam_action("sqs", "SendMessageBatch") == "sqs:SendMessage"
+    assert iam.iam_action("sns", "PublishBatch") == "sns:Publish"
+    assert iam.iam_action("dynamodb", "PutItem") == "dynamodb:PutItem"
+    # CloudWatch signs as `monitoring`, GetCallerIdentity needs no permission, a transaction
+    # is authorized item by item: none checked, as a false denial fails what AWS runs
+    assert iam.iam_action("monitoring", "PutMetricData") is None
+    assert iam.iam_action("sts", "GetCallerIdentity") is None
+    assert iam.iam_action("dynamodb", "TransactWriteItems") is None
+
+
+def test_the_resource_of_a_table_given_by_arn_of_an_index_and_of_a_queue_elsewhere():
+    table = f"arn:aws:dynamodb:us-east-1:{ACCOUNT_ID}:table/results"
+    # a table's ARN stands for its name (it was read as a name: table/arn:aws:...)
+    assert iam.resource_for("dynamodb", "PutItem", {"TableName": table}, "us-east-1") == table
+    # a Query of an index is authorized on the index
+    query = {"TableName": "results", "IndexName": "by-key"}
+    assert iam.resource_for("dynamodb", "Query", query, "us-east-1") == f"{table}/index/by-key"
+    # a queue's URL names its own account and region
+    url = "https://sqs.eu-west-1.amazonaws.com/111122223333/work"
+    assert iam.resource_for("sqs", "SendMessage", {"QueueUrl": url}, "us-east-1") == (
+        "arn:aws:sqs:eu-west-1:111122223333:work"
+    )
