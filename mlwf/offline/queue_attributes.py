@@ -64,12 +64,12 @@ def create_queues(sqs: Any, queues: dict[str, dict[str, str]]) -> None:
         sqs.set_queue_attributes(QueueUrl=url, Attributes=linked)
 
 
-def is_fifo(kind: str, resource: dict[str, Any]) -> bool:
-    """A template's FIFO queue: CloudFormation ends the name it generates for one in
-    `.fifo`, as SQS requires ("The name of a FIFO queue must end with the .fifo suffix",
+def is_fifo(kind: str, props: dict[str, Any]) -> bool:
+    """A template's FIFO queue (`props`, its evaluated properties): CloudFormation ends the
+    name it generates for one in `.fifo`, as SQS requires ("The name of a FIFO queue must
+    end with the .fifo suffix",
     https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-sqs-queue.html)."""
-    fifo = (resource.get("Properties") or {}).get("FifoQueue")
-    return kind == "AWS::SQS::Queue" and str(fifo).lower() == "true"
+    return kind == "AWS::SQS::Queue" and str(props.get("FifoQueue")).lower() == "true"
 
 
 def out_of_range(given: dict[str, Any]) -> list[str]:

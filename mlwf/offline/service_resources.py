@@ -99,10 +99,10 @@ def arn(kind: str, name: str, region: str, account: str, partition: str) -> str:
     return f"arn:{partition}:ssm:{where}:parameter/{name.lstrip('/')}"
 
 
-def is_fifo_topic(kind: str, resource: dict[str, Any]) -> bool:
-    """A FIFO topic: its name must end in `.fifo` (the TopicName property's description)."""
-    fifo = (resource.get("Properties") or {}).get("FifoTopic")
-    return kind == TOPIC and str(fifo).lower() == "true"
+def is_fifo_topic(kind: str, props: dict[str, Any]) -> bool:
+    """A FIFO topic (`props`, its evaluated properties): its name must end in `.fifo` (the
+    TopicName property's description)."""
+    return kind == TOPIC and str(props.get("FifoTopic")).lower() == "true"
 
 
 def attribute(resource: ServiceResource, props: dict[str, Any], name: str) -> str | None:
@@ -163,6 +163,10 @@ def refusal(logical_id: str, kind: str, props: dict[str, Any]) -> str | None:
     (deploy logs quote them so; the enum keyword's are by analogy), or "#/Content: expected
     type: String, found: JSONObject" for a value of another type."""
     failed = f"Properties validation failed for resource {logical_id} with message: "
+    if not isinstance(props, dict):
+        return f"{failed}#: expected type: JSONObject, found: {_json_type(props)}"
+    if kind == TABLE and "KeySchema" not in props:  # the schema's one required property
+        return f"{failed}#: required key [KeySchema] not found"
     for key, expected in _SCHEMA_TYPES[kind].items():
         if key in props and _json_type(props[key]) not in expected:
             found = _json_type(props[key])
@@ -221,7 +225,9 @@ def _topic(name: str, props: dict[str, Any]) -> Call:
 
 
 def _table(name: str, props: dict[str, Any]) -> list[Call]:
-    arguments: dict[str, Any] = {"TableName": name}
+    # CreateTable needs its attribute definitions (moto failed with a KeyError without
+    # them): none given, DynamoDB refuses the keys it cannot find among them
+    arguments: dict[str, Any] = {"TableName": name, "AttributeDefinitions": []}
     arguments.update({key: props[key] for key in _TABLE_AS_IS if key in props})
     # "If not specified, the default is PROVISIONED" (the BillingMode property)
     arguments["BillingMode"] = str(props.get("BillingMode", "PROVISIONED"))

@@ -19,8 +19,9 @@ The hooks now do what LocalStack's do, with moto's own helpers (`_to_boto_reques
 `_from_boto_response`: keys matched to the model's members case-insensitively, results'
 keys in PascalCase, a body stream read as text, as workflows then parse it with
 States.StringToJson). The result is then JSON: a timestamp as ISO 8601 text in UTC with
-milliseconds (the context object's form; an SDK task's is inferred, not seen on AWS), a
-blob as base64 text (the form the JSON protocols carry it in,
+milliseconds (the context object's form; whether an SDK task's has exactly this form, and
+keeps a `.000`, is not known here), a blob as base64 text (the form the JSON protocols carry
+it in,
 https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_AttributeValue.html).
 An error's service name is the Pascal case of the service's ID in the API model, each
 word's capitals but the first lowered (`ACM PCA` -> `AcmPca`, `DynamoDB` -> `DynamoDb`,

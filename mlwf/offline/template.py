@@ -154,13 +154,17 @@ class _Reader:
     def name(self, logical_id: str) -> str:
         """The physical name: the template's own name property, else a generated one."""
         kind = self.kind(logical_id)
-        given = self.resources[logical_id].get("Properties", {}).get(self.NAME_PROPERTY.get(kind))
+        raw = self.resources[logical_id].get("Properties")
+        raw = raw if isinstance(raw, dict) else {}  # not a mapping: refused when it is read
+        given = raw.get(self.NAME_PROPERTY.get(kind))
         if given is not None:
             return str(self.evaluator.evaluate(given))
         name = f"{self.spec.stack_name}-{logical_id}"
-        if queue_attributes.is_fifo(kind, self.resources[logical_id]):
+        # the FIFO flags as CloudFormation reads them: an intrinsic may give them
+        flags = {k: self.evaluator.evaluate(raw[k]) for k in ("FifoQueue", "FifoTopic") if k in raw}
+        if queue_attributes.is_fifo(kind, flags):
             return name[:75] + ".fifo"  # SQS: a FIFO queue's name ends so, 80 characters at most
-        if service_resources.is_fifo_topic(kind, self.resources[logical_id]):
+        if service_resources.is_fifo_topic(kind, flags):
             return name[:251] + ".fifo"  # SNS: so too a FIFO topic's, 256 at most
         return name.lower() if kind == "AWS::S3::Bucket" else name
 

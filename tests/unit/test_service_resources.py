@@ -184,11 +184,33 @@ TABLE = (
             "      Value: [0.9]\n",
             "ThresholdParameter with message: #/Value: expected type: String, found: JSONArray",
         ),
+        (
+            "  ResultsTable:\n    Type: AWS::Serverless::SimpleTable\n",
+            "  ResultsTable:\n    Type: AWS::DynamoDB::Table\n    Properties: [a]\n",
+            "ResultsTable with message: #: expected type: JSONObject, found: JSONArray",
+        ),
+        (
+            "  ResultsTable:\n    Type: AWS::Serverless::SimpleTable\n",
+            "  ResultsTable:\n    Type: AWS::DynamoDB::Table\n    Properties:\n"
+            "      BillingMode: PAY_PER_REQUEST\n",
+            "ResultsTable with message: #: required key [KeySchema] not found",
+        ),
     ],
 )
 def test_a_property_of_the_wrong_shape_is_refused_in_one_line(tmp_path, old, new, message):
-    # The first three crashed the reading with a Python error (AttributeError, TypeError,
-    # ValueError); a list value was passed on, and an output reading it was refused
+    # Most crashed the reading with a Python error (AttributeError, TypeError, ValueError,
+    # or moto's KeyError); a list value was passed on, and an output reading it refused
     with pytest.raises(MlwfError) as refused:
         load_template(notify_and_record(tmp_path, resources=RESOURCES.replace(old, new)))
     assert str(refused.value).endswith(message)
+
+
+def test_a_fifo_flag_given_by_an_intrinsic_names_the_topic_as_fifo(tmp_path):
+    # The raw property (an Fn::If) was read, so the generated name lacked `.fifo` and moto
+    # refused the topic; ReserveClassifyConcurrency is false by default
+    resources = RESOURCES.replace(
+        "      DisplayName: Image alerts\n",
+        "      FifoTopic: !If [ReserveClassifyConcurrency, false, true]\n",
+    )
+    spec = load_template(notify_and_record(tmp_path, resources=resources), stack_name="offline")
+    assert spec.outputs["AlertTopicName"] == "offline-AlertTopic.fifo"
