@@ -15,11 +15,11 @@ https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_GlobalSeconda
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
-from unittest.mock import patch  # as moto's mock_aws does: set, then put back as it was
+
+from mlwf.offline.moto_checks import checked_before
 
 INVALID = "One or more parameter values were invalid: "
 
@@ -45,14 +45,9 @@ def indexes_checked() -> Iterator[None]:
     from moto.dynamodb.exceptions import MockValidationException
     from moto.dynamodb.models import DynamoDBBackend
 
-    create = DynamoDBBackend.__dict__["create_table"]  # KeyError: moto changed; see the test
-    signature = inspect.signature(create)
-
-    def create_table(self: Any, *args: Any, **kwargs: Any) -> Any:
-        given = signature.bind(self, *args, **kwargs).arguments
+    def check(given: dict[str, Any]) -> None:
         if refused := index_refusal(given.get("billing_mode"), given.get("global_indexes")):
             raise MockValidationException(refused)
-        return create(self, *args, **kwargs)
 
-    with patch.object(DynamoDBBackend, "create_table", create_table):
+    with checked_before(DynamoDBBackend, "create_table", check):
         yield

@@ -15,7 +15,7 @@ nested members included (`loggingConfiguration.level`).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 from unittest.mock import patch  # as moto's mock_aws does: set, then put back as it was
@@ -25,25 +25,46 @@ from mlwf.offline.validation_errors import validation_errors
 Problem = tuple[str, str, Any]
 
 
-def enum_problems(shape: Any, value: Any, at: str = "") -> list[Problem]:
-    """Each value under `shape` (a botocore shape) outside its enum, with its member path."""
-    if shape.type_name == "string" and shape.enum and isinstance(value, str):
-        if value in shape.enum:
-            return []
-        return [(at, f"Member must satisfy enum value set: [{', '.join(shape.enum)}]", value)]
+Leaf = Callable[[Any, Any, str], list[Problem]]
+
+
+def shape_problems(
+    shape: Any, value: Any, leaf: Leaf, at: str = "", *, lower_first: bool = False
+) -> list[Problem]:
+    """What `leaf(shape, value, path)` finds at each scalar under `shape` (a botocore shape),
+    with its member path (each member's name with its first letter lowered, when
+    `lower_first`: the API's lower camel case, where botocore's names are capitalised)."""
     if shape.type_name == "structure" and isinstance(value, dict):
         found: list[Problem] = []
         for name, member in shape.members.items():
             if name in value:
-                found += enum_problems(member, value[name], f"{at}.{name}" if at else name)
+                named = name[:1].lower() + name[1:] if lower_first else name
+                path = f"{at}.{named}" if at else named
+                found += shape_problems(member, value[name], leaf, path, lower_first=lower_first)
         return found
     if shape.type_name == "list" and isinstance(value, list):
         return [
             problem
             for i, item in enumerate(value)
-            for problem in enum_problems(shape.member, item, f"{at}.{i + 1}.member")
+            for problem in shape_problems(
+                shape.member, item, leaf, f"{at}.{i + 1}.member", lower_first=lower_first
+            )
         ]
-    return []
+    return leaf(shape, value, at)
+
+
+def enum_leaf(shape: Any, value: Any, at: str) -> list[Problem]:
+    """A string outside its shape's enum."""
+    if shape.type_name != "string" or not shape.enum or not isinstance(value, str):
+        return []
+    if value in shape.enum:
+        return []
+    return [(at, f"Member must satisfy enum value set: [{', '.join(shape.enum)}]", value)]
+
+
+def enum_problems(shape: Any, value: Any, at: str = "") -> list[Problem]:
+    """Each value under `shape` (a botocore shape) outside its enum, with its member path."""
+    return shape_problems(shape, value, enum_leaf, at)
 
 
 @contextmanager

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from mlwf.offline.request_enums import Problem, enum_problems
+from mlwf.offline.request_enums import Problem, enum_leaf, shape_problems
 from mlwf.offline.validation_errors import validation_errors
 
 TOPIC, TABLE, PARAMETER = "AWS::SNS::Topic", "AWS::DynamoDB::Table", "AWS::SSM::Parameter"
@@ -276,36 +276,25 @@ def _parameter(name: str, props: dict[str, Any]) -> Call:
     return Call("ssm", "put_parameter", arguments)
 
 
-def constraint_problems(shape: Any, value: Any, at: str = "") -> list[Problem]:
+def constraint_problems(shape: Any, value: Any) -> list[Problem]:
     """Each value under `shape` (a botocore shape) outside its enum, pattern or length, as
     the service's model states them and AWS checks them before the action (moto checks few:
     a table named 'my table!' was made), at its member path in the API's lower camel case."""
-    if shape.type_name == "string" and isinstance(value, str):
-        problems = enum_problems(shape, value, at)
-        pattern, low, high = (shape.metadata.get(k) for k in ("pattern", "min", "max"))
-        if pattern and not _matches(pattern, value):
-            problems.append(
-                (at, f"Member must satisfy regular expression pattern: {pattern}", value)
-            )
-        if low is not None and len(value) < low:
-            problems.append((at, f"Member must have length greater than or equal to {low}", value))
-        if high is not None and len(value) > high:
-            problems.append((at, f"Member must have length less than or equal to {high}", value))
-        return problems
-    if shape.type_name == "structure" and isinstance(value, dict):
-        found: list[Problem] = []
-        for name, member in shape.members.items():
-            if name in value:
-                path = name[:1].lower() + name[1:]
-                found += constraint_problems(member, value[name], f"{at}.{path}" if at else path)
-        return found
-    if shape.type_name == "list" and isinstance(value, list):
-        return [
-            problem
-            for i, item in enumerate(value)
-            for problem in constraint_problems(shape.member, item, f"{at}.{i + 1}.member")
-        ]
-    return []
+    return shape_problems(shape, value, _constraint_leaf, lower_first=True)
+
+
+def _constraint_leaf(shape: Any, value: Any, at: str) -> list[Problem]:
+    if shape.type_name != "string" or not isinstance(value, str):
+        return []
+    problems = enum_leaf(shape, value, at)
+    pattern, low, high = (shape.metadata.get(k) for k in ("pattern", "min", "max"))
+    if pattern and not _matches(pattern, value):
+        problems.append((at, f"Member must satisfy regular expression pattern: {pattern}", value))
+    if low is not None and len(value) < low:
+        problems.append((at, f"Member must have length greater than or equal to {low}", value))
+    if high is not None and len(value) > high:
+        problems.append((at, f"Member must have length less than or equal to {high}", value))
+    return problems
 
 
 # DynamoDB's table names: 3 to 255 of these characters

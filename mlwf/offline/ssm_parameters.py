@@ -14,12 +14,12 @@ on a template's AWS::SSM::Parameter, which CloudFormation makes with PutParamete
 
 from __future__ import annotations
 
-import inspect
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
-from unittest.mock import patch  # as moto's mock_aws does: set, then put back as it was
+
+from mlwf.offline.moto_checks import checked_before
 
 STANDARD_MAX = 4096
 TOO_LARGE = (
@@ -56,19 +56,12 @@ def parameters_checked() -> Iterator[None]:
     from moto.ssm.exceptions import SSMException
     from moto.ssm.models import SimpleSystemManagerBackend
 
-    put = SimpleSystemManagerBackend.__dict__["put_parameter"]  # KeyError: moto changed
-    signature = inspect.signature(put)
-
-    def put_parameter(self: Any, *args: Any, **kwargs: Any) -> Any:
-        given = signature.bind(self, *args, **kwargs).arguments
-        value = given.get("value")
+    def check(given: dict[str, Any]) -> None:
+        value, name = given.get("value"), str(given.get("name"))
         if value and (
-            refused := refusal(
-                str(given["name"]), str(value), given.get("allowed_pattern"), given.get("tier")
-            )
+            refused := refusal(name, str(value), given.get("allowed_pattern"), given.get("tier"))
         ):
             raise SSMException(*refused)
-        return put(self, *args, **kwargs)
 
-    with patch.object(SimpleSystemManagerBackend, "put_parameter", put_parameter):
+    with checked_before(SimpleSystemManagerBackend, "put_parameter", check):
         yield

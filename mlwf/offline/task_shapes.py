@@ -99,6 +99,14 @@ def _service_id(service: str) -> str | None:
         return None
 
 
+def _operation_of(task: Any, boto_service_name: Any, service_action_name: Any) -> Any:
+    """The API model's operation a service task calls (moto's own names for it)."""
+    return _operation(
+        task._get_boto_service_name(boto_service_name),
+        task._get_boto_service_action(service_action_name),
+    )
+
+
 def _reshape(container: Any) -> None:
     """In place: the dict's (or list's) timestamps and blobs as text."""
     items = container.items() if isinstance(container, dict) else enumerate(container)
@@ -122,20 +130,14 @@ def task_shapes_as_aws() -> Iterator[None]:
     def normalise_parameters(
         self: Any, parameters: dict, boto_service_name: Any = None, service_action_name: Any = None
     ) -> None:
-        operation = _operation(
-            self._get_boto_service_name(boto_service_name),
-            self._get_boto_service_action(service_action_name),
-        )
+        operation = _operation_of(self, boto_service_name, service_action_name)
         if operation is not None and operation.input_shape is not None:
             self._to_boto_request(parameters, operation.input_shape)
 
     def normalise_response(
         self: Any, response: Any, boto_service_name: Any = None, service_action_name: Any = None
     ) -> None:
-        operation = _operation(
-            self._get_boto_service_name(boto_service_name),
-            self._get_boto_service_action(service_action_name),
-        )
+        operation = _operation_of(self, boto_service_name, service_action_name)
         if operation is not None and operation.output_shape is not None:
             self._from_boto_response(response, operation.output_shape)
         if isinstance(response, dict | list):

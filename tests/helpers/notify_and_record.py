@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from tests.helpers.project import edit_template, project_copy
 
@@ -97,3 +98,18 @@ def notify_and_record(
     definition["StartAt"] = "Notify"
     path.write_text(json.dumps(definition, indent=2))
     return template
+
+
+def machine_role_session(stack: Any) -> Any:
+    """A boto3 session with the image classification machine's role's credentials on the
+    offline stack `stack`: calls made as that role, IAM enforced on them."""
+    import boto3
+
+    role = stack.spec.state_machines["ImageClassificationStateMachine"].role_arn
+    credentials = stack.authorizer.credentials(role, "test")
+    return boto3.Session(
+        region_name=stack.spec.region,
+        aws_access_key_id=credentials["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=credentials["AWS_SECRET_ACCESS_KEY"],
+        aws_session_token=credentials.get("AWS_SESSION_TOKEN"),
+    )

@@ -12,7 +12,7 @@ import pytest
 
 from mlwf.offline.runtime import OfflineStack
 from tests.helpers.executions import wait_until_ended
-from tests.helpers.notify_and_record import RESOURCES, notify_and_record
+from tests.helpers.notify_and_record import RESOURCES, machine_role_session, notify_and_record
 from tests.helpers.project import edit_template, refusal
 
 pytestmark = pytest.mark.offline
@@ -160,16 +160,7 @@ def test_a_role_may_call_only_the_resources_its_policies_name(tmp_path):
             AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
             BillingMode="PAY_PER_REQUEST",
         )
-        role = stack.spec.state_machines["ImageClassificationStateMachine"].role_arn
-        credentials = stack.authorizer.credentials(role, "test")
-        import boto3
-
-        session = boto3.Session(
-            region_name="us-east-1",
-            aws_access_key_id=credentials["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=credentials["AWS_SECRET_ACCESS_KEY"],
-            aws_session_token=credentials.get("AWS_SESSION_TOKEN"),
-        )
+        session = machine_role_session(stack)
         sns, dynamodb = session.client("sns"), session.client("dynamodb")
         outputs = stack.spec.outputs
         item = {"id": {"S": "1"}}
@@ -265,17 +256,8 @@ def test_calls_whose_iam_action_is_not_their_operation_are_not_falsely_denied(tm
     # Given the machine's role (it allows sns:Publish on the topic) and calls AWS allows:
     # GetCallerIdentity needs no permission, PublishBatch is authorized as sns:Publish
     # (they were checked as sts:GetCallerIdentity and sns:PublishBatch, and denied)
-    import boto3
-
     with OfflineStack.start(notify_and_record(tmp_path), say=lambda _: None) as stack:
-        role = stack.spec.state_machines["ImageClassificationStateMachine"].role_arn
-        credentials = stack.authorizer.credentials(role, "test")
-        session = boto3.Session(
-            region_name="us-east-1",
-            aws_access_key_id=credentials["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=credentials["AWS_SECRET_ACCESS_KEY"],
-            aws_session_token=credentials.get("AWS_SESSION_TOKEN"),
-        )
+        session = machine_role_session(stack)
         assert session.client("sts").get_caller_identity()["Account"] == "123456789012"
         published = session.client("sns").publish_batch(
             TopicArn=stack.spec.outputs["AlertTopicArn"],
