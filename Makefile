@@ -37,7 +37,7 @@ UV_COMPILE = $(BIN)/uv pip compile --quiet --universal --python-version 3.13 \
 help:
 	@echo "make demo    the whole workflow offline: no AWS account, no Docker (~30-45 s once installed)"
 	@echo "make test    every check: ruff, mypy, cfn-lint, sam validate --lint, checkov, sam build, ASL validator, pytest"
-	@echo "make test-fast  pytest without the offline-stack (and browser) tests: the quick loop (~1.5 min)"
+	@echo "make test-fast  pytest without the offline-stack (and browser) tests: the quick loop (~1.5-3 min, as fast as the machine is)"
 	@echo "make lint    ruff, mypy, cfn-lint, sam validate --lint and checkov only"
 	@echo "make typecheck  mypy: strict on functions/, and mlwf/ and training_job/"
 	@echo "make browser-deps  Debian's chromium + chromium-driver for tests/browser (apt-get)"

@@ -8,7 +8,7 @@ the verdicts are read back from S3 one file at a time and summarised, and with -
 to verdicts.csv and summary.json. Against the deployed stack, or with --offline against the
 offline stack: the one AWS_ENDPOINT_URL points at (`mlwf offline up`), else one it starts
 (staged, trained and deployed there first), where the default prefix is the staged test
-split). docs/batch.md tells more.
+split. docs/batch.md tells more.
 """
 
 from __future__ import annotations
