@@ -34,7 +34,6 @@ REF_IS_ARN = frozenset({TOPIC})  # the schema's primaryIdentifier: TopicArn; the
 # The attributes resolved from the name and ARN; the others are the template's own values
 NAME_ATTRIBUTES = {TOPIC: "TopicName", TABLE: None, PARAMETER: "Name"}
 ARN_ATTRIBUTES = {TOPIC: "TopicArn", TABLE: "Arn", PARAMETER: "Arn"}
-SERVICE = {TOPIC: "sns", TABLE: "dynamodb", PARAMETER: "ssm"}
 
 # The properties that ask for what the offline stack does not do, and what that means
 _LEFT_OUT = {
