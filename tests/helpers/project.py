@@ -37,6 +37,19 @@ def edit_definition(tmp_path: Path, name: str, edit: Callable[[dict[str, Any]], 
     return template
 
 
+def load_refusal(template: Path, **load: Any) -> str:
+    """What reading `template` (with load_template's `load` arguments) is refused with, as
+    the offline stack reads it before anything starts (it must be refused)."""
+    from mlwf.offline.template import load_template
+    from training_job.errors import MlwfError
+
+    try:
+        load_template(template, **load)
+    except MlwfError as exc:
+        return str(exc)
+    raise AssertionError(f"{template} was read without a refusal")
+
+
 def refusal(template: Path, **start: Any) -> str:
     """What starting an offline stack on `template` (with OfflineStack.start's `start`
     arguments) is refused with (it must be refused)."""

@@ -5,12 +5,8 @@ the offline stack starts in."""
 
 from __future__ import annotations
 
-import pytest
-
 from mlwf.offline.dynamic_references import references, refusal
-from mlwf.offline.template import load_template
-from tests.helpers.project import edit_template, project_copy
-from training_job.errors import MlwfError
+from tests.helpers.project import edit_template, load_refusal, project_copy
 
 
 def test_references_are_found_however_nested_and_wherever_in_a_string():
@@ -39,9 +35,8 @@ def test_a_template_whose_function_reads_a_parameter_at_deploy_time_is_refused(t
         "          FROM_SSM: '{{resolve:ssm:/image-classification/endpoint-name}}'\n",
     )
     # Then the offline stack fails as the first deploy would, naming the resource
-    with pytest.raises(MlwfError) as raised:
-        load_template(template)
-    assert str(raised.value).startswith(
+    raised = load_refusal(template)
+    assert raised.startswith(
         "template.yaml (FilterInferencesFunction): CloudFormation would fail the deploy into "
         "a new account: Parameters: [ssm:/image-classification/endpoint-name] cannot be found."
     )

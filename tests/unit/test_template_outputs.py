@@ -9,16 +9,13 @@ import pytest
 
 from mlwf.offline.template import load_template
 from mlwf.offline.template_outputs import NOT_A_STRING
-from tests.helpers.project import edit_template, project_copy
-from training_job.errors import MlwfError
+from tests.helpers.project import edit_template, load_refusal, project_copy
 
 
 def refusal_with_outputs(tmp_path, outputs: str) -> str:
     template = project_copy(tmp_path)
     edit_template(template, "Outputs:\n", "Outputs:\n" + outputs)
-    with pytest.raises(MlwfError) as refused:
-        load_template(template)
-    return str(refused.value)
+    return load_refusal(template)
 
 
 def test_an_output_that_is_a_list_fails_in_cloudformations_words(tmp_path):

@@ -5,11 +5,8 @@ was taken by the offline stack and deployed (found by a user-edit walk)."""
 
 from __future__ import annotations
 
-import pytest
-
 from mlwf.offline.template import load_template
-from tests.helpers.project import edit_template, project_copy
-from training_job.errors import MlwfError
+from tests.helpers.project import edit_template, load_refusal, project_copy
 
 EXTRA = "Parameters:\n  Extra:\n    Type: {kind}\n    Default: {default}\n{more}"
 
@@ -22,9 +19,7 @@ def with_parameter(tmp_path, kind: str, default: str, more: str = "", name: str 
 
 
 def refusal(template, **overrides: str) -> str:
-    with pytest.raises(MlwfError) as refused:
-        load_template(template, parameter_overrides=overrides)
-    return str(refused.value)
+    return load_refusal(template, parameter_overrides=overrides)
 
 
 def test_a_strings_length_is_held_to_min_and_max_length(tmp_path):
