@@ -23,9 +23,11 @@ milliseconds (the context object's form; whether an SDK task's has exactly this 
 keeps a `.000`, is not known here), a blob as base64 text (the form the JSON protocols carry
 it in,
 https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_AttributeValue.html).
-An error's service name is the Pascal case of the service's ID in the API model, each
-word's capitals but the first lowered (`ACM PCA` -> `AcmPca`, `DynamoDB` -> `DynamoDb`,
-the two names moto already bound so).
+An error's service name is the table's exception prefix (mlwf.offline.sdk_services.error_prefix:
+`ACM PCA` -> `AcmPca`, `DynamoDB` -> `DynamoDb`, the two names moto already bound so). An
+AWS SDK task names its service as that table does (`cloudwatchlogs`, `eventbridge`), which
+moto passed to botocore as written: its client is now botocore's service of that name
+(`logs`, `events`), mlwf.offline.sdk_services.boto_service.
 """
 
 from __future__ import annotations
@@ -33,11 +35,12 @@ from __future__ import annotations
 import base64
 import datetime
 import functools
-import re
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from typing import Any
 from unittest.mock import patch  # as moto's mock_aws does: set, then put back as it was
+
+from mlwf.offline.sdk_services import boto_service, error_prefix, session
 
 _SERVICE = "moto.stepfunctions.parser.asl.component.state.exec.state_task.service"
 
@@ -60,13 +63,6 @@ def json_shaped(value: Any) -> Any:
     return value
 
 
-def pascal_service_name(service_id: str) -> str:
-    """`ACM PCA` -> `AcmPca`, `DynamoDB` -> `DynamoDb`, `S3` -> `S3`, `SageMaker` ->
-    `SageMaker`: each word, each run of capitals in it lowered but for its first letter."""
-    words = re.findall(r"[A-Z]+(?![a-z])|[A-Z][a-z]*|[a-z]+|\d+", service_id)
-    return "".join(word[:1].upper() + word[1:].lower() for word in words)
-
-
 @functools.cache
 def _operation(service: str, snake_action: str) -> Any:
     """The API model's operation, None for a service or action botocore does not know (the
@@ -75,28 +71,11 @@ def _operation(service: str, snake_action: str) -> Any:
     from botocore.exceptions import UnknownServiceError
 
     try:
-        model = _session().get_service_model(service)
+        model = session().get_service_model(service)
     except UnknownServiceError:
         return None
     names = {xform_name(name): name for name in model.operation_names}
     return model.operation_model(names[snake_action]) if snake_action in names else None
-
-
-@functools.cache
-def _session() -> Any:
-    import botocore.session
-
-    return botocore.session.get_session()
-
-
-@functools.cache
-def _service_id(service: str) -> str | None:
-    from botocore.exceptions import UnknownServiceError
-
-    try:
-        return str(_session().get_service_model(service).service_id)
-    except UnknownServiceError:
-        return None
 
 
 def _operation_of(task: Any, boto_service_name: Any, service_action_name: Any) -> Any:
@@ -126,6 +105,7 @@ def task_shapes_as_aws() -> Iterator[None]:
         if name not in owner.__dict__:
             raise RuntimeError(f"moto changed: no {owner.__name__}.{name}")
     error_name = sdk.__dict__["_normalise_service_error_name"]  # KeyError: moto changed
+    boto_name = base.__dict__["_get_boto_service_name"]  # KeyError: moto changed
 
     def normalise_parameters(
         self: Any, parameters: dict, boto_service_name: Any = None, service_action_name: Any = None
@@ -144,11 +124,12 @@ def task_shapes_as_aws() -> Iterator[None]:
             _reshape(response)
 
     def service_error_name(service_name: str) -> str:
-        boto_name = base._SERVICE_NAME_SFN_TO_BOTO_OVERRIDES.get(service_name, service_name)
-        service_id = _service_id(boto_name)
-        if service_id is None:
-            return str(error_name.__func__(service_name))
-        return pascal_service_name(service_id)
+        prefix = error_prefix(service_name)
+        return prefix if prefix is not None else str(error_name.__func__(service_name))
+
+    def sdk_boto_name(self: Any, boto_service_name: str | None = None) -> str:
+        name = boto_service_name or self.resource.api_name
+        return boto_service(name) or str(boto_name(self, boto_service_name))
 
     with ExitStack() as stack:
         stack.enter_context(patch.object(base, "_normalise_parameters", normalise_parameters))
@@ -156,4 +137,5 @@ def task_shapes_as_aws() -> Iterator[None]:
         stack.enter_context(
             patch.object(sdk, "_normalise_service_error_name", staticmethod(service_error_name))
         )
+        stack.enter_context(patch.object(sdk, "_get_boto_service_name", sdk_boto_name))
         yield

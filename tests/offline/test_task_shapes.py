@@ -93,3 +93,42 @@ def test_an_sdk_task_s_error_is_named_in_pascal_case_and_caught_by_that_name(sta
     # Then it is caught (the error was `ssm.ParameterNotFoundException`)
     assert ended["status"] == "SUCCEEDED", ended.get("error")
     assert json.loads(ended["output"])["Error"] == "Ssm.ParameterNotFoundException"
+
+
+@pytest.mark.parametrize(
+    ("resource", "parameters", "error"),
+    [
+        (
+            "arn:aws:states:::aws-sdk:cloudwatchlogs:describeLogStreams",
+            {"LogGroupName": "/nowhere"},
+            "CloudWatchLogs.ResourceNotFoundException",
+        ),
+        (
+            "arn:aws:states:::aws-sdk:eventbridge:describeRule",
+            {"Name": "nowhere"},
+            "EventBridge.ResourceNotFoundException",
+        ),
+    ],
+)
+def test_an_sdk_task_reaches_the_service_the_table_names_and_its_error_has_its_prefix(
+    stack, resource, parameters, error
+):
+    # Given SDK tasks that name CloudWatch Logs and EventBridge as Step Functions' table does
+    # (botocore calls them logs and events), each caught by the table's exception prefix
+    definition = {
+        "StartAt": "Call",
+        "States": {
+            "Call": task(
+                resource,
+                parameters,
+                Catch=[{"ErrorEquals": [error], "Next": "Missing"}],
+                End=True,
+            ),
+            "Missing": {"Type": "Pass", "End": True},
+        },
+    }
+    ended = run_to_end(stack.sfn, definition)
+    # Then each called its service, which answered the missing resource (the call failed
+    # with "Unknown service: 'cloudwatchlogs'"), and the Catch fired
+    assert ended["status"] == "SUCCEEDED", ended.get("cause")
+    assert json.loads(ended["output"])["Error"] == error

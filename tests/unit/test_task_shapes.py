@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime
 
-from mlwf.offline.task_shapes import json_shaped, pascal_service_name
+from mlwf.offline.task_shapes import json_shaped
 
 
 def test_timestamps_and_blobs_become_text_and_the_rest_stays():
@@ -18,19 +18,8 @@ def test_timestamps_and_blobs_become_text_and_the_rest_stays():
     }
 
 
-def test_service_names_in_pascal_case_as_step_functions_gives_them():
-    # supported-services-awssdk.html: AcmPca.ResourceNotFoundException, S3.Bucket...;
-    # moto's own bindings: DynamoDb, Sfn
-    assert pascal_service_name("ACM PCA") == "AcmPca"
-    assert pascal_service_name("S3") == "S3"
-    assert pascal_service_name("DynamoDB") == "DynamoDb"
-    assert pascal_service_name("SFN") == "Sfn"
-    assert pascal_service_name("SSM") == "Ssm"
-    assert pascal_service_name("SageMaker") == "SageMaker"
-    assert pascal_service_name("EC2") == "Ec2"
-
-
 def test_the_pinned_moto_leaves_the_hooks_empty_and_has_the_helpers_they_use():
+    import importlib
     import inspect
 
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
@@ -42,3 +31,7 @@ def test_the_pinned_moto_leaves_the_hooks_empty_and_has_the_helpers_they_use():
         body = inspect.getsource(base.__dict__[hook]).rstrip()
         assert body.endswith("pass"), f"moto now fills {hook}: reconcile task_shapes with it"
     assert callable(base._to_boto_request) and callable(base._from_boto_response)
+    # the AWS SDK task's client is made with the name _get_boto_service_name gives
+    sdk = importlib.import_module(f"{service.__package__}.state_task_service_aws_sdk")
+    source = inspect.getsource(sdk.StateTaskServiceAwsSdk._eval_service_task)
+    assert "self._get_boto_service_name()" in source, "reconcile task_shapes.sdk_boto_name"
