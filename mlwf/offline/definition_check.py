@@ -40,8 +40,8 @@ ChristopheBougere/asl-validator#69 and aws-cloudformation/cfn-lint#4079. moto to
 name, and ran it. Reported with the duplicates, each name before its second place.
 
 CreateStateMachine and UpdateStateMachine run these checks with those of each state's fields
-(mlwf.offline.definition_fields) and of its JSONata expressions
-(mlwf.offline.definition_jsonata).
+(mlwf.offline.definition_fields), of its Task resource (mlwf.offline.definition_resources)
+and of its JSONata expressions (mlwf.offline.definition_jsonata).
 """
 
 from __future__ import annotations
@@ -58,6 +58,7 @@ from mlwf.executions import EXPRESS
 from mlwf.offline.definition_express import express_diagnostics
 from mlwf.offline.definition_fields import field_diagnostics, state_languages
 from mlwf.offline.definition_jsonata import expression_diagnostics
+from mlwf.offline.definition_resources import resource_diagnostics
 from mlwf.offline.definition_seconds import seconds_diagnostics
 
 PREFIX = "Invalid State Machine Definition: "
@@ -182,13 +183,16 @@ def _scope(scope: dict[str, Any], path: str) -> list[str]:
 
 
 def state_diagnostics(definition: str | dict[str, Any]) -> list[str]:
-    """The field checks of mlwf.offline.definition_fields and the bounds of
-    mlwf.offline.definition_seconds, then the expression checks of
+    """The field checks of mlwf.offline.definition_fields, the bounds of
+    mlwf.offline.definition_seconds and the Task resources of
+    mlwf.offline.definition_resources, then the expression checks of
     mlwf.offline.definition_jsonata on each JSONata state."""
     document = _document(definition)
     if document is None:
         return []
-    found = field_diagnostics(document) + seconds_diagnostics(document)
+    found = (
+        field_diagnostics(document) + seconds_diagnostics(document) + resource_diagnostics(document)
+    )
     for state, at, language in state_languages(document):
         if language == "JSONata":
             found += expression_diagnostics(state, at)

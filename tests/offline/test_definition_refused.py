@@ -53,6 +53,30 @@ def test_a_state_name_used_twice_is_refused_naming_state_and_file(tmp_path):
     )
 
 
+def test_an_sdk_step_aws_would_not_recognize_is_refused_naming_state_and_file(tmp_path):
+    # Given the user adds a step that reads the image's tags, the action in Pascal case as
+    # the S3 API reference spells it (Step Functions takes it in camel case only)
+    def tagged(definition):
+        definition["States"]["Read tags"] = {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::aws-sdk:s3:GetObjectTagging",
+            "Parameters": {"Bucket.$": "$.s3_bucket", "Key.$": "$.s3_key"},
+            "ResultPath": "$.tags",
+            "Next": definition["StartAt"],
+        }
+        definition["StartAt"] = "Read tags"
+
+    # Then the stack refuses it as CreateStateMachine does (moto created it and ran it)
+    text = refusal(edit_definition(tmp_path, WORKFLOW, tagged))
+    assert "image_classification.asl.json" in text
+    assert (
+        "SCHEMA_VALIDATION_FAILED: The resource provided "
+        "arn:aws:states:::aws-sdk:s3:GetObjectTagging is not recognized. The value is not a "
+        "valid resource ARN, or the resource is not available in this region. at "
+        "/States/Read tags/Resource" in text
+    )
+
+
 def test_create_and_update_answer_invalid_definition_as_aws(tmp_path):
     broken = json.dumps({"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}}})
     with OfflineStack.start(say=lambda _: None) as stack:

@@ -1,0 +1,116 @@
+"""The Task resources CreateStateMachine does not recognize, which moto took or refused in its
+own words.
+
+AWS checks each Task's service integration when the state machine is created, and refuses
+one it cannot call with InvalidDefinition:
+
+    Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: The resource provided
+    arn:aws:states:::aws-sdk:cloudwatchlogs:CreateLogStream is not recognized. The value is
+    not a valid resource ARN, or the resource is not available in this region. at
+    /States/SendTaskSuccess/Resource'
+
+(on one line; AWS's answer to a Pascal-case SDK action, quoted in aws/aws-cdk#27635; the same
+words for `aws-sdk:codebuild:startBuild.sync` in aws/aws-cdk#19174, and for a service Step
+Functions has no SDK integration for in public deploy logs). What it recognizes:
+- an AWS SDK task (`aws-sdk:<service>:<action>`): a service of Step Functions' table, under
+  the table's name, and one of its actions in camel case, not one the page lists as
+  unsupported (mlwf.offline.sdk_services); Request Response or `.waitForTaskToken`, never
+  `.sync` ("AWS SDK integrations ... Run a Job (.sync): Not supported",
+  https://docs.aws.amazon.com/step-functions/latest/dg/integrate-optimized.html);
+- an optimized integration the offline stack runs: its listed actions with the patterns
+  that page's table gives it (DynamoDB: Request Response only; Lambda, SNS, SQS,
+  EventBridge: and `.waitForTaskToken`; Step Functions: all three, `.sync:2` too);
+- the other optimized integrations' names, which the offline stack does not run, are left
+  to moto as before.
+moto took an unknown SDK action, a Pascal-case one, a botocore-only service name (`logs`)
+and every `.sync` or `.waitForTaskToken`, then failed the execution at that state (an
+AttributeError, a RuntimeError) or ran it; it refused an optimized action it lacks
+(`dynamodb:query`) as "Error=ValueError Args=[...]" and an unknown service as
+"RecognitionException". Each is now AWS's refusal above. That an unsupported action of the
+page's list, or an unknown pattern, gets these same words is inferred, not recorded.
+Optimized actions are matched without regard to case, as moto matches them: whether AWS
+takes `dynamodb:PutItem` is not recorded here, and refusing what AWS may run would stop a
+user offline.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from mlwf.offline.definition_fields import state_languages
+from mlwf.offline.sdk_services import known_action
+
+_SERVICE_ARN = re.compile(r"^arn:aws[a-z-]*:states:[^:]*:[^:]*:(?P<rest>.*)$")
+_PATTERNS = ("waitForTaskToken", "sync", "sync:2")
+# Optimized integrations the offline stack runs: actions (lower case) and patterns beyond
+# Request Response
+_OPTIMIZED: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    "lambda": (frozenset({"invoke"}), frozenset({"waitForTaskToken"})),
+    "sns": (frozenset({"publish"}), frozenset({"waitForTaskToken"})),
+    "sqs": (frozenset({"sendmessage"}), frozenset({"waitForTaskToken"})),
+    "events": (frozenset({"putevents"}), frozenset({"waitForTaskToken"})),
+    "dynamodb": (frozenset({"getitem", "putitem", "updateitem", "deleteitem"}), frozenset()),
+    "states": (frozenset({"startexecution"}), frozenset(_PATTERNS)),
+}
+# The other optimized integrations (the table of integrate-optimized.html): not run offline
+_OTHER_OPTIMIZED = frozenset(
+    {
+        "apigateway",
+        "athena",
+        "batch",
+        "bedrock",
+        "codebuild",
+        "databrew",
+        "ecs",
+        "eks",
+        "elasticmapreduce",
+        "emr-containers",
+        "emr-serverless",
+        "glue",
+        "http",
+        "mediaconvert",
+        "sagemaker",
+    }
+)
+
+
+def resource_diagnostics(document: dict[str, Any]) -> list[str]:
+    """SCHEMA_VALIDATION_FAILED for each Task whose service integration AWS does not
+    recognize, in AWS's words."""
+    found = []
+    for state, at, _ in state_languages(document):
+        resource = state.get("Resource") if state.get("Type") == "Task" else None
+        if isinstance(resource, str) and not recognized(resource):
+            found.append(
+                f"SCHEMA_VALIDATION_FAILED: The resource provided {resource} is not "
+                "recognized. The value is not a valid resource ARN, or the resource is not "
+                f"available in this region. at {at}/Resource"
+            )
+    return found
+
+
+def recognized(resource: str) -> bool:
+    """False for a service integration AWS refuses; True for it and for any other Resource
+    (a function's or an activity's ARN: other checks' concern)."""
+    match = _SERVICE_ARN.match(resource)
+    if match is None or match["rest"].startswith("activity:"):
+        return True
+    service, _, call = match["rest"].partition(":")
+    if service == "aws-sdk":
+        sdk_service, _, call = call.partition(":")
+        action, pattern = _split(call)
+        return pattern in ("", "waitForTaskToken") and known_action(sdk_service, action)
+    if service in _OTHER_OPTIMIZED:
+        return True
+    if service not in _OPTIMIZED:
+        return False
+    actions, patterns = _OPTIMIZED[service]
+    action, pattern = _split(call)
+    return action.lower() in actions and (pattern == "" or pattern in patterns)
+
+
+def _split(call: str) -> tuple[str, str]:
+    """`putItem.waitForTaskToken` -> (`putItem`, `waitForTaskToken`); no pattern: ''."""
+    action, _, pattern = call.partition(".")
+    return action, pattern
