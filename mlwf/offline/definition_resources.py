@@ -96,11 +96,11 @@ def recognized(resource: str) -> bool:
     match = _SERVICE_ARN.match(resource)
     if match is None or match["rest"].startswith("activity:"):
         return True
-    service, _, call = match["rest"].partition(":")
-    if service == "aws-sdk":
-        sdk_service, _, call = call.partition(":")
-        action, pattern = _split(call)
+    sdk = sdk_call(resource)
+    if sdk is not None:
+        sdk_service, action, pattern = sdk
         return pattern in ("", "waitForTaskToken") and known_action(sdk_service, action)
+    service, _, call = match["rest"].partition(":")
     if service in _OTHER_OPTIMIZED:
         return True
     if service not in _OPTIMIZED:
@@ -108,6 +108,17 @@ def recognized(resource: str) -> bool:
     actions, patterns = _OPTIMIZED[service]
     action, pattern = _split(call)
     return action.lower() in actions and (pattern == "" or pattern in patterns)
+
+
+def sdk_call(resource: str) -> tuple[str, str, str] | None:
+    """An AWS SDK task's (service, action, pattern) as written, the pattern '' for none;
+    None for another Resource."""
+    match = _SERVICE_ARN.match(resource)
+    service, _, call = match["rest"].partition(":") if match else ("", "", "")
+    if service != "aws-sdk":
+        return None
+    sdk_service, _, call = call.partition(":")
+    return (sdk_service, *_split(call))
 
 
 def _split(call: str) -> tuple[str, str]:
