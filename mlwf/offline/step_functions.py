@@ -23,6 +23,7 @@ from mlwf.offline.moto_patches import (
     executions_started_as_aws,
     stops_as_aws,
 )
+from mlwf.offline.optimized_errors import optimized_errors_as_aws
 from mlwf.offline.request_enums import step_functions_enums_checked
 from mlwf.offline.result_paths import result_paths_as_aws
 from mlwf.offline.state_errors import states_errors_kept
@@ -49,6 +50,7 @@ def step_functions_as_aws() -> Iterator[None]:
         stack.enter_context(timeouts_as_aws())
         stack.enter_context(outputs_as_json())
         stack.enter_context(task_shapes_as_aws())
+        stack.enter_context(optimized_errors_as_aws())
         stack.enter_context(executions_started_as_aws())
         stack.enter_context(definitions_checked())
         stack.enter_context(creates_idempotent_as_aws())  # the name before the definition

@@ -79,7 +79,7 @@ def test_a_table_its_service_refuses_fails_the_start_naming_it(tmp_path):
         ),
         (
             {"write": False},
-            "DynamoDB.AccessDeniedException",
+            "DynamoDB.AmazonDynamoDBException",
             "dynamodb:PutItem",
             "arn:aws:dynamodb:us-east-1:123456789012:table/offline-ResultsTable",
         ),

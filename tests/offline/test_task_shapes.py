@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 
 from mlwf.offline.runtime import OfflineStack
-from tests.helpers.executions import run_to_end
+from tests.helpers.executions import run_to_end, wait_until_ended
 
 pytestmark = pytest.mark.offline
 
@@ -132,3 +132,57 @@ def test_an_sdk_task_reaches_the_service_the_table_names_and_its_error_has_its_p
     # with "Unknown service: 'cloudwatchlogs'"), and the Catch fired
     assert ended["status"] == "SUCCEEDED", ended.get("cause")
     assert json.loads(ended["output"])["Error"] == error
+
+
+def test_an_optimized_dynamodb_error_it_does_not_model_is_its_base_exception(stack):
+    # Given a getItem whose key is not the table's: DynamoDB answers ValidationException,
+    # which its API does not model (AWS names it DynamoDB.AmazonDynamoDBException)
+    stack.client("dynamodb").create_table(
+        TableName="keyed",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    caught = "DynamoDB.AmazonDynamoDBException"
+    definition = {
+        "StartAt": "Get",
+        "States": {
+            "Get": task(
+                "arn:aws:states:::dynamodb:getItem",
+                {"TableName": "keyed", "Key": {"wrong": {"S": "1"}}},
+                Catch=[{"ErrorEquals": [caught], "Next": "Invalid"}],
+                End=True,
+            ),
+            "Invalid": {"Type": "Pass", "End": True},
+        },
+    }
+    ended = run_to_end(stack.sfn, definition)
+    # Then the Catch of that name fires (it was DynamoDB.ValidationException)
+    assert ended["status"] == "SUCCEEDED", ended.get("error")
+    assert json.loads(ended["output"])["Error"] == caught
+
+
+def test_a_nested_start_its_role_may_not_make_is_named_once(stack):
+    # Given a machine under the workflow's role, which may not start executions, that
+    # starts one
+    role = stack.spec.state_machines["ImageClassificationStateMachine"].role_arn
+    definition = {
+        "StartAt": "Start",
+        "States": {
+            "Start": task(
+                "arn:aws:states:::states:startExecution",
+                {"StateMachineArn": stack.state_machine_arn()},
+                End=True,
+            )
+        },
+    }
+    arn = stack.sfn.create_state_machine(
+        name="nested", definition=json.dumps(definition), roleArn=role
+    )["stateMachineArn"]
+    started = stack.sfn.start_execution(stateMachineArn=arn)
+    ended = wait_until_ended(stack.sfn, started["executionArn"])
+    # Then it fails with the SDK's base exception of the service (it was
+    # StepFunctions.AccessDeniedExceptionException), the denial in its cause
+    assert ended["status"] == "FAILED"
+    assert ended["error"] == "StepFunctions.AWSStepFunctionsException"
+    assert "is not authorized to perform: states:StartExecution" in ended["cause"]
