@@ -33,10 +33,9 @@ What AWS does, and so what the patches below do:
 
 Still not modelled (docs/batch.md): the children are evaluated in the parent's process, not
 as executions of their own (ListExecutions --map-run-arn lists none, and EXPRESS children's
-five-minute limit is not enforced); a Map Run never fails for its children's failures
-(ToleratedFailurePercentage/Count: States.ExceedToleratedFailureThreshold); UpdateMapRun's
-new MaxConcurrency does not reach a running Map Run. The result files' layout is
-mlwf.offline.map_run_results'.
+five-minute limit is not enforced); UpdateMapRun's new MaxConcurrency does not reach a
+running Map Run. The result files' layout is mlwf.offline.map_run_results'; a Map Run's
+failure past its tolerated threshold, mlwf.offline.map_run_failures'.
 
 Each patch is set and put back with unittest.mock's patch.object, and pinned by
 tests/unit/test_offline_distributed_map.py, which fails when moto changes underneath it.
@@ -52,6 +51,7 @@ from typing import Any
 from unittest.mock import patch
 
 from mlwf.offline.map_batches import batch_input, batches, map_state
+from mlwf.offline.map_run_failures import check_threshold
 from mlwf.offline.map_run_results import RESULT_FILE_MAX_BYTES, ChildResult, write_results
 
 # AWS: "Step Functions can run up to 10,000 parallel child workflow executions"
@@ -256,6 +256,7 @@ def _map_run(self: Any, env: Any, eval_input: Any) -> None:
     worker_exception = job_pool.get_worker_exception()
     if worker_exception is not None:
         raise worker_exception
+    check_threshold(env, record, map_state(stored, eval_input.state_name) or {})
     env.stack.append([child.output for child in record.mlwf_children])
 
 
