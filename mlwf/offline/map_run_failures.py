@@ -41,7 +41,7 @@ def exceeded(failed: int, total: int, count: int, percentage: float, state: dict
 def check_threshold(env: Any, record: Any, state: dict) -> None:
     """Raise the Map Run's failure (moto's FailureEventException, which fails the Map Run
     and then its state) when its failed or timed-out items pass the threshold."""
-    from moto.stepfunctions.parser.api import HistoryEventType, MapRunFailedEventDetails
+    from moto.stepfunctions.parser.api import HistoryEventType
     from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
         FailureEvent,
         FailureEventException,
@@ -52,7 +52,6 @@ def check_threshold(env: Any, record: Any, state: dict) -> None:
     from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (  # noqa: E501
         StatesErrorNameType,
     )
-    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 
     items = record.item_counter
     failed = items.failed.get() + items.timed_out.get()
@@ -62,12 +61,9 @@ def check_threshold(env: Any, record: Any, state: dict) -> None:
     # As moto's own ItemReader failures (its CSV reader's duplicate headers), which
     # fail the Map Run with their error and cause
     error = StatesErrorName(typ=StatesErrorNameType.StatesExceedToleratedFailureThreshold)
+    # moto's EventDetails is a TypedDict that names every kind of event: one key given here
+    details: Any = {"mapRunFailedEventDetails": {"error": error.error_name, "cause": CAUSE}}
     failure = FailureEvent(
-        env=env,
-        error_name=error,
-        event_type=HistoryEventType.TaskFailed,
-        event_details=EventDetails(
-            mapRunFailedEventDetails=MapRunFailedEventDetails(error=error.error_name, cause=CAUSE)
-        ),
+        env=env, error_name=error, event_type=HistoryEventType.TaskFailed, event_details=details
     )
     raise FailureEventException(failure_event=failure)
