@@ -32,10 +32,11 @@ What AWS does, and so what the patches below do:
   the batches are made here (mlwf.offline.map_batches).
 
 Still not modelled (docs/batch.md): the children are evaluated in the parent's process, not
-as executions of their own (ListExecutions --map-run-arn lists none, and EXPRESS children's
-five-minute limit is not enforced); UpdateMapRun's new MaxConcurrency does not reach a
-running Map Run. The result files' layout is mlwf.offline.map_run_results'; a Map Run's
-failure past its tolerated threshold, mlwf.offline.map_run_failures'.
+as executions of their own (ListExecutions --map-run-arn lists them from the Map Run's
+record, mlwf.offline.map_run_children, and EXPRESS children's five-minute limit is not
+enforced); UpdateMapRun's new MaxConcurrency does not reach a running Map Run. The result
+files' layout is mlwf.offline.map_run_results'; a Map Run's failure past its tolerated
+threshold, mlwf.offline.map_run_failures'.
 
 Each patch is set and put back with unittest.mock's patch.object, and pinned by
 tests/unit/test_offline_distributed_map.py, which fails when moto changes underneath it.
@@ -51,6 +52,7 @@ from typing import Any
 from unittest.mock import patch
 
 from mlwf.offline.map_batches import batch_input, batches, map_state
+from mlwf.offline.map_run_children import find_map_run, map_run_children_listed, map_run_pool
 from mlwf.offline.map_run_failures import check_threshold
 from mlwf.offline.map_run_results import RESULT_FILE_MAX_BYTES, ChildResult, write_results
 
@@ -68,6 +70,7 @@ def distributed_maps_as_aws() -> Iterator[None]:
         patches.enter_context(map_runs_found_while_executions_start())
         patches.enter_context(children_counted_and_recorded())
         patches.enter_context(results_written_in_aws_layout())
+        patches.enter_context(map_run_children_listed())
         yield
 
 
@@ -129,30 +132,19 @@ def parsed_as_aws_accepts() -> Iterator[None]:
 
 
 # -- ListMapRuns, DescribeMapRun: while executions start ------------------------------
-def _map_run_pool(execution: Any) -> Any:
-    env = getattr(getattr(execution, "exec_worker", None), "env", None)
-    return getattr(env, "map_run_record_pool_manager", None)
-
-
 @contextmanager
 def map_runs_found_while_executions_start() -> Iterator[None]:
-    from moto.stepfunctions.exceptions import ResourceNotFound
     from moto.stepfunctions.parser.models import StepFunctionsParserBackend as Backend
 
     Backend.__dict__["list_map_runs"]  # KeyError: moto changed; see the test
     Backend.__dict__["describe_map_run"]
 
     def list_map_runs(self: Any, execution_arn: str) -> dict[str, Any]:
-        pool = _map_run_pool(self.describe_execution(execution_arn=execution_arn))
+        pool = map_run_pool(self.describe_execution(execution_arn=execution_arn))
         return {"mapRuns": [r.list_item() for r in pool.get_all()] if pool else []}
 
     def describe_map_run(self: Any, map_run_arn: str) -> dict[str, Any]:
-        for execution in self._get_executions():
-            pool = _map_run_pool(execution)
-            record = pool.get(map_run_arn) if pool else None
-            if record is not None:
-                return dict(record.describe())
-        raise ResourceNotFound(map_run_arn)
+        return dict(find_map_run(self, map_run_arn).describe())
 
     with (
         patch.object(Backend, "list_map_runs", list_map_runs),
@@ -286,7 +278,7 @@ def _eval_job(self: Any, env: Any, job: Any) -> None:
     child = children[job.job_index] if job.job_index < len(children) else ChildResult(0, None)
     child.start = datetime.now(UTC)
     batcher = getattr(record, "mlwf_batcher", None)
-    items = len(job.job_input) if batcher else 1
+    items = child.items = len(job.job_input) if batcher else 1
     weights = ((record.item_counter, items), (record.execution_counter, 1))
     for counter, weight in weights:
         counter.pending.offset(-weight)

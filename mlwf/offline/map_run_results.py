@@ -33,6 +33,19 @@ class ChildResult:
     cause: str | None = None
     start: datetime | None = None
     stop: datetime | None = None
+    items: int = 1  # the items it processed: its batch's, else 1
+    _arn: str | None = field(default=None, repr=False)
+
+    def arn(self, map_run: Any, express: bool) -> str:
+        """Its execution ARN, the same each time it is asked (result files, ListExecutions):
+        under the Map Run's state machine ARN, with an EXPRESS child's `express:` and id."""
+        if self._arn is None:
+            machine = map_run.map_state_machine_arn
+            arn = f"{machine.replace(':stateMachine:', ':execution:', 1)}:{self.name}"
+            if express:
+                arn = arn.replace(":execution:", ":express:", 1) + ":" + str(uuid.uuid4())
+            self._arn = arn
+        return self._arn
 
     def entry(self, map_run: Any, express: bool) -> dict[str, Any]:
         """The child as the result files list it (ResultWriter's default NONE
@@ -44,14 +57,10 @@ class ChildResult:
         }
         if self.status == "PENDING":  # never started: no execution to name
             return body
-        machine = map_run.map_state_machine_arn
-        arn = f"{machine.replace(':stateMachine:', ':execution:', 1)}:{self.name}"
-        if express:
-            arn = arn.replace(":execution:", ":express:", 1) + ":" + str(uuid.uuid4())
         body.update(
-            ExecutionArn=arn,
+            ExecutionArn=self.arn(map_run, express),
             Name=self.name,
-            StateMachineArn=machine,
+            StateMachineArn=map_run.map_state_machine_arn,
             StartDate=_timestamp(self.start),
             StopDate=_timestamp(self.stop),
         )

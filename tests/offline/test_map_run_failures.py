@@ -73,3 +73,26 @@ def test_the_map_s_catch_sees_the_threshold_error(stack):
     ended = run_to_end(stack.sfn, definition, json.dumps([1, 2, 3]))  # 67% failed
     assert ended["status"] == "SUCCEEDED"
     assert json.loads(ended["output"])["Error"] == ERROR
+
+
+def test_list_executions_of_a_map_run_lists_its_children(stack):
+    # Given a Map Run with one child that succeeded and one that failed
+    ended = run_to_end(stack.sfn, failing_map(ToleratedFailureCount=1), json.dumps([1, 2]))
+    run = stack.sfn.list_map_runs(executionArn=ended["executionArn"])["mapRuns"][0]
+    # When its children are listed by the Map Run's ARN (moto answered HTTP 500)
+    listed = stack.sfn.list_executions(mapRunArn=run["mapRunArn"])["executions"]
+    # Then both are there, under the Map Run's state machine, each with its item count
+    assert sorted(e["status"] for e in listed) == ["FAILED", "SUCCEEDED"]
+    for execution in listed:
+        assert execution["mapRunArn"] == run["mapRunArn"]
+        assert execution["stateMachineArn"] == run["stateMachineArn"]
+        assert execution["itemCount"] == 1
+        assert execution["stopDate"] >= execution["startDate"]
+    failed = stack.sfn.list_executions(mapRunArn=run["mapRunArn"], statusFilter="FAILED")
+    assert [e["status"] for e in failed["executions"]] == ["FAILED"]
+
+
+def test_list_executions_of_an_unknown_map_run_is_resource_not_found(stack):
+    unknown = "arn:aws:states:us-east-1:123456789012:mapRun:m/x:0000"
+    with pytest.raises(stack.sfn.exceptions.ResourceNotFound):
+        stack.sfn.list_executions(mapRunArn=unknown)

@@ -319,3 +319,14 @@ def test_the_pinned_moto_fails_listmapruns_before_the_execution_has_an_environme
         StepFunctionsParserBackend.list_map_runs(backend, "arn")
     with distributed_map.map_runs_found_while_executions_start():
         assert StepFunctionsParserBackend.list_map_runs(backend, "arn") == {"mapRuns": []}
+
+
+def test_the_pinned_moto_lists_executions_by_state_machine_only():
+    # mlwf.offline.map_run_children answers a mapRunArn; when moto reads it, reconcile
+    import inspect
+
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    source = inspect.getsource(StepFunctionResponse.list_executions)
+    assert 'self._get_param("stateMachineArn")' in source
+    assert "mapRunArn" not in source
