@@ -1,4 +1,4 @@
-"""An optimized DynamoDB or Step Functions task's error named as Step Functions names it.
+"""An optimized DynamoDB, SQS or Step Functions task's error named as Step Functions names it.
 
 Optimized integrations name a failed call's error after the service's exception class in
 AWS's Java SDK: `DynamoDB.ConditionalCheckFailedException`,
@@ -11,11 +11,18 @@ user-edit walk read them; AWS's sample "Invoke Synchronous Express Workflows" re
 getItem on that name). moto's interpreter named every code `DynamoDB.<code>`, so a Catch of
 `DynamoDB.AmazonDynamoDBException` never fired; and it named a Step Functions code
 `StepFunctions.<code>Exception`, so the offline stack's own AccessDeniedException became
-`StepFunctions.AccessDeniedExceptionException`.
+`StepFunctions.AccessDeniedExceptionException`; and it named every SQS answer
+`SQS.SdkClientException`, the SDK's name for a request it could not send, with the bare
+message: AWS's answer to a null MessageBody is `SQS.AmazonSQSException`, "The request must
+contain the parameter MessageBody. (Service: AmazonSQS; Status Code: 400; Error Code:
+MissingParameter; ...)" (LocalStack's recording, `test_send_message_empty_body`, as the walk
+read it), and to a queue's name given for its URL, `SQS.SdkClientException`, "Unable to
+execute HTTP request: <name>: Name or service not known" (`test_send_message_no_such_queue`).
 
 What is modelled is botocore's model of the service (its error shapes). The base names are
-the Java SDK's: `AmazonDynamoDBException`, `AWSStepFunctionsException`; the second is by
-the same rule as the first, not recorded.
+the Java SDK's: `AmazonDynamoDBException`, `AmazonSQSException`, `AWSStepFunctionsException`;
+the last is by the same rule, not recorded, as are the names of SQS's modelled errors
+(`SQS.QueueDoesNotExistException`).
 """
 
 from __future__ import annotations
@@ -32,23 +39,60 @@ _SERVICE = "moto.stepfunctions.parser.asl.component.state.exec.state_task.servic
 BASE_EXCEPTIONS = {
     "dynamodb": "DynamoDB.AmazonDynamoDBException",
     "stepfunctions": "StepFunctions.AWSStepFunctionsException",
+    "sqs": "SQS.AmazonSQSException",
 }
 
 
 @functools.cache
-def modelled(service: str) -> frozenset[str]:
-    """The error codes botocore's model of the service declares."""
-    return frozenset(shape.name for shape in session().get_service_model(service).error_shapes)
+def modelled(service: str) -> dict[str, str]:
+    """The error codes botocore's model of the service declares, each with its shape's name
+    (and SQS's `AWS.SimpleQueueService.NonExistentQueue`, its `QueueDoesNotExist`)."""
+    codes = {shape.name: shape.name for shape in session().get_service_model(service).error_shapes}
+    return {**codes, **_LEGACY_CODES.get(service, {})}
+
+
+# SQS answers a missing queue with its query API's code, which botocore's model of its JSON
+# API no longer lists (the error QueueDoesNotExist of
+# https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessage.html)
+_LEGACY_CODES = {"sqs": {"AWS.SimpleQueueService.NonExistentQueue": "QueueDoesNotExist"}}
+
+
+class UnreachableQueue(Exception):
+    """An SQS task's QueueUrl that is no URL: the SDK cannot send the request."""
 
 
 def dynamodb_error(code: str) -> str:
-    return f"DynamoDB.{code}" if code in modelled("dynamodb") else BASE_EXCEPTIONS["dynamodb"]
+    shape = modelled("dynamodb").get(code)
+    return f"DynamoDB.{shape}" if shape else BASE_EXCEPTIONS["dynamodb"]
 
 
 def step_functions_error(code: str) -> str:
-    if code not in modelled("stepfunctions"):
+    shape = modelled("stepfunctions").get(code)
+    if shape is None:
         return BASE_EXCEPTIONS["stepfunctions"]
-    return f"StepFunctions.{code.removesuffix('Exception')}Exception"
+    return f"StepFunctions.{shape.removesuffix('Exception')}Exception"
+
+
+def sqs_error(code: str) -> str:
+    shape = modelled("sqs").get(code)
+    return f"SQS.{shape.removesuffix('Exception')}Exception" if shape else BASE_EXCEPTIONS["sqs"]
+
+
+def service_cause(service: str, client_error: Any) -> str:
+    """A service error's cause as the Java SDK words it (moto's DynamoDB task's form):
+    `<message> (Service: AmazonSQS; Status Code: 400; Error Code: ...; Request ID: ...;
+    Proxy: null)`."""
+    answer = client_error.response
+    details = "; ".join(
+        [
+            f"Service: {service}",
+            f"Status Code: {answer['ResponseMetadata']['HTTPStatusCode']}",
+            f"Error Code: {answer['Error']['Code']}",
+            f"Request ID: {answer['ResponseMetadata'].get('RequestId', '')}",
+            "Proxy: null",
+        ]
+    )
+    return f"{answer['Error']['Message']} ({details})"
 
 
 @contextmanager
@@ -63,9 +107,13 @@ def optimized_errors_as_aws() -> Iterator[None]:
 
     dynamodb = importlib.import_module(f"{_SERVICE}.state_task_service_dynamodb")
     sfn = importlib.import_module(f"{_SERVICE}.state_task_service_sfn")
+    sqs = importlib.import_module(f"{_SERVICE}.state_task_service_sqs")
     dynamodb_task, sfn_task = dynamodb.StateTaskServiceDynamoDB, sfn.StateTaskServiceSfn
+    sqs_task = sqs.StateTaskServiceSqs
     error_cause = dynamodb_task.__dict__["_error_cause_from_client_error"].__func__  # KeyError:
     from_error = sfn_task.__dict__["_from_error"]  # moto changed; see the test
+    sqs_from_error = sqs_task.__dict__["_from_error"]
+    sqs_eval = sqs_task.__dict__["_eval_service_task"]
 
     def dynamodb_error_cause(client_error: Any) -> tuple[str, str]:
         _, cause = error_cause(client_error)
@@ -79,6 +127,37 @@ def optimized_errors_as_aws() -> Iterator[None]:
             event.event_details["taskFailedEventDetails"]["error"] = name
         return event
 
+    def sqs_service_error(self: Any, env: Any, ex: Exception) -> Any:
+        event = sqs_from_error(self, env, ex)
+        if isinstance(ex, UnreachableQueue):  # the SDK's: AWS's words as recorded
+            name, cause = "SQS.SdkClientException", f"Unable to execute HTTP request: {ex}"
+        elif isinstance(ex, ClientError):
+            name, cause = sqs_error(ex.response["Error"]["Code"]), service_cause("AmazonSQS", ex)
+        else:
+            return event
+        event.error_name = CustomErrorName(name)
+        details = event.event_details["taskFailedEventDetails"]
+        details["error"], details["cause"] = name, cause
+        return event
+
+    def sqs_sent(
+        self: Any,
+        env: Any,
+        resource_runtime_part: Any,
+        normalised_parameters: dict,
+        state_credentials: Any,
+    ) -> Any:
+        queue = str(normalised_parameters.get("QueueUrl", ""))
+        if "://" not in queue:  # a queue's name: the SDK resolves it as a host, and fails
+            raise UnreachableQueue(f"{queue}: Name or service not known")
+        return sqs_eval(
+            self,
+            env=env,
+            resource_runtime_part=resource_runtime_part,
+            normalised_parameters=normalised_parameters,
+            state_credentials=state_credentials,
+        )
+
     with ExitStack() as stack:
         stack.enter_context(
             patch.object(
@@ -86,4 +165,6 @@ def optimized_errors_as_aws() -> Iterator[None]:
             )
         )
         stack.enter_context(patch.object(sfn_task, "_from_error", sfn_from_error))
+        stack.enter_context(patch.object(sqs_task, "_from_error", sqs_service_error))
+        stack.enter_context(patch.object(sqs_task, "_eval_service_task", sqs_sent))
         yield

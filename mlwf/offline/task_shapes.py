@@ -35,6 +35,7 @@ from __future__ import annotations
 import base64
 import datetime
 import functools
+import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from typing import Any
@@ -112,6 +113,8 @@ def task_shapes_as_aws() -> Iterator[None]:
     ) -> None:
         operation = _operation_of(self, boto_service_name, service_action_name)
         if operation is not None and operation.input_shape is not None:
+            service = self._get_boto_service_name(boto_service_name)
+            drop_nulls(parameters, operation.input_shape, service, operation.name)
             self._to_boto_request(parameters, operation.input_shape)
 
     def normalise_response(
@@ -138,4 +141,55 @@ def task_shapes_as_aws() -> Iterator[None]:
             patch.object(sdk, "_normalise_service_error_name", staticmethod(service_error_name))
         )
         stack.enter_context(patch.object(sdk, "_get_boto_service_name", sdk_boto_name))
+        stack.enter_context(patch.object(base, "_to_sfn_cased", staticmethod(sfn_cased)))
         yield
+
+
+def sfn_cased(member: str) -> str:
+    """A result's key: the API's member with its first letter in capitals (`executionArn` ->
+    `ExecutionArn`, `ChecksumCRC32` and `MD5OfMessageBody` as they are); moto's snake-case
+    round trip gave `ChecksumCrc32` and `Md5OfMessageBody`."""
+    return member[:1].upper() + member[1:]
+
+
+def drop_nulls(parameters: dict, shape: Any, service: str, operation: str) -> None:
+    """In place: each null member of the request left out, as the AWS SDK Step Functions
+    calls with leaves a null field out; a required one is then missing, and the call fails
+    as the service fails it: SQS's MissingParameter, the other services' ValidationException
+    "1 validation error detected: Value null at 'item' failed to satisfy constraint: Member
+    must not be null" (DynamoDB's and SQS's answers as recorded; the others' inferred).
+    moto's request shaping failed on a null with Python's AttributeError or sent "null"."""
+    from botocore.exceptions import ClientError
+
+    members = {name.lower(): name for name in shape.members}
+    for key in [key for key, value in parameters.items() if value is None]:
+        del parameters[key]
+        member = members.get(key.lower().replace("_", ""))
+        if member is None or member not in shape.required_members:
+            continue
+        if service == "sqs":
+            code, message = "MissingParameter", f"The request must contain the parameter {member}."
+        else:
+            code = "ValidationException"
+            message = (
+                f"1 validation error detected: Value null at '{member[:1].lower()}{member[1:]}' "
+                "failed to satisfy constraint: Member must not be null"
+            )
+        answer: Any = {
+            "Error": {"Code": code, "Message": message},
+            "ResponseMetadata": {"HTTPStatusCode": 400, "RequestId": str(uuid.uuid4())},
+        }
+        raise ClientError(answer, operation)
+    for value in parameters.values():
+        _drop_nested_nulls(value)
+
+
+def _drop_nested_nulls(value: Any) -> None:
+    if isinstance(value, dict):
+        for key in [key for key, item in value.items() if item is None]:
+            del value[key]
+        for item in value.values():
+            _drop_nested_nulls(item)
+    elif isinstance(value, list):
+        for item in value:
+            _drop_nested_nulls(item)

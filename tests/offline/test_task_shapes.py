@@ -186,3 +186,68 @@ def test_a_nested_start_its_role_may_not_make_is_named_once(stack):
     assert ended["status"] == "FAILED"
     assert ended["error"] == "StepFunctions.AWSStepFunctionsException"
     assert "is not authorized to perform: states:StartExecution" in ended["cause"]
+
+
+NULL_ITEM = (
+    "1 validation error detected: Value null at 'item' failed to satisfy constraint: "
+    "Member must not be null"
+)
+
+
+@pytest.mark.parametrize(
+    ("resource", "error"),
+    [
+        # as LocalStack recorded AWS's answers (test_dynamodb_invalid_param, test_invalid_param)
+        ("arn:aws:states:::aws-sdk:dynamodb:putItem", "DynamoDb.DynamoDbException"),
+        ("arn:aws:states:::dynamodb:putItem", "DynamoDB.AmazonDynamoDBException"),
+    ],
+)
+def test_a_null_item_fails_as_dynamodb_fails_it(stack, resource, error):
+    definition = {
+        "StartAt": "Put",
+        "States": {"Put": task(resource, {"TableName": "keyed", "Item": None}, End=True)},
+    }
+    ended = run_to_end(stack.sfn, definition)
+    # Then the call failed with DynamoDB's validation error (it was Python's AttributeError,
+    # "'NoneType' object has no attribute 'items'")
+    assert (ended["status"], ended["error"]) == ("FAILED", error)
+    assert ended["cause"].startswith(NULL_ITEM)
+
+
+def test_sqs_answers_are_named_as_aws_names_them(stack):
+    url = stack.client("sqs").create_queue(QueueName="named")["QueueUrl"]
+    cases = [
+        # a null body: the SDK leaves it out, SQS answers MissingParameter (it sent "null")
+        (
+            {"QueueUrl": url, "MessageBody": None},
+            "SQS.AmazonSQSException",
+            "The request must contain the parameter MessageBody. (Service: AmazonSQS; "
+            "Status Code: 400; Error Code: MissingParameter;",
+        ),
+        # a queue's name for its URL: the SDK cannot send it
+        (
+            {"QueueUrl": "no-such-queue", "MessageBody": "m"},
+            "SQS.SdkClientException",
+            "Unable to execute HTTP request: no-such-queue: Name or service not known",
+        ),
+    ]
+    for parameters, error, cause in cases:
+        definition = {
+            "StartAt": "Send",
+            "States": {"Send": task("arn:aws:states:::sqs:sendMessage", parameters, End=True)},
+        }
+        ended = run_to_end(stack.sfn, definition)
+        assert (ended["status"], ended["error"]) == ("FAILED", error)
+        assert ended["cause"].startswith(cause)
+    # and an SDK task's result keeps the API's member names (it was Md5OfMessageBody)
+    sent = {
+        "StartAt": "Send",
+        "States": {
+            "Send": task(
+                "arn:aws:states:::aws-sdk:sqs:sendMessage",
+                {"QueueUrl": url, "MessageBody": "m"},
+                End=True,
+            )
+        },
+    }
+    assert "MD5OfMessageBody" in json.loads(run_to_end(stack.sfn, sent)["output"])

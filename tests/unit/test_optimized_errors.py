@@ -44,3 +44,13 @@ def test_the_pinned_moto_names_each_code_after_itself():
     assert 'f"StepFunctions.{error_code}Exception"' in inspect.getsource(
         sfn.StateTaskServiceSfn._from_error
     )
+
+
+def test_an_sqs_code_is_named_after_its_shape_and_another_is_the_base_exception():
+    from mlwf.offline.optimized_errors import sqs_error
+
+    # the query API's code for a missing queue is the JSON API's QueueDoesNotExist
+    assert sqs_error("AWS.SimpleQueueService.NonExistentQueue") == (
+        "SQS.QueueDoesNotExistException"
+    )
+    assert sqs_error("MissingParameter") == "SQS.AmazonSQSException"  # recorded on AWS

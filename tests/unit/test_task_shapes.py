@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime
 
+import pytest
+
 from mlwf.offline.task_shapes import json_shaped
 
 
@@ -35,3 +37,44 @@ def test_the_pinned_moto_leaves_the_hooks_empty_and_has_the_helpers_they_use():
     sdk = importlib.import_module(f"{service.__package__}.state_task_service_aws_sdk")
     source = inspect.getsource(sdk.StateTaskServiceAwsSdk._eval_service_task)
     assert "self._get_boto_service_name()" in source, "reconcile task_shapes.sdk_boto_name"
+
+
+def test_a_result_key_is_the_members_name_with_a_capital_first():
+    from mlwf.offline.task_shapes import sfn_cased
+
+    assert sfn_cased("executionArn") == "ExecutionArn"
+    assert sfn_cased("ChecksumCRC32") == "ChecksumCRC32"  # moto: ChecksumCrc32
+    assert sfn_cased("MD5OfMessageBody") == "MD5OfMessageBody"  # moto: Md5OfMessageBody
+
+
+def test_the_pinned_moto_cases_result_keys_through_snake_case():
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service as service,
+    )
+
+    assert service.StateTaskService._to_sfn_cased("ChecksumCRC32") == "ChecksumCrc32"
+
+
+def _put_item_shape():
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("dynamodb")
+    return model.operation_model("PutItem").input_shape
+
+
+def test_a_null_member_is_left_out_and_a_required_one_fails_as_the_service_fails_it():
+    from botocore.exceptions import ClientError
+
+    from mlwf.offline.task_shapes import drop_nulls
+
+    given = {"TableName": "t", "Item": {"id": {"S": "1"}, "gone": None}, "ReturnValues": None}
+    drop_nulls(given, _put_item_shape(), "dynamodb", "PutItem")
+    assert given == {"TableName": "t", "Item": {"id": {"S": "1"}}}
+    with pytest.raises(ClientError) as raised:
+        drop_nulls({"TableName": "t", "Item": None}, _put_item_shape(), "dynamodb", "PutItem")
+    # Real DynamoDB's words, as recorded (the Java SDK leaves the null Item out)
+    assert raised.value.response["Error"] == {
+        "Code": "ValidationException",
+        "Message": "1 validation error detected: Value null at 'item' failed to satisfy "
+        "constraint: Member must not be null",
+    }
