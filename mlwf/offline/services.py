@@ -14,6 +14,7 @@ from mlwf.offline.cloudwatch_logs import (
     stream_prefix_filtered,
 )
 from mlwf.offline.dynamodb_tables import indexes_checked
+from mlwf.offline.event_details import event_details_as_aws
 from mlwf.offline.event_patterns import event_patterns_checked
 from mlwf.offline.function_concurrency import reservations_applied
 from mlwf.offline.log_filter_patterns import filter_patterns_as_aws
@@ -48,4 +49,5 @@ def services_as_aws() -> Iterator[None]:
         stack.enter_context(parameters_checked())
         stack.enter_context(publish_as_sns())
         stack.enter_context(indexes_checked())
+        stack.enter_context(event_details_as_aws())
         yield
