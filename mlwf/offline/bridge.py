@@ -154,8 +154,8 @@ class Bridge:
                 404, "ResourceNotFoundException", f"Function not found: {arn}:{qualifier}"
             )
         invocation_type = params.get("InvocationType", "RequestResponse")
-        if invocation_type == "DryRun":
-            return _response(204, {"StatusCode": 204})
+        if invocation_type == "DryRun":  # an empty body, which botocore reads as a Payload
+            return _response(204, {"StatusCode": 204, "Payload": _stream(b"")})
         request = _as_bytes(params.get("Payload"))
         if invocation_type == "Event" and len(request) > EVENT_MAX_BYTES:
             message = (

@@ -14,7 +14,9 @@ function with an empty event, and `"Foo": 1` passed silently.
 
 The fields the Invoke API has are botocore's model of it (FunctionName, Payload,
 InvocationType, LogType, ClientContext, Qualifier, ...), as the SDK a deployed workflow's
-Step Functions calls. What moto then does with them is moto's (it passes on those it knows).
+Step Functions calls, and each is passed on: moto passed on only those its list knows,
+which lacks InvocationType, so an `Event` invocation ran the function and waited for it
+where Invoke answers 202 at once, and a `DryRun` ran it where Invoke runs nothing (204).
 """
 
 from __future__ import annotations
@@ -60,8 +62,9 @@ def lambda_fields_checked() -> Iterator[None]:
         if unknown:
             cause = UNSUPPORTED.format(field=unknown[0])
             raise state_failure(env, "States.Runtime", cause, "TaskFailed")
-        supported = self._get_supported_parameters()
-        return {k: v for k, v in parameters.items() if not supported or k in supported}
+        # Every Invoke field is passed on: moto's list (LocalStack's) left out InvocationType,
+        # so an `Event` or `DryRun` invocation ran the function and waited for it
+        return parameters
 
     with patch.object(StateTaskServiceLambda, "_eval_parameters", eval_parameters):
         yield

@@ -299,6 +299,43 @@ def test_a_lambda_invoke_field_the_api_lacks_fails_in_the_stack():
     )
 
 
+def test_an_event_invocation_is_answered_at_once_and_a_dry_run_runs_nothing():
+    # moto's lambda:invoke dropped InvocationType (its list of Invoke's fields lacks it), so
+    # both ran the function and waited for it: StatusCode 200 and its result
+    import time
+
+    from tests.helpers.executions import run_to_end
+
+    with OfflineStack.start(say=lambda _: None) as stack:
+        function = stack.spec.functions["FilterInferencesFunction"]
+        log = stack.functions["FilterInferencesFunction"].log
+
+        def reports() -> int:
+            return sum("REPORT RequestId" in line for line in log.lines)
+
+        ended = {}
+        for kind in ("DryRun", "Event"):
+            parameters = {
+                "FunctionName": function.arn,
+                "Payload": {"s3_key": "k.png", "inferences": [0.99, 0.01]},
+                "InvocationType": kind,
+            }
+            task = {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": True}
+            definition = {"StartAt": "T", "States": {"T": {**task, "Parameters": parameters}}}
+            before = reports()
+            ended[kind] = run_to_end(stack.sfn, definition)
+            if kind == "DryRun":  # answered without running it (nothing is queued)
+                assert reports() == before
+        # the Event's run comes after its answer: wait for its REPORT, with a deadline
+        deadline = time.monotonic() + 30
+        while reports() == before:
+            assert time.monotonic() < deadline, "the Event invocation never ran"
+            time.sleep(0.05)  # a poll with a deadline
+    # Then each answered as Invoke answers (https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html)
+    assert json.loads(ended["DryRun"]["output"]) == {"StatusCode": 204, "Payload": ""}
+    assert json.loads(ended["Event"]["output"]) == {"StatusCode": 202, "Payload": ""}
+
+
 def test_a_result_path_into_a_string_fails_as_aws_fails_it_in_the_stack():
     # moto failed it with States.Runtime and a Python TypeError (mlwf/offline/result_paths.py)
     from tests.helpers.executions import run_to_end
