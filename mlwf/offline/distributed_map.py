@@ -199,18 +199,22 @@ def children_counted_and_recorded() -> Iterator[None]:
     from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.itemprocessor import (  # noqa: E501
         distributed_item_processor_worker as worker,
     )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.iterator import (
+        distributed_iterator_worker as legacy,
+    )
 
     Component = component.DistributedIterationComponent
-    Worker = worker.DistributedItemProcessorWorker
+    # the legacy `Iterator` with a DISTRIBUTED ProcessorConfig has its own worker: left to
+    # moto's, it recorded no child and the Map's result was a null per item
+    workers = (worker.DistributedItemProcessorWorker, legacy.DistributedIteratorWorker)
     Component.__dict__["_map_run"]  # KeyError: moto changed; see the test
-    Worker.__dict__["_eval_job"]
-    Worker.__dict__["_eval_pool"]
-
-    with (
-        patch.object(Component, "_map_run", _map_run),
-        patch.object(Worker, "_eval_job", _eval_job),
-        patch.object(Worker, "_eval_pool", _eval_pool),
-    ):
+    with ExitStack() as patches:
+        patches.enter_context(patch.object(Component, "_map_run", _map_run))
+        for Worker in workers:
+            Worker.__dict__["_eval_job"]
+            Worker.__dict__["_eval_pool"]
+            patches.enter_context(patch.object(Worker, "_eval_job", _eval_job))
+            patches.enter_context(patch.object(Worker, "_eval_pool", _eval_pool))
         yield
 
 

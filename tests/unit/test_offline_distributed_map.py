@@ -330,3 +330,13 @@ def test_the_pinned_moto_lists_executions_by_state_machine_only():
     source = inspect.getsource(StepFunctionResponse.list_executions)
     assert 'self._get_param("stateMachineArn")' in source
     assert "mapRunArn" not in source
+
+
+def test_the_pinned_moto_gives_the_legacy_iterator_a_worker_of_its_own():
+    # mlwf.offline.distributed_map patches both workers' _eval_job and _eval_pool
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.iterator import (
+        distributed_iterator_worker as legacy,
+    )
+
+    worker = legacy.DistributedIteratorWorker
+    assert "_eval_job" in worker.__dict__ and "_eval_pool" in worker.__dict__
