@@ -31,6 +31,11 @@ page's list, or an unknown pattern, gets these same words is inferred, not recor
 Optimized actions are matched without regard to case, as moto matches them: whether AWS
 takes `dynamodb:PutItem` is not recorded here, and refusing what AWS may run would stop a
 user offline.
+
+A Task's `Credentials` without its `RoleArn` (`{}`, a misspelt field) is refused too: "The
+field 'RoleArn' is required but was missing at /States/<state>/Credentials", AWS's answer as
+LocalStack recorded it (`test_invalid_credentials_field`, as a user-edit walk read it);
+moto's parser refused it as an ASLParserException, "mismatched input".
 """
 
 from __future__ import annotations
@@ -77,7 +82,7 @@ _OTHER_OPTIMIZED = frozenset(
 
 def resource_diagnostics(document: dict[str, Any]) -> list[str]:
     """SCHEMA_VALIDATION_FAILED for each Task whose service integration AWS does not
-    recognize, in AWS's words."""
+    recognize, or whose Credentials lack their RoleArn, in AWS's words."""
     found = []
     for state, at, _ in state_languages(document):
         resource = state.get("Resource") if state.get("Type") == "Task" else None
@@ -86,6 +91,14 @@ def resource_diagnostics(document: dict[str, Any]) -> list[str]:
                 f"SCHEMA_VALIDATION_FAILED: The resource provided {resource} is not "
                 "recognized. The value is not a valid resource ARN, or the resource is not "
                 f"available in this region. at {at}/Resource"
+            )
+        credentials = state.get("Credentials") if state.get("Type") == "Task" else None
+        if credentials is not None and not (
+            isinstance(credentials, dict) and {"RoleArn", "RoleArn.$"} & credentials.keys()
+        ):
+            found.append(
+                "SCHEMA_VALIDATION_FAILED: The field 'RoleArn' is required but was missing "
+                f"at {at}/Credentials"
             )
     return found
 

@@ -130,3 +130,30 @@ def test_tasks_in_a_branch_and_an_item_processor_are_found_where_they_are():
 def test_the_projects_definitions_pass(name):
     document = json.loads((PROJECT_ROOT / "statemachine" / f"{name}.asl.json").read_text())
     assert resource_diagnostics(document) == []
+
+
+@pytest.mark.parametrize("credentials", [{}, {"InvalidField": "invalid"}, "arn:aws:iam::1:role/r"])
+def test_credentials_without_a_role_arn_are_refused_in_the_words_aws_gave(sfn, credentials):
+    # AWS's answer as LocalStack recorded it (test_invalid_credentials_field); moto's parser
+    # refused it as an ASLParserException
+    state = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::lambda:invoke",
+        "Parameters": {"FunctionName": "f"},
+        "Credentials": credentials,
+        "End": True,
+    }
+    definition = json.dumps({"StartAt": "State0", "States": {"State0": state}})
+    with pytest.raises(ClientError) as raised:
+        sfn.create_state_machine(name="m", definition=definition, roleArn=ROLE)
+    assert raised.value.response["Error"]["Message"] == (
+        "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: The field 'RoleArn' is "
+        "required but was missing at /States/State0/Credentials'"
+    )
+
+
+def test_credentials_with_a_role_arn_pass():
+    for credentials in ({"RoleArn": "arn:aws:iam::1:role/r"}, {"RoleArn.$": "$.role"}):
+        state = {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke"}
+        document = {"StartAt": "T", "States": {"T": {**state, "Credentials": credentials}}}
+        assert resource_diagnostics(document) == []
