@@ -233,7 +233,8 @@ def _map_run(self: Any, env: Any, eval_input: Any) -> None:
     record.mlwf_batcher = batcher if isinstance(batcher, dict) else None
     jobs: list[Any] = input_items
     if record.mlwf_batcher is not None:  # a child per batch (mlwf.offline.map_batches)
-        jobs = batches(input_items, record.mlwf_batcher, env.states.get_input())
+        record.mlwf_state_input = env.states.get_input()
+        jobs = batches(input_items, record.mlwf_batcher, record.mlwf_state_input)
         record.mlwf_starts = [sum(len(b) for b in jobs[:i]) for i in range(len(jobs))]
     record.mlwf_children = [ChildResult(i, None) for i in range(len(jobs))]
     for counter, count in (
@@ -299,7 +300,7 @@ def _eval_job(self: Any, env: Any, job: Any) -> None:
             self._eval_input(env_frame=env)  # the ItemSelector, on each item
             selected.append(env.states.get_input())
         if batcher:
-            env.states.reset(batch_input(selected, batcher))
+            env.states.reset(batch_input(selected, batcher, record.mlwf_state_input))
         child.input = env.states.get_input()  # the child's input
         job.job_program.eval(env)
         end = env.program_state()

@@ -61,17 +61,32 @@ def batches(items: list[Any], batcher: dict[str, Any], state_input: Any) -> list
     return grouped
 
 
-def batch_input(items: list[Any], batcher: dict[str, Any]) -> dict[str, Any]:
+def batch_input(
+    items: list[Any], batcher: dict[str, Any], state_input: Any = None
+) -> dict[str, Any]:
     """A child's input: its items, and the ItemBatcher's BatchInput if it has one."""
     given = {"Items": items}
     if "BatchInput" in batcher:
-        given = {"BatchInput": batcher["BatchInput"], **given}
+        given = {"BatchInput": _jsonata_value(batcher["BatchInput"], state_input), **given}
     return given
+
+
+def _jsonata_value(value: Any, state_input: Any) -> Any:
+    """A JSONata state's `{% ... %}` field as its value, `$states.input` the state's input
+    (moto's Distributed Map passed the text on: `int()` failed on it, in Python's words, where
+    AWS evaluates it, LocalStack's `test_map_item_batching_base_json_max_per_batch_jsonata`
+    as a user-edit walk read it); any other value as it is."""
+    if not (isinstance(value, str) and value.startswith("{%") and value.endswith("%}")):
+        return value
+    from mlwf.offline.jsonata_states import evaluate
+
+    bound = json.dumps({"input": state_input})
+    return evaluate(f"($states := {bound}; {value[2:-2].strip()})")
 
 
 def _limit(batcher: dict[str, Any], field: str, state_input: Any) -> int | None:
     if field in batcher:
-        return int(batcher[field])
+        return int(_jsonata_value(batcher[field], state_input))
     path = batcher.get(f"{field}Path")
     if not isinstance(path, str):
         return None

@@ -78,3 +78,36 @@ def test_the_map_run_counts_items_and_child_executions_apart(stack):
     described = stack.sfn.describe_map_run(mapRunArn=map_run["mapRunArn"])
     assert (described["itemCounts"]["total"], described["itemCounts"]["succeeded"]) == (10, 10)
     assert described["executionCounts"]["total"] == described["executionCounts"]["succeeded"] == 3
+
+
+def test_a_jsonata_map_reads_its_batch_size_and_batch_input_from_expressions(stack):
+    # Given a JSONata machine whose ItemBatcher's fields are expressions on the state's
+    # input (moto passed the text on, and int() failed on it in Python's words)
+    processor = {
+        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"},
+        "StartAt": "Echo",
+        "States": {"Echo": {"Type": "Pass", "End": True}},
+    }
+    state = {
+        "Type": "Map",
+        "Items": "{% $states.input.items %}",
+        "ItemBatcher": {
+            "MaxItemsPerBatch": "{% $states.input.size %}",
+            "BatchInput": "{% {'model': $states.input.model} %}",
+        },
+        "ItemProcessor": processor,
+        "End": True,
+    }
+    definition = {"QueryLanguage": "JSONata", "StartAt": "Batches", "States": {"Batches": state}}
+    arn = stack.sfn.create_state_machine(
+        name="batches-jsonata", definition=json.dumps(definition), roleArn=ROLE
+    )["stateMachineArn"]
+    given = {"items": [1, 2, 3], "size": 2, "model": "m2"}
+    started = stack.sfn.start_execution(stateMachineArn=arn, input=json.dumps(given))
+    ended = stack.wait_for_execution(started["executionArn"])
+    # Then each child got at most that many items, and the evaluated BatchInput
+    assert ended["status"] == "SUCCEEDED", ended
+    assert json.loads(ended["output"]) == [
+        {"BatchInput": {"model": "m2"}, "Items": [1, 2]},
+        {"BatchInput": {"model": "m2"}, "Items": [3]},
+    ]
