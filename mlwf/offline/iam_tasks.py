@@ -17,12 +17,22 @@ as AccessDeniedException is not one of Invoke's modelled errors
 Not checked (iam.iam_action): services whose operations are not named as their IAM actions
 (S3's ListObjectsV2 is s3:ListBucket), DynamoDB's transactions and PartiQL, and a
 Distributed Map's ItemReader and ResultWriter, which moto makes apart.
+
+A machine with a `states:startExecution.sync` (or `.sync:2`) step needs more of its role
+when it is created: Step Functions follows the child through an EventBridge rule it manages,
+`StepFunctionsGetEventsForStepFunctionsExecutionRule`, which the role must be allowed to
+`events:PutTargets`, `events:PutRule` and `events:DescribeRule`
+(https://docs.aws.amazon.com/step-functions/latest/dg/stepfunctions-iam.html). Without them
+CreateStateMachine and UpdateStateMachine fail with AccessDeniedException, "'<role ARN>' is
+not authorized to create managed-rule." (AWS's answer as quoted in nasa/cumulus#2693 and
+aws-ia/terraform-aws-control_tower_account_factory#365); moto created it, and it ran.
 """
 
 from __future__ import annotations
 
 import functools
 import importlib
+import re
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from typing import Any
@@ -117,6 +127,63 @@ def state_machines_as_their_roles(authorizer: Authorizer) -> Iterator[None]:
         stack.enter_context(
             patch.object(task, "_error_cause_from_client_error", staticmethod(error_cause_from))
         )
+        yield
+
+
+MANAGED_RULE = "StepFunctionsGetEventsForStepFunctionsExecutionRule"
+MANAGED_RULE_ACTIONS = ("events:PutTargets", "events:PutRule", "events:DescribeRule")
+
+
+def needs_managed_rule(definition: str) -> bool:
+    """Whether a definition has a step that runs a child execution to its end (.sync)."""
+    return bool(re.search(r"arn:aws[a-z-]*:states:::states:startExecution\.sync", definition))
+
+
+def managed_rule_denial(authorizer: Authorizer, role_arn: str, region: str) -> str | None:
+    """AWS's message when a machine of that role may not create its managed rule."""
+    principal = authorizer.role_principal(role_arn, "offline-execution")
+    if principal is None:
+        return None
+    rule = f"arn:{PARTITION}:events:{region}:{ACCOUNT_ID}:rule/{MANAGED_RULE}"
+    if all(authorizer.denial(principal, action, rule) is None for action in MANAGED_RULE_ACTIONS):
+        return None
+    return f"'{role_arn}' is not authorized to create managed-rule."
+
+
+@contextmanager
+def managed_rules_checked(authorizer: Authorizer) -> Iterator[None]:
+    """CreateStateMachine and UpdateStateMachine refusing a `.sync` child execution step
+    whose role may not create Step Functions' managed rule."""
+    from moto.core.exceptions import AWSError
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend as Backend
+
+    Backend.__dict__["create_state_machine"]  # KeyError: moto changed; see the test
+    create, update = Backend.create_state_machine, Backend.update_state_machine  # as patched
+
+    def refused(role_arn: Any, definition: Any, region: str) -> None:
+        if isinstance(definition, str) and needs_managed_rule(definition):
+            message = managed_rule_denial(authorizer, str(role_arn), region)
+            if message is not None:
+                raise AWSError(message, "AccessDeniedException", 400)
+
+    # moto's (name, definition, roleArn, ...) and (arn, definition, role_arn, ...), by
+    # keyword or by position (pinned by tests/unit/test_offline_iam.py)
+    def create_checked(self: Any, *a: Any, **kw: Any) -> Any:
+        definition = kw.get("definition", a[1] if len(a) > 1 else None)
+        refused(kw.get("roleArn", a[2] if len(a) > 2 else None), definition, self.region_name)
+        return create(self, *a, **kw)
+
+    def update_checked(self: Any, *a: Any, **kw: Any) -> Any:
+        machine = self.describe_state_machine(kw.get("arn", a[0] if a else None))
+        definition = kw.get("definition", a[1] if len(a) > 1 else None) or machine.definition
+        role_arn = kw.get("role_arn", a[2] if len(a) > 2 else None) or machine.roleArn
+        refused(role_arn, definition, self.region_name)
+        return update(self, *a, **kw)
+
+    with (
+        patch.object(Backend, "create_state_machine", create_checked),
+        patch.object(Backend, "update_state_machine", update_checked),
+    ):
         yield
 
 

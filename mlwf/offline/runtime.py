@@ -36,7 +36,7 @@ from mlwf.offline.function_records import record_functions
 from mlwf.offline.functions import FunctionLog, LocalFunction
 from mlwf.offline.iam import Authorizer, PolicyNotFound, enforced
 from mlwf.offline.iam_roles import create_roles
-from mlwf.offline.iam_tasks import state_machines_as_their_roles
+from mlwf.offline.iam_tasks import managed_rules_checked, state_machines_as_their_roles
 from mlwf.offline.moto_patches import Endings, execution_endings
 from mlwf.offline.queue_attributes import create_queues
 from mlwf.offline.resource_types import skipped_note
@@ -135,6 +135,7 @@ class OfflineStack:
             except PolicyNotFound as exc:
                 raise MlwfError(f"{spec.path.name}: {exc}") from None
             cleanup.enter_context(state_machines_as_their_roles(stack.authorizer))
+            cleanup.enter_context(managed_rules_checked(stack.authorizer))
             cleanup.enter_context(execution_endings(stack.endings))
             for fault in faults or []:
                 stack.inject(fault)

@@ -191,3 +191,26 @@ def test_the_resource_of_a_table_given_by_arn_of_an_index_and_of_a_queue_elsewhe
     assert iam.resource_for("sqs", "SendMessage", {"QueueUrl": url}, "us-east-1") == (
         "arn:aws:sqs:eu-west-1:111122223333:work"
     )
+
+
+def test_the_pinned_moto_creates_and_updates_machines_with_these_arguments():
+    # mlwf.offline.iam_tasks.managed_rules_checked reads them by keyword or by position
+    import inspect
+
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    create = list(inspect.signature(StepFunctionsParserBackend.create_state_machine).parameters)
+    update = list(inspect.signature(StepFunctionsParserBackend.update_state_machine).parameters)
+    assert create[:4] == ["self", "name", "definition", "roleArn"]
+    assert update[:4] == ["self", "arn", "definition", "role_arn"]
+
+
+def test_only_a_sync_child_execution_step_needs_the_managed_rule():
+    from mlwf.offline.iam_tasks import needs_managed_rule
+
+    assert needs_managed_rule('{"Resource": "arn:aws:states:::states:startExecution.sync"}')
+    assert needs_managed_rule('{"Resource": "arn:aws:states:::states:startExecution.sync:2"}')
+    assert not needs_managed_rule('{"Resource": "arn:aws:states:::states:startExecution"}')
+    assert not needs_managed_rule(
+        '{"Resource": "arn:aws:states:::states:startExecution.waitForTaskToken"}'
+    )
