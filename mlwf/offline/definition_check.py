@@ -41,7 +41,7 @@ name, and ran it. Reported with the duplicates, each name before its second plac
 
 CreateStateMachine and UpdateStateMachine run these checks with those of each state's fields
 (mlwf.offline.definition_fields), of its Task resource (mlwf.offline.definition_resources)
-and an SDK task's fields (mlwf.offline.definition_sdk_fields), and of its JSONata expressions
+and a service task's fields (mlwf.offline.definition_task_fields), and of its JSONata expressions
 (mlwf.offline.definition_jsonata).
 """
 
@@ -60,8 +60,8 @@ from mlwf.offline.definition_express import express_diagnostics
 from mlwf.offline.definition_fields import field_diagnostics, state_languages
 from mlwf.offline.definition_jsonata import expression_diagnostics
 from mlwf.offline.definition_resources import resource_diagnostics
-from mlwf.offline.definition_sdk_fields import sdk_field_diagnostics
 from mlwf.offline.definition_seconds import seconds_diagnostics
+from mlwf.offline.definition_task_fields import field_diagnostics_of_tasks
 
 PREFIX = "Invalid State Machine Definition: "
 MAX_NAME_LENGTH = 80  # a state's name, in characters
@@ -187,7 +187,7 @@ def _scope(scope: dict[str, Any], path: str) -> list[str]:
 def state_diagnostics(definition: str | dict[str, Any]) -> list[str]:
     """The field checks of mlwf.offline.definition_fields, the bounds of
     mlwf.offline.definition_seconds, the Task resources of mlwf.offline.definition_resources
-    and the SDK tasks' fields of mlwf.offline.definition_sdk_fields, then the checks of
+    and the service tasks' fields of mlwf.offline.definition_task_fields, then the checks of
     mlwf.offline.definition_jsonata on each JSONata state."""
     document = _document(definition)
     if document is None:
@@ -196,7 +196,7 @@ def state_diagnostics(definition: str | dict[str, Any]) -> list[str]:
         field_diagnostics(document)
         + seconds_diagnostics(document)
         + resource_diagnostics(document)
-        + sdk_field_diagnostics(document)
+        + field_diagnostics_of_tasks(document)
     )
     for state, at, language in state_languages(document):
         if language == "JSONata":

@@ -1,5 +1,5 @@
 """CreateStateMachine refuses an AWS SDK task whose Parameters have a field its API request
-lacks (mlwf.offline.definition_sdk_fields), in AWS's words; moto took it."""
+lacks (mlwf.offline.definition_task_fields), in AWS's words; moto took it."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from mlwf.offline.definition_sdk_fields import sdk_field_diagnostics, step_functions_name
+from mlwf.offline.definition_task_fields import field_diagnostics_of_tasks, step_functions_name
 
 ROLE = "arn:aws:iam::123456789012:role/r"
 
@@ -88,7 +88,7 @@ def test_moto_alone_creates_a_machine_with_a_field_the_request_lacks(aws):
     ],
 )
 def test_an_unknown_misspelt_or_camel_case_field_is_named(resource, parameters, field):
-    assert sdk_field_diagnostics(machine(resource, parameters)) == [unsupported(field)]
+    assert field_diagnostics_of_tasks(machine(resource, parameters)) == [unsupported(field)]
 
 
 @pytest.mark.parametrize(
@@ -108,20 +108,20 @@ def test_an_unknown_misspelt_or_camel_case_field_is_named(resource, parameters, 
         ("arn:aws:states:::aws-sdk:s3:putObject", {"Bucket": "b", "Key": "k", "Body": {"a": 1}}),
         ("arn:aws:states:::aws-sdk:s3:listBuckets", {}),
         ("arn:aws:states:::aws-sdk:s3:getObject", "$.anything"),  # not a mapping: not read
-        ("arn:aws:states:::lambda:invoke", {"Foo": 1}),  # not an SDK task: checked at run time
+        ("arn:aws:states:::lambda:invoke", {"Foo": 1}),  # checked at run time, as recorded
     ],
 )
 def test_the_requests_own_fields_pass(resource, parameters):
-    assert sdk_field_diagnostics(machine(resource, parameters)) == []
+    assert field_diagnostics_of_tasks(machine(resource, parameters)) == []
 
 
 def test_a_jsonata_states_arguments_are_checked_and_its_expressions_left_to_run_time():
     resource = "arn:aws:states:::aws-sdk:s3:getObject"
     good = {"Bucket": "{% $states.input.b %}", "Key": "k"}
-    assert sdk_field_diagnostics(machine(resource, good, jsonata=True)) == []
-    assert sdk_field_diagnostics(machine(resource, "{% $states.input %}", jsonata=True)) == []
+    assert field_diagnostics_of_tasks(machine(resource, good, jsonata=True)) == []
+    assert field_diagnostics_of_tasks(machine(resource, "{% $states.input %}", jsonata=True)) == []
     bad = machine(resource, {"Bucket": "b", "Kee": "{% $x %}"}, jsonata=True)
-    assert sdk_field_diagnostics(bad) == [unsupported("Kee", "/States/T/Arguments")]
+    assert field_diagnostics_of_tasks(bad) == [unsupported("Kee", "/States/T/Arguments")]
 
 
 def test_member_names_are_pascal_case_and_equals_is_equals_value():
@@ -130,3 +130,70 @@ def test_member_names_are_pascal_case_and_equals_is_equals_value():
     assert step_functions_name("executionArn") == "ExecutionArn"
     assert step_functions_name("Bucket") == "Bucket"
     assert step_functions_name("Equals") == "EqualsValue"
+
+
+@pytest.mark.parametrize(
+    ("resource", "parameters", "field"),
+    [
+        # moto dropped these and ran the task (a user-edit walk)
+        ("arn:aws:states:::sns:publish", {"TopicArn": "t", "Message": "m", "Foo": 1}, "Foo"),
+        ("arn:aws:states:::dynamodb:putItem", {"TableName": "t", "Item": {}, "Foo": 1}, "Foo"),
+        (
+            "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+            {"QueueUrl": "q", "Body": "b"},
+            "Body",
+        ),
+        (
+            "arn:aws:states:::events:putEvents",
+            {"Entries": [{"Source": "s", "Details": "d"}]},
+            "Details",
+        ),
+        ("arn:aws:states:::states:startExecution.sync:2", {"StateMachine": "a"}, "StateMachine"),
+    ],
+)
+def test_an_optimized_tasks_field_its_api_lacks_is_named(resource, parameters, field):
+    assert field_diagnostics_of_tasks(machine(resource, parameters)) == [unsupported(field)]
+
+
+@pytest.mark.parametrize(
+    ("resource", "parameters"),
+    [
+        ("arn:aws:states:::sns:publish", {"TopicArn": "t", "Message.$": "$", "Subject": "s"}),
+        (
+            "arn:aws:states:::dynamodb:updateItem",
+            {
+                "TableName": "t",
+                "Key": {"id": {"S.$": "$.id"}},
+                "UpdateExpression": "SET #c = :c",
+                "ExpressionAttributeNames": {"#c": "count"},
+                "ExpressionAttributeValues": {":c": {"N": "1"}},
+            },
+        ),
+        (
+            "arn:aws:states:::states:startExecution.sync:2",
+            {
+                "StateMachineArn": "a",
+                "Input": {"AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$": "$$.Execution.Id"},
+            },
+        ),
+        ("arn:aws:states:::sqs:sendMessage", {"QueueUrl": "q", "MessageBody": {"any": "object"}}),
+    ],
+)
+def test_an_optimized_tasks_own_fields_pass(resource, parameters):
+    assert field_diagnostics_of_tasks(machine(resource, parameters)) == []
+
+
+def test_create_refuses_an_optimized_field_the_api_lacks_which_moto_alone_takes(aws):
+    import boto3
+
+    from mlwf.offline.definition_validation import definitions_checked
+
+    sfn = boto3.client("stepfunctions", region_name="us-east-1")
+    parameters = {"TopicArn": "arn:aws:sns:us-east-1:123456789012:t", "Message": "m", "Foo": 1}
+    definition = json.dumps(machine("arn:aws:states:::sns:publish", parameters))
+    sfn.create_state_machine(name="moto", definition=definition, roleArn=ROLE)  # moto alone
+    with definitions_checked(), pytest.raises(ClientError) as raised:
+        sfn.create_state_machine(name="checked", definition=definition, roleArn=ROLE)
+    assert raised.value.response["Error"]["Message"] == (
+        f"Invalid State Machine Definition: '{unsupported('Foo')}'"
+    )
