@@ -11,7 +11,9 @@ machine is created, and refuses a field the request does not have:
 aws/aws-cdk#29968; the same words for a nested `key` in the Tags of the optimized
 `sagemaker:createTrainingJob`, aws/aws-step-functions-data-science-sdk-python#200). Field
 names are the API's members "in PascalCase, even if the native service API is in camelCase"
-(`ExecutionArn` for DescribeExecution's `executionArn`), and a member named `Equals` is
+(`ExecutionArn` for DescribeExecution's `executionArn`), spelled as AWS's Java SDK spells
+them (`DbInstanceIdentifier` for `DBInstanceIdentifier`: sdk_services.java_member_name;
+botocore's spelling is taken too, AWS's answer to it unrecorded), and a member named `Equals` is
 `EqualsValue` (https://docs.aws.amazon.com/step-functions/latest/dg/supported-services-awssdk.html):
 a field in camel case (`bucket`) is no member, as `key` for `Key` was refused above. Nested
 fields are checked too (the `key` above), through structures, lists and the values of maps;
@@ -35,7 +37,7 @@ from typing import Any
 
 from mlwf.offline.definition_fields import state_languages
 from mlwf.offline.definition_resources import sdk_call
-from mlwf.offline.sdk_services import boto_service, known_action, session
+from mlwf.offline.sdk_services import boto_service, java_member_name, known_action, session
 
 # The optimized integrations whose fields are checked here: botocore's service and operation
 _OPTIMIZED = {
@@ -87,10 +89,13 @@ def field_diagnostics_of_tasks(document: dict[str, Any]) -> list[str]:
     return found
 
 
-def step_functions_name(member: str) -> str:
-    """An API member's name in a Task's Parameters: PascalCase; `Equals` is `EqualsValue`."""
-    name = member[:1].upper() + member[1:]
-    return "EqualsValue" if name == "Equals" else name
+def step_functions_names(member: str) -> set[str]:
+    """An API member's names in a Task's Parameters: the Java SDK's (`DbInstanceIdentifier`,
+    `Ttl`: the spelling public workflows for AWS use), and botocore's with a capital first
+    (`DBInstanceIdentifier`), which is also taken, AWS's answer to it not being recorded;
+    `Equals` is `EqualsValue`."""
+    names = {java_member_name(member), member[:1].upper() + member[1:]}
+    return {"EqualsValue" if name == "Equals" else name for name in names}
 
 
 def _unsupported(value: Any, shape: Any) -> str | None:
@@ -98,7 +103,11 @@ def _unsupported(value: Any, shape: Any) -> str | None:
     if shape is None or shape.metadata.get("document"):
         return None
     if shape.type_name == "structure" and isinstance(value, dict):
-        members = {step_functions_name(name): member for name, member in shape.members.items()}
+        members = {
+            spelled: member
+            for name, member in shape.members.items()
+            for spelled in step_functions_names(name)
+        }
         for key, item in value.items():
             name = key.removesuffix(".$")
             if name not in members:

@@ -95,10 +95,28 @@ def error_prefix(sdk_service: str) -> str | None:
     if boto is None:
         return None
     service_id = re.sub(r" Service$", "", service_id_of(boto) or "")
-    words = re.findall(
-        r"(?<![A-Za-z])IoT(?![A-Za-z])|[A-Z]+(?![a-z])|[A-Z][a-z]*|[a-z]+|\d+", service_id
-    )
-    return "".join(word[:1].upper() + word[1:].lower() for word in words)
+    return "".join(word[:1].upper() + word[1:].lower() for word in _WORDS.findall(service_id))
+
+
+def java_member_name(member: str) -> str:
+    """An API member as Step Functions spells it in an AWS SDK task's Parameters and result:
+    AWS's Java SDK's name for it, its leading run of capitals lowered (Java SDK v2's
+    `Utils.unCapitalize`), then its first letter a capital: `DBInstanceIdentifier` ->
+    `DbInstanceIdentifier`, `TTL` -> `Ttl`, `MD5OfMessageBody` -> `Md5OfMessageBody`,
+    `executionArn` -> `ExecutionArn`; `ChecksumCRC32` and `ETag` as they are (`ChecksumCRC32`
+    as LocalStack recorded AWS's `s3:putObject` result; `DbInstances` and
+    `DbInstanceIdentifier` as public workflows for AWS read and write them)."""
+    if not member:
+        return member
+    i = 1
+    while (
+        i < len(member)
+        and member[i].isupper()
+        and not (i + 1 < len(member) and member[i + 1].islower())
+    ):
+        i += 1
+    lowered = member[:i].lower() + member[i:]
+    return lowered[:1].upper() + lowered[1:]
 
 
 @functools.cache

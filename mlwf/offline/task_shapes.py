@@ -41,7 +41,7 @@ from contextlib import ExitStack, contextmanager
 from typing import Any
 from unittest.mock import patch  # as moto's mock_aws does: set, then put back as it was
 
-from mlwf.offline.sdk_services import boto_service, error_prefix, session
+from mlwf.offline.sdk_services import boto_service, error_prefix, java_member_name, session
 
 _SERVICE = "moto.stepfunctions.parser.asl.component.state.exec.state_task.service"
 
@@ -146,10 +146,10 @@ def task_shapes_as_aws() -> Iterator[None]:
 
 
 def sfn_cased(member: str) -> str:
-    """A result's key: the API's member with its first letter in capitals (`executionArn` ->
-    `ExecutionArn`, `ChecksumCRC32` and `MD5OfMessageBody` as they are); moto's snake-case
-    round trip gave `ChecksumCrc32` and `Md5OfMessageBody`."""
-    return member[:1].upper() + member[1:]
+    """A result's key: the API's member as AWS's Java SDK spells it
+    (sdk_services.java_member_name: `ChecksumCRC32` as recorded on AWS, `DbInstances`);
+    moto's snake-case round trip gave `ChecksumCrc32`."""
+    return java_member_name(member)
 
 
 def drop_nulls(parameters: dict, shape: Any, service: str, operation: str) -> None:
@@ -180,16 +180,31 @@ def drop_nulls(parameters: dict, shape: Any, service: str, operation: str) -> No
             "ResponseMetadata": {"HTTPStatusCode": 400, "RequestId": str(uuid.uuid4())},
         }
         raise ClientError(answer, operation)
-    for value in parameters.values():
-        _drop_nested_nulls(value)
+    for key, value in parameters.items():
+        member = members.get(key.lower().replace("_", ""))
+        if member is not None:
+            _drop_nested_nulls(value, shape.members[member])
 
 
-def _drop_nested_nulls(value: Any) -> None:
-    if isinstance(value, dict):
+def _drop_nested_nulls(value: Any, shape: Any) -> None:
+    """In place: nulls left out of the structures of the request, as its shape has them; a
+    string, blob or document member's value (a MessageBody, a Detail) is the caller's JSON
+    and keeps its nulls."""
+    if shape.type_name == "structure" and isinstance(value, dict):
+        if shape.metadata.get("document"):
+            return
+        members = {name.lower(): name for name in shape.members}
+        for key in [key for key, item in value.items() if item is None]:
+            del value[key]
+        for key, item in value.items():
+            member = members.get(key.lower())
+            if member is not None:
+                _drop_nested_nulls(item, shape.members[member])
+    elif shape.type_name == "list" and isinstance(value, list):
+        for item in value:
+            _drop_nested_nulls(item, shape.member)
+    elif shape.type_name == "map" and isinstance(value, dict):
         for key in [key for key, item in value.items() if item is None]:
             del value[key]
         for item in value.values():
-            _drop_nested_nulls(item)
-    elif isinstance(value, list):
-        for item in value:
-            _drop_nested_nulls(item)
+            _drop_nested_nulls(item, shape.value)

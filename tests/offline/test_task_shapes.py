@@ -239,15 +239,46 @@ def test_sqs_answers_are_named_as_aws_names_them(stack):
         ended = run_to_end(stack.sfn, definition)
         assert (ended["status"], ended["error"]) == ("FAILED", error)
         assert ended["cause"].startswith(cause)
-    # and an SDK task's result keeps the API's member names (it was Md5OfMessageBody)
-    sent = {
-        "StartAt": "Send",
+
+
+def test_an_sdk_result_key_is_the_members_name_as_aws_gives_it(stack):
+    # Given an S3 put with a checksum: the result's member is ChecksumCRC32, which AWS
+    # answers as it is (LocalStack's recording; moto's snake-case round trip gave
+    # ChecksumCrc32)
+    definition = {
+        "StartAt": "Put",
         "States": {
-            "Send": task(
-                "arn:aws:states:::aws-sdk:sqs:sendMessage",
-                {"QueueUrl": url, "MessageBody": "m"},
+            "Put": task(
+                "arn:aws:states:::aws-sdk:s3:putObject",
+                {
+                    "Bucket": stack.bucket_name(),
+                    "Key": "checksummed.json",
+                    "Body": {"a": 1},
+                    "ChecksumAlgorithm": "CRC32",
+                },
                 End=True,
             )
         },
     }
-    assert "MD5OfMessageBody" in json.loads(run_to_end(stack.sfn, sent)["output"])
+    ended = run_to_end(stack.sfn, definition)
+    assert ended["status"] == "SUCCEEDED", ended.get("cause")
+    assert "ChecksumCRC32" in json.loads(ended["output"])
+
+
+def test_a_message_body_keeps_its_nulls(stack):
+    sqs = stack.client("sqs")
+    url = sqs.create_queue(QueueName="bodies")["QueueUrl"]
+    body = {"status": None, "id": 1}
+    definition = {
+        "StartAt": "Send",
+        "States": {
+            "Send": task(
+                "arn:aws:states:::sqs:sendMessage",
+                {"QueueUrl": url, "MessageBody": body},
+                End=True,
+            )
+        },
+    }
+    assert run_to_end(stack.sfn, definition)["status"] == "SUCCEEDED"
+    received = sqs.receive_message(QueueUrl=url)["Messages"][0]["Body"]
+    assert json.loads(received) == body

@@ -11,7 +11,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from mlwf.offline.definition_task_fields import field_diagnostics_of_tasks, step_functions_name
+from mlwf.offline.definition_task_fields import field_diagnostics_of_tasks, step_functions_names
 
 ROLE = "arn:aws:iam::123456789012:role/r"
 
@@ -107,6 +107,22 @@ def test_an_unknown_misspelt_or_camel_case_field_is_named(resource, parameters, 
         ),
         ("arn:aws:states:::aws-sdk:s3:putObject", {"Bucket": "b", "Key": "k", "Body": {"a": 1}}),
         ("arn:aws:states:::aws-sdk:s3:listBuckets", {}),
+        # the Java SDK's spellings, as public workflows for AWS write them
+        ("arn:aws:states:::aws-sdk:rds:describeDBInstances", {"DbInstanceIdentifier.$": "$.id"}),
+        (
+            "arn:aws:states:::aws-sdk:route53:changeResourceRecordSets",
+            {
+                "HostedZoneId": "Z1",
+                "ChangeBatch": {
+                    "Changes": [
+                        {
+                            "Action": "UPSERT",
+                            "ResourceRecordSet": {"Name": "a.example.com", "Type": "A", "Ttl": 60},
+                        }
+                    ]
+                },
+            },
+        ),
         ("arn:aws:states:::aws-sdk:s3:getObject", "$.anything"),  # not a mapping: not read
         ("arn:aws:states:::lambda:invoke", {"Foo": 1}),  # checked at run time, as recorded
     ],
@@ -124,12 +140,18 @@ def test_a_jsonata_states_arguments_are_checked_and_its_expressions_left_to_run_
     assert field_diagnostics_of_tasks(bad) == [unsupported("Kee", "/States/T/Arguments")]
 
 
-def test_member_names_are_pascal_case_and_equals_is_equals_value():
+def test_member_names_are_pascal_case_the_java_sdks_and_equals_is_equals_value():
     # supported-services-awssdk.html: "API fields for equals will be referred to in your
     # state machines as: EqualsValue"
-    assert step_functions_name("executionArn") == "ExecutionArn"
-    assert step_functions_name("Bucket") == "Bucket"
-    assert step_functions_name("Equals") == "EqualsValue"
+    assert step_functions_names("executionArn") == {"ExecutionArn"}
+    assert step_functions_names("Bucket") == {"Bucket"}
+    assert step_functions_names("Equals") == {"EqualsValue"}
+    # the Java SDK's spelling, as public workflows for AWS write RDS's and Route 53's fields
+    assert step_functions_names("DBInstanceIdentifier") == {
+        "DbInstanceIdentifier",
+        "DBInstanceIdentifier",
+    }
+    assert "Ttl" in step_functions_names("TTL")
 
 
 @pytest.mark.parametrize(

@@ -39,12 +39,14 @@ def test_the_pinned_moto_leaves_the_hooks_empty_and_has_the_helpers_they_use():
     assert "self._get_boto_service_name()" in source, "reconcile task_shapes.sdk_boto_name"
 
 
-def test_a_result_key_is_the_members_name_with_a_capital_first():
+def test_a_result_key_is_the_members_name_as_the_java_sdk_spells_it():
     from mlwf.offline.task_shapes import sfn_cased
 
     assert sfn_cased("executionArn") == "ExecutionArn"
     assert sfn_cased("ChecksumCRC32") == "ChecksumCRC32"  # moto: ChecksumCrc32
-    assert sfn_cased("MD5OfMessageBody") == "MD5OfMessageBody"  # moto: Md5OfMessageBody
+    # the Java SDK's spelling: as public workflows for AWS read an RDS result
+    assert sfn_cased("DBInstances") == "DbInstances"
+    assert sfn_cased("MD5OfMessageBody") == "Md5OfMessageBody"
 
 
 def test_the_pinned_moto_cases_result_keys_through_snake_case():
@@ -78,3 +80,16 @@ def test_a_null_member_is_left_out_and_a_required_one_fails_as_the_service_fails
         "Message": "1 validation error detected: Value null at 'item' failed to satisfy "
         "constraint: Member must not be null",
     }
+
+
+def test_a_null_inside_a_body_the_caller_wrote_is_kept():
+    import botocore.session
+
+    from mlwf.offline.task_shapes import drop_nulls
+
+    model = botocore.session.get_session().get_service_model("sqs")
+    shape = model.operation_model("SendMessage").input_shape
+    given = {"QueueUrl": "q", "MessageBody": {"status": None, "id": 1}, "DelaySeconds": None}
+    drop_nulls(given, shape, "sqs", "SendMessage")
+    # the string member's JSON keeps its null (it was delivered as {"id": 1})
+    assert given == {"QueueUrl": "q", "MessageBody": {"status": None, "id": 1}}
