@@ -48,15 +48,19 @@ from mlwf.offline.sdk_services import known_action
 
 _SERVICE_ARN = re.compile(r"^arn:aws[a-z-]*:states:[^:]*:[^:]*:(?P<rest>.*)$")
 _PATTERNS = ("waitForTaskToken", "sync", "sync:2")
-# Optimized integrations the offline stack runs: actions (lower case) and patterns beyond
-# Request Response
-_OPTIMIZED: dict[str, tuple[frozenset[str], frozenset[str]]] = {
-    "lambda": (frozenset({"invoke"}), frozenset({"waitForTaskToken"})),
-    "sns": (frozenset({"publish"}), frozenset({"waitForTaskToken"})),
-    "sqs": (frozenset({"sendmessage"}), frozenset({"waitForTaskToken"})),
-    "events": (frozenset({"putevents"}), frozenset({"waitForTaskToken"})),
-    "dynamodb": (frozenset({"getitem", "putitem", "updateitem", "deleteitem"}), frozenset()),
-    "states": (frozenset({"startexecution"}), frozenset(_PATTERNS)),
+# Optimized integrations the offline stack runs: botocore's service, each action (lower
+# case) with botocore's operation, and the patterns beyond Request Response
+_OPTIMIZED: dict[str, tuple[str, dict[str, str], frozenset[str]]] = {
+    "lambda": ("lambda", {"invoke": "Invoke"}, frozenset({"waitForTaskToken"})),
+    "sns": ("sns", {"publish": "Publish"}, frozenset({"waitForTaskToken"})),
+    "sqs": ("sqs", {"sendmessage": "SendMessage"}, frozenset({"waitForTaskToken"})),
+    "events": ("events", {"putevents": "PutEvents"}, frozenset({"waitForTaskToken"})),
+    "dynamodb": (
+        "dynamodb",
+        {name.lower(): name for name in ("GetItem", "PutItem", "UpdateItem", "DeleteItem")},
+        frozenset(),
+    ),
+    "states": ("stepfunctions", {"startexecution": "StartExecution"}, frozenset(_PATTERNS)),
 }
 # The other optimized integrations (the table of integrate-optimized.html): not run offline
 _OTHER_OPTIMIZED = frozenset(
@@ -118,9 +122,21 @@ def recognized(resource: str) -> bool:
         return True
     if service not in _OPTIMIZED:
         return False
-    actions, patterns = _OPTIMIZED[service]
+    _, actions, patterns = _OPTIMIZED[service]
     action, pattern = _split(call)
     return action.lower() in actions and (pattern == "" or pattern in patterns)
+
+
+def optimized_operation(resource: str) -> tuple[str, str] | None:
+    """Botocore's (service, operation) an optimized integration the offline stack runs
+    calls, whatever its pattern; None for another Resource or an action it lacks."""
+    match = _SERVICE_ARN.match(resource)
+    service, _, call = match["rest"].partition(":") if match else ("", "", "")
+    if service not in _OPTIMIZED:
+        return None
+    boto, actions, _ = _OPTIMIZED[service]
+    operation = actions.get(_split(call)[0].lower())
+    return (boto, operation) if operation else None
 
 
 def sdk_call(resource: str) -> tuple[str, str, str] | None:

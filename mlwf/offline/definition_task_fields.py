@@ -32,27 +32,11 @@ the definition's order, here.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from mlwf.offline.definition_fields import state_languages
-from mlwf.offline.definition_resources import sdk_call
+from mlwf.offline.definition_resources import optimized_operation, sdk_call
 from mlwf.offline.sdk_services import boto_service, java_member_name, known_action, session
-
-# The optimized integrations whose fields are checked here: botocore's service and operation
-_OPTIMIZED = {
-    ("sns", "publish"): ("sns", "Publish"),
-    ("sqs", "sendmessage"): ("sqs", "SendMessage"),
-    ("dynamodb", "getitem"): ("dynamodb", "GetItem"),
-    ("dynamodb", "putitem"): ("dynamodb", "PutItem"),
-    ("dynamodb", "updateitem"): ("dynamodb", "UpdateItem"),
-    ("dynamodb", "deleteitem"): ("dynamodb", "DeleteItem"),
-    ("events", "putevents"): ("events", "PutEvents"),
-    ("states", "startexecution"): ("stepfunctions", "StartExecution"),
-}
-_OPTIMIZED_ARN = re.compile(
-    r"^arn:aws[a-z-]*:states:::(?P<service>[a-z0-9-]+):(?P<action>[A-Za-z]+)"
-)
 
 
 def operation_for(resource: Any) -> tuple[str, str] | None:
@@ -65,8 +49,9 @@ def operation_for(resource: Any) -> tuple[str, str] | None:
         if not known_action(call[0], call[1]):
             return None
         return str(boto_service(call[0])), call[1][:1].upper() + call[1][1:]
-    match = _OPTIMIZED_ARN.match(resource)
-    return _OPTIMIZED.get((match["service"], match["action"].lower())) if match else None
+    operation = optimized_operation(resource)
+    # a lambda:invoke field the API lacks fails when the state runs (integration_fields)
+    return operation if operation and operation[0] != "lambda" else None
 
 
 def field_diagnostics_of_tasks(document: dict[str, Any]) -> list[str]:

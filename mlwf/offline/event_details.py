@@ -26,7 +26,7 @@ from contextlib import ExitStack, contextmanager
 from typing import Any
 from unittest.mock import patch
 
-from mlwf.offline.optimized_errors import modelled, service_cause
+from mlwf.offline.optimized_errors import java_error, service_cause
 
 MALFORMED = {"ErrorCode": "MalformedDetail", "ErrorMessage": "Detail is malformed."}
 MAX_ENTRIES = 10  # PutEvents' own limit, which moto checks on the whole request
@@ -52,13 +52,6 @@ def failed_entry_cause(answer: dict[str, Any]) -> str:
     return json.dumps(shaped, separators=(",", ":"))
 
 
-def event_bridge_error(code: str) -> str:
-    """An optimized PutEvents task's error: EventBridge's modelled exception, else the SDK's
-    base class (the rule of mlwf.offline.optimized_errors)."""
-    shape = modelled("events").get(code)
-    return f"EventBridge.{shape}" if shape else "EventBridge.AmazonEventBridgeException"
-
-
 def client_error_event(task: Any, env: Any, ex: Any) -> Any:
     """The task's failure for a service's answer (moto's interpreter failed the state with
     States.Runtime and botocore's words, which no Catch of the service's errors sees)."""
@@ -70,7 +63,7 @@ def client_error_event(task: Any, env: Any, ex: Any) -> Any:
         FailureEvent,
     )
 
-    name = event_bridge_error(ex.response["Error"]["Code"])
+    name = java_error("events", ex.response["Error"]["Code"])
     details: Any = {
         "taskFailedEventDetails": {
             "error": name,

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import json
 import re
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -135,8 +136,25 @@ MANAGED_RULE_ACTIONS = ("events:PutTargets", "events:PutRule", "events:DescribeR
 
 
 def needs_managed_rule(definition: str) -> bool:
-    """Whether a definition has a step that runs a child execution to its end (.sync)."""
-    return bool(re.search(r"arn:aws[a-z-]*:states:::states:startExecution\.sync", definition))
+    """Whether a definition has a Task that runs a child execution to its end (.sync), in
+    any branch or item processor (a Comment or a Pass's Result naming one does not count).
+    Checked before the definition's own checks: AWS's order is not recorded."""
+    from mlwf.offline.definition_fields import state_languages
+
+    try:
+        document = json.loads(definition)
+    except ValueError:
+        return False  # InvalidDefinition, the definition checks' to report
+    if not isinstance(document, dict):
+        return False
+    for state, _, _ in state_languages(document):
+        resource = state.get("Resource") if state.get("Type") == "Task" else None
+        if isinstance(resource, str) and _CHILD_RUN.match(resource):
+            return True
+    return False
+
+
+_CHILD_RUN = re.compile(r"^arn:aws[a-z-]*:states:[^:]*:[^:]*:states:startExecution\.sync(:2)?$")
 
 
 def managed_rule_denial(authorizer: Authorizer, role_arn: str, region: str) -> str | None:

@@ -75,7 +75,9 @@ def _jsonata_value(value: Any, state_input: Any) -> Any:
     """A JSONata state's `{% ... %}` field as its value, `$states.input` the state's input
     (moto's Distributed Map passed the text on: `int()` failed on it, in Python's words, where
     AWS evaluates it, LocalStack's `test_map_item_batching_base_json_max_per_batch_jsonata`
-    as a user-edit walk read it); any other value as it is."""
+    as a user-edit walk read it); any other value as it is. Not bound here: `$states.context`
+    and workflow variables; an expression nested inside a BatchInput object is left as text;
+    a size that is not a whole number is cut to one (AWS's answers to these not recorded)."""
     if not (isinstance(value, str) and value.startswith("{%") and value.endswith("%}")):
         return value
     from mlwf.offline.jsonata_states import evaluate

@@ -10,7 +10,8 @@ stateMachineArn, but not both"
 Offline the children are not executions of their own (mlwf.offline.distributed_map): they
 are listed from the Map Run's record with the ARNs its result files give them, which
 DescribeExecution does not know; one page holds them all. A Map Run no execution has is
-moto's ResourceNotFound, as DescribeMapRun answers it.
+moto's ResourceNotFound, as DescribeMapRun answers it. Given both ARNs, the state machine's
+executions are listed, as moto lists them: AWS's refusal of the pair is not recorded.
 """
 
 from __future__ import annotations

@@ -14,7 +14,8 @@ results `null` in the output.
 The page also says Step Functions "may continue to run child workflows in a Map Run even
 after the tolerated failure threshold is exceeded, but before the Map Run fails": offline,
 every child runs, then the Map Run fails. A threshold given only as a count (or only as a
-percentage) is the only one that applies: the other is not "specified".
+percentage) is the only one that applies: the other is not "specified" (an inference from
+the page's words, not a recorded answer).
 """
 
 from __future__ import annotations

@@ -40,6 +40,7 @@ BASE_EXCEPTIONS = {
     "dynamodb": "DynamoDB.AmazonDynamoDBException",
     "stepfunctions": "StepFunctions.AWSStepFunctionsException",
     "sqs": "SQS.AmazonSQSException",
+    "events": "EventBridge.AmazonEventBridgeException",
 }
 
 
@@ -61,21 +62,22 @@ class UnreachableQueue(Exception):
     """An SQS task's QueueUrl that is no URL: the SDK cannot send the request."""
 
 
-def dynamodb_error(code: str) -> str:
-    shape = modelled("dynamodb").get(code)
-    return f"DynamoDB.{shape}" if shape else BASE_EXCEPTIONS["dynamodb"]
+PREFIXES = {
+    "dynamodb": "DynamoDB",
+    "stepfunctions": "StepFunctions",
+    "sqs": "SQS",
+    "events": "EventBridge",
+}
 
 
-def step_functions_error(code: str) -> str:
-    shape = modelled("stepfunctions").get(code)
+def java_error(service: str, code: str) -> str:
+    """An optimized task's error for an answer of botocore's `service`: the Java SDK's class
+    of a modelled code, with one `Exception` suffix (`DynamoDB.InternalServerErrorException`,
+    `StepFunctions.StateMachineDoesNotExistException`), else the SDK's base class."""
+    shape = modelled(service).get(code)
     if shape is None:
-        return BASE_EXCEPTIONS["stepfunctions"]
-    return f"StepFunctions.{shape.removesuffix('Exception')}Exception"
-
-
-def sqs_error(code: str) -> str:
-    shape = modelled("sqs").get(code)
-    return f"SQS.{shape.removesuffix('Exception')}Exception" if shape else BASE_EXCEPTIONS["sqs"]
+        return BASE_EXCEPTIONS[service]
+    return f"{PREFIXES[service]}.{shape.removesuffix('Exception')}Exception"
 
 
 def service_cause(service: str, client_error: Any) -> str:
@@ -97,7 +99,7 @@ def service_cause(service: str, client_error: Any) -> str:
 
 @contextmanager
 def optimized_errors_as_aws() -> Iterator[None]:
-    """moto's optimized DynamoDB and Step Functions tasks naming errors as AWS does."""
+    """moto's optimized DynamoDB, SQS and Step Functions tasks naming errors as AWS does."""
     import importlib
 
     from botocore.exceptions import ClientError
@@ -117,12 +119,12 @@ def optimized_errors_as_aws() -> Iterator[None]:
 
     def dynamodb_error_cause(client_error: Any) -> tuple[str, str]:
         _, cause = error_cause(client_error)
-        return dynamodb_error(client_error.response["Error"]["Code"]), cause
+        return java_error("dynamodb", client_error.response["Error"]["Code"]), cause
 
     def sfn_from_error(self: Any, env: Any, ex: Exception) -> Any:
         event = from_error(self, env, ex)
         if isinstance(ex, ClientError):
-            name = step_functions_error(ex.response["Error"]["Code"])
+            name = java_error("stepfunctions", ex.response["Error"]["Code"])
             event.error_name = CustomErrorName(name)
             event.event_details["taskFailedEventDetails"]["error"] = name
         return event
@@ -132,7 +134,8 @@ def optimized_errors_as_aws() -> Iterator[None]:
         if isinstance(ex, UnreachableQueue):  # the SDK's: AWS's words as recorded
             name, cause = "SQS.SdkClientException", f"Unable to execute HTTP request: {ex}"
         elif isinstance(ex, ClientError):
-            name, cause = sqs_error(ex.response["Error"]["Code"]), service_cause("AmazonSQS", ex)
+            name = java_error("sqs", ex.response["Error"]["Code"])
+            cause = service_cause("AmazonSQS", ex)
         else:
             return event
         event.error_name = CustomErrorName(name)
@@ -147,8 +150,8 @@ def optimized_errors_as_aws() -> Iterator[None]:
         normalised_parameters: dict,
         state_credentials: Any,
     ) -> Any:
-        queue = str(normalised_parameters.get("QueueUrl", ""))
-        if "://" not in queue:  # a queue's name: the SDK resolves it as a host, and fails
+        queue = normalised_parameters.get("QueueUrl")
+        if isinstance(queue, str) and "://" not in queue:  # a name: the SDK fails to resolve it
             raise UnreachableQueue(f"{queue}: Name or service not known")
         return sqs_eval(
             self,

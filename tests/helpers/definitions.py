@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import boto3
 import pytest
 
@@ -21,3 +24,9 @@ def refused_where_moto_took_it(text: str) -> str:
     with checked_at_create(), pytest.raises(sfn.exceptions.InvalidDefinition) as refused:
         sfn.create_state_machine(name=f"{name}-checked", definition=text, roleArn=ROLE)
     return str(refused.value.response["Error"]["Message"])
+
+
+def one_task(name: str, resource: str, **fields: Any) -> str:
+    """A definition of one Task state of that name and Resource (and any other fields)."""
+    state = {"Type": "Task", "Resource": resource, **fields, "End": True}
+    return json.dumps({"StartAt": name, "States": {name: state}})

@@ -12,6 +12,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from mlwf.offline.definition_express import express_diagnostics
+from tests.helpers.definitions import one_task
 from tests.helpers.paths import PROJECT_ROOT
 
 ROLE = "arn:aws:iam::123456789012:role/r"
@@ -38,8 +39,7 @@ RECORDED = {
 
 
 def task(name: str, resource: str) -> str:
-    state = {"Type": "Task", "Resource": resource, "End": True}
-    return json.dumps({"StartAt": name, "States": {name: state}})
+    return one_task(name, resource)
 
 
 @pytest.fixture

@@ -13,49 +13,24 @@ import pytest
 from botocore.exceptions import ClientError
 
 from mlwf.offline.definition_resources import recognized, resource_diagnostics
+from tests.helpers.definitions import ROLE, one_task, refused_where_moto_took_it
 from tests.helpers.paths import PROJECT_ROOT
 
-ROLE = "arn:aws:iam::123456789012:role/r"
 NOT_RECOGNIZED = (
     "SCHEMA_VALIDATION_FAILED: The resource provided {} is not recognized. The value is not "
     "a valid resource ARN, or the resource is not available in this region. at {}/Resource"
 )
 
 
-def task(name: str, resource: str) -> str:
-    state = {"Type": "Task", "Resource": resource, "End": True}
-    return json.dumps({"StartAt": name, "States": {name: state}})
-
-
-@pytest.fixture
-def sfn(aws) -> Iterator[Any]:
-    from mlwf.offline.definition_validation import definitions_checked
-
-    with definitions_checked():
-        yield boto3.client("stepfunctions", region_name="us-east-1")
-
-
-def test_a_pascal_case_sdk_action_is_refused_in_the_words_aws_gave(sfn):
+def test_a_pascal_case_sdk_action_is_refused_in_the_words_aws_gave(aws):
     # AWS's answer to this Resource, quoted in aws/aws-cdk#27635 (CloudFormation's event)
     resource = "arn:aws:states:::aws-sdk:cloudwatchlogs:CreateLogStream"
-    with pytest.raises(ClientError) as raised:
-        sfn.create_state_machine(
-            name="m", definition=task("SendTaskSuccess", resource), roleArn=ROLE
-        )
-    assert raised.value.response["Error"]["Code"] == "InvalidDefinition"
-    assert raised.value.response["Error"]["Message"] == (
+    assert refused_where_moto_took_it(one_task("SendTaskSuccess", resource)) == (
         "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: The resource provided "
         "arn:aws:states:::aws-sdk:cloudwatchlogs:CreateLogStream is not recognized. The value "
         "is not a valid resource ARN, or the resource is not available in this region. at "
         "/States/SendTaskSuccess/Resource'"
     )
-
-
-def test_moto_alone_creates_a_machine_with_an_unknown_sdk_action(aws):
-    # What the check is for; when this fails, moto checks it: compare its words with AWS's
-    sfn = boto3.client("stepfunctions", region_name="us-east-1")
-    definition = task("T", "arn:aws:states:::aws-sdk:s3:getObjects")
-    sfn.create_state_machine(name="m", definition=definition, roleArn=ROLE)
 
 
 @pytest.mark.parametrize(
@@ -68,22 +43,43 @@ def test_moto_alone_creates_a_machine_with_an_unknown_sdk_action(aws):
         "arn:aws:states:::aws-sdk:s3",  # no action
         "arn:aws:states:::aws-sdk:codebuild:startBuild.sync",  # aws/aws-cdk#19174
         "arn:aws:states:::aws-sdk:lambda:invokeAsync",  # the page's unsupported actions
-        "arn:aws:states:::dynamodb:query",  # not an optimized DynamoDB action
         "arn:aws:states:::dynamodb:putItem.waitForTaskToken",  # Request Response only
         "arn:aws:states:::sns:publish.sync",  # no job run
         "arn:aws:states:::lambda:invoke.sync",
-        "arn:aws:states:::lambda:invoke.callback",  # no such pattern
-        "arn:aws:states:::foo:bar",  # no such integration
     ],
 )
-def test_a_resource_aws_does_not_recognize_is_refused(sfn, resource):
+def test_a_resource_aws_does_not_recognize_is_refused_where_moto_took_it(aws, resource):
+    message = refused_where_moto_took_it(one_task("T", resource))
+    assert (
+        message
+        == f"Invalid State Machine Definition: '{NOT_RECOGNIZED.format(resource, '/States/T')}'"
+    )
+
+
+@pytest.mark.parametrize(
+    "resource",
+    [
+        "arn:aws:states:::dynamodb:query",  # moto: "Error=ValueError Args=[...]"
+        "arn:aws:states:::lambda:invoke.callback",  # moto: a RuntimeError's words
+        "arn:aws:states:::foo:bar",  # moto: RecognitionException "Unknown service 'foo'"
+    ],
+)
+def test_a_resource_moto_refused_in_its_own_words_is_refused_in_awss(sfn, resource):
     with pytest.raises(ClientError) as raised:
-        sfn.create_state_machine(name="m", definition=task("T", resource), roleArn=ROLE)
+        sfn.create_state_machine(name="m", definition=one_task("T", resource), roleArn=ROLE)
     message = raised.value.response["Error"]["Message"]
     assert (
         message
         == f"Invalid State Machine Definition: '{NOT_RECOGNIZED.format(resource, '/States/T')}'"
     )
+
+
+@pytest.fixture
+def sfn(aws) -> Iterator[Any]:
+    from mlwf.offline.definition_validation import definitions_checked
+
+    with definitions_checked():
+        yield boto3.client("stepfunctions", region_name="us-east-1")
 
 
 @pytest.mark.parametrize(
@@ -112,7 +108,7 @@ def test_a_resource_aws_recognizes_passes(resource):
 
 
 def test_tasks_in_a_branch_and_an_item_processor_are_found_where_they_are():
-    inner = json.loads(task("Run", "arn:aws:states:::aws-sdk:s3:GetObject"))
+    inner = json.loads(one_task("Run", "arn:aws:states:::aws-sdk:s3:GetObject"))
     definition = {
         "StartAt": "P",
         "States": {
@@ -136,14 +132,12 @@ def test_the_projects_definitions_pass(name):
 def test_credentials_without_a_role_arn_are_refused_in_the_words_aws_gave(sfn, credentials):
     # AWS's answer as LocalStack recorded it (test_invalid_credentials_field); moto's parser
     # refused it as an ASLParserException
-    state = {
-        "Type": "Task",
-        "Resource": "arn:aws:states:::lambda:invoke",
-        "Parameters": {"FunctionName": "f"},
-        "Credentials": credentials,
-        "End": True,
-    }
-    definition = json.dumps({"StartAt": "State0", "States": {"State0": state}})
+    definition = one_task(
+        "State0",
+        "arn:aws:states:::lambda:invoke",
+        Parameters={"FunctionName": "f"},
+        Credentials=credentials,
+    )
     with pytest.raises(ClientError) as raised:
         sfn.create_state_machine(name="m", definition=definition, roleArn=ROLE)
     assert raised.value.response["Error"]["Message"] == (

@@ -206,11 +206,26 @@ def test_the_pinned_moto_creates_and_updates_machines_with_these_arguments():
 
 
 def test_only_a_sync_child_execution_step_needs_the_managed_rule():
+    import json
+
     from mlwf.offline.iam_tasks import needs_managed_rule
 
-    assert needs_managed_rule('{"Resource": "arn:aws:states:::states:startExecution.sync"}')
-    assert needs_managed_rule('{"Resource": "arn:aws:states:::states:startExecution.sync:2"}')
-    assert not needs_managed_rule('{"Resource": "arn:aws:states:::states:startExecution"}')
-    assert not needs_managed_rule(
-        '{"Resource": "arn:aws:states:::states:startExecution.waitForTaskToken"}'
+    def machine(resource: str, comment: str = "") -> str:
+        task = {"Type": "Task", "Resource": resource, "End": True}
+        inner = {"StartAt": "T", "States": {"T": task}}
+        parallel = {"Type": "Parallel", "Branches": [inner], "End": True}
+        return json.dumps({"Comment": comment, "StartAt": "P", "States": {"P": parallel}})
+
+    assert needs_managed_rule(machine("arn:aws:states:::states:startExecution.sync"))
+    assert needs_managed_rule(machine("arn:aws:states:::states:startExecution.sync:2"))
+    assert needs_managed_rule(
+        machine("arn:aws:states:us-east-1:123456789012:states:startExecution.sync")
     )
+    assert not needs_managed_rule(machine("arn:aws:states:::states:startExecution"))
+    assert not needs_managed_rule(
+        machine("arn:aws:states:::states:startExecution.waitForTaskToken")
+    )
+    # a comment naming one is no step
+    comment = "runs arn:aws:states:::states:startExecution.sync:2 later"
+    assert not needs_managed_rule(machine("arn:aws:states:::lambda:invoke", comment))
+    assert not needs_managed_rule("not json")

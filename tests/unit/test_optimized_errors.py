@@ -1,32 +1,35 @@
-"""Optimized DynamoDB and Step Functions tasks name their errors as AWS's Java SDK classes
+"""Optimized DynamoDB, SQS, EventBridge and Step Functions tasks name their errors as AWS's
+Java SDK classes
 (mlwf.offline.optimized_errors), and the moto internals the patch rewrites are still there."""
 
 from __future__ import annotations
 
 import inspect
 
-from mlwf.offline.optimized_errors import dynamodb_error, step_functions_error
+from mlwf.offline.optimized_errors import java_error
 
 
 def test_a_modelled_code_keeps_its_name_and_another_is_the_base_exception():
-    assert dynamodb_error("ConditionalCheckFailedException") == (
+    assert java_error("dynamodb", "ConditionalCheckFailedException") == (
         "DynamoDB.ConditionalCheckFailedException"
     )
-    assert dynamodb_error("ResourceNotFoundException") == "DynamoDB.ResourceNotFoundException"
+    assert (
+        java_error("dynamodb", "ResourceNotFoundException") == "DynamoDB.ResourceNotFoundException"
+    )
     # recorded on AWS for a null Item and an invalid table name: a ValidationException
-    assert dynamodb_error("ValidationException") == "DynamoDB.AmazonDynamoDBException"
-    assert dynamodb_error("AccessDeniedException") == "DynamoDB.AmazonDynamoDBException"
+    assert java_error("dynamodb", "ValidationException") == "DynamoDB.AmazonDynamoDBException"
+    assert java_error("dynamodb", "AccessDeniedException") == "DynamoDB.AmazonDynamoDBException"
 
 
 def test_step_functions_names_take_one_exception_suffix():
-    assert step_functions_error("StateMachineDoesNotExist") == (
+    assert java_error("stepfunctions", "StateMachineDoesNotExist") == (
         "StepFunctions.StateMachineDoesNotExistException"
     )
-    assert step_functions_error("ServiceQuotaExceededException") == (
+    assert java_error("stepfunctions", "ServiceQuotaExceededException") == (
         "StepFunctions.ServiceQuotaExceededException"
     )
     # moto's own naming doubled it: StepFunctions.AccessDeniedExceptionException
-    assert step_functions_error("AccessDeniedException") == (
+    assert java_error("stepfunctions", "AccessDeniedException") == (
         "StepFunctions.AWSStepFunctionsException"
     )
 
@@ -47,10 +50,18 @@ def test_the_pinned_moto_names_each_code_after_itself():
 
 
 def test_an_sqs_code_is_named_after_its_shape_and_another_is_the_base_exception():
-    from mlwf.offline.optimized_errors import sqs_error
-
     # the query API's code for a missing queue is the JSON API's QueueDoesNotExist
-    assert sqs_error("AWS.SimpleQueueService.NonExistentQueue") == (
+    assert java_error("sqs", "AWS.SimpleQueueService.NonExistentQueue") == (
         "SQS.QueueDoesNotExistException"
     )
-    assert sqs_error("MissingParameter") == "SQS.AmazonSQSException"  # recorded on AWS
+    assert java_error("sqs", "MissingParameter") == "SQS.AmazonSQSException"  # recorded on AWS
+
+
+def test_each_modelled_code_takes_one_exception_suffix():
+    # the Java SDK's classes: InternalServerErrorException, RequestLimitExceededException
+    assert java_error("dynamodb", "InternalServerError") == "DynamoDB.InternalServerErrorException"
+    assert java_error("dynamodb", "RequestLimitExceeded") == (
+        "DynamoDB.RequestLimitExceededException"
+    )
+    assert java_error("events", "AccessDeniedException") == "EventBridge.AccessDeniedException"
+    assert java_error("events", "Nope") == "EventBridge.AmazonEventBridgeException"
