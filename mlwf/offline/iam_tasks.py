@@ -10,7 +10,7 @@ names (the topic, queue, table, parameter, state machine or function), with moto
 evaluator (mlwf.offline.iam). A denial is answered in the service's words
 (iam.denial_error: SNS's `AuthorizationError`, the others' `AccessDeniedException`). moto's
 interpreter then names the task's error as Step Functions does (`SNS.AuthorizationErrorException`,
-`Ssm.SsmException` for an AWS SDK task); Lambda's denial is `Lambda.AWSLambdaException`,
+`Ssm.AccessDeniedException` for an AWS SDK task); Lambda's denial is `Lambda.AWSLambdaException`,
 as AccessDeniedException is not one of Invoke's modelled errors
 (https://docs.aws.amazon.com/step-functions/latest/dg/bp-lambda-serviceexception.html).
 

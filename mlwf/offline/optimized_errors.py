@@ -44,18 +44,18 @@ BASE_EXCEPTIONS = {
 }
 
 
+# SQS answers a missing queue with its query API's code, which botocore's model of its JSON
+# API no longer lists (the error QueueDoesNotExist of
+# https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessage.html)
+_LEGACY_CODES = {"sqs": {"AWS.SimpleQueueService.NonExistentQueue": "QueueDoesNotExist"}}
+
+
 @functools.cache
 def modelled(service: str) -> dict[str, str]:
     """The error codes botocore's model of the service declares, each with its shape's name
     (and SQS's `AWS.SimpleQueueService.NonExistentQueue`, its `QueueDoesNotExist`)."""
     codes = {shape.name: shape.name for shape in session().get_service_model(service).error_shapes}
     return {**codes, **_LEGACY_CODES.get(service, {})}
-
-
-# SQS answers a missing queue with its query API's code, which botocore's model of its JSON
-# API no longer lists (the error QueueDoesNotExist of
-# https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessage.html)
-_LEGACY_CODES = {"sqs": {"AWS.SimpleQueueService.NonExistentQueue": "QueueDoesNotExist"}}
 
 
 class UnreachableQueue(Exception):

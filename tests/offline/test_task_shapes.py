@@ -282,3 +282,23 @@ def test_a_message_body_keeps_its_nulls(stack):
     assert run_to_end(stack.sfn, definition)["status"] == "SUCCEEDED"
     received = sqs.receive_message(QueueUrl=url)["Messages"][0]["Body"]
     assert json.loads(received) == body
+
+
+def test_an_sdk_task_its_role_may_not_call_fails_with_the_services_error(stack):
+    # Given the workflow's role, which may not read parameters, and an SDK step that does
+    role = stack.spec.state_machines["ImageClassificationStateMachine"].role_arn
+    definition = {
+        "StartAt": "Read",
+        "States": {
+            "Read": task("arn:aws:states:::aws-sdk:ssm:getParameter", {"Name": "/x"}, End=True)
+        },
+    }
+    arn = stack.sfn.create_state_machine(
+        name="denied-sdk", definition=json.dumps(definition), roleArn=role
+    )["stateMachineArn"]
+    ended = wait_until_ended(
+        stack.sfn, stack.sfn.start_execution(stateMachineArn=arn)["executionArn"]
+    )
+    # Then the step fails with SSM's modelled AccessDeniedException, in the table's prefix
+    assert (ended["status"], ended["error"]) == ("FAILED", "Ssm.AccessDeniedException")
+    assert "is not authorized to perform: ssm:GetParameter" in ended["cause"]
