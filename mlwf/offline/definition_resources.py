@@ -127,16 +127,17 @@ def recognized(resource: str) -> bool:
     return action.lower() in actions and (pattern == "" or pattern in patterns)
 
 
-def optimized_operation(resource: str) -> tuple[str, str] | None:
+def optimized_operation(resource: str) -> tuple[str, str, str] | None:
     """Botocore's (service, operation) an optimized integration the offline stack runs
-    calls, whatever its pattern; None for another Resource or an action it lacks."""
+    calls, and its pattern ('' for none); None for another Resource or an action it lacks."""
     match = _SERVICE_ARN.match(resource)
     service, _, call = match["rest"].partition(":") if match else ("", "", "")
     if service not in _OPTIMIZED:
         return None
     boto, actions, _ = _OPTIMIZED[service]
-    operation = actions.get(_split(call)[0].lower())
-    return (boto, operation) if operation else None
+    action, pattern = _split(call)
+    operation = actions.get(action.lower())
+    return (boto, operation, pattern) if operation else None
 
 
 def sdk_call(resource: str) -> tuple[str, str, str] | None:

@@ -49,9 +49,9 @@ def operation_for(resource: Any) -> tuple[str, str] | None:
         if not known_action(call[0], call[1]):
             return None
         return str(boto_service(call[0])), call[1][:1].upper() + call[1][1:]
-    operation = optimized_operation(resource)
+    optimized = optimized_operation(resource)
     # a lambda:invoke field the API lacks fails when the state runs (integration_fields)
-    return operation if operation and operation[0] != "lambda" else None
+    return optimized[:2] if optimized and optimized[0] != "lambda" else None
 
 
 def field_diagnostics_of_tasks(document: dict[str, Any]) -> list[str]:

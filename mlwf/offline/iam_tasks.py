@@ -33,7 +33,6 @@ from __future__ import annotations
 import functools
 import importlib
 import json
-import re
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from typing import Any
@@ -140,6 +139,7 @@ def needs_managed_rule(definition: str) -> bool:
     any branch or item processor (a Comment or a Pass's Result naming one does not count).
     Checked before the definition's own checks: AWS's order is not recorded."""
     from mlwf.offline.definition_fields import state_languages
+    from mlwf.offline.definition_resources import optimized_operation
 
     try:
         document = json.loads(definition)
@@ -149,12 +149,11 @@ def needs_managed_rule(definition: str) -> bool:
         return False
     for state, _, _ in state_languages(document):
         resource = state.get("Resource") if state.get("Type") == "Task" else None
-        if isinstance(resource, str) and _CHILD_RUN.match(resource):
-            return True
+        call = optimized_operation(resource) if isinstance(resource, str) else None
+        if call is not None and call[:2] == ("stepfunctions", "StartExecution"):
+            if call[2] in ("sync", "sync:2"):
+                return True
     return False
-
-
-_CHILD_RUN = re.compile(r"^arn:aws[a-z-]*:states:[^:]*:[^:]*:states:startExecution\.sync(:2)?$")
 
 
 def managed_rule_denial(authorizer: Authorizer, role_arn: str, region: str) -> str | None:

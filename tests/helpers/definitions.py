@@ -26,7 +26,12 @@ def refused_where_moto_took_it(text: str) -> str:
     return str(refused.value.response["Error"]["Message"])
 
 
-def one_task(name: str, resource: str, **fields: Any) -> str:
+def one_task_machine(name: str, resource: str, **fields: Any) -> dict[str, Any]:
     """A definition of one Task state of that name and Resource (and any other fields)."""
     state = {"Type": "Task", "Resource": resource, **fields, "End": True}
-    return json.dumps({"StartAt": name, "States": {name: state}})
+    return {"StartAt": name, "States": {name: state}}
+
+
+def one_task(name: str, resource: str, **fields: Any) -> str:
+    """one_task_machine as the JSON text CreateStateMachine takes."""
+    return json.dumps(one_task_machine(name, resource, **fields))

@@ -9,19 +9,16 @@ import json
 import pytest
 
 from mlwf.offline.runtime import OfflineStack
+from tests.helpers.definitions import one_task_machine
 from tests.helpers.executions import run_to_end, wait_until_ended
 
 pytestmark = pytest.mark.offline
 
 
 def put(entries: list) -> dict:
-    task = {
-        "Type": "Task",
-        "Resource": "arn:aws:states:::events:putEvents",
-        "Parameters": {"Entries": entries},
-        "End": True,
-    }
-    return {"StartAt": "Put", "States": {"Put": task}}
+    return one_task_machine(
+        "Put", "arn:aws:states:::events:putEvents", Parameters={"Entries": entries}
+    )
 
 
 def test_put_events_failures_are_named_and_worded_as_aws():

@@ -10,6 +10,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from mlwf.offline.runtime import OfflineStack
+from tests.helpers.definitions import one_task
 from tests.helpers.project import edit_template, project_copy
 
 pytestmark = pytest.mark.offline
@@ -27,13 +28,8 @@ MANAGED_RULE = (
 
 
 def nested(child_arn: str) -> str:
-    task = {
-        "Type": "Task",
-        "Resource": "arn:aws:states:::states:startExecution.sync:2",
-        "Parameters": {"StateMachineArn": child_arn},
-        "End": True,
-    }
-    return json.dumps({"StartAt": "Child", "States": {"Child": task}})
+    resource = "arn:aws:states:::states:startExecution.sync:2"
+    return one_task("Child", resource, Parameters={"StateMachineArn": child_arn})
 
 
 def test_a_sync_child_step_is_refused_when_its_role_may_not_create_the_managed_rule():

@@ -16,18 +16,21 @@ pytestmark = pytest.mark.offline
 ROLE = "arn:aws:iam::123456789012:role/batch-test"
 
 
+# EXPRESS children that hand their input back
+ECHO_CHILDREN = {
+    "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"},
+    "StartAt": "Echo",
+    "States": {"Echo": {"Type": "Pass", "End": True}},
+}
+
+
 def batched_map(batcher: dict) -> dict:
-    processor = {
-        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"},
-        "StartAt": "Echo",
-        "States": {"Echo": {"Type": "Pass", "End": True}},
-    }
     state = {
         "Type": "Map",
         "ItemsPath": "$.items",
         "ItemSelector": {"n.$": "$$.Map.Item.Value", "at.$": "$$.Map.Item.Index"},
         "ItemBatcher": batcher,
-        "ItemProcessor": processor,
+        "ItemProcessor": ECHO_CHILDREN,
         "End": True,
     }
     return {"StartAt": "Batches", "States": {"Batches": state}}
@@ -83,11 +86,6 @@ def test_the_map_run_counts_items_and_child_executions_apart(stack):
 def test_a_jsonata_map_reads_its_batch_size_and_batch_input_from_expressions(stack):
     # Given a JSONata machine whose ItemBatcher's fields are expressions on the state's
     # input (moto passed the text on, and int() failed on it in Python's words)
-    processor = {
-        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"},
-        "StartAt": "Echo",
-        "States": {"Echo": {"Type": "Pass", "End": True}},
-    }
     state = {
         "Type": "Map",
         "Items": "{% $states.input.items %}",
@@ -95,7 +93,7 @@ def test_a_jsonata_map_reads_its_batch_size_and_batch_input_from_expressions(sta
             "MaxItemsPerBatch": "{% $states.input.size %}",
             "BatchInput": "{% {'model': $states.input.model} %}",
         },
-        "ItemProcessor": processor,
+        "ItemProcessor": ECHO_CHILDREN,
         "End": True,
     }
     definition = {"QueryLanguage": "JSONata", "StartAt": "Batches", "States": {"Batches": state}}
