@@ -29,7 +29,8 @@ What AWS does, and so what the patches below do:
   STANDARD, only numbers with a decimal point there, and no ItemBatcher): moto's parser is
   given an equivalent text
   (https://docs.aws.amazon.com/step-functions/latest/dg/state-map-distributed.html), and
-  the batches are made here (mlwf.offline.map_batches).
+  the batches are made here (mlwf.offline.map_batches); so is one with a ReaderConfig that
+  moto's grammar lacks (mlwf.offline.map_item_readers).
 
 Still not modelled (docs/batch.md): the children are evaluated in the parent's process, not
 as executions of their own (ListExecutions --map-run-arn lists them from the Map Run's
@@ -51,10 +52,12 @@ from datetime import UTC, datetime
 from typing import Any
 from unittest.mock import patch
 
-from mlwf.offline.map_batches import batch_input, batches, map_state
+from mlwf.offline.map_batches import batch_input, batches
+from mlwf.offline.map_item_readers import item_readers_as_aws, reader_for_moto_grammar
 from mlwf.offline.map_run_children import find_map_run, map_run_children_listed, map_run_pool
 from mlwf.offline.map_run_failures import check_threshold
 from mlwf.offline.map_run_results import RESULT_FILE_MAX_BYTES, ChildResult, write_results
+from mlwf.offline.map_states import map_state, stored_definition
 
 # AWS: "Step Functions can run up to 10,000 parallel child workflow executions"
 # (https://docs.aws.amazon.com/step-functions/latest/dg/state-map-distributed.html).
@@ -67,6 +70,7 @@ def distributed_maps_as_aws() -> Iterator[None]:
     with ExitStack() as patches:
         patches.enter_context(parsed_as_aws_accepts())
         patches.enter_context(every_page_listed())
+        patches.enter_context(item_readers_as_aws())
         patches.enter_context(map_runs_found_while_executions_start())
         patches.enter_context(children_counted_and_recorded())
         patches.enter_context(results_written_in_aws_layout())
@@ -76,9 +80,10 @@ def distributed_maps_as_aws() -> Iterator[None]:
 
 # -- Parsing: what AWS accepts and moto's grammar does not ----------------------------
 def for_moto_grammar(definition: str) -> str:
-    """The definition with EXPRESS children declared STANDARD and integer tolerated failure
-    percentages written as floats; the definition itself is unchanged otherwise. Which
-    Maps run EXPRESS children is read from the stored definition (_map_run)."""
+    """The definition with EXPRESS children declared STANDARD, integer tolerated failure
+    percentages written as floats, no ItemBatcher, and ItemReaders as moto's grammar takes
+    them (mlwf.offline.map_item_readers); unchanged otherwise. What was rewritten is read
+    back from the stored definition (mlwf.offline.map_states)."""
     try:
         document = json.loads(definition)
     except ValueError:
@@ -90,6 +95,11 @@ def for_moto_grammar(definition: str) -> str:
         nonlocal changed
         if isinstance(node, dict):
             out = {k: rewrite(v) for k, v in node.items()}
+            reader = out.get("ItemReader")
+            rewritten = reader_for_moto_grammar(reader) if isinstance(reader, dict) else None
+            if rewritten is not None:  # mlwf.offline.map_item_readers
+                out["ItemReader"] = rewritten
+                changed = True
             if "ItemBatcher" in out and ("ItemProcessor" in out or "Iterator" in out):
                 del out["ItemBatcher"]  # not in moto's grammar; read back by _map_run
                 changed = True
@@ -227,7 +237,7 @@ def _map_run(self: Any, env: Any, eval_input: Any) -> None:
 
     input_items: list[Any] = env.stack.pop()
     record = eval_input.map_run_record
-    stored = _stored_definition(env)
+    stored = stored_definition(env)
     record.mlwf_express = express_children(stored, eval_input.state_name)
     batcher = (map_state(stored, eval_input.state_name) or {}).get("ItemBatcher")
     record.mlwf_batcher = batcher if isinstance(batcher, dict) else None
@@ -255,19 +265,6 @@ def _map_run(self: Any, env: Any, eval_input: Any) -> None:
         raise worker_exception
     check_threshold(env, record, map_state(stored, eval_input.state_name) or {})
     env.stack.append([child.output for child in record.mlwf_children])
-
-
-def _stored_definition(env: Any) -> str:
-    """The definition as created (not as moto's parser was given it), from moto's backend."""
-    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
-
-    arn = env.states.context_object.context_object_data["StateMachine"]["Id"]
-    _, _, _, region, account, *_ = arn.split(":")
-    try:
-        machine = stepfunctions_parser_backends[account][region].describe_state_machine(arn)
-    except Exception:  # a machine moto cannot describe: treat its children as STANDARD
-        return "{}"
-    return str(getattr(machine, "definition", "{}"))
 
 
 def _eval_job(self: Any, env: Any, job: Any) -> None:

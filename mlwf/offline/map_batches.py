@@ -20,29 +20,6 @@ from typing import Any
 MAX_INPUT_BYTES = 256 * 1024  # a child execution's input, as every execution's
 
 
-def map_state(definition: str, name: str) -> dict[str, Any] | None:
-    """The Map state of that name in the definition, however nested; None if none."""
-    found: dict[str, Any] | None = None
-
-    def visit(states: Any) -> None:
-        nonlocal found
-        for state_name, state in (states or {}).items():
-            if not isinstance(state, dict):
-                continue
-            if state_name == name and state.get("Type") == "Map":
-                found = state
-            processor = state.get("ItemProcessor") or state.get("Iterator") or {}
-            visit(processor.get("States"))
-            for branch in state.get("Branches") or []:
-                visit(branch.get("States"))
-
-    try:
-        visit(json.loads(definition).get("States"))
-    except (ValueError, AttributeError):
-        return None
-    return found
-
-
 def batches(items: list[Any], batcher: dict[str, Any], state_input: Any) -> list[list[Any]]:
     """The items, in order, grouped as the ItemBatcher groups them."""
     most_items = _limit(batcher, "MaxItemsPerBatch", state_input) or len(items) or 1

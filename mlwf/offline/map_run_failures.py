@@ -40,8 +40,18 @@ def exceeded(failed: int, total: int, count: int, percentage: float, state: dict
 
 
 def check_threshold(env: Any, record: Any, state: dict) -> None:
-    """Raise the Map Run's failure (moto's FailureEventException, which fails the Map Run
-    and then its state) when its failed or timed-out items pass the threshold."""
+    """Raise the Map Run's failure when its failed or timed-out items pass the threshold."""
+    items = record.item_counter
+    failed = items.failed.get() + items.timed_out.get()
+    count, percentage = record.tolerated_failure_count, record.tolerated_failure_percentage
+    if exceeded(failed, items.total.get(), count, percentage, state):
+        raise map_run_failure(env, "StatesExceedToleratedFailureThreshold", CAUSE)
+
+
+def map_run_failure(env: Any, error: str, cause: str) -> Exception:
+    """moto's FailureEventException that fails the Map Run, then its state, with the States
+    error of that StatesErrorNameType member and the cause, as moto's own ItemReader failures
+    (its CSV reader's duplicate headers) fail it."""
     from moto.stepfunctions.parser.api import HistoryEventType
     from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
         FailureEvent,
@@ -54,17 +64,10 @@ def check_threshold(env: Any, record: Any, state: dict) -> None:
         StatesErrorNameType,
     )
 
-    items = record.item_counter
-    failed = items.failed.get() + items.timed_out.get()
-    count, percentage = record.tolerated_failure_count, record.tolerated_failure_percentage
-    if not exceeded(failed, items.total.get(), count, percentage, state):
-        return
-    # As moto's own ItemReader failures (its CSV reader's duplicate headers), which
-    # fail the Map Run with their error and cause
-    error = StatesErrorName(typ=StatesErrorNameType.StatesExceedToleratedFailureThreshold)
+    name = StatesErrorName(typ=StatesErrorNameType[error])
     # moto's EventDetails is a TypedDict that names every kind of event: one key given here
-    details: Any = {"mapRunFailedEventDetails": {"error": error.error_name, "cause": CAUSE}}
+    details: Any = {"mapRunFailedEventDetails": {"error": name.error_name, "cause": cause}}
     failure = FailureEvent(
-        env=env, error_name=error, event_type=HistoryEventType.TaskFailed, event_details=details
+        env=env, error_name=name, event_type=HistoryEventType.TaskFailed, event_details=details
     )
-    raise FailureEventException(failure_event=failure)
+    return FailureEventException(failure_event=failure)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from mlwf.offline.map_batches import MAX_INPUT_BYTES, batch_input, batches, map_state
+from mlwf.offline.map_batches import MAX_INPUT_BYTES, batch_input, batches
+from mlwf.offline.map_states import map_state
 
 
 def test_items_are_grouped_in_order_up_to_the_most_items():

@@ -1,0 +1,128 @@
+"""A Distributed Map's ItemReader configurations that moto's grammar refused and AWS takes: a
+ReaderConfig's MaxItems on an S3 listing, and JSON Lines objects (mlwf.offline.map_item_readers,
+https://docs.aws.amazon.com/step-functions/latest/dg/input-output-itemreader.html)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from mlwf.batch import BATCH_MACHINE
+from mlwf.offline.runtime import OfflineStack
+from tests.helpers.executions import run_to_end
+
+pytestmark = pytest.mark.offline
+
+ECHO_CHILDREN = {
+    "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+    "StartAt": "Echo",
+    "States": {"Echo": {"Type": "Pass", "End": True}},
+}
+KEYS = [f"reader/{name}.txt" for name in ("a", "b", "c", "d")]
+LINES = b'{"n": 1}\n\n{"n": 2}\n"three"\n[4]\n'  # a blank line, then no object at all
+
+
+def reading(reader: dict) -> dict:
+    state = {"Type": "Map", "ItemReader": reader, "ItemProcessor": ECHO_CHILDREN, "End": True}
+    return {"StartAt": "Each", "States": {"Each": state}}
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[OfflineStack]:
+    with OfflineStack.start(say=lambda _: None) as stack:
+        bucket = stack.bucket_name()
+        for key in KEYS:
+            stack.s3.put_object(Bucket=bucket, Key=key, Body=b"x")
+        stack.s3.put_object(Bucket=bucket, Key="reader.jsonl", Body=LINES)
+        stack.s3.put_object(Bucket=bucket, Key="broken.jsonl", Body=b'{"n": 1}\nnot json\n')
+        stack.s3.put_object(Bucket=bucket, Key="broken.json", Body=b'[{"n": 1},')
+        yield stack
+
+
+def listing(stack: OfflineStack, config: dict) -> dict:
+    parameters = {"Bucket": stack.bucket_name(), "Prefix": "reader/"}
+    return {"Resource": "arn:aws:states:::s3:listObjectsV2", "Parameters": parameters} | config
+
+
+def keys_of(ended: dict) -> list[str]:
+    assert ended["status"] == "SUCCEEDED", ended
+    return [item["Key"] for item in json.loads(ended["output"])]
+
+
+def test_max_items_limits_an_s3_listing(stack):
+    # Given the reader aws-cdk's S3ObjectsItemReader renders for maxItems: 2
+    reader = listing(stack, {"ReaderConfig": {"MaxItems": 2}})
+    # When it runs (moto's grammar refused it: "Expected a InputType declaration")
+    ended = run_to_end(stack.sfn, reading(reader))
+    # Then the Map gets the listing's first two objects
+    assert keys_of(ended) == KEYS[:2]
+
+
+def test_max_items_path_limits_an_s3_listing(stack):
+    reader = listing(stack, {"ReaderConfig": {"MaxItemsPath": "$.most"}})
+    assert keys_of(run_to_end(stack.sfn, reading(reader), json.dumps({"most": 3}))) == KEYS[:3]
+
+
+def test_a_listing_without_max_items_reads_every_object(stack):
+    assert keys_of(run_to_end(stack.sfn, reading(listing(stack, {})))) == KEYS
+
+
+def jsonl_reader(stack: OfflineStack, key: str = "reader.jsonl", **config: object) -> dict:
+    return {
+        "Resource": "arn:aws:states:::s3:getObject",
+        "ReaderConfig": {"InputType": "JSONL", **config},
+        "Parameters": {"Bucket": stack.bucket_name(), "Key": key},
+    }
+
+
+def test_a_jsonl_object_gives_one_item_a_line(stack):
+    # moto refused the InputType: "'JSONL' is not a valid InputTypeValue"
+    ended = run_to_end(stack.sfn, reading(jsonl_reader(stack)))
+    assert ended["status"] == "SUCCEEDED", ended
+    assert json.loads(ended["output"]) == [{"n": 1}, {"n": 2}, "three", [4]]
+
+
+def test_max_items_limits_a_jsonl_object(stack):
+    ended = run_to_end(stack.sfn, reading(jsonl_reader(stack, MaxItems=2)))
+    assert json.loads(ended["output"]) == [{"n": 1}, {"n": 2}]
+
+
+@pytest.mark.parametrize(
+    ("key", "input_type", "cause"),
+    [
+        ("broken.jsonl", "JSONL", "The JSONL object cannot be read: line 2 is not JSON"),
+        ("broken.json", "JSON", "The JSON object cannot be read: "),
+    ],
+)
+def test_an_object_that_is_not_its_input_type_fails_the_reader_catchably(
+    stack, key, input_type, cause
+):
+    # Given a reader over an object that is not the JSON it declares, and a Catch
+    definition = reading(jsonl_reader(stack, key, InputType=input_type))
+    each = definition["States"]["Each"]
+    each.pop("End")
+    each["Catch"] = [{"ErrorEquals": ["States.ItemReaderFailed"], "Next": "Caught"}]
+    each["Next"] = "Caught"
+    definition["States"]["Caught"] = {"Type": "Pass", "End": True}
+    # When it runs
+    ended = run_to_end(stack.sfn, definition)
+    # Then the reader fails with AWS's name for it (moto: States.Runtime, which no Catch
+    # takes, in Python's words), and the Catch takes it
+    assert ended["status"] == "SUCCEEDED", ended
+    caught = json.loads(ended["output"])
+    assert caught["Error"] == "States.ItemReaderFailed"
+    assert caught["Cause"].startswith(cause)
+
+
+def test_the_batch_machine_takes_a_max_items_edit(stack):
+    # Given the project's batch machine, edited to classify at most 100 objects a run
+    arn = stack.state_machine_arn(BATCH_MACHINE)
+    definition = json.loads(stack.sfn.describe_state_machine(stateMachineArn=arn)["definition"])
+    maps = [s for s in definition["States"].values() if "ItemReader" in s]
+    maps[0]["ItemReader"]["ReaderConfig"] = {"MaxItems": 100}
+    # When it is updated, Then it is taken, as AWS takes it
+    stack.sfn.update_state_machine(stateMachineArn=arn, definition=json.dumps(definition))
+    stored = stack.sfn.describe_state_machine(stateMachineArn=arn)["definition"]
+    assert '"MaxItems": 100' in stored

@@ -1,0 +1,88 @@
+"""mlwf/offline/map_item_readers.py: the ItemReader configurations moto's grammar lacks, and
+its JSON reader's patch, pinned to what moto 5.2.5 does without them."""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+import pytest
+
+from mlwf.offline import distributed_map
+from mlwf.offline.map_item_readers import item_readers_as_aws, jsonl_items, reader_for_moto_grammar
+
+LISTING = {"Resource": "arn:aws:states:::s3:listObjectsV2", "Parameters": {"Bucket": "b"}}
+GET = {"Resource": "arn:aws:states:::s3:getObject", "Parameters": {"Bucket": "b", "Key": "k"}}
+
+
+def reading(reader: dict) -> str:
+    processor = {
+        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+        "StartAt": "P",
+        "States": {"P": {"Type": "Pass", "End": True}},
+    }
+    state = {"Type": "Map", "ItemReader": reader, "ItemProcessor": processor, "End": True}
+    return json.dumps({"StartAt": "M", "States": {"M": state}})
+
+
+LISTING_MAX = {**LISTING, "ReaderConfig": {"MaxItems": 2}}
+JSONL = {**GET, "ReaderConfig": {"InputType": "JSONL"}}
+
+
+@pytest.mark.parametrize("reader", [LISTING_MAX, JSONL], ids=["listing-max-items", "jsonl"])
+def test_the_pinned_moto_grammar_refuses_the_reader(reader):
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+    with pytest.raises(ValueError, match="InputType"):
+        AmazonStateLanguageParser.parse(reading(reader))
+
+
+@pytest.mark.parametrize("reader", [LISTING_MAX, JSONL], ids=["listing-max-items", "jsonl"])
+def test_the_reader_is_parsed_once_rewritten(reader):
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+    program, _ = AmazonStateLanguageParser.parse(distributed_map.for_moto_grammar(reading(reader)))
+    assert program is not None
+
+
+def test_only_what_moto_lacks_is_rewritten():
+    assert reader_for_moto_grammar(LISTING) is None
+    assert reader_for_moto_grammar({**GET, "ReaderConfig": {"InputType": "CSV"}}) is None
+    assert reader_for_moto_grammar(LISTING_MAX) == {
+        **LISTING,
+        "ReaderConfig": {"MaxItems": 2, "InputType": "JSON"},
+    }
+    assert reader_for_moto_grammar(JSONL) == {**GET, "ReaderConfig": {"InputType": "JSON"}}
+
+
+def test_jsonl_lines_are_items_and_blank_lines_none():
+    assert jsonl_items('{"a": 1}\r\n\n  \n[2]\n"x"') == [{"a": 1}, [2], "x"]
+
+
+def transform(value: object, max_items: int) -> list:
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.item_reader.eval.resource_output_transformer.transformer_json import (  # noqa: E501
+        ResourceOutputTransformerJson,
+    )
+
+    env = SimpleNamespace(stack=[value, {"InputType": "JSON", "MaxItemsValue": max_items}])
+    ResourceOutputTransformerJson()._eval_body(env)
+    return env.stack.pop()
+
+
+def test_the_pinned_moto_json_reader_reads_only_text():
+    # what distributed_map.list_items hands on is a list: moto's reader would fail on it
+    with pytest.raises(TypeError):
+        transform([{"Key": "a"}], 1)
+    assert transform("[1, 2, 3]", 2) == [1, 2]
+
+
+def test_a_listing_s_items_are_cut_to_max_items():
+    with item_readers_as_aws():
+        assert transform([{"Key": "a"}, {"Key": "b"}], 1) == [{"Key": "a"}]
+
+
+def test_a_line_that_is_not_json_is_named_by_its_number():
+    from mlwf.offline.map_item_readers import UnreadableItems
+
+    with pytest.raises(UnreadableItems, match="line 3 is not JSON"):
+        jsonl_items('{"a": 1}\n\nnot json\n')
