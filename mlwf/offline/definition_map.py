@@ -28,6 +28,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from mlwf.offline.map_result_formats import OUTPUT_TYPES, TRANSFORMATIONS
+
 # (object holding the fields, from the Map state; the number fields, with their maximum)
 NUMBERS: tuple[tuple[tuple[str, ...], dict[str, float | None]], ...] = (
     ((), {"MaxConcurrency": None, "ToleratedFailureCount": None}),
@@ -60,6 +62,26 @@ def map_diagnostics(state: dict[str, Any], at: str, language: str = "JSONPath") 
                 )
                 continue
             found += _number(holder, field, maximum, place)
+    return found + _writer_config(state, at)
+
+
+def _writer_config(state: dict[str, Any], at: str) -> list[str]:
+    """A ResultWriter's WriterConfig values outside the page's lists (its values are AWS's,
+    input-output-resultwriter.html, and the enums of AWS's own ASL schema,
+    aws/amazon-states-language-service map_state.json; the message's words are ours: AWS's
+    answer is not recorded). moto's grammar never sees a WriterConfig
+    (mlwf.offline.map_grammar), so without this any value was taken."""
+    writer = state.get("ResultWriter")
+    config = writer.get("WriterConfig") if isinstance(writer, dict) else None
+    place = f"{at}/ResultWriter/WriterConfig"
+    if config is None:
+        return []
+    if not isinstance(config, dict):
+        return [_schema("Expected an object", place)]
+    found = []
+    for field, allowed in (("Transformation", TRANSFORMATIONS), ("OutputType", OUTPUT_TYPES)):
+        if field in config and config[field] not in allowed:
+            found.append(_schema(f"Value is not one of {', '.join(allowed)}", f"{place}/{field}"))
     return found
 
 

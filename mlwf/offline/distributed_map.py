@@ -24,13 +24,12 @@ What AWS does, and so what the patches below do:
 - ListMapRuns and DescribeMapRun answer while an execution is starting (moto reads its
   environment before it exists: AttributeError, a 500);
 - at most MaxConcurrency children run at once (0: no limit below AWS's 10,000);
-- a definition with `"ExecutionType": "EXPRESS"` children, an integer
-  ToleratedFailurePercentage or an ItemBatcher is valid (moto's grammar knows only
-  STANDARD, only numbers with a decimal point there, and no ItemBatcher): moto's parser is
-  given an equivalent text
-  (https://docs.aws.amazon.com/step-functions/latest/dg/state-map-distributed.html), and
-  the batches are made here (mlwf.offline.map_batches); so is one with a ReaderConfig that
-  moto's grammar lacks (mlwf.offline.map_item_readers).
+- a definition AWS accepts and moto's grammar refuses (EXPRESS children, an integer
+  ToleratedFailurePercentage, an ItemBatcher, a JSONL or listing ReaderConfig, a
+  WriterConfig) is valid: moto's parser is given an equivalent text (mlwf.offline.map_grammar),
+  and what moto never saw is done here: the batches (mlwf.offline.map_batches), the readers
+  (mlwf.offline.map_item_readers), the WriterConfig's transformation and format
+  (mlwf.offline.map_result_formats).
 
 Still not modelled (docs/batch.md): the children are evaluated in the parent's process, not
 as executions of their own (ListExecutions --map-run-arn lists them from the Map Run's
@@ -45,7 +44,6 @@ tests/unit/test_offline_distributed_map.py, which fails when moto changes undern
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
@@ -53,7 +51,9 @@ from typing import Any
 from unittest.mock import patch
 
 from mlwf.offline.map_batches import batch_input, batches
-from mlwf.offline.map_item_readers import item_readers_as_aws, reader_for_moto_grammar
+from mlwf.offline.map_grammar import express_children, parsed_as_aws_accepts
+from mlwf.offline.map_item_readers import item_readers_as_aws
+from mlwf.offline.map_result_formats import previewed, transformed, writer_config
 from mlwf.offline.map_run_children import find_map_run, map_run_children_listed, map_run_pool
 from mlwf.offline.map_run_failures import check_threshold
 from mlwf.offline.map_run_results import RESULT_FILE_MAX_BYTES, ChildResult, write_results
@@ -75,69 +75,6 @@ def distributed_maps_as_aws() -> Iterator[None]:
         patches.enter_context(children_counted_and_recorded())
         patches.enter_context(results_written_in_aws_layout())
         patches.enter_context(map_run_children_listed())
-        yield
-
-
-# -- Parsing: what AWS accepts and moto's grammar does not ----------------------------
-def for_moto_grammar(definition: str) -> str:
-    """The definition with EXPRESS children declared STANDARD, integer tolerated failure
-    percentages written as floats, no ItemBatcher, and ItemReaders as moto's grammar takes
-    them (mlwf.offline.map_item_readers); unchanged otherwise. What was rewritten is read
-    back from the stored definition (mlwf.offline.map_states)."""
-    try:
-        document = json.loads(definition)
-    except ValueError:
-        return definition  # moto's parser reports it as AWS does
-
-    changed = False
-
-    def rewrite(node: Any) -> Any:
-        nonlocal changed
-        if isinstance(node, dict):
-            out = {k: rewrite(v) for k, v in node.items()}
-            reader = out.get("ItemReader")
-            rewritten = reader_for_moto_grammar(reader) if isinstance(reader, dict) else None
-            if rewritten is not None:  # mlwf.offline.map_item_readers
-                out["ItemReader"] = rewritten
-                changed = True
-            if "ItemBatcher" in out and ("ItemProcessor" in out or "Iterator" in out):
-                del out["ItemBatcher"]  # not in moto's grammar; read back by _map_run
-                changed = True
-            config = out.get("ProcessorConfig")
-            if isinstance(config, dict) and config.get("ExecutionType") == "EXPRESS":
-                out["ProcessorConfig"] = {**config, "ExecutionType": "STANDARD"}
-                changed = True
-            percentage = out.get("ToleratedFailurePercentage")
-            if isinstance(percentage, int) and not isinstance(percentage, bool):
-                out["ToleratedFailurePercentage"] = float(percentage)
-                changed = True
-            return out
-        if isinstance(node, list):
-            return [rewrite(v) for v in node]
-        return node
-
-    rewritten = rewrite(document)
-    return json.dumps(rewritten) if changed else definition
-
-
-def express_children(definition: str, map_state_name: str) -> bool:
-    """Whether the Map state of that name runs EXPRESS children in the stored definition."""
-    state = map_state(definition, map_state_name) or {}
-    processor = state.get("ItemProcessor") or state.get("Iterator") or {}
-    return (processor.get("ProcessorConfig") or {}).get("ExecutionType") == "EXPRESS"
-
-
-@contextmanager
-def parsed_as_aws_accepts() -> Iterator[None]:
-    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
-
-    original = AmazonStateLanguageParser.__dict__["parse"]  # KeyError: moto changed
-    parse = original.__func__
-
-    def parse_rewritten(definition: str) -> Any:
-        return parse(for_moto_grammar(definition))
-
-    with patch.object(AmazonStateLanguageParser, "parse", staticmethod(parse_rewritten)):
         yield
 
 
@@ -263,8 +200,15 @@ def _map_run(self: Any, env: Any, eval_input: Any) -> None:
     worker_exception = job_pool.get_worker_exception()
     if worker_exception is not None:
         raise worker_exception
-    check_threshold(env, record, map_state(stored, eval_input.state_name) or {})
-    env.stack.append([child.output for child in record.mlwf_children])
+    state = map_state(stored, eval_input.state_name) or {}
+    check_threshold(env, record, state)
+    children = record.mlwf_children
+    record.mlwf_writer_config = config = writer_config(state)  # read by the ResultWriter
+    if config is not None and previewed(state):  # a WriterConfig alone: the Map's result
+        entry = lambda c: c.entry(record, record.mlwf_express)  # noqa: E731
+        env.stack.append(transformed(children, entry, config.get("Transformation", "NONE")))
+    else:
+        env.stack.append([child.output for child in children])
 
 
 def _eval_job(self: Any, env: Any, job: Any) -> None:
@@ -382,6 +326,7 @@ def results_written_in_aws_layout(max_bytes: int = RESULT_FILE_MAX_BYTES) -> Ite
             children,
             express,
             max_bytes,
+            getattr(map_run, "mlwf_writer_config", None),
         )
         for counter in (map_run.item_counter, map_run.execution_counter):
             counter.results_written.offset(len(children))

@@ -59,7 +59,8 @@ class UnreadableItems(ValueError):
 
 
 def jsonl_items(text: str) -> list[Any]:
-    """Each line of a JSON Lines text, read as JSON; blank lines are no items."""
+    """Each line of a JSON Lines text, read as JSON. A blank line is no item (AWS starts "as
+    many child workflow executions as the number of lines"; a blank one is not recorded)."""
     items = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+
+from mlwf.offline.map_result_formats import encoded, transformed
 
 # AWS starts a new result file past 5 GB (tests pass a smaller size to see several).
 RESULT_FILE_MAX_BYTES = 5 * 1024**3
@@ -87,15 +88,21 @@ def write_results(
     children: list[ChildResult],
     express: bool,
     max_bytes: int = RESULT_FILE_MAX_BYTES,
+    config: dict[str, str] | None = None,
 ) -> str:
-    """Write the Map Run's result files and manifest as AWS lays them out; the manifest's key."""
+    """Write the Map Run's result files and manifest as AWS lays them out, each child's
+    result as the WriterConfig `config` transforms and formats it
+    (mlwf.offline.map_result_formats); the manifest's key."""
     if prefix and not prefix.endswith("/"):
         prefix += "/"
     folder = prefix + map_run.map_run_arn.rsplit(":", 1)[-1] + "/"
     files: dict[str, list[dict[str, Any]]] = {status: [] for status in STATUSES}
+    transformation = (config or {}).get("Transformation", "NONE")
+    output_type = (config or {}).get("OutputType", "JSON")
     for status in STATUSES:
-        entries = (c.entry(map_run, express) for c in children if _listed_as(c) == status)
-        for number, body in enumerate(_split(entries, max_bytes)):
+        listed = [c for c in children if _listed_as(c) == status]
+        results = transformed(listed, lambda c: c.entry(map_run, express), transformation)
+        for number, body in enumerate(encoded(iter(results), output_type, max_bytes)):
             key = f"{folder}{status}_{number}.json"
             s3_client.put_object(Bucket=bucket, Key=key, Body=body)
             files[status].append({"Key": key, "Size": len(body)})
@@ -109,18 +116,3 @@ def _listed_as(child: ChildResult) -> str:
     # Timed-out and aborted children are failures in the result files, as in the counts'
     # `failed` of the Map Run's tolerance.
     return child.status if child.status in STATUSES else "FAILED"
-
-
-def _split(entries: Iterator[dict[str, Any]], max_bytes: int) -> Iterator[bytes]:
-    """JSON arrays of the entries, each at most `max_bytes` (one entry more if it alone is)."""
-    parts: list[bytes] = []
-    size = 2
-    for entry in entries:
-        encoded = json.dumps(entry).encode()
-        if parts and size + len(encoded) + 1 > max_bytes:
-            yield b"[" + b",".join(parts) + b"]"
-            parts, size = [], 2
-        parts.append(encoded)
-        size += len(encoded) + 1
-    if parts:
-        yield b"[" + b",".join(parts) + b"]"

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from mlwf.offline import distributed_map
+from mlwf.offline import map_grammar
 from mlwf.offline.map_item_readers import item_readers_as_aws, jsonl_items, reader_for_moto_grammar
 
 LISTING = {"Resource": "arn:aws:states:::s3:listObjectsV2", "Parameters": {"Bucket": "b"}}
@@ -41,7 +41,7 @@ def test_the_pinned_moto_grammar_refuses_the_reader(reader):
 def test_the_reader_is_parsed_once_rewritten(reader):
     from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 
-    program, _ = AmazonStateLanguageParser.parse(distributed_map.for_moto_grammar(reading(reader)))
+    program, _ = AmazonStateLanguageParser.parse(map_grammar.for_moto_grammar(reading(reader)))
     assert program is not None
 
 

@@ -19,7 +19,7 @@ import boto3
 import pytest
 
 from mlwf.batch_results import iter_verdicts
-from mlwf.offline import distributed_map
+from mlwf.offline import distributed_map, map_grammar
 from tests.helpers.paths import REGION
 
 READER = "moto.stepfunctions.parser.asl.component.state.exec.state_map.item_reader.eval"
@@ -251,17 +251,17 @@ def test_the_pinned_moto_refuses_express_children_and_integer_percentages():
 def test_express_children_and_integer_percentages_are_parsed():
     from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 
-    with distributed_map.parsed_as_aws_accepts():
+    with map_grammar.parsed_as_aws_accepts():
         program, _ = AmazonStateLanguageParser.parse(json.dumps(EXPRESS_MAP))
     assert program is not None
-    assert distributed_map.express_children(json.dumps(EXPRESS_MAP), "M")
+    assert map_grammar.express_children(json.dumps(EXPRESS_MAP), "M")
     standard = json.loads(json.dumps(EXPRESS_MAP))
     standard["States"]["M"]["ItemProcessor"]["ProcessorConfig"]["ExecutionType"] = "STANDARD"
-    assert not distributed_map.express_children(json.dumps(standard), "M")
+    assert not map_grammar.express_children(json.dumps(standard), "M")
     # a definition moto already reads is given to it unchanged
-    assert distributed_map.for_moto_grammar(json.dumps(standard)) != json.dumps(standard)
+    assert map_grammar.for_moto_grammar(json.dumps(standard)) != json.dumps(standard)
     plain = json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
-    assert distributed_map.for_moto_grammar(plain) == plain
+    assert map_grammar.for_moto_grammar(plain) == plain
 
 
 # -- Workers: a loop, not a recursion -------------------------------------------------------
