@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mlwf.offline.map_item_readers import CSV_DELIMITERS
 from mlwf.offline.map_result_formats import OUTPUT_TYPES, TRANSFORMATIONS
 
 # (object holding the fields, from the Map state; the number fields, with their maximum)
@@ -38,6 +39,11 @@ NUMBERS: tuple[tuple[tuple[str, ...], dict[str, float | None]], ...] = (
     (("ItemReader", "ReaderConfig"), {"MaxItems": 100_000_000}),
 )
 FRACTIONAL = {"ToleratedFailurePercentage"}  # AWS words its bounds as decimals
+ENUMS: tuple[tuple[tuple[str, ...], dict[str, tuple[str, ...]]], ...] = (
+    (("ResultWriter", "WriterConfig"), {"Transformation": TRANSFORMATIONS}),
+    (("ResultWriter", "WriterConfig"), {"OutputType": OUTPUT_TYPES}),
+    (("ItemReader", "ReaderConfig"), {"CSVDelimiter": tuple(CSV_DELIMITERS)}),
+)
 
 
 def map_diagnostics(state: dict[str, Any], at: str, language: str = "JSONPath") -> list[str]:
@@ -62,26 +68,26 @@ def map_diagnostics(state: dict[str, Any], at: str, language: str = "JSONPath") 
                 )
                 continue
             found += _number(holder, field, maximum, place)
-    return found + _writer_config(state, at)
+    return found + _enums(state, at)
 
 
-def _writer_config(state: dict[str, Any], at: str) -> list[str]:
-    """A ResultWriter's WriterConfig values outside the page's lists (its values are AWS's,
-    input-output-resultwriter.html, and the enums of AWS's own ASL schema,
-    aws/amazon-states-language-service map_state.json; the message's words are ours: AWS's
-    answer is not recorded). moto's grammar never sees a WriterConfig
+def _enums(state: dict[str, Any], at: str) -> list[str]:
+    """A WriterConfig's or ReaderConfig's value outside the page's list (the values are
+    AWS's, input-output-resultwriter.html and input-output-itemreader.html, as in AWS's own ASL
+    schema, aws/amazon-states-language-service map_state.json; the message's words are ours:
+    AWS's answer is not recorded). moto's grammar never sees these fields
     (mlwf.offline.map_grammar), so without this any value was taken."""
-    writer = state.get("ResultWriter")
-    config = writer.get("WriterConfig") if isinstance(writer, dict) else None
-    place = f"{at}/ResultWriter/WriterConfig"
-    if config is None:
-        return []
-    if not isinstance(config, dict):
-        return [_schema("Expected an object", place)]
     found = []
-    for field, allowed in (("Transformation", TRANSFORMATIONS), ("OutputType", OUTPUT_TYPES)):
-        if field in config and config[field] not in allowed:
-            found.append(_schema(f"Value is not one of {', '.join(allowed)}", f"{place}/{field}"))
+    for where, fields in ENUMS:
+        holder: Any = state
+        for key in where:
+            holder = holder.get(key) if isinstance(holder, dict) else None
+        if not isinstance(holder, dict):
+            continue
+        for field, allowed in fields.items():
+            if field in holder and holder[field] not in allowed:
+                place = "/".join((at, *where, field))
+                found.append(_schema(f"Value is not one of {', '.join(allowed)}", place))
     return found
 
 

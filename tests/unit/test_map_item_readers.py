@@ -9,7 +9,12 @@ from types import SimpleNamespace
 import pytest
 
 from mlwf.offline import map_grammar
-from mlwf.offline.map_item_readers import item_readers_as_aws, jsonl_items, reader_for_moto_grammar
+from mlwf.offline.map_item_readers import (
+    as_commas,
+    item_readers_as_aws,
+    jsonl_items,
+    reader_for_moto_grammar,
+)
 
 LISTING = {"Resource": "arn:aws:states:::s3:listObjectsV2", "Parameters": {"Bucket": "b"}}
 GET = {"Resource": "arn:aws:states:::s3:getObject", "Parameters": {"Bucket": "b", "Key": "k"}}
@@ -27,17 +32,24 @@ def reading(reader: dict) -> str:
 
 LISTING_MAX = {**LISTING, "ReaderConfig": {"MaxItems": 2}}
 JSONL = {**GET, "ReaderConfig": {"InputType": "JSONL"}}
+CSV = {"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW"}
+SEMICOLONS = {**GET, "ReaderConfig": {**CSV, "CSVDelimiter": "SEMICOLON"}}
+READERS = [LISTING_MAX, JSONL, SEMICOLONS]
+IDS = ["listing-max-items", "jsonl", "csv-delimiter"]
 
 
-@pytest.mark.parametrize("reader", [LISTING_MAX, JSONL], ids=["listing-max-items", "jsonl"])
+@pytest.mark.parametrize("reader", READERS, ids=IDS)
 def test_the_pinned_moto_grammar_refuses_the_reader(reader):
-    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+    from moto.stepfunctions.parser.asl.parse.asl_parser import (
+        AmazonStateLanguageParser,
+        ASLParserException,
+    )
 
-    with pytest.raises(ValueError, match="InputType"):
+    with pytest.raises((ValueError, ASLParserException), match="InputType|CSVDelimiter"):
         AmazonStateLanguageParser.parse(reading(reader))
 
 
-@pytest.mark.parametrize("reader", [LISTING_MAX, JSONL], ids=["listing-max-items", "jsonl"])
+@pytest.mark.parametrize("reader", READERS, ids=IDS)
 def test_the_reader_is_parsed_once_rewritten(reader):
     from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 
@@ -53,6 +65,23 @@ def test_only_what_moto_lacks_is_rewritten():
         "ReaderConfig": {"MaxItems": 2, "InputType": "JSON"},
     }
     assert reader_for_moto_grammar(JSONL) == {**GET, "ReaderConfig": {"InputType": "JSON"}}
+    assert reader_for_moto_grammar(SEMICOLONS) == {**GET, "ReaderConfig": CSV}
+
+
+def test_the_pinned_moto_csv_reader_splits_at_commas_only():
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.item_reader.eval.resource_output_transformer.transformer_csv import (  # noqa: E501
+        ResourceOutputTransformerCSV,
+    )
+
+    config = {"CSVHeaderLocation": "FIRST_ROW", "MaxItemsValue": 10}
+    env = SimpleNamespace(stack=["k;n\na;1\n", config])
+    ResourceOutputTransformerCSV()._eval_body(env)
+    assert env.stack.pop() == [{"k;n": "a;1"}]
+
+
+def test_fields_split_at_the_delimiter_are_joined_with_commas_quoted_as_csv_quotes():
+    assert as_commas('k;n\n"a, b";1\n', "SEMICOLON") == 'k,n\n"a, b",1\n'
+    assert as_commas("k\tn\n", "TAB") == "k,n\n"
 
 
 def test_jsonl_lines_are_items_and_blank_lines_none():
