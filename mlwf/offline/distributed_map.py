@@ -52,7 +52,7 @@ from unittest.mock import patch
 
 from mlwf.offline.map_batches import batch_input, batches
 from mlwf.offline.map_grammar import express_children, parsed_as_aws_accepts
-from mlwf.offline.map_item_readers import item_readers_as_aws
+from mlwf.offline.map_item_readers import item_readers_as_aws, loaded
 from mlwf.offline.map_result_formats import previewed, transformed, writer_config
 from mlwf.offline.map_run_children import find_map_run, map_run_children_listed, map_run_pool
 from mlwf.offline.map_run_failures import check_threshold
@@ -131,7 +131,9 @@ def every_page_listed() -> Iterator[None]:
         s3_client = cls._get_s3_client(
             resource_runtime_part=runtime_part, state_credentials=credentials
         )
-        env.stack.append(list_items(s3_client, env.stack.pop()))
+        parameters = env.stack.pop()
+        listed = list_items(s3_client, parameters)
+        env.stack.append(loaded(env, s3_client, parameters["Bucket"], listed))
 
     with patch.object(cls, "_handle_list_objects_v2", staticmethod(handle)):
         yield

@@ -8,6 +8,13 @@ moto 5.2.5 knows a ReaderConfig only with `InputType` CSV or JSON. AWS takes mor
   (`ReaderConfig: {MaxItems}` beside the listing, aws-cdk-lib
   aws-stepfunctions/lib/states/distributed-map/item-reader.ts). moto refused it: "Expected a
   InputType declaration";
+- on a listing, `Transformation: LOAD_AND_FLATTEN` with an InputType: Step Functions reads
+  "the actual content of each object listed", parses it "based on InputType" and creates
+  "items from the file contents (rows/records) rather than metadata"; moto refused it
+  ("mismatched input '"Transformation"'"). Offline each object is read with the listing's
+  client (a key ending in "/", a folder's marker, is skipped: an inference, not recorded),
+  then parsed as one object of that InputType (JSON, JSONL or CSV; PARQUET not modelled);
+  MaxItems counts the records;
 - `CSVDelimiter` (`COMMA`, the default, `PIPE`, `SEMICOLON`, `SPACE`, `TAB`) on a CSV
   reader; moto refused it ("mismatched input '"CSVDelimiter"'"), and its CSV reader is given
   the text with commas instead;
@@ -16,9 +23,10 @@ moto 5.2.5 knows a ReaderConfig only with `InputType` CSV or JSON. AWS takes mor
   it: "'JSONL' is not a valid InputTypeValue".
 
 moto's parser is given an equivalent text (`reader_for_moto_grammar`: InputType JSON in place
-of the missing or JSONL one, no CSVDelimiter), and its JSON reader is patched to hand on a
-listing's items as they are and to read a JSONL object line by line, the InputType read back
-from the stored definition (mlwf.offline.map_states). MaxItems applies to both, as to JSON.
+of the missing or JSONL one, no CSVDelimiter or Transformation), and its JSON and CSV readers
+are patched to hand on a listing's items as they are, to read JSONL line by line, to split CSV
+at its delimiter and to parse a loaded listing's objects, the ReaderConfig read back from the
+stored definition (mlwf.offline.map_states). MaxItems applies to each, as to JSON.
 
 An object that is not the JSON (or JSON Lines) its InputType declares fails the Map Run with
 States.ItemReaderFailed, AWS's name for a Map state that "couldn't read from the item source"
@@ -53,14 +61,27 @@ def reader_for_moto_grammar(reader: dict[str, Any]) -> dict[str, Any] | None:
         return None
     resource = reader.get("Resource")
     listing = isinstance(resource, str) and resource.endswith(LISTING)
-    if listing and "InputType" not in config:
-        return {**reader, "ReaderConfig": {**config, "InputType": "JSON"}}
-    if config.get("InputType") == "JSONL":
-        return {**reader, "ReaderConfig": {**config, "InputType": "JSON"}}
-    if "CSVDelimiter" in config:
-        kept = {k: v for k, v in config.items() if k != "CSVDelimiter"}
-        return {**reader, "ReaderConfig": kept}
-    return None
+    kept = {k: v for k, v in config.items() if k not in ("CSVDelimiter", "Transformation")}
+    if (listing and "InputType" not in kept) or kept.get("InputType") == "JSONL":
+        kept["InputType"] = "JSON"
+    return None if kept == config else {**reader, "ReaderConfig": kept}
+
+
+class LoadedObjects(list[str]):
+    """The texts of a listing's objects, for a LOAD_AND_FLATTEN reader to parse."""
+
+
+def loaded(env: Any, s3_client: Any, bucket: str, listed: list[dict[str, Any]]) -> list[Any]:
+    """A listing's items, or, for a LOAD_AND_FLATTEN reader, the texts of the objects listed
+    (a key ending in "/", a folder's marker, holds no data: skipped)."""
+    config = (current_map_state(env).get("ItemReader") or {}).get("ReaderConfig") or {}
+    if config.get("Transformation") != "LOAD_AND_FLATTEN":
+        return listed
+    return LoadedObjects(
+        s3_client.get_object(Bucket=bucket, Key=item["Key"])["Body"].read().decode()
+        for item in listed
+        if not item["Key"].endswith("/")
+    )
 
 
 def as_commas(text: str, delimiter: str) -> str:
@@ -89,6 +110,23 @@ def jsonl_items(text: str) -> list[Any]:
     return items
 
 
+def _json_items(text: str) -> list[Any]:
+    """A JSON object's items, for a LOAD_AND_FLATTEN reader: its array."""
+    items = json.loads(text)
+    if not isinstance(items, list):
+        raise UnreadableItems("Attempting to map over non-iterable node.")  # moto's words
+    return items
+
+
+def _read(env: Any, read: Any, kind: str) -> Any:
+    """read(), an object that is not the JSON it declares failing the Map Run."""
+    try:
+        return read()
+    except ValueError as error:
+        cause = f"The {kind} object cannot be read: {error}"
+        raise map_run_failure(env, "StatesItemReaderFailed", cause) from None
+
+
 @contextmanager
 def item_readers_as_aws() -> Iterator[None]:
     from moto.stepfunctions.parser.asl.component.state.exec.state_map.item_reader.eval.resource_output_transformer import (  # noqa: E501
@@ -100,24 +138,19 @@ def item_readers_as_aws() -> Iterator[None]:
     original = cls.__dict__["_eval_body"]  # KeyError: moto changed; see the test
 
     def eval_body(self: Any, env: Any) -> None:
-        reader_config = env.stack[-1]
-        resource_value = env.stack[-2]
-        if isinstance(resource_value, list):  # a listing's items (distributed_map.list_items)
-            items = resource_value
-        else:
-            reader = current_map_state(env).get("ItemReader") or {}
-            jsonl = (reader.get("ReaderConfig") or {}).get("InputType") == "JSONL"
-            try:
-                if not jsonl:
-                    return original(self, env)
-                items = jsonl_items(resource_value)
-            except ValueError as error:
-                kind = "JSONL" if jsonl else "JSON"
-                cause = f"The {kind} object cannot be read: {error}"
-                raise map_run_failure(env, "StatesItemReaderFailed", cause) from None
+        reader_config, value = env.stack[-1], env.stack[-2]
+        if not isinstance(value, list) or isinstance(value, LoadedObjects):
+            config = (current_map_state(env).get("ItemReader") or {}).get("ReaderConfig") or {}
+            kind = config.get("InputType", "JSON")
+            if kind != "JSONL" and not isinstance(value, LoadedObjects):
+                return _read(env, lambda: original(self, env), kind)
+            texts = value if isinstance(value, LoadedObjects) else [value]
+            parse = jsonl_items if kind == "JSONL" else _json_items
+            value = _read(env, lambda: [i for text in texts for i in parse(text)], kind)
+        # else: a listing's items (distributed_map.list_items), as they are
         env.stack.pop()
         env.stack.pop()
-        env.stack.append(items[: reader_config["MaxItemsValue"]])
+        env.stack.append(value[: reader_config["MaxItemsValue"]])
 
     csv_cls = transformer_csv.ResourceOutputTransformerCSV
     csv_original = csv_cls.__dict__["_eval_body"]  # KeyError: moto changed; see the test
@@ -125,9 +158,20 @@ def item_readers_as_aws() -> Iterator[None]:
     def csv_eval_body(self: Any, env: Any) -> None:
         reader = current_map_state(env).get("ItemReader") or {}
         delimiter = (reader.get("ReaderConfig") or {}).get("CSVDelimiter", "COMMA")
-        if delimiter != "COMMA" and isinstance(env.stack[-2], str):
-            env.stack[-2] = as_commas(env.stack[-2], delimiter)
-        return csv_original(self, env)
+        texts = env.stack[-2]
+        if not isinstance(texts, LoadedObjects):
+            if delimiter != "COMMA":
+                env.stack[-2] = as_commas(texts, delimiter)
+            return csv_original(self, env)
+        reader_config = env.stack.pop()
+        env.stack.pop()
+        items = []
+        for text in texts:  # each object read as the CSV reader reads one
+            env.stack.append(as_commas(text, delimiter) if delimiter != "COMMA" else text)
+            env.stack.append(reader_config)
+            csv_original(self, env)
+            items += env.stack.pop()
+        env.stack.append(items[: reader_config["MaxItemsValue"]])
 
     with (
         patch.object(cls, "_eval_body", eval_body),

@@ -158,3 +158,44 @@ def test_a_csv_delimiter_outside_aws_s_list_is_refused(stack):
     refused = "SCHEMA_VALIDATION_FAILED: .*ReaderConfig/CSVDelimiter"  # moto's words differ
     with pytest.raises(stack.sfn.exceptions.InvalidDefinition, match=refused):
         run_to_end(stack.sfn, reading(reader))
+
+
+ROWS = (("1", "a"), ("2", "b"), ("3", "c"))
+
+
+@pytest.mark.parametrize(
+    ("input_type", "files", "expected"),
+    [
+        ("JSONL", [b'{"n": 1}\n{"n": 2}\n', b'{"n": 3}\n'], [{"n": 1}, {"n": 2}, {"n": 3}]),
+        ("JSON", [b'[{"n": 1}]', b'[{"n": 2}, {"n": 3}]'], [{"n": 1}, {"n": 2}, {"n": 3}]),
+        (
+            "CSV",
+            [b"n,m\n1,a\n", b"n,m\n2,b\n3,c\n"],
+            [{"n": str(i), "m": m} for i, m in ((1, "a"), (2, "b"), (3, "c"))],
+        ),
+    ],
+)
+def test_load_and_flatten_makes_items_of_each_listed_object_s_records(
+    stack, input_type, files, expected
+):
+    # Given objects under a prefix, and a listing reader that loads and flattens them
+    bucket, prefix = stack.bucket_name(), f"flatten-{input_type}/"
+    stack.s3.put_object(Bucket=bucket, Key=prefix, Body=b"")  # a folder's marker: no data
+    for number, body in enumerate(files):
+        stack.s3.put_object(Bucket=bucket, Key=f"{prefix}{number}.data", Body=body)
+    config = {"InputType": input_type, "Transformation": "LOAD_AND_FLATTEN"}
+    if input_type == "CSV":
+        config["CSVHeaderLocation"] = "FIRST_ROW"
+    reader = {
+        "Resource": "arn:aws:states:::s3:listObjectsV2",
+        "ReaderConfig": config,
+        "Parameters": {"Bucket": bucket, "Prefix": prefix},
+    }
+    # When it runs (moto's grammar refused the Transformation)
+    ended = run_to_end(stack.sfn, reading(reader))
+    # Then the Map's items are the objects' records, object after object
+    assert ended["status"] == "SUCCEEDED", ended
+    assert json.loads(ended["output"]) == expected
+    # and MaxItems counts records, not objects
+    config["MaxItems"] = 2
+    assert json.loads(run_to_end(stack.sfn, reading(reader))["output"]) == expected[:2]

@@ -66,6 +66,11 @@ def test_only_what_moto_lacks_is_rewritten():
     }
     assert reader_for_moto_grammar(JSONL) == {**GET, "ReaderConfig": {"InputType": "JSON"}}
     assert reader_for_moto_grammar(SEMICOLONS) == {**GET, "ReaderConfig": CSV}
+    flattened = {
+        **LISTING,
+        "ReaderConfig": {"InputType": "JSONL", "Transformation": "LOAD_AND_FLATTEN"},
+    }
+    assert reader_for_moto_grammar(flattened) == {**LISTING, "ReaderConfig": {"InputType": "JSON"}}
 
 
 def test_the_pinned_moto_csv_reader_splits_at_commas_only():
