@@ -85,7 +85,11 @@ def item_reader_class():
 def read_items(s3: PagedS3, monkeypatch) -> list[Any]:
     cls = item_reader_class()
     monkeypatch.setattr(cls, "_get_s3_client", staticmethod(lambda **_: s3))
-    env = SimpleNamespace(stack=[{"Bucket": "b", "Prefix": "p/"}])
+    # the reader's Map state is looked up in a machine moto does not know: a plain listing
+    context = {"StateMachine": {"Id": f"arn:aws:states:{REGION}:1:stateMachine:x"}}
+    context["State"] = {"Name": "M"}
+    states = SimpleNamespace(context_object=SimpleNamespace(context_object_data=context))
+    env = SimpleNamespace(stack=[{"Bucket": "b", "Prefix": "p/"}], states=states)
     cls._handle_list_objects_v2(env, None, None)
     return env.stack.pop()
 
