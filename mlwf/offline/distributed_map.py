@@ -52,7 +52,11 @@ from unittest.mock import patch
 
 from mlwf.offline.map_batches import batch_input, batches
 from mlwf.offline.map_grammar import express_children, parsed_as_aws_accepts
-from mlwf.offline.map_item_readers import item_readers_as_aws, loaded
+from mlwf.offline.map_item_readers import (
+    item_readers_as_aws,
+    loaded,
+    max_items_path_checked_before_the_map_run,
+)
 from mlwf.offline.map_result_formats import previewed, transformed, writer_config
 from mlwf.offline.map_run_children import find_map_run, map_run_children_listed, map_run_pool
 from mlwf.offline.map_run_failures import check_threshold
@@ -71,6 +75,7 @@ def distributed_maps_as_aws() -> Iterator[None]:
         patches.enter_context(parsed_as_aws_accepts())
         patches.enter_context(every_page_listed())
         patches.enter_context(item_readers_as_aws())
+        patches.enter_context(max_items_path_checked_before_the_map_run())
         patches.enter_context(map_runs_found_while_executions_start())
         patches.enter_context(children_counted_and_recorded())
         patches.enter_context(results_written_in_aws_layout())

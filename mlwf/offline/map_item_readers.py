@@ -178,3 +178,67 @@ def item_readers_as_aws() -> Iterator[None]:
         patch.object(csv_cls, "_eval_body", csv_eval_body),
     ):
         yield
+
+
+@contextmanager
+def max_items_path_checked_before_the_map_run() -> Iterator[None]:
+    """A ReaderConfig's MaxItemsPath that reads no integer fails the execution with
+    States.Runtime before the Map Run starts, as AWS fails it (LocalStack's recording of AWS,
+    test_map_item_reader_csv_max_items_paths[1.5]: MapStateStarted, then ExecutionFailed,
+    "The MaxItemsPath field refers to value \"1.5\" which is not a valid integer:
+    $.MaxItems" after AWS's state prefix). moto checked it inside the Map Run, after
+    MapRunStarted, as States.ItemReaderFailed, the value in single quotes."""
+    from moto.stepfunctions.parser.api import HistoryEventType
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+        FailureEvent,
+        FailureEventException,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import (
+        StatesErrorName,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (  # noqa: E501
+        StatesErrorNameType,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.item_reader.reader_config.max_items_decl import (  # noqa: E501
+        MaxItemsPath,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import (
+        distributed_iteration_component as component,
+    )
+
+    cls = component.DistributedIterationComponent
+    original = cls.__dict__["_eval_body"]  # KeyError: moto changed; see the test
+
+    def eval_body(self: Any, env: Any) -> None:
+        reader_config = getattr(env.stack[-1].item_reader, "reader_config", None)
+        declared = getattr(reader_config, "max_items_decl", None)
+        if isinstance(declared, MaxItemsPath):
+            eval_input = env.stack.pop()  # under it, the state's input the path reads
+            declared.string_sampler.eval(env=env)
+            value = env.stack.pop()
+            env.stack.append(eval_input)
+            try:
+                whole = int(value) if isinstance(value, str) else value
+            except ValueError:
+                whole = None
+            if not isinstance(whole, int) or isinstance(whole, bool):
+                path = declared.string_sampler.literal_value
+                cause = f'The MaxItemsPath field refers to value "{value}" which is not a valid integer: {path}'  # noqa: E501
+                name = StatesErrorName(typ=StatesErrorNameType.StatesRuntime)
+                details: Any = {
+                    "executionFailedEventDetails": {"error": name.error_name, "cause": cause}
+                }  # noqa: E501
+                event: Any = FailureEvent(
+                    env=env,
+                    error_name=name,
+                    event_type=HistoryEventType.ExecutionFailed,
+                    event_details=details,
+                )
+                # AWS's prefix names the MapStateEntered event ("#2" recorded); moto's
+                # context is at the MapStateStarted that follows it
+                event.source_event_id -= 1
+                raise FailureEventException(failure_event=event)
+        return original(self, env)
+
+    with patch.object(cls, "_eval_body", eval_body):
+        yield

@@ -199,3 +199,35 @@ def test_load_and_flatten_makes_items_of_each_listed_object_s_records(
     # and MaxItems counts records, not objects
     config["MaxItems"] = 2
     assert json.loads(run_to_end(stack.sfn, reading(reader))["output"]) == expected[:2]
+
+
+@pytest.mark.parametrize("most", [1.5, "x"])
+def test_a_max_items_path_that_reads_no_integer_fails_before_the_map_run(stack, most):
+    # Given a reader whose MaxItemsPath reads no integer (AWS's run, as LocalStack recorded
+    # it: test_map_item_reader_csv_max_items_paths[1.5])
+    config = {"InputType": "JSON", "MaxItemsPath": "$.MaxItems"}
+    reader = {
+        "Resource": "arn:aws:states:::s3:getObject",
+        "ReaderConfig": config,
+        "Parameters": {"Bucket": stack.bucket_name(), "Key": "broken.json"},
+    }
+    definition = reading(reader)
+    definition["States"] = {"MapState": definition["States"].pop("Each")}
+    definition["StartAt"] = "MapState"
+    # When it runs
+    ended = run_to_end(stack.sfn, definition, json.dumps({"MaxItems": most}))
+    # Then the execution fails with States.Runtime before any Map Run, in AWS's words
+    # (moto: States.ItemReaderFailed after MapRunStarted, the value in single quotes)
+    assert (ended["status"], ended["error"]) == ("FAILED", "States.Runtime")
+    assert ended["cause"] == (
+        "An error occurred while executing the state 'MapState' (entered at the event id #2). "
+        f'The MaxItemsPath field refers to value "{most}" which is not a valid integer: '
+        "$.MaxItems"
+    )
+    history = stack.sfn.get_execution_history(executionArn=ended["executionArn"])["events"]
+    assert [e["type"] for e in history] == [
+        "ExecutionStarted",
+        "MapStateEntered",
+        "MapStateStarted",
+        "ExecutionFailed",
+    ]

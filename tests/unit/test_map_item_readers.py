@@ -120,3 +120,21 @@ def test_a_line_that_is_not_json_is_named_by_its_number():
 
     with pytest.raises(UnreadableItems, match="line 3 is not JSON"):
         jsonl_items('{"a": 1}\n\nnot json\n')
+
+
+def test_the_pinned_moto_checks_max_items_path_inside_the_map_run():
+    import inspect
+
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.item_reader.reader_config.max_items_decl import (  # noqa: E501
+        MaxItemsPath,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.distributed_iteration_component import (  # noqa: E501
+        DistributedIterationComponent,
+    )
+
+    # moto names a MaxItemsPath that reads no integer States.ItemReaderFailed ...
+    check = inspect.getsource(MaxItemsPath._validate_value)
+    assert "not isinstance(value, int)" in check and "StatesItemReaderFailed" in check
+    # ... once the Map Run has started: its reader runs after MapRunStarted
+    body = inspect.getsource(DistributedIterationComponent._eval_body)
+    assert body.index("MapRunStarted") < body.index("item_reader.eval")
