@@ -188,17 +188,6 @@ def max_items_path_checked_before_the_map_run() -> Iterator[None]:
     "The MaxItemsPath field refers to value \"1.5\" which is not a valid integer:
     $.MaxItems" after AWS's state prefix). moto checked it inside the Map Run, after
     MapRunStarted, as States.ItemReaderFailed, the value in single quotes."""
-    from moto.stepfunctions.parser.api import HistoryEventType
-    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
-        FailureEvent,
-        FailureEventException,
-    )
-    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import (
-        StatesErrorName,
-    )
-    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (  # noqa: E501
-        StatesErrorNameType,
-    )
     from moto.stepfunctions.parser.asl.component.state.exec.state_map.item_reader.reader_config.max_items_decl import (  # noqa: E501
         MaxItemsPath,
     )
@@ -223,21 +212,15 @@ def max_items_path_checked_before_the_map_run() -> Iterator[None]:
                 whole = None
             if not isinstance(whole, int) or isinstance(whole, bool):
                 path = declared.string_sampler.literal_value
-                cause = f'The MaxItemsPath field refers to value "{value}" which is not a valid integer: {path}'  # noqa: E501
-                name = StatesErrorName(typ=StatesErrorNameType.StatesRuntime)
-                details: Any = {
-                    "executionFailedEventDetails": {"error": name.error_name, "cause": cause}
-                }  # noqa: E501
-                event: Any = FailureEvent(
-                    env=env,
-                    error_name=name,
-                    event_type=HistoryEventType.ExecutionFailed,
-                    event_details=details,
+                cause = (
+                    f'The MaxItemsPath field refers to value "{value}" which is not a valid '
+                    f"integer: {path}"
                 )
+                failure: Any = map_run_failure(env, "StatesRuntime", cause, execution=True)
                 # AWS's prefix names the MapStateEntered event ("#2" recorded); moto's
                 # context is at the MapStateStarted that follows it
-                event.source_event_id -= 1
-                raise FailureEventException(failure_event=event)
+                failure.failure_event.source_event_id -= 1
+                raise failure
         return original(self, env)
 
     with patch.object(cls, "_eval_body", eval_body):

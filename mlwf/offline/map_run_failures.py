@@ -48,10 +48,11 @@ def check_threshold(env: Any, record: Any, state: dict) -> None:
         raise map_run_failure(env, "StatesExceedToleratedFailureThreshold", CAUSE)
 
 
-def map_run_failure(env: Any, error: str, cause: str) -> Exception:
-    """moto's FailureEventException that fails the Map Run, then its state, with the States
-    error of that StatesErrorNameType member and the cause, as moto's own ItemReader failures
-    (its CSV reader's duplicate headers) fail it."""
+def map_run_failure(env: Any, error: str, cause: str, *, execution: bool = False) -> Exception:
+    """moto's FailureEventException with the States error of that StatesErrorNameType member
+    and the cause: it fails the Map Run, then its state, as moto's own ItemReader failures
+    (its CSV reader's duplicate headers) fail it; with `execution`, the execution itself,
+    before any Map Run (moto then prefixes the cause with the state, for States.Runtime)."""
     from moto.stepfunctions.parser.api import HistoryEventType
     from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
         FailureEvent,
@@ -65,9 +66,11 @@ def map_run_failure(env: Any, error: str, cause: str) -> Exception:
     )
 
     name = StatesErrorName(typ=StatesErrorNameType[error])
+    kind = "executionFailedEventDetails" if execution else "mapRunFailedEventDetails"
     # moto's EventDetails is a TypedDict that names every kind of event: one key given here
-    details: Any = {"mapRunFailedEventDetails": {"error": name.error_name, "cause": cause}}
-    failure = FailureEvent(
-        env=env, error_name=name, event_type=HistoryEventType.TaskFailed, event_details=details
+    details: Any = {kind: {"error": name.error_name, "cause": cause}}
+    event_type = HistoryEventType.ExecutionFailed if execution else HistoryEventType.TaskFailed
+    failure: Any = FailureEvent(
+        env=env, error_name=name, event_type=event_type, event_details=details
     )
     return FailureEventException(failure_event=failure)
