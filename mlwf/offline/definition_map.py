@@ -50,10 +50,8 @@ def map_diagnostics(state: dict[str, Any], at: str, language: str = "JSONPath") 
     """SCHEMA_VALIDATION_FAILED diagnostics for one Map state's number fields."""
     found: list[str] = []
     for where, fields in NUMBERS:
-        holder: Any = state
-        for key in where:
-            holder = holder.get(key) if isinstance(holder, dict) else None
-        if not isinstance(holder, dict):
+        holder = _holder(state, where)
+        if holder is None:
             continue
         place = "/".join((at, *where))
         for field, maximum in fields.items():
@@ -79,16 +77,22 @@ def _enums(state: dict[str, Any], at: str) -> list[str]:
     (mlwf.offline.map_grammar), so without this any value was taken."""
     found = []
     for where, fields in ENUMS:
-        holder: Any = state
-        for key in where:
-            holder = holder.get(key) if isinstance(holder, dict) else None
-        if not isinstance(holder, dict):
+        holder = _holder(state, where)
+        if holder is None:
             continue
         for field, allowed in fields.items():
             if field in holder and holder[field] not in allowed:
                 place = "/".join((at, *where, field))
                 found.append(_schema(f"Value is not one of {', '.join(allowed)}", place))
     return found
+
+
+def _holder(state: dict[str, Any], where: tuple[str, ...]) -> dict[str, Any] | None:
+    """The object at that path of keys from the state, None if there is none."""
+    holder: Any = state
+    for key in where:
+        holder = holder.get(key) if isinstance(holder, dict) else None
+    return holder if isinstance(holder, dict) else None
 
 
 def _number(holder: dict[str, Any], field: str, maximum: float | None, place: str) -> list[str]:

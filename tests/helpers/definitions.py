@@ -35,3 +35,29 @@ def one_task_machine(name: str, resource: str, **fields: Any) -> dict[str, Any]:
 def one_task(name: str, resource: str, **fields: Any) -> str:
     """one_task_machine as the JSON text CreateStateMachine takes."""
     return json.dumps(one_task_machine(name, resource, **fields))
+
+
+# STANDARD children that hand their input back
+ECHO_CHILDREN: dict[str, Any] = {
+    "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+    "StartAt": "Echo",
+    "States": {"Echo": {"Type": "Pass", "End": True}},
+}
+
+
+def distributed_map_machine(
+    name: str = "Each", children: dict[str, Any] = ECHO_CHILDREN, **fields: Any
+) -> dict[str, Any]:
+    """A definition of one Distributed Map state of that name, its children's definition and
+    any other fields (an ItemReader, a ResultWriter, ...)."""
+    state = {"Type": "Map", "ItemProcessor": children, **fields, "End": True}
+    return {"StartAt": name, "States": {name: state}}
+
+
+def s3_reader(resource: str, config: dict[str, Any] | None = None, **parameters: Any) -> dict:
+    """An ItemReader of that S3 integration (getObject, listObjectsV2), ReaderConfig and
+    Parameters."""
+    reader: dict[str, Any] = {"Resource": f"arn:aws:states:::s3:{resource}"}
+    if config is not None:
+        reader["ReaderConfig"] = config
+    return reader | {"Parameters": parameters}

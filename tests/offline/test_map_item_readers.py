@@ -11,22 +11,17 @@ import pytest
 
 from mlwf.batch import BATCH_MACHINE
 from mlwf.offline.runtime import OfflineStack
+from tests.helpers.definitions import distributed_map_machine, s3_reader
 from tests.helpers.executions import run_to_end
 
 pytestmark = pytest.mark.offline
 
-ECHO_CHILDREN = {
-    "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
-    "StartAt": "Echo",
-    "States": {"Echo": {"Type": "Pass", "End": True}},
-}
 KEYS = [f"reader/{name}.txt" for name in ("a", "b", "c", "d")]
 LINES = b'{"n": 1}\n\n{"n": 2}\n"three"\n[4]\n'  # a blank line, then no object at all
 
 
 def reading(reader: dict) -> dict:
-    state = {"Type": "Map", "ItemReader": reader, "ItemProcessor": ECHO_CHILDREN, "End": True}
-    return {"StartAt": "Each", "States": {"Each": state}}
+    return distributed_map_machine(ItemReader=reader)
 
 
 @pytest.fixture(scope="module")
@@ -41,9 +36,8 @@ def stack() -> Iterator[OfflineStack]:
         yield stack
 
 
-def listing(stack: OfflineStack, config: dict) -> dict:
-    parameters = {"Bucket": stack.bucket_name(), "Prefix": "reader/"}
-    return {"Resource": "arn:aws:states:::s3:listObjectsV2", "Parameters": parameters} | config
+def listing(stack: OfflineStack, config: dict | None = None) -> dict:
+    return s3_reader("listObjectsV2", config, Bucket=stack.bucket_name(), Prefix="reader/")
 
 
 def keys_of(ended: dict) -> list[str]:
@@ -53,7 +47,7 @@ def keys_of(ended: dict) -> list[str]:
 
 def test_max_items_limits_an_s3_listing(stack):
     # Given the reader aws-cdk's S3ObjectsItemReader renders for maxItems: 2
-    reader = listing(stack, {"ReaderConfig": {"MaxItems": 2}})
+    reader = listing(stack, {"MaxItems": 2})
     # When it runs (moto's grammar refused it: "Expected a InputType declaration")
     ended = run_to_end(stack.sfn, reading(reader))
     # Then the Map gets the listing's first two objects
@@ -61,20 +55,17 @@ def test_max_items_limits_an_s3_listing(stack):
 
 
 def test_max_items_path_limits_an_s3_listing(stack):
-    reader = listing(stack, {"ReaderConfig": {"MaxItemsPath": "$.most"}})
+    reader = listing(stack, {"MaxItemsPath": "$.most"})
     assert keys_of(run_to_end(stack.sfn, reading(reader), json.dumps({"most": 3}))) == KEYS[:3]
 
 
 def test_a_listing_without_max_items_reads_every_object(stack):
-    assert keys_of(run_to_end(stack.sfn, reading(listing(stack, {})))) == KEYS
+    assert keys_of(run_to_end(stack.sfn, reading(listing(stack)))) == KEYS
 
 
 def jsonl_reader(stack: OfflineStack, key: str = "reader.jsonl", **config: object) -> dict:
-    return {
-        "Resource": "arn:aws:states:::s3:getObject",
-        "ReaderConfig": {"InputType": "JSONL", **config},
-        "Parameters": {"Bucket": stack.bucket_name(), "Key": key},
-    }
+    config = {"InputType": "JSONL", **config}
+    return s3_reader("getObject", config, Bucket=stack.bucket_name(), Key=key)
 
 
 def test_a_jsonl_object_gives_one_item_a_line(stack):
@@ -137,11 +128,7 @@ def test_a_csv_reader_splits_its_rows_at_the_csv_delimiter(stack, delimiter, sep
     text = separator.join(["key", "label"]) + "\n" + separator.join(["a, b.png", "1"]) + "\n"
     stack.s3.put_object(Bucket=bucket, Key=key, Body=text.encode())
     config = {"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW", "CSVDelimiter": delimiter}
-    reader = {
-        "Resource": "arn:aws:states:::s3:getObject",
-        "ReaderConfig": config,
-        "Parameters": {"Bucket": bucket, "Key": key},
-    }
+    reader = s3_reader("getObject", config, Bucket=bucket, Key=key)
     # When it runs (moto's grammar refused the field: "mismatched input '"CSVDelimiter"'")
     ended = run_to_end(stack.sfn, reading(reader))
     # Then each row is one item, split at that delimiter only
@@ -150,11 +137,8 @@ def test_a_csv_reader_splits_its_rows_at_the_csv_delimiter(stack, delimiter, sep
 
 
 def test_a_csv_delimiter_outside_aws_s_list_is_refused(stack):
-    reader = {
-        "Resource": "arn:aws:states:::s3:getObject",
-        "ReaderConfig": {"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW", "CSVDelimiter": ";"},
-        "Parameters": {"Bucket": stack.bucket_name(), "Key": "rows.csv"},
-    }
+    config = {"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW", "CSVDelimiter": ";"}
+    reader = s3_reader("getObject", config, Bucket=stack.bucket_name(), Key="rows.csv")
     refused = "SCHEMA_VALIDATION_FAILED: .*ReaderConfig/CSVDelimiter"  # moto's words differ
     with pytest.raises(stack.sfn.exceptions.InvalidDefinition, match=refused):
         run_to_end(stack.sfn, reading(reader))
@@ -186,11 +170,7 @@ def test_load_and_flatten_makes_items_of_each_listed_object_s_records(
     config = {"InputType": input_type, "Transformation": "LOAD_AND_FLATTEN"}
     if input_type == "CSV":
         config["CSVHeaderLocation"] = "FIRST_ROW"
-    reader = {
-        "Resource": "arn:aws:states:::s3:listObjectsV2",
-        "ReaderConfig": config,
-        "Parameters": {"Bucket": bucket, "Prefix": prefix},
-    }
+    reader = s3_reader("listObjectsV2", config, Bucket=bucket, Prefix=prefix)
     # When it runs (moto's grammar refused the Transformation)
     ended = run_to_end(stack.sfn, reading(reader))
     # Then the Map's items are the objects' records, object after object
@@ -206,14 +186,8 @@ def test_a_max_items_path_that_reads_no_integer_fails_before_the_map_run(stack, 
     # Given a reader whose MaxItemsPath reads no integer (AWS's run, as LocalStack recorded
     # it: test_map_item_reader_csv_max_items_paths[1.5])
     config = {"InputType": "JSON", "MaxItemsPath": "$.MaxItems"}
-    reader = {
-        "Resource": "arn:aws:states:::s3:getObject",
-        "ReaderConfig": config,
-        "Parameters": {"Bucket": stack.bucket_name(), "Key": "broken.json"},
-    }
-    definition = reading(reader)
-    definition["States"] = {"MapState": definition["States"].pop("Each")}
-    definition["StartAt"] = "MapState"
+    reader = s3_reader("getObject", config, Bucket=stack.bucket_name(), Key="broken.json")
+    definition = distributed_map_machine("MapState", ItemReader=reader)
     # When it runs
     ended = run_to_end(stack.sfn, definition, json.dumps({"MaxItems": most}))
     # Then the execution fails with States.Runtime before any Map Run, in AWS's words

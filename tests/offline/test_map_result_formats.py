@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from mlwf.offline.runtime import OfflineStack
+from tests.helpers.definitions import distributed_map_machine
 from tests.helpers.executions import run_to_end
 
 pytestmark = pytest.mark.offline
@@ -38,8 +39,7 @@ PAIRS = {
 
 
 def writing(writer: dict, **fields: object) -> dict:
-    state = {"Type": "Map", "ItemProcessor": PAIRS, "ResultWriter": writer, "End": True}
-    return {"StartAt": "Each", "States": {"Each": state | fields}}
+    return distributed_map_machine(children=PAIRS, ResultWriter=writer, **fields)
 
 
 @pytest.fixture(scope="module")

@@ -15,19 +15,14 @@ from mlwf.offline.map_item_readers import (
     jsonl_items,
     reader_for_moto_grammar,
 )
+from tests.helpers.definitions import distributed_map_machine
 
 LISTING = {"Resource": "arn:aws:states:::s3:listObjectsV2", "Parameters": {"Bucket": "b"}}
 GET = {"Resource": "arn:aws:states:::s3:getObject", "Parameters": {"Bucket": "b", "Key": "k"}}
 
 
 def reading(reader: dict) -> str:
-    processor = {
-        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
-        "StartAt": "P",
-        "States": {"P": {"Type": "Pass", "End": True}},
-    }
-    state = {"Type": "Map", "ItemReader": reader, "ItemProcessor": processor, "End": True}
-    return json.dumps({"StartAt": "M", "States": {"M": state}})
+    return json.dumps(distributed_map_machine("M", ItemReader=reader))
 
 
 LISTING_MAX = {**LISTING, "ReaderConfig": {"MaxItems": 2}}

@@ -11,19 +11,14 @@ import pytest
 
 from mlwf.offline import map_grammar
 from mlwf.offline.map_result_formats import encoded, transformed, writer_for_moto_grammar
+from tests.helpers.definitions import distributed_map_machine
 
 CONFIG = {"Transformation": "FLATTEN", "OutputType": "JSONL"}
 S3 = {"Resource": "arn:aws:states:::s3:putObject", "Parameters": {"Bucket": "b"}}
 
 
 def writing(writer: dict) -> str:
-    processor = {
-        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
-        "StartAt": "P",
-        "States": {"P": {"Type": "Pass", "End": True}},
-    }
-    state = {"Type": "Map", "ItemProcessor": processor, "ResultWriter": writer, "End": True}
-    return json.dumps({"StartAt": "M", "States": {"M": state}})
+    return json.dumps(distributed_map_machine("M", ResultWriter=writer))
 
 
 WRITERS = [{"WriterConfig": CONFIG}, {**S3, "WriterConfig": CONFIG}]
