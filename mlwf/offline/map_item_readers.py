@@ -18,12 +18,18 @@ moto 5.2.5 knows a ReaderConfig only with `InputType` CSV or JSON. AWS takes mor
 - `CSVDelimiter` (`COMMA`, the default, `PIPE`, `SEMICOLON`, `SPACE`, `TAB`) on a CSV
   reader; moto refused it ("mismatched input '"CSVDelimiter"'"), and its CSV reader is given
   the text with commas instead;
+- `ItemsPointer` on a JSON reader, a JSON Pointer to the array in a nested object ("you can
+  select the specific node with your data set with an ItemsPointer",
+  `"/inventory/products/featured"`); moto refused it ("mismatched input '"ItemsPointer"'").
+  It is resolved by the `jsonpointer` library (RFC 6901); a pointer to nothing fails the
+  reader (States.ItemReaderFailed, our words);
 - `InputType: JSONL`, JSON Lines: one item per line of the object (the Map "starts as many
   child workflow executions as the number of lines present in the JSONL file"). moto refused
   it: "'JSONL' is not a valid InputTypeValue".
 
 moto's parser is given an equivalent text (`reader_for_moto_grammar`: InputType JSON in place
-of the missing or JSONL one, no CSVDelimiter or Transformation), and its JSON and CSV readers
+of the missing or JSONL one, no CSVDelimiter, Transformation or ItemsPointer), and its JSON
+and CSV readers
 are patched to hand on a listing's items as they are, to read JSONL line by line, to split CSV
 at its delimiter and to parse a loaded listing's objects, the ReaderConfig read back from the
 stored definition (mlwf.offline.map_states). MaxItems applies to each, as to JSON.
@@ -43,6 +49,7 @@ import io
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import Any
 from unittest.mock import patch
 
@@ -61,7 +68,8 @@ def reader_for_moto_grammar(reader: dict[str, Any]) -> dict[str, Any] | None:
         return None
     resource = reader.get("Resource")
     listing = isinstance(resource, str) and resource.endswith(LISTING)
-    kept = {k: v for k, v in config.items() if k not in ("CSVDelimiter", "Transformation")}
+    dropped = ("CSVDelimiter", "Transformation", "ItemsPointer")
+    kept = {k: v for k, v in config.items() if k not in dropped}
     if (listing and "InputType" not in kept) or kept.get("InputType") == "JSONL":
         kept["InputType"] = "JSON"
     return None if kept == config else {**reader, "ReaderConfig": kept}
@@ -110,9 +118,16 @@ def jsonl_items(text: str) -> list[Any]:
     return items
 
 
-def _json_items(text: str) -> list[Any]:
-    """A JSON object's items, for a LOAD_AND_FLATTEN reader: its array."""
+def json_items(text: str, pointer: str | None = None) -> list[Any]:
+    """A JSON object's items: its array, or the array its ItemsPointer points at."""
+    import jsonpointer
+
     items = json.loads(text)
+    if pointer is not None:
+        try:
+            items = jsonpointer.resolve_pointer(items, pointer)
+        except jsonpointer.JsonPointerException as error:
+            raise UnreadableItems(f"ItemsPointer {pointer}: {error}") from None
     if not isinstance(items, list):
         raise UnreadableItems("Attempting to map over non-iterable node.")  # moto's words
     return items
@@ -142,10 +157,11 @@ def item_readers_as_aws() -> Iterator[None]:
         if not isinstance(value, list) or isinstance(value, LoadedObjects):
             config = (current_map_state(env).get("ItemReader") or {}).get("ReaderConfig") or {}
             kind = config.get("InputType", "JSON")
-            if kind != "JSONL" and not isinstance(value, LoadedObjects):
+            pointer = config.get("ItemsPointer")
+            if kind == "JSON" and pointer is None and not isinstance(value, LoadedObjects):
                 return _read(env, lambda: original(self, env), kind)
             texts = value if isinstance(value, LoadedObjects) else [value]
-            parse = jsonl_items if kind == "JSONL" else _json_items
+            parse = jsonl_items if kind == "JSONL" else partial(json_items, pointer=pointer)
             value = _read(env, lambda: [i for text in texts for i in parse(text)], kind)
         # else: a listing's items (distributed_map.list_items), as they are
         env.stack.pop()

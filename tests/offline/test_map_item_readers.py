@@ -205,3 +205,22 @@ def test_a_max_items_path_that_reads_no_integer_fails_before_the_map_run(stack, 
         "MapStateStarted",
         "ExecutionFailed",
     ]
+
+
+def test_items_pointer_selects_the_array_in_a_nested_json_object(stack):
+    # Given a JSON object whose items sit in a nested array (the page's example pointer)
+    bucket = stack.bucket_name()
+    document = {"inventory": {"products": {"featured": [{"n": 1}, {"n": 2}], "other": [3]}}}
+    stack.s3.put_object(Bucket=bucket, Key="nested.json", Body=json.dumps(document).encode())
+    config = {"InputType": "JSON", "ItemsPointer": "/inventory/products/featured"}
+    reader = s3_reader("getObject", config, Bucket=bucket, Key="nested.json")
+    # When it runs (moto's grammar refused the field: "mismatched input '"ItemsPointer"'")
+    ended = run_to_end(stack.sfn, reading(reader))
+    # Then the Map's items are that array's
+    assert ended["status"] == "SUCCEEDED", ended
+    assert json.loads(ended["output"]) == [{"n": 1}, {"n": 2}]
+    # and a pointer to nothing fails the reader
+    config["ItemsPointer"] = "/inventory/missing"
+    failed = run_to_end(stack.sfn, reading(reader))
+    assert (failed["status"], failed["error"]) == ("FAILED", "States.ItemReaderFailed")
+    assert "ItemsPointer /inventory/missing" in failed["cause"]

@@ -61,6 +61,8 @@ def test_only_what_moto_lacks_is_rewritten():
     }
     assert reader_for_moto_grammar(JSONL) == {**GET, "ReaderConfig": {"InputType": "JSON"}}
     assert reader_for_moto_grammar(SEMICOLONS) == {**GET, "ReaderConfig": CSV}
+    pointed = {**GET, "ReaderConfig": {"InputType": "JSON", "ItemsPointer": "/a"}}
+    assert reader_for_moto_grammar(pointed) == {**GET, "ReaderConfig": {"InputType": "JSON"}}
     flattened = {
         **LISTING,
         "ReaderConfig": {"InputType": "JSONL", "Transformation": "LOAD_AND_FLATTEN"},
@@ -133,3 +135,13 @@ def test_the_pinned_moto_checks_max_items_path_inside_the_map_run():
     # ... once the Map Run has started: its reader runs after MapRunStarted
     body = inspect.getsource(DistributedIterationComponent._eval_body)
     assert body.index("MapRunStarted") < body.index("item_reader.eval")
+
+
+def test_items_pointer_follows_rfc_6901():
+    from mlwf.offline.map_item_readers import UnreadableItems, json_items
+
+    text = json.dumps({"a/b": {"~c": [1, 2]}, "d": {"e": 3}})
+    assert json_items(text, "/a~1b/~0c") == [1, 2]
+    assert json_items("[1]") == [1]
+    with pytest.raises(UnreadableItems, match="non-iterable"):
+        json_items(text, "/d")
