@@ -44,6 +44,7 @@ tests/unit/test_offline_distributed_map.py, which fails when moto changes undern
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
@@ -188,6 +189,8 @@ def _map_run(self: Any, env: Any, eval_input: Any) -> None:
     jobs: list[Any] = input_items
     if record.mlwf_batcher is not None:  # a child per batch (mlwf.offline.map_batches)
         record.mlwf_state_input = env.states.get_input()
+        context = env.states.context_object.context_object_data  # a copy, as JSON: as bound
+        record.mlwf_state_context = json.loads(json.dumps(context, default=str))
         jobs = batches(input_items, record.mlwf_batcher, record.mlwf_state_input)
         record.mlwf_starts = [sum(len(b) for b in jobs[:i]) for i in range(len(jobs))]
     record.mlwf_children = [ChildResult(i, None) for i in range(len(jobs))]
@@ -248,7 +251,10 @@ def _eval_job(self: Any, env: Any, job: Any) -> None:
             self._eval_input(env_frame=env)  # the ItemSelector, on each item
             selected.append(env.states.get_input())
         if batcher:
-            env.states.reset(batch_input(selected, batcher, record.mlwf_state_input))
+            given = batch_input(
+                selected, batcher, record.mlwf_state_input, record.mlwf_state_context
+            )
+            env.states.reset(given)
         child.input = env.states.get_input()  # the child's input
         job.job_program.eval(env)
         end = env.program_state()

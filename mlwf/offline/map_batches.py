@@ -39,27 +39,42 @@ def batches(items: list[Any], batcher: dict[str, Any], state_input: Any) -> list
 
 
 def batch_input(
-    items: list[Any], batcher: dict[str, Any], state_input: Any = None
+    items: list[Any],
+    batcher: dict[str, Any],
+    state_input: Any = None,
+    context: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """A child's input: its items, and the ItemBatcher's BatchInput if it has one."""
+    """A child's input: its items, and the ItemBatcher's BatchInput if it has one (in a
+    JSONata state, its `{% ... %}` values evaluated, however nested, with the Map state's
+    input and context object as `$states.input` and `$states.context`)."""
     given = {"Items": items}
     if "BatchInput" in batcher:
-        given = {"BatchInput": _jsonata_value(batcher["BatchInput"], state_input), **given}
+        value = _evaluated(batcher["BatchInput"], state_input, context)
+        given = {"BatchInput": value, **given}
     return given
 
 
-def _jsonata_value(value: Any, state_input: Any) -> Any:
-    """A JSONata state's `{% ... %}` field as its value, `$states.input` the state's input
-    (moto's Distributed Map passed the text on: `int()` failed on it, in Python's words, where
-    AWS evaluates it, LocalStack's `test_map_item_batching_base_json_max_per_batch_jsonata`
-    as a user-edit walk read it); any other value as it is. Not bound here: `$states.context`
-    and workflow variables; an expression nested inside a BatchInput object is left as text;
-    a size that is not a whole number is cut to one (AWS's answers to these not recorded)."""
+def _evaluated(value: Any, state_input: Any, context: dict[str, Any] | None) -> Any:
+    if isinstance(value, dict):
+        return {k: _evaluated(v, state_input, context) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_evaluated(v, state_input, context) for v in value]
+    return _jsonata_value(value, state_input, context)
+
+
+def _jsonata_value(value: Any, state_input: Any, context: dict[str, Any] | None = None) -> Any:
+    """A JSONata state's `{% ... %}` field as its value, `$states.input` the state's input and
+    `$states.context` its context object (moto's Distributed Map passed the text on: `int()`
+    failed on it, in Python's words, and a BatchInput's `{% $states.context.State.EnteredTime
+    %}` reached the children as text, where AWS evaluates them: LocalStack's recording of
+    `test_map_item_batching_base_json_max_per_batch_jsonata`); any other value as it is.
+    Not bound here: workflow variables; a size that is not a whole number is cut to one
+    (AWS's answers to these not recorded)."""
     if not (isinstance(value, str) and value.startswith("{%") and value.endswith("%}")):
         return value
     from mlwf.offline.jsonata_states import evaluate
 
-    bound = json.dumps({"input": state_input})
+    bound = json.dumps({"input": state_input, "context": context or {}}, default=str)
     return evaluate(f"($states := {bound}; {value[2:-2].strip()})")
 
 

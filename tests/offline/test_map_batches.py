@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import datetime
 
 import pytest
 
@@ -109,3 +110,36 @@ def test_a_jsonata_map_reads_its_batch_size_and_batch_input_from_expressions(sta
         {"BatchInput": {"model": "m2"}, "Items": [1, 2]},
         {"BatchInput": {"model": "m2"}, "Items": [3]},
     ]
+
+
+def test_a_batch_input_s_nested_expressions_read_the_state_s_context(stack):
+    # Given the BatchInput of AWS's recorded run (LocalStack's
+    # test_map_item_batching_base_json_max_per_batch_jsonata), an expression inside an object
+    state = {
+        "Type": "Map",
+        "Items": "{% $states.input.items %}",
+        "ItemBatcher": {
+            "MaxItemsPerBatch": 2,
+            "BatchInput": {
+                "BatchTimestamp": "{% $states.context.State.EnteredTime %}",
+                "Tags": ["{% $states.input.tag %}", "fixed"],
+            },
+        },
+        "ItemProcessor": ECHO_CHILDREN,
+        "End": True,
+    }
+    definition = {"QueryLanguage": "JSONata", "StartAt": "Batches", "States": {"Batches": state}}
+    arn = stack.sfn.create_state_machine(
+        name="batches-jsonata-context", definition=json.dumps(definition), roleArn=ROLE
+    )["stateMachineArn"]
+    given = {"items": [1, 2], "tag": "t1"}
+    started = stack.sfn.start_execution(stateMachineArn=arn, input=json.dumps(given))
+    ended = stack.wait_for_execution(started["executionArn"])
+    # Then the child's BatchInput holds the values (moto passed the text on)
+    assert ended["status"] == "SUCCEEDED", ended
+    (batch,) = json.loads(ended["output"])
+    assert batch["BatchInput"]["Tags"] == ["t1", "fixed"]
+    history = stack.sfn.get_execution_history(executionArn=ended["executionArn"])["events"]
+    entered = next(e for e in history if e["type"] == "MapStateEntered")["timestamp"]
+    stamp = datetime.fromisoformat(batch["BatchInput"]["BatchTimestamp"].replace("Z", "+00:00"))
+    assert abs((stamp - entered).total_seconds()) < 1
