@@ -215,7 +215,10 @@ def _map_run(self: Any, env: Any, eval_input: Any) -> None:
     children = record.mlwf_children
     record.mlwf_writer_config = config = writer_config(state)  # read by the ResultWriter
     if config is not None and previewed(state):  # a WriterConfig alone: the Map's result
-        entry = lambda c: c.entry(record, record.mlwf_express)  # noqa: E731
+
+        def entry(child: ChildResult) -> dict[str, Any]:
+            return child.entry(record, record.mlwf_express)
+
         env.stack.append(transformed(children, entry, config.get("Transformation", "NONE")))
     else:
         env.stack.append([child.output for child in children])

@@ -1,6 +1,6 @@
 """A Map state of a stored definition: the text AWS was given, not the one moto's parser was.
 
-Offline, moto's parser is handed a rewritten definition (mlwf.offline.distributed_map's
+Offline, moto's parser is handed a rewritten definition (mlwf.offline.map_grammar's
 `for_moto_grammar`) where AWS's grammar is wider than moto's; the fields moto never saw
 (an ItemBatcher, EXPRESS children, a JSONL reader, ...) are read back from the definition as
 created, by the Map state's name.
