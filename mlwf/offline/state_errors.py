@@ -33,8 +33,16 @@ are what a Retry or Catch names. moto's interpreter (LocalStack's) loses some of
   moto's own prefix is left out: a cause the workflow wrote (a Fail state's) is kept as it is.
 
 - States.ALL catches any error but two: it "can't catch the States.DataLimitExceeded
-  terminal error type and Runtime error types" (the same page). moto's caught them too, a
-  branch's States.Runtime as well once it reached its Parallel by name. And no Retry or
+  terminal error type and Runtime error types" (the same page). One exception, recorded:
+  a Task whose result passes the size quota fails with States.DataLimitExceeded, "The
+  state/task '<resource>' returned a result with a size exceeding the maximum number of
+  bytes service limit.", and AWS's `"ErrorEquals": ["States.ALL"]` Catch takes it, for a
+  `lambda:invoke` step and a Lambda ARN step alike (LocalStack's recordings of AWS,
+  test_states_errors.py::test_*_catch_state_all_data_limit_exceeded_on_large_utf8_response,
+  2024-03-21); a state's own output or input over the quota stays terminal, as the page
+  says (not recorded otherwise). A Retrier's States.ALL is treated as the Catch's. moto's
+  States.ALL caught both, a branch's States.Runtime as well once it reached its Parallel by
+  name. And no Retry or
   Catch sees States.Runtime, even one naming it: it "isn't retriable, and will always cause
   the execution to fail" (the same page).
 
@@ -121,7 +129,38 @@ def states_errors_kept() -> Iterator[None]:
         stack.enter_context(
             patch.object(ErrorEqualsDecl, "_eval_body", _all_but_terminal(matching))
         )
+        for task in _tasks_with_a_result_quota():
+            quota = task.__dict__["_verify_size_quota"]  # KeyError: moto changed
+            stack.enter_context(patch.object(task, "_verify_size_quota", _marked(quota)))
         yield
+
+
+def _tasks_with_a_result_quota() -> tuple[Any, ...]:
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service import (  # noqa: E501
+        StateTaskService,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task_lambda import (
+        StateTaskLambda,
+    )
+
+    return StateTaskLambda, StateTaskService
+
+
+def _marked(original: Callable[[Any, Any, Any], None]) -> Callable[[Any, Any, Any], None]:
+    """A task's result-size check whose States.DataLimitExceeded a States.ALL may catch."""
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+        FailureEventException,
+    )
+
+    def verify(self: Any, env: Any, value: Any) -> None:
+        try:
+            original(self, env, value)
+        except FailureEventException as exc:
+            name: Any = exc.failure_event.error_name  # a new StatesErrorName each raise
+            name.mlwf_task_result = True
+            raise
+
+    return verify
 
 
 def _prefixed_once(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
@@ -140,7 +179,10 @@ def _all_but_terminal(original: Callable[[Any, Any], None]) -> Callable[[Any, An
     def eval_body(self: Any, env: Any) -> None:
         names = [getattr(name, "error_name", None) for name in self.error_names]
         error = getattr(env.stack[-1], "error_name", None)
-        if error == NEVER_CAUGHT or ("States.ALL" in names and error in NOT_CAUGHT_BY_ALL):
+        terminal = error in NOT_CAUGHT_BY_ALL and not getattr(
+            env.stack[-1], "mlwf_task_result", False
+        )
+        if error == NEVER_CAUGHT or ("States.ALL" in names and terminal):
             env.stack.pop()  # as moto's: the error off the stack, whether it matched on
             env.stack.append(False)
             return

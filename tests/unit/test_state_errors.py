@@ -201,6 +201,29 @@ def test_the_pinned_moto_lets_states_all_match_states_runtime():
     assert Env.stack == [True]
 
 
+@pytest.mark.parametrize(("task_result", "caught"), [(False, False), (True, True)])
+def test_states_all_takes_data_limit_exceeded_only_from_a_task_s_result(task_result, caught):
+    # AWS's recorded runs: a Task's result over the quota is caught by States.ALL; the page's
+    # rule (terminal, not caught) is kept for the rest (mlwf.offline.state_errors)
+    from moto.stepfunctions.parser.asl.component.common.error_name.error_equals_decl import (
+        ErrorEqualsDecl,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import (
+        StatesErrorName,
+    )
+
+    name = StatesErrorName.from_name("States.DataLimitExceeded")
+    if task_result:
+        name.mlwf_task_result = True  # what the patched task quota check marks
+
+    class Env:
+        stack = [name]
+
+    with states_errors_kept():
+        ErrorEqualsDecl([StatesErrorName.from_name("States.ALL")])._eval_body(Env())
+    assert Env.stack == [caught]
+
+
 @pytest.mark.parametrize("where", ["iteration", "item selector"])
 def test_states_all_does_not_catch_states_runtime(kept, where):
     # "States.ALL ... can't catch the States.DataLimitExceeded terminal error type and
