@@ -232,11 +232,8 @@ def max_items_path_checked_before_the_map_run() -> Iterator[None]:
                     f'The MaxItemsPath field refers to value "{value}" which is not a valid '
                     f"integer: {path}"
                 )
-                failure: Any = map_run_failure(env, "StatesRuntime", cause, execution=True)
-                # AWS's prefix names the MapStateEntered event ("#2" recorded); moto's
-                # context is at the MapStateStarted that follows it
-                failure.failure_event.source_event_id -= 1
-                raise failure
+                # the prefix names the Map's entered event (mlwf.offline.path_failures)
+                raise map_run_failure(env, "StatesRuntime", cause, execution=True)
         return original(self, env)
 
     with patch.object(cls, "_eval_body", eval_body):

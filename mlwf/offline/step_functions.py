@@ -25,6 +25,7 @@ from mlwf.offline.moto_patches import (
     stops_as_aws,
 )
 from mlwf.offline.optimized_errors import optimized_errors_as_aws
+from mlwf.offline.path_failures import path_failures_as_aws
 from mlwf.offline.request_enums import step_functions_enums_checked
 from mlwf.offline.result_paths import result_paths_as_aws
 from mlwf.offline.state_errors import states_errors_kept
@@ -57,6 +58,7 @@ def step_functions_as_aws() -> Iterator[None]:
         stack.enter_context(creates_idempotent_as_aws())  # the name before the definition
         stack.enter_context(distributed_maps_as_aws())
         stack.enter_context(map_items_named_as_aws())
+        stack.enter_context(path_failures_as_aws())
         stack.enter_context(executions_logged())
         stack.enter_context(step_functions_enums_checked())
         yield

@@ -1,0 +1,105 @@
+"""Runs AWS has been recorded making (LocalStack's snapshot tests, recorded against AWS),
+replayed offline with the same definitions and inputs: the same status, error, cause and
+events.
+
+- A Task whose result passes Step Functions' size quota fails with States.DataLimitExceeded,
+  and a Catch on States.ALL takes it (test_states_errors.py::test_*_catch_state_all_data_
+  limit_exceeded_on_large_utf8_response, recorded 2024-03-21); moto's Catch passed over it,
+  as the error-handling page says States.ALL does for a state's own terminal
+  DataLimitExceeded (mlwf.offline.state_errors).
+- A Task whose OutputPath names a property missing before its end fails with States.Runtime,
+  its cause naming the state's entered event and the missing property in Jayway's words
+  (test_base_scenarios.py::test_catch_states_runtime); moto named its latest event and the
+  whole path as one name (mlwf.offline.path_failures).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from mlwf.offline.runtime import OfflineStack
+from tests.helpers.executions import run_to_end
+
+pytestmark = pytest.mark.offline
+
+FUNCTION = "too-big"
+ECHO = "echo"
+ARN = f"arn:aws:lambda:us-east-1:123456789012:function:{FUNCTION}"
+CAUSE = "The state/task '{}' returned a result with a size exceeding the maximum number of bytes service limit."  # noqa: E501
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[OfflineStack]:
+    with OfflineStack.start(say=lambda _: None) as stack:
+        # a function whose result is 300 KiB, past the 256 KiB quota
+        stack.bridge.functions[FUNCTION] = lambda event, _: "x" * (300 * 1024)
+        stack.bridge.functions[ECHO] = lambda event, _: event
+        yield stack
+
+
+@pytest.mark.parametrize(
+    ("resource", "parameters", "named", "failed_event"),
+    [
+        ("arn:aws:states:::lambda:invoke", {"FunctionName": FUNCTION}, "lambda", "TaskFailed"),
+        (ARN, None, ARN, "LambdaFunctionFailed"),
+    ],
+    ids=["lambda-invoke", "lambda-arn"],
+)
+def test_a_catch_on_states_all_takes_a_task_result_over_the_quota(
+    stack, resource, parameters, named, failed_event
+):
+    # Given a Task whose function answers past the quota, and a Catch on States.ALL
+    task = {"Type": "Task", "Resource": resource, "End": True}
+    task["Catch"] = [{"ErrorEquals": ["States.ALL"], "Next": "HandleGeneralError"}]
+    if parameters:
+        task["Parameters"] = parameters
+    handler = {"Type": "Pass", "End": True}
+    definition = {"StartAt": "T", "States": {"T": task, "HandleGeneralError": handler}}
+    # When it runs
+    ended = run_to_end(stack.sfn, definition)
+    # Then the Catch takes States.DataLimitExceeded, as in AWS's recorded run
+    assert ended["status"] == "SUCCEEDED", ended
+    caught = {"Error": "States.DataLimitExceeded", "Cause": CAUSE.format(named)}
+    assert json.loads(ended["output"]) == caught
+    history = stack.sfn.get_execution_history(executionArn=ended["executionArn"])["events"]
+    assert [e["type"] for e in history][-5:] == [
+        failed_event,
+        "TaskStateExited",
+        "PassStateEntered",
+        "PassStateExited",
+        "ExecutionSucceeded",
+    ]
+
+
+def test_an_output_path_missing_a_property_fails_naming_the_entered_event(stack):
+    # Given the recorded machine: a Lambda Task whose OutputPath names nothing, and a Catch
+    # on States.Runtime (which no Catch takes)
+    task = {
+        "Type": "Task",
+        "Resource": f"arn:aws:lambda:us-east-1:123456789012:function:{ECHO}",
+        "OutputPath": "$.no.such.result.path",
+        "Catch": [{"ErrorEquals": ["States.Runtime"], "Next": "CaughtRuntime"}],
+        "Next": "Final",
+    }
+    states = {"RaiseRuntime": task}
+    states |= {name: {"Type": "Pass", "End": True} for name in ("CaughtRuntime", "Final")}
+    # When it runs on the recorded input
+    ended = run_to_end(stack.sfn, {"StartAt": "RaiseRuntime", "States": states}, "{}")
+    # Then it fails as AWS's did, event for event
+    assert (ended["status"], ended["error"]) == ("FAILED", "States.Runtime")
+    assert ended["cause"] == (
+        "An error occurred while executing the state 'RaiseRuntime' (entered at the event id "
+        "#2). Invalid path '$.no.such.result.path' : Missing property in path $['no']"
+    )
+    history = stack.sfn.get_execution_history(executionArn=ended["executionArn"])["events"]
+    assert [e["type"] for e in history] == [
+        "ExecutionStarted",
+        "TaskStateEntered",
+        "LambdaFunctionScheduled",
+        "LambdaFunctionStarted",
+        "LambdaFunctionSucceeded",
+        "ExecutionFailed",
+    ]
