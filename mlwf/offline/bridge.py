@@ -146,7 +146,12 @@ class Bridge:
             )
         runner = self.functions.get(name)
         if runner is None:
-            return error_response(404, "ResourceNotFoundException", f"Function not found: {name}")
+            # Lambda's words name the version asked for, $LATEST when none was (LocalStack's
+            # recordings of AWS, test_task_lambda.py::test_no_such_function: "Function not
+            # found: arn:aws:lambda:<region>:<account>:function:no_such_...:$LATEST")
+            arn = f"arn:aws:lambda:{self.region}:{self.account_id}:function:{name}"
+            message = f"Function not found: {arn}:{qualifier or '$LATEST'}"
+            return error_response(404, "ResourceNotFoundException", message)
         executed = self.qualifiers.get(name, {"$LATEST": "$LATEST"}).get(qualifier or "$LATEST")
         if executed is None:  # a version or alias the function does not have
             arn = f"arn:aws:lambda:{self.region}:{self.account_id}:function:{name}"

@@ -11,6 +11,10 @@ events.
   its cause naming the state's entered event and the missing property in Jayway's words
   (test_base_scenarios.py::test_catch_states_runtime); moto named its latest event and the
   whole path as one name (mlwf.offline.path_failures).
+- A lambda:invoke step naming no function fails with Lambda.ResourceNotFoundException,
+  "Function not found: <the function's ARN>:$LATEST (Service: AWSLambda; ...)"
+  (test_task_service_lambda.py::test_no_such_function); offline named the bare name
+  (mlwf.offline.bridge).
 """
 
 from __future__ import annotations
@@ -103,3 +107,25 @@ def test_an_output_path_missing_a_property_fails_naming_the_entered_event(stack)
         "LambdaFunctionSucceeded",
         "ExecutionFailed",
     ]
+
+
+def test_a_function_that_does_not_exist_is_named_by_its_latest_version(stack):
+    # Given a lambda:invoke step naming no function (test_task_service_lambda.py::
+    # test_no_such_function, recorded against AWS)
+    task = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::lambda:invoke",
+        "Parameters": {"FunctionName.$": "$.FunctionName", "Payload.$": "$.Payload"},
+        "End": True,
+    }
+    given = json.dumps({"FunctionName": "no_such_function", "Payload": None})
+    # When it runs
+    ended = run_to_end(stack.sfn, {"StartAt": "Start", "States": {"Start": task}}, given)
+    # Then Lambda's words name the function's ARN and $LATEST, as on AWS (moto: its name)
+    assert (ended["status"], ended["error"]) == ("FAILED", "Lambda.ResourceNotFoundException")
+    named = "arn:aws:lambda:us-east-1:123456789012:function:no_such_function:$LATEST"
+    assert ended["cause"].startswith(
+        f"Function not found: {named} (Service: AWSLambda; Status Code: 404; "
+        "Error Code: ResourceNotFoundException; Request ID: "
+    )
+    assert ended["cause"].endswith("; Proxy: null)")
