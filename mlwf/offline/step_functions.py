@@ -18,6 +18,7 @@ from mlwf.offline.history_limit import history_limited
 from mlwf.offline.integration_fields import lambda_fields_checked
 from mlwf.offline.json_paths import json_paths_as_aws
 from mlwf.offline.jsonata_states import jsonata_evaluated
+from mlwf.offline.lambda_task_causes import lambda_task_causes_as_written
 from mlwf.offline.map_items import map_items_named_as_aws
 from mlwf.offline.moto_patches import (
     asl_parses_apart,
@@ -59,6 +60,7 @@ def step_functions_as_aws() -> Iterator[None]:
         stack.enter_context(distributed_maps_as_aws())
         stack.enter_context(map_items_named_as_aws())
         stack.enter_context(path_failures_as_aws())
+        stack.enter_context(lambda_task_causes_as_written())
         stack.enter_context(executions_logged())
         stack.enter_context(step_functions_enums_checked())
         yield

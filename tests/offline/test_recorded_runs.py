@@ -15,6 +15,10 @@ events.
   "Function not found: <the function's ARN>:$LATEST (Service: AWSLambda; ...)"
   (test_task_service_lambda.py::test_no_such_function); offline named the bare name
   (mlwf.offline.bridge).
+- A function's error reaches a Lambda ARN Task's cause as Python's runtime wrote it, with
+  json.dumps's spacing, and a lambda:invoke step's compactly (test_task_lambda.py::
+  test_raise_custom_exception, test_task_service_lambda.py::test_raise_exception); moto
+  wrote both compactly (mlwf.offline.lambda_task_causes).
 """
 
 from __future__ import annotations
@@ -31,6 +35,13 @@ pytestmark = pytest.mark.offline
 
 FUNCTION = "too-big"
 ECHO = "echo"
+RAISING = "raising"
+
+
+def raising(event: object, invocation: object) -> None:
+    raise Exception("Some exception was raised.")  # the recorded function's handler
+
+
 ARN = f"arn:aws:lambda:us-east-1:123456789012:function:{FUNCTION}"
 CAUSE = "The state/task '{}' returned a result with a size exceeding the maximum number of bytes service limit."  # noqa: E501
 
@@ -41,6 +52,7 @@ def stack() -> Iterator[OfflineStack]:
         # a function whose result is 300 KiB, past the 256 KiB quota
         stack.bridge.functions[FUNCTION] = lambda event, _: "x" * (300 * 1024)
         stack.bridge.functions[ECHO] = lambda event, _: event
+        stack.bridge.functions[RAISING] = raising
         yield stack
 
 
@@ -129,3 +141,26 @@ def test_a_function_that_does_not_exist_is_named_by_its_latest_version(stack):
         "Error Code: ResourceNotFoundException; Request ID: "
     )
     assert ended["cause"].endswith("; Proxy: null)")
+
+
+@pytest.mark.parametrize(
+    ("resource", "parameters", "written"),
+    [
+        (f"arn:aws:lambda:us-east-1:123456789012:function:{RAISING}", None, '{"errorMessage": '),
+        ("arn:aws:states:::lambda:invoke", {"FunctionName": RAISING}, '{"errorMessage":"'),
+    ],
+    ids=["lambda-arn", "lambda-invoke"],
+)
+def test_a_function_s_error_is_the_cause_as_aws_writes_it(stack, resource, parameters, written):
+    task = {"Type": "Task", "Resource": resource, "End": True}
+    if parameters:
+        task["Parameters"] = parameters
+    ended = run_to_end(stack.sfn, {"StartAt": "Start", "States": {"Start": task}})
+    assert (ended["status"], ended["error"]) == ("FAILED", "Exception")
+    assert ended["cause"].startswith(written + '"Some exception was raised.", '[:0])
+    cause = json.loads(ended["cause"])
+    assert (cause["errorMessage"], cause["errorType"]) == (
+        "Some exception was raised.",
+        "Exception",
+    )
+    assert list(cause)[:3] == ["errorMessage", "errorType", "requestId"]
