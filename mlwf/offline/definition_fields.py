@@ -55,6 +55,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from mlwf.offline.definition_map import map_diagnostics
+from mlwf.offline.wait_timestamps import timestamp_diagnostics
 
 PAYLOAD_TEMPLATES = ("Parameters", "ResultSelector", "ItemSelector", "Assign")
 PATH_FIELDS = ("InputPath", "OutputPath", "ResultPath")
@@ -159,6 +160,7 @@ def field_diagnostics(document: dict[str, Any]) -> list[str]:
                 found += _states_all_placed(state.get(field), f"{at}/{field}")
         if kind == "Map":
             found += map_diagnostics(state, at, language)
+        found += timestamp_diagnostics(state, at, language)
         if language == "JSONPath":
             found += _jsonpath_state(state, at, other_language=not downgraded)
         else:

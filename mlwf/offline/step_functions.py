@@ -32,6 +32,7 @@ from mlwf.offline.result_paths import result_paths_as_aws
 from mlwf.offline.state_errors import states_errors_kept
 from mlwf.offline.task_shapes import task_shapes_as_aws
 from mlwf.offline.task_tokens import closed_task_tokens_timed_out
+from mlwf.offline.wait_timestamps import wait_timestamps_as_aws
 
 
 @contextmanager
@@ -61,6 +62,7 @@ def step_functions_as_aws() -> Iterator[None]:
         stack.enter_context(map_items_named_as_aws())
         stack.enter_context(path_failures_as_aws())
         stack.enter_context(lambda_task_causes_as_written())
+        stack.enter_context(wait_timestamps_as_aws())
         stack.enter_context(executions_logged())
         stack.enter_context(step_functions_enums_checked())
         yield

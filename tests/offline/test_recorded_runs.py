@@ -19,6 +19,10 @@ events.
   json.dumps's spacing, and a lambda:invoke step's compactly (test_task_lambda.py::
   test_raise_custom_exception, test_task_service_lambda.py::test_raise_exception); moto
   wrote both compactly (mlwf.offline.lambda_task_causes).
+- A Wait state's Timestamp: a literal that is no RFC 3339 date-time is refused at
+  CreateStateMachine (test_wait_timestamp_invalid), a JSONata value that is none fails with
+  States.QueryEvaluationError (test_wait_timestamp_jsonata); moto refused the one in its
+  parser's words and failed the other as States.Runtime (mlwf.offline.wait_timestamps).
 """
 
 from __future__ import annotations
@@ -164,3 +168,58 @@ def test_a_function_s_error_is_the_cause_as_aws_writes_it(stack, resource, param
         "Exception",
     )
     assert list(cause)[:3] == ["errorMessage", "errorType", "requestId"]
+
+
+INVALID_TIMESTAMPS = {
+    "NO_T": "2016-12-05 21:29:29Z",
+    "NO_Z": "2016-12-05T21:29:29",
+    "INVALID_DATE": "2016-13-05T21:29:29Z",
+    "INVALID_TIME": "2016-12-05T25:29:29Z",
+    "INVALID_ISO": "05-12-2016T21:29:29Z",
+}
+
+
+@pytest.mark.parametrize(
+    "timestamp",
+    [*INVALID_TIMESTAMPS.values(), "{% '2016-03-14T01:59:00Z' %}"],
+    ids=[*INVALID_TIMESTAMPS, "JSONATA"],
+)
+def test_a_wait_timestamp_that_is_no_date_time_is_refused_at_create(stack, timestamp):
+    wait = {"Type": "Wait", "Timestamp": timestamp, "End": True}
+    with pytest.raises(stack.sfn.exceptions.InvalidDefinition) as refused:
+        run_to_end(stack.sfn, {"StartAt": "WaitUntil", "States": {"WaitUntil": wait}})
+    assert refused.value.response["Error"]["Message"] == (
+        "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: String does not match "
+        "RFC3339 timestamp at /States/WaitUntil/Timestamp'"
+    )
+
+
+@pytest.mark.parametrize("timestamp", INVALID_TIMESTAMPS.values(), ids=INVALID_TIMESTAMPS)
+def test_a_jsonata_timestamp_that_is_no_date_time_fails_the_state(stack, timestamp):
+    wait = {"Type": "Wait", "Timestamp": "{% $states.input.TimestampValue %}", "End": True}
+    definition = {"QueryLanguage": "JSONata", "StartAt": "WaitState"}
+    definition["States"] = {"WaitState": wait}
+    ended = run_to_end(stack.sfn, definition, json.dumps({"TimestampValue": timestamp}))
+    cause = (
+        "An error occurred while executing the state 'WaitState' (entered at the event id #2). "
+        "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format "
+        f"string: {timestamp}"
+    )
+    assert (ended["status"], ended["error"], ended["cause"]) == (
+        "FAILED",
+        "States.QueryEvaluationError",
+        cause,
+    )
+    history = stack.sfn.get_execution_history(executionArn=ended["executionArn"])["events"]
+    assert [e["type"] for e in history] == [
+        "ExecutionStarted",
+        "WaitStateEntered",
+        "EvaluationFailed",
+        "ExecutionFailed",
+    ]
+    assert history[2]["evaluationFailedEventDetails"] == {
+        "cause": cause,
+        "error": "States.QueryEvaluationError",
+        "location": "Timestamp",
+        "state": "WaitState",
+    }
