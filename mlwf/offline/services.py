@@ -22,6 +22,7 @@ from mlwf.offline.moto_patches import moto_modules_listed_once, s3_url_table_loa
 from mlwf.offline.object_acls import object_acls_refused_when_owner_enforced
 from mlwf.offline.object_versions import deleted_versions_keep_their_place
 from mlwf.offline.queue_attributes import queue_attributes_checked
+from mlwf.offline.s3_host_ids import s3_host_ids_sent
 from mlwf.offline.sns_publish import publish_as_sns
 from mlwf.offline.ssm_parameters import parameters_checked
 from mlwf.offline.unmodelled_actions import unmodelled_actions_refused
@@ -50,4 +51,5 @@ def services_as_aws() -> Iterator[None]:
         stack.enter_context(publish_as_sns())
         stack.enter_context(indexes_checked())
         stack.enter_context(event_details_as_aws())
+        stack.enter_context(s3_host_ids_sent())
         yield

@@ -23,11 +23,14 @@ events.
   CreateStateMachine (test_wait_timestamp_invalid), a JSONata value that is none fails with
   States.QueryEvaluationError (test_wait_timestamp_jsonata); moto refused the one in its
   parser's words and failed the other as States.Runtime (mlwf.offline.wait_timestamps).
+- An AWS SDK task's S3 error names S3's extended request id (test_aws_sdk.py::
+  test_s3_no_such_key); moto's S3 sent none (mlwf.offline.s3_host_ids).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -223,3 +226,20 @@ def test_a_jsonata_timestamp_that_is_no_date_time_fails_the_state(stack, timesta
         "location": "Timestamp",
         "state": "WaitState",
     }
+
+
+def test_an_sdk_task_s_s3_error_names_both_request_ids(stack):
+    task = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::aws-sdk:s3:getObject",
+        "Parameters": {"Bucket.$": "$.Bucket", "Key": "no_such_key.json"},
+        "End": True,
+    }
+    given = json.dumps({"Bucket": stack.bucket_name()})
+    ended = run_to_end(stack.sfn, {"StartAt": "StartState", "States": {"StartState": task}}, given)
+    assert (ended["status"], ended["error"]) == ("FAILED", "S3.NoSuchKeyException")
+    assert re.fullmatch(
+        r"The specified key does not exist\. \(Service: S3, Status Code: 404, "
+        r"Request ID: \S+, Extended Request ID: \S+\)",
+        ended["cause"],
+    ), ended["cause"]
