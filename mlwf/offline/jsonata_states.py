@@ -122,6 +122,9 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
 STAND_INS = ("$hash", "$parse", "$uuid")
 
 
+UNSUPPORTED = "the expression returned an unsupported result type"
+
+
 def evaluate(expression: str) -> Any:
     """The value of a whole expression (moto composes the variables into it), as JSON
     values; an error raises moto's JSONataException."""
@@ -139,9 +142,7 @@ def evaluate(expression: str) -> Any:
     try:
         return json.loads(json.dumps(result))  # plain JSON values, as LocalStack's bridge
     except (TypeError, ValueError):  # a function, say: no JSON value for it
-        raise JSONataException(
-            "UnsupportedResultType", "the expression returned an unsupported result type"
-        ) from None
+        raise JSONataException("UnsupportedResultType", UNSUPPORTED) from None
 
 
 @contextmanager
@@ -168,21 +169,70 @@ def jsonata_evaluated() -> Iterator[None]:
         stack.enter_context(
             patch.object(string_expression, "validate_jsonata_expression_output", _naming(validate))
         )
+        stack.enter_context(_written_once())
+        yield
+
+
+class _Written(dict[str, Any]):
+    """An EvaluationFailed event's details, already in the history."""
+
+
+@contextmanager
+def _written_once() -> Iterator[None]:
+    """An expression's EvaluationFailed event written once: moto's Task and Map write the
+    failure they catch again, a Task its raw details, a Map the ones it asks the failure for
+    (AWS's recorded histories have one EvaluationFailed event, LocalStack's
+    test_map_state_items_eval_jsonata_fail and others; offline a Task's Arguments or a Map's
+    Items that threw had two). A failure written here is marked, and its details with it."""
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+        FailureEventException,
+    )
+    from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
+
+    add_event = EventManager.__dict__["add_event"]  # KeyError: moto changed; see the test
+    details_of = FailureEventException.__dict__["get_evaluation_failed_event_details"]
+
+    def add(self: Any, context: Any, event_type: Any, event_details: Any = None, **kw: Any) -> int:
+        inner = (event_details or {}).get("evaluationFailedEventDetails")
+        if isinstance(event_details, _Written) or isinstance(inner, _Written):
+            return int(context.last_published_event_id)
+        return int(add_event(self, context, event_type, event_details, **kw))
+
+    def evaluation_details(self: Any) -> Any:
+        details = details_of(self)
+        return _Written(details) if getattr(self, "mlwf_written", False) else details
+
+    with (
+        patch.object(EventManager, "add_event", add),
+        patch.object(
+            FailureEventException, "get_evaluation_failed_event_details", evaluation_details
+        ),
+    ):
         yield
 
 
 def _naming(validate: Callable[..., None]) -> Callable[..., None]:
     """moto's check of an expression's result (nothing, or no JSON value), its cause naming
     the field as AWS's does: "The JSONata expression '$$' specified for the field 'Output'
-    returned nothing (undefined)." (floci-io/floci#2745)."""
+    returned nothing (undefined)." (floci-io/floci#2745), in one EvaluationFailed event at
+    that location (LocalStack's recordings of AWS, test_undefined_reference). moto's check
+    wrote its event before the field was named, and its Task or Map wrote another: its
+    two checks are called here instead, and the event written once (_publish_once).
+    `validate` is moto's, whose body is those checks (pinned by tests/unit/test_jsonata_states.py)."""
+    from moto.stepfunctions.parser.asl.jsonata import validations
 
-    def validated(env: Any, expression: str, *args: Any) -> None:
+    checks = validations.__dict__["_validate_null_output"], validations._validate_string_output
+
+    def validated(env: Any, expression: str, rich_expression: str, result: Any) -> None:
         from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
             FailureEventException,
         )
 
         try:
-            validate(env, expression, *args)
+            if result is None:
+                checks[0](env, expression, rich_expression)
+            if isinstance(result, str):
+                checks[1](env, expression, rich_expression)
         except FailureEventException as exc:
             event: Any = exc.failure_event.event_details or {}
             details = event.get("evaluationFailedEventDetails")
@@ -192,9 +242,27 @@ def _naming(validate: Callable[..., None]) -> Callable[..., None]:
             if details is not None and field:
                 rest = cause.removeprefix(quoted)
                 details["cause"] = f"{quoted}specified for the field '{field}' {rest}"
+            _publish_once(env, exc, field)
             raise
 
     return validated
+
+
+def _publish_once(env: Any, failure: Any, field: str | None) -> None:
+    """The failure's EvaluationFailed event, at the field as its location when known, written
+    now and marked written (_written_once)."""
+    from moto.stepfunctions.parser.api import HistoryEventType
+
+    if field:  # the field again, as the event's location (recorded: 'Items', 'Output/result')
+        failure.failure_event.event_details["evaluationFailedEventDetails"]["location"] = field
+    decorated: Any = {"evaluationFailedEventDetails": failure.get_evaluation_failed_event_details()}
+    env.event_manager.add_event(
+        context=env.event_history_context,
+        event_type=HistoryEventType.EvaluationFailed,
+        event_details=decorated,
+    )
+    failure.failure_event.event_details = _Written(failure.failure_event.event_details)
+    failure.mlwf_written = True
 
 
 def _failing_as_aws(original: Callable[[Any, Any], None]) -> Callable[[Any, Any], None]:
@@ -213,7 +281,6 @@ def _query_evaluation_failed(env: Any, expression: str, details: str) -> Excepti
     """The state's failure, with its EvaluationFailed event, as moto's validations.py
     builds one for an expression that gives nothing (and as there, the state then writes a
     second EvaluationFailed event)."""
-    from moto.stepfunctions.parser.api import HistoryEventType
 
     field = expression_field(env, expression)
     named = f" specified for the field '{field}'" if field else ""
@@ -224,13 +291,11 @@ def _query_evaluation_failed(env: Any, expression: str, details: str) -> Excepti
         f"The JSONata expression '{expression}'{named} threw an error during evaluation"
         f"{'. ' if coded else ': '}{details}"
     )
+    if details == UNSUPPORTED:  # a function: AWS's own sentence, as recorded (LocalStack's
+        # test_map_state_items_eval_jsonata_fail[function])
+        cause = f"The JSONata expression '{expression}'{named} returned an unsupported result type."
     failure = state_failure(env, "States.QueryEvaluationError", cause, "EvaluationFailed")
-    decorated: Any = {"evaluationFailedEventDetails": failure.get_evaluation_failed_event_details()}
-    env.event_manager.add_event(
-        context=env.event_history_context,
-        event_type=HistoryEventType.EvaluationFailed,
-        event_details=decorated,
-    )
+    _publish_once(env, failure, field)
     return failure
 
 

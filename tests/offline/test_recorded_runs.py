@@ -23,6 +23,11 @@ events.
   CreateStateMachine (test_wait_timestamp_invalid), a JSONata value that is none fails with
   States.QueryEvaluationError (test_wait_timestamp_jsonata); moto refused the one in its
   parser's words and failed the other as States.Runtime (mlwf.offline.wait_timestamps).
+- A JSONata Map `Items` expression that gives a function fails with AWS's sentence, "returned
+  an unsupported result type.", in one EvaluationFailed event
+  (test_map_state_items_eval_jsonata_fail[function]); offline wrote "threw an error during
+  evaluation", twice, and a Task's Arguments that threw wrote two events too, where every
+  recorded history has one (mlwf.offline.jsonata_states).
 - An AWS SDK task's S3 error names S3's extended request id (test_aws_sdk.py::
   test_s3_no_such_key); moto's S3 sent none (mlwf.offline.s3_host_ids).
 """
@@ -243,3 +248,76 @@ def test_an_sdk_task_s_s3_error_names_both_request_ids(stack):
         r"Request ID: \S+, Extended Request ID: \S+\)",
         ended["cause"],
     ), ended["cause"]
+
+
+INLINE = {
+    "ProcessorConfig": {"Mode": "INLINE"},
+    "StartAt": "Pass",
+    "States": {"Pass": {"Type": "Pass", "End": True}},
+}
+
+
+def test_a_jsonata_items_function_fails_once_in_aws_s_words(stack):
+    items = "{% $fn := function($x){$x} %}"
+    state = {"Type": "Map", "Items": items, "ItemProcessor": INLINE, "End": True}
+    definition = {"QueryLanguage": "JSONata", "StartAt": "MapIterateState"}
+    definition["States"] = {"MapIterateState": state}
+    ended = run_to_end(stack.sfn, definition)
+    history = stack.sfn.get_execution_history(executionArn=ended["executionArn"])["events"]
+    assert [e["type"] for e in history] == [
+        "ExecutionStarted",
+        "MapStateEntered",
+        "EvaluationFailed",
+        "MapStateFailed",
+        "ExecutionFailed",
+    ]
+    assert history[2]["evaluationFailedEventDetails"] == {
+        "cause": "An error occurred while executing the state 'MapIterateState' (entered at "
+        "the event id #2). The JSONata expression '$fn := function($x){$x}' specified for "
+        "the field 'Items' returned an unsupported result type.",
+        "error": "States.QueryEvaluationError",
+        "location": "Items",
+        "state": "MapIterateState",
+    }
+
+
+def test_a_task_s_arguments_that_throw_fail_in_one_evaluation_failed_event(stack):
+    task = {
+        "Type": "Task",
+        "Resource": f"arn:aws:lambda:us-east-1:123456789012:function:{ECHO}",
+        "Arguments": "{% 'a' + 1 %}",
+        "End": True,
+    }
+    definition = {"QueryLanguage": "JSONata", "StartAt": "T", "States": {"T": task}}
+    ended = run_to_end(stack.sfn, definition)
+    history = stack.sfn.get_execution_history(executionArn=ended["executionArn"])["events"]
+    assert [e["type"] for e in history] == [
+        "ExecutionStarted",
+        "TaskStateEntered",
+        "EvaluationFailed",
+        "ExecutionFailed",
+    ]
+
+
+def test_an_argument_that_gives_nothing_fails_in_one_event_at_its_field(stack):
+    # test_undefined_reference[BASE_UNDEFINED_ARGUMENTS], recorded against AWS
+    task = {
+        "Type": "Task",
+        "Resource": f"arn:aws:lambda:us-east-1:123456789012:function:{ECHO}",
+        "Arguments": "{% $doesNotExist %}",
+        "End": True,
+    }
+    definition = {"QueryLanguage": "JSONata", "StartAt": "T", "States": {"T": task}}
+    ended = run_to_end(stack.sfn, definition)
+    history = stack.sfn.get_execution_history(executionArn=ended["executionArn"])["events"]
+    failed = [e for e in history if e["type"] == "EvaluationFailed"]
+    assert [e["evaluationFailedEventDetails"] for e in failed] == [
+        {
+            "cause": "An error occurred while executing the state 'T' (entered at the event id "
+            "#2). The JSONata expression '$doesNotExist' specified for the field 'Arguments' "
+            "returned nothing (undefined).",
+            "error": "States.QueryEvaluationError",
+            "location": "Arguments",
+            "state": "T",
+        }
+    ]

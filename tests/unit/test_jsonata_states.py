@@ -164,3 +164,15 @@ def test_an_expression_giving_nothing_names_its_field_as_aws_does(aws):
         "The JSONata expression '$states.input.nope' specified for the field 'Output/v' "
         "returned nothing (undefined)."
     )
+
+
+def test_the_pinned_moto_check_of_a_result_writes_its_event_itself():
+    # mlwf.offline.jsonata_states._naming calls the two checks moto's function is made of,
+    # and writes the event once itself: when moto's body changes, look again
+    import inspect
+
+    from moto.stepfunctions.parser.asl.jsonata import validations
+
+    body = inspect.getsource(validations.validate_jsonata_expression_output)
+    for part in ("_validate_null_output", "_validate_string_output", "add_event", "raise ex"):
+        assert part in body
