@@ -218,7 +218,8 @@ def _naming(validate: Callable[..., None]) -> Callable[..., None]:
     that location (LocalStack's recordings of AWS, test_undefined_reference). moto's check
     wrote its event before the field was named, and its Task or Map wrote another: its
     two checks are called here instead, and the event written once (_publish_once).
-    `validate` is moto's, whose body is those checks (pinned by tests/unit/test_jsonata_states.py)."""
+    `validate` is moto's, whose body is those checks (pinned by
+    tests/unit/test_jsonata_states.py)."""
     from moto.stepfunctions.parser.asl.jsonata import validations
 
     checks = validations.__dict__["_validate_null_output"], validations._validate_string_output
