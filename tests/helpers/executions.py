@@ -62,3 +62,9 @@ def counting_loop(rounds: int) -> dict[str, Any]:
             "Done": {"Type": "Succeed"},
         },
     }
+
+
+def event_types(sfn: Any, ended: dict[str, Any]) -> list[str]:
+    """The types of an execution's history events, in order."""
+    history = sfn.get_execution_history(executionArn=ended["executionArn"])["events"]
+    return [event["type"] for event in history]

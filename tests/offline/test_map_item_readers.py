@@ -12,7 +12,7 @@ import pytest
 from mlwf.batch import BATCH_MACHINE
 from mlwf.offline.runtime import OfflineStack
 from tests.helpers.definitions import distributed_map_machine, s3_reader
-from tests.helpers.executions import run_to_end
+from tests.helpers.executions import event_types, run_to_end
 
 pytestmark = pytest.mark.offline
 
@@ -198,8 +198,7 @@ def test_a_max_items_path_that_reads_no_integer_fails_before_the_map_run(stack, 
         f'The MaxItemsPath field refers to value "{most}" which is not a valid integer: '
         "$.MaxItems"
     )
-    history = stack.sfn.get_execution_history(executionArn=ended["executionArn"])["events"]
-    assert [e["type"] for e in history] == [
+    assert event_types(stack.sfn, ended) == [
         "ExecutionStarted",
         "MapStateEntered",
         "MapStateStarted",

@@ -41,7 +41,7 @@ from collections.abc import Iterator
 import pytest
 
 from mlwf.offline.runtime import OfflineStack
-from tests.helpers.executions import run_to_end
+from tests.helpers.executions import event_types, run_to_end
 
 pytestmark = pytest.mark.offline
 
@@ -122,8 +122,7 @@ def test_an_output_path_missing_a_property_fails_naming_the_entered_event(stack)
         "An error occurred while executing the state 'RaiseRuntime' (entered at the event id "
         "#2). Invalid path '$.no.such.result.path' : Missing property in path $['no']"
     )
-    history = stack.sfn.get_execution_history(executionArn=ended["executionArn"])["events"]
-    assert [e["type"] for e in history] == [
+    assert event_types(stack.sfn, ended) == [
         "ExecutionStarted",
         "TaskStateEntered",
         "LambdaFunctionScheduled",
@@ -281,11 +280,22 @@ def test_a_jsonata_items_function_fails_once_in_aws_s_words(stack):
     }
 
 
-def test_a_task_s_arguments_that_throw_fail_in_one_evaluation_failed_event(stack):
+@pytest.mark.parametrize(
+    ("arguments", "outcome"),
+    [
+        # test_undefined_reference[BASE_UNDEFINED_ARGUMENTS], recorded against AWS
+        ("$doesNotExist", "returned nothing (undefined)."),
+        ("'a' + 1", "threw an error during evaluation. T2001: The left side of the + operator"),
+    ],
+    ids=["gives-nothing", "throws"],
+)
+def test_a_task_s_failing_arguments_write_one_evaluation_failed_event_at_their_field(
+    stack, arguments, outcome
+):
     task = {
         "Type": "Task",
         "Resource": f"arn:aws:lambda:us-east-1:123456789012:function:{ECHO}",
-        "Arguments": "{% 'a' + 1 %}",
+        "Arguments": f"{{% {arguments} %}}",
         "End": True,
     }
     definition = {"QueryLanguage": "JSONata", "StartAt": "T", "States": {"T": task}}
@@ -297,27 +307,9 @@ def test_a_task_s_arguments_that_throw_fail_in_one_evaluation_failed_event(stack
         "EvaluationFailed",
         "ExecutionFailed",
     ]
-
-
-def test_an_argument_that_gives_nothing_fails_in_one_event_at_its_field(stack):
-    # test_undefined_reference[BASE_UNDEFINED_ARGUMENTS], recorded against AWS
-    task = {
-        "Type": "Task",
-        "Resource": f"arn:aws:lambda:us-east-1:123456789012:function:{ECHO}",
-        "Arguments": "{% $doesNotExist %}",
-        "End": True,
-    }
-    definition = {"QueryLanguage": "JSONata", "StartAt": "T", "States": {"T": task}}
-    ended = run_to_end(stack.sfn, definition)
-    history = stack.sfn.get_execution_history(executionArn=ended["executionArn"])["events"]
-    failed = [e for e in history if e["type"] == "EvaluationFailed"]
-    assert [e["evaluationFailedEventDetails"] for e in failed] == [
-        {
-            "cause": "An error occurred while executing the state 'T' (entered at the event id "
-            "#2). The JSONata expression '$doesNotExist' specified for the field 'Arguments' "
-            "returned nothing (undefined).",
-            "error": "States.QueryEvaluationError",
-            "location": "Arguments",
-            "state": "T",
-        }
-    ]
+    details = history[2]["evaluationFailedEventDetails"]
+    assert details["cause"].startswith(
+        "An error occurred while executing the state 'T' (entered at the event id #2). "
+        f"The JSONata expression '{arguments}' specified for the field 'Arguments' {outcome}"
+    )
+    assert (details["location"], details["state"]) == ("Arguments", "T")
