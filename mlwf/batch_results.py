@@ -6,6 +6,11 @@ array of child executions: {Status, Input, Output (SUCCEEDED), Error and Cause (
 ...}, Input and Output as JSON strings
 (https://docs.aws.amazon.com/step-functions/latest/dg/input-output-resultwriter.html).
 
+A ResultWriter with a WriterConfig writes otherwise: `COMPACT` and `FLATTEN` give each
+succeeded child's output itself (here the verdict the child recorded), a failed child's
+entry as above; `OutputType: JSONL` one entry a line instead of an array. Each is read too;
+an entry that is neither a child execution nor a verdict is a named error, never counted.
+
 A file can hold millions of entries (AWS starts a new one at 5 GB), so each is parsed as a
 stream, an entry at a time: memory stays flat in the number of verdicts. The verdicts go to
 a CSV file and a summary as they come, never into a list.
@@ -123,8 +128,52 @@ def iter_json_array(stream: Any, chunk_bytes: int = CHUNK_BYTES) -> Iterator[Any
         raise ValueError("a result file ends before its JSON array does")
 
 
-def verdict_of(entry: dict[str, Any]) -> Verdict:
-    """The verdict a result file entry records for its image."""
+def iter_entries(stream: Any, chunk_bytes: int = CHUNK_BYTES) -> Iterator[Any]:
+    """A result file's entries, one at a time: a JSON array's elements, or JSON Lines'."""
+    first = stream.read(1)
+    while first in (b" ", b"\t", b"\r", b"\n"):
+        first = stream.read(1)
+    if first in (b"[", b""):
+        return iter_json_array(_Prefixed(first, stream), chunk_bytes)
+    return _json_lines(_Prefixed(first, stream), chunk_bytes)
+
+
+class _Prefixed:
+    """A stream with bytes already read from it put back in front."""
+
+    def __init__(self, head: bytes, stream: Any) -> None:
+        self.head, self.stream = head, stream
+
+    def read(self, size: int) -> bytes:
+        if self.head:
+            head, self.head = self.head, b""
+            return head
+        return bytes(self.stream.read(size))
+
+
+def _json_lines(stream: Any, chunk_bytes: int) -> Iterator[Any]:
+    pending = b""
+    while True:
+        chunk = stream.read(chunk_bytes)
+        lines = (pending + chunk).split(b"\n")
+        pending = lines.pop() if chunk else b""
+        for line in lines:
+            if line.strip():
+                yield json.loads(line)
+        if not chunk:
+            return
+
+
+def verdict_of(entry: Any) -> Verdict:
+    """The verdict a result file entry records for its image: a child execution's entry, or
+    (a WriterConfig's COMPACT or FLATTEN) the verdict its child gave."""
+    if isinstance(entry, dict) and "Status" not in entry and "verdict" in entry:
+        return _verdict(entry)
+    if not isinstance(entry, dict) or "Status" not in entry:
+        raise ValueError(
+            "an entry is neither a child execution nor a verdict (a WriterConfig whose "
+            "results mlwf batch cannot read?)"
+        )
     status = entry.get("Status")
     try:
         child_input = json.loads(entry.get("Input") or "{}")
@@ -133,19 +182,23 @@ def verdict_of(entry: dict[str, Any]) -> Verdict:
     key = str(child_input.get("s3_key", ""))
     inference_id = child_input.get("inference_id")
     if status == "SUCCEEDED":
-        output = json.loads(entry.get("Output") or "{}")
-        return Verdict(
-            s3_key=str(output.get("s3_key", key)),
-            verdict=str(output.get("verdict", ERROR)),
-            inferences=output.get("inferences"),
-            error=output.get("error"),
-            inference_id=output.get("inference_id", inference_id),
-        )
+        return _verdict(json.loads(entry.get("Output") or "{}"), key, inference_id)
     if status == "PENDING":
         return Verdict(key, NOT_RUN, inference_id=inference_id)
     # A child that failed past its own catches (e.g. a States.Runtime, or an EXPRESS child
     # past its five minutes): its image has no verdict but the error.
     return Verdict(key, ERROR, error=entry.get("Error") or status, inference_id=inference_id)
+
+
+def _verdict(output: Any, key: str = "", inference_id: str | None = None) -> Verdict:
+    """The verdict a child's output records."""
+    return Verdict(
+        s3_key=str(output.get("s3_key", key)),
+        verdict=str(output.get("verdict", ERROR)),
+        inferences=output.get("inferences"),
+        error=output.get("error"),
+        inference_id=output.get("inference_id", inference_id),
+    )
 
 
 def read_manifest(s3: Any, bucket: str, key: str) -> dict[str, Any]:
@@ -171,7 +224,7 @@ def iter_verdicts(s3: Any, bucket: str, manifest_key: str) -> Iterator[Verdict]:
         for result_file in manifest["ResultFiles"].get(status) or []:
             body = s3.get_object(Bucket=destination, Key=result_file["Key"])["Body"]
             try:
-                for entry in iter_json_array(body):
+                for entry in iter_entries(body):
                     yield verdict_of(entry)
             except ValueError as exc:
                 where = f"s3://{destination}/{result_file['Key']}"

@@ -273,3 +273,46 @@ def test_a_prefix_without_images_is_refused_after_the_run(offline):
         MlwfError, match=r"no .png/.jpg/.jpeg object under the prefix 'batch-none/'"
     ):
         report(stack.s3, batch, "batch-none/", None)
+
+
+@pytest.mark.parametrize(
+    "writer_config",
+    [
+        {"Transformation": "COMPACT", "OutputType": "JSONL"},
+        {"Transformation": "COMPACT", "OutputType": "JSON"},
+    ],
+    ids=["compact-jsonl", "compact-json"],
+)
+def test_a_batch_machine_with_a_writer_config_reports_its_verdicts(
+    offline, images, tmp_path, capsys, writer_config
+):
+    # Given the batch machine edited to write compact results (docs/batch.md says offline
+    # takes a WriterConfig as AWS does); before, mlwf batch counted each an ERROR, or refused
+    from mlwf.batch import report
+
+    stack, _ = offline
+    arn = stack.state_machine_arn(BATCH_MACHINE)
+    original = stack.sfn.describe_state_machine(stateMachineArn=arn)["definition"]
+    edited = json.loads(original)
+    (each,) = [s for s in edited["States"].values() if "ResultWriter" in s]
+    each["ResultWriter"]["WriterConfig"] = writer_config
+    stack.sfn.update_state_machine(stateMachineArn=arn, definition=json.dumps(edited))
+    try:
+        # When a batch runs and is reported
+        batch = execute(
+            stack.sfn,
+            arn,
+            stack.bucket_name(),
+            "batch-event/",
+            0.2,
+            stack.wait_for_executions,
+            False,
+        )
+        status = report(stack.s3, batch, "batch-event/", tmp_path)
+    finally:
+        stack.sfn.update_state_machine(stateMachineArn=arn, definition=original)
+    # Then its one image has its verdict
+    assert status == 0
+    assert "1 images:" in capsys.readouterr().out
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert set(summary["verdicts"]) <= {"ACCEPTED", "LOW_CONFIDENCE"}, summary

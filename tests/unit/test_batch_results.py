@@ -191,3 +191,36 @@ def test_outputs_never_overwrite_a_file_mlwf_did_not_write(tmp_path, name):
     with pytest.raises(MlwfError, match=f"{name} exists and mlwf did not write it"):
         write_outputs(tmp_path, iter([]), {})
     assert (tmp_path / name).read_text() == "my own notes\n"
+
+
+def verdict_output(key: str, verdict: str = "ACCEPTED") -> dict:
+    """What a batch child outputs: the verdict a WriterConfig's COMPACT writes itself."""
+    return {"s3_key": key, "verdict": verdict, "inferences": [0.9, 0.1], "inference_id": key}
+
+
+@pytest.mark.parametrize("chunk", [1, 5, 64])
+@pytest.mark.parametrize("lines", [False, True], ids=["json-array", "json-lines"])
+def test_a_writer_config_s_compact_results_are_read_as_verdicts(chunk, lines):
+    # Given result files written with WriterConfig COMPACT (the children's outputs), as a
+    # JSON array or JSON Lines, and a failed child's entry kept whole, as AWS keeps it
+    succeeded = [verdict_output("a.png"), verdict_output("b.png", "LOW_CONFIDENCE")]
+    failed = [entry("FAILED", "c.png", Error="States.Timeout")]
+    objects = results({"SUCCEEDED_0.json": succeeded, "FAILED_0.json": failed})
+    if lines:
+        for name, entries in (("SUCCEEDED_0.json", succeeded), ("FAILED_0.json", failed)):
+            text = "".join(json.dumps(e) + "\n" for e in entries)
+            objects[f"b/r/x/{name}"] = text.encode()
+    # When mlwf batch reads them
+    verdicts = list(iter_verdicts(FakeS3(objects, chunk=chunk), "b", "r/x/manifest.json"))
+    # Then each image has its verdict (before: every COMPACT entry was counted an ERROR)
+    assert [(v.s3_key, v.verdict, v.error) for v in verdicts] == [
+        ("a.png", "ACCEPTED", None),
+        ("b.png", "LOW_CONFIDENCE", None),
+        ("c.png", "ERROR", "States.Timeout"),
+    ]
+
+
+def test_an_entry_that_is_no_verdict_is_a_named_error_not_a_count():
+    objects = results({"SUCCEEDED_0.json": [[1, 2]]})  # FLATTEN of outputs that are arrays
+    with pytest.raises(MlwfError, match="neither a child execution nor a verdict"):
+        list(iter_verdicts(FakeS3(objects), "b", "r/x/manifest.json"))
