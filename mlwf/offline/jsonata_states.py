@@ -279,10 +279,8 @@ def _failing_as_aws(original: Callable[[Any, Any], None]) -> Callable[[Any, Any]
 
 
 def _query_evaluation_failed(env: Any, expression: str, details: str) -> Exception:
-    """The state's failure, with its EvaluationFailed event, as moto's validations.py
-    builds one for an expression that gives nothing (and as there, the state then writes a
-    second EvaluationFailed event)."""
-
+    """The state's failure, its EvaluationFailed event written once (_publish_once), as
+    moto's validations.py builds one for an expression that gives nothing."""
     field = expression_field(env, expression)
     named = f" specified for the field '{field}'" if field else ""
     # AWS's sentence, then JSONata's coded message after ". ", a bare one after ": "
