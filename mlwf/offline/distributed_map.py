@@ -182,9 +182,10 @@ def _map_run(self: Any, env: Any, eval_input: Any) -> None:
 
     input_items: list[Any] = env.stack.pop()
     record = eval_input.map_run_record
-    stored = stored_definition(env)
-    record.mlwf_express = express_children(stored, eval_input.state_name)
-    batcher = (map_state(stored, eval_input.state_name) or {}).get("ItemBatcher")
+    # the Map state as created, read once: moto's parser was given a rewritten one
+    state = map_state(stored_definition(env), eval_input.state_name) or {}
+    record.mlwf_express = express_children(state)
+    batcher = state.get("ItemBatcher")
     record.mlwf_batcher = batcher if isinstance(batcher, dict) else None
     jobs: list[Any] = input_items
     if record.mlwf_batcher is not None:  # a child per batch (mlwf.offline.map_batches)
@@ -210,7 +211,6 @@ def _map_run(self: Any, env: Any, eval_input: Any) -> None:
     worker_exception = job_pool.get_worker_exception()
     if worker_exception is not None:
         raise worker_exception
-    state = map_state(stored, eval_input.state_name) or {}
     check_threshold(env, record, state)
     children = record.mlwf_children
     record.mlwf_writer_config = config = writer_config(state)  # read by the ResultWriter

@@ -165,9 +165,10 @@ def jsonata_evaluated() -> Iterator[None]:
         for cls in (string_expression.StringJSONata, string_expression.StringVariableSample):
             original = cls.__dict__["_eval_body"]  # KeyError: moto changed; see the test
             stack.enter_context(patch.object(cls, "_eval_body", _failing_as_aws(original)))
-        validate = string_expression.__dict__["validate_jsonata_expression_output"]
+        # moto's check, replaced by its two parts (_naming); KeyError: moto changed, see the test
+        string_expression.__dict__["validate_jsonata_expression_output"]
         stack.enter_context(
-            patch.object(string_expression, "validate_jsonata_expression_output", _naming(validate))
+            patch.object(string_expression, "validate_jsonata_expression_output", _naming())
         )
         stack.enter_context(_written_once())
         yield
@@ -211,15 +212,14 @@ def _written_once() -> Iterator[None]:
         yield
 
 
-def _naming(validate: Callable[..., None]) -> Callable[..., None]:
+def _naming() -> Callable[..., None]:
     """moto's check of an expression's result (nothing, or no JSON value), its cause naming
     the field as AWS's does: "The JSONata expression '$$' specified for the field 'Output'
     returned nothing (undefined)." (floci-io/floci#2745), in one EvaluationFailed event at
     that location (LocalStack's recordings of AWS, test_undefined_reference). moto's check
     wrote its event before the field was named, and its Task or Map wrote another: its
-    two checks are called here instead, and the event written once (_publish_once).
-    `validate` is moto's, whose body is those checks (pinned by
-    tests/unit/test_jsonata_states.py)."""
+    two checks are called here instead, and the event written once (_publish_once). That
+    moto's check is still those two is pinned by tests/unit/test_jsonata_states.py."""
     from moto.stepfunctions.parser.asl.jsonata import validations
 
     checks = validations.__dict__["_validate_null_output"], validations._validate_string_output

@@ -18,7 +18,6 @@ from unittest.mock import patch
 
 from mlwf.offline.map_item_readers import reader_for_moto_grammar
 from mlwf.offline.map_result_formats import writer_for_moto_grammar
-from mlwf.offline.map_states import map_state
 
 
 def for_moto_grammar(definition: str) -> str:
@@ -69,9 +68,9 @@ def for_moto_grammar(definition: str) -> str:
     return json.dumps(rewritten) if changed else definition
 
 
-def express_children(definition: str, map_state_name: str) -> bool:
-    """Whether the Map state of that name runs EXPRESS children in the stored definition."""
-    state = map_state(definition, map_state_name) or {}
+def express_children(state: dict[str, Any]) -> bool:
+    """Whether the Map state (as stored, not as moto's parser was given it) runs EXPRESS
+    children."""
     processor = state.get("ItemProcessor") or state.get("Iterator") or {}
     return (processor.get("ProcessorConfig") or {}).get("ExecutionType") == "EXPRESS"
 

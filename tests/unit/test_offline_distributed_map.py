@@ -20,6 +20,7 @@ import pytest
 
 from mlwf.batch_results import iter_verdicts
 from mlwf.offline import distributed_map, map_grammar
+from mlwf.offline.map_states import map_state
 from tests.helpers.paths import REGION
 
 READER = "moto.stepfunctions.parser.asl.component.state.exec.state_map.item_reader.eval"
@@ -258,10 +259,10 @@ def test_express_children_and_integer_percentages_are_parsed():
     with map_grammar.parsed_as_aws_accepts():
         program, _ = AmazonStateLanguageParser.parse(json.dumps(EXPRESS_MAP))
     assert program is not None
-    assert map_grammar.express_children(json.dumps(EXPRESS_MAP), "M")
+    assert map_grammar.express_children(map_state(json.dumps(EXPRESS_MAP), "M") or {})
     standard = json.loads(json.dumps(EXPRESS_MAP))
     standard["States"]["M"]["ItemProcessor"]["ProcessorConfig"]["ExecutionType"] = "STANDARD"
-    assert not map_grammar.express_children(json.dumps(standard), "M")
+    assert not map_grammar.express_children(map_state(json.dumps(standard), "M") or {})
     # a definition moto already reads is given to it unchanged
     assert map_grammar.for_moto_grammar(json.dumps(standard)) != json.dumps(standard)
     plain = json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
