@@ -235,6 +235,9 @@ def test_the_report_writes_verdicts_csv_and_summary_json(offline, images, tmp_pa
     from mlwf.batch import report
 
     stack, _ = offline
+    # its own image (it read test_the_batch_input_event_runs_the_batch's, an order it needed)
+    one = next(iter(images.values()))
+    stack.s3.put_object(Bucket=stack.bucket_name(), Key="batch-event/one.png", Body=one)
     batch = execute(
         stack.sfn,
         stack.state_machine_arn(BATCH_MACHINE),
@@ -291,6 +294,10 @@ def test_a_batch_machine_with_a_writer_config_reports_its_verdicts(
     from mlwf.batch import report
 
     stack, _ = offline
+    prefix = "batch-writer-config/"  # its own image: no other test's object is relied on
+    stack.s3.put_object(
+        Bucket=stack.bucket_name(), Key=f"{prefix}one.png", Body=next(iter(images.values()))
+    )
     arn = stack.state_machine_arn(BATCH_MACHINE)
     original = stack.sfn.describe_state_machine(stateMachineArn=arn)["definition"]
     edited = json.loads(original)
@@ -303,12 +310,12 @@ def test_a_batch_machine_with_a_writer_config_reports_its_verdicts(
             stack.sfn,
             arn,
             stack.bucket_name(),
-            "batch-event/",
+            prefix,
             0.2,
             stack.wait_for_executions,
             False,
         )
-        status = report(stack.s3, batch, "batch-event/", tmp_path)
+        status = report(stack.s3, batch, prefix, tmp_path)
     finally:
         stack.sfn.update_state_machine(stateMachineArn=arn, definition=original)
     # Then its one image has its verdict

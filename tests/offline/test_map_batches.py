@@ -84,6 +84,16 @@ def test_the_map_run_counts_items_and_child_executions_apart(stack):
     assert described["executionCounts"]["total"] == described["executionCounts"]["succeeded"] == 3
 
 
+def run_jsonata(stack: OfflineStack, name: str, state: dict, given: dict) -> dict:
+    """One execution of a JSONata machine of that one Map state, once it has ended."""
+    definition = {"QueryLanguage": "JSONata", "StartAt": "Batches", "States": {"Batches": state}}
+    arn = stack.sfn.create_state_machine(
+        name=name, definition=json.dumps(definition), roleArn=ROLE
+    )["stateMachineArn"]
+    started = stack.sfn.start_execution(stateMachineArn=arn, input=json.dumps(given))
+    return stack.wait_for_execution(started["executionArn"])
+
+
 def test_a_jsonata_map_reads_its_batch_size_and_batch_input_from_expressions(stack):
     # Given a JSONata machine whose ItemBatcher's fields are expressions on the state's
     # input (moto passed the text on, and int() failed on it in Python's words)
@@ -97,13 +107,8 @@ def test_a_jsonata_map_reads_its_batch_size_and_batch_input_from_expressions(sta
         "ItemProcessor": ECHO_CHILDREN,
         "End": True,
     }
-    definition = {"QueryLanguage": "JSONata", "StartAt": "Batches", "States": {"Batches": state}}
-    arn = stack.sfn.create_state_machine(
-        name="batches-jsonata", definition=json.dumps(definition), roleArn=ROLE
-    )["stateMachineArn"]
     given = {"items": [1, 2, 3], "size": 2, "model": "m2"}
-    started = stack.sfn.start_execution(stateMachineArn=arn, input=json.dumps(given))
-    ended = stack.wait_for_execution(started["executionArn"])
+    ended = run_jsonata(stack, "batches-jsonata", state, given)
     # Then each child got at most that many items, and the evaluated BatchInput
     assert ended["status"] == "SUCCEEDED", ended
     assert json.loads(ended["output"]) == [
@@ -128,13 +133,7 @@ def test_a_batch_input_s_nested_expressions_read_the_state_s_context(stack):
         "ItemProcessor": ECHO_CHILDREN,
         "End": True,
     }
-    definition = {"QueryLanguage": "JSONata", "StartAt": "Batches", "States": {"Batches": state}}
-    arn = stack.sfn.create_state_machine(
-        name="batches-jsonata-context", definition=json.dumps(definition), roleArn=ROLE
-    )["stateMachineArn"]
-    given = {"items": [1, 2], "tag": "t1"}
-    started = stack.sfn.start_execution(stateMachineArn=arn, input=json.dumps(given))
-    ended = stack.wait_for_execution(started["executionArn"])
+    ended = run_jsonata(stack, "batches-jsonata-context", state, {"items": [1, 2], "tag": "t1"})
     # Then the child's BatchInput holds the values (moto passed the text on)
     assert ended["status"] == "SUCCEEDED", ended
     (batch,) = json.loads(ended["output"])

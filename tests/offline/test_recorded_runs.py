@@ -41,6 +41,7 @@ from collections.abc import Iterator
 import pytest
 
 from mlwf.offline.runtime import OfflineStack
+from tests.helpers.definitions import one_task_machine
 from tests.helpers.executions import event_types, run_to_end
 
 pytestmark = pytest.mark.offline
@@ -80,12 +81,10 @@ def test_a_catch_on_states_all_takes_a_task_result_over_the_quota(
     stack, resource, parameters, named, failed_event
 ):
     # Given a Task whose function answers past the quota, and a Catch on States.ALL
-    task = {"Type": "Task", "Resource": resource, "End": True}
-    task["Catch"] = [{"ErrorEquals": ["States.ALL"], "Next": "HandleGeneralError"}]
-    if parameters:
-        task["Parameters"] = parameters
-    handler = {"Type": "Pass", "End": True}
-    definition = {"StartAt": "T", "States": {"T": task, "HandleGeneralError": handler}}
+    catch = [{"ErrorEquals": ["States.ALL"], "Next": "HandleGeneralError"}]
+    fields = {"Parameters": parameters} if parameters else {}
+    definition = one_task_machine("T", resource, Catch=catch, **fields)
+    definition["States"]["HandleGeneralError"] = {"Type": "Pass", "End": True}
     # When it runs
     ended = run_to_end(stack.sfn, definition)
     # Then the Catch takes States.DataLimitExceeded, as in AWS's recorded run
@@ -135,15 +134,11 @@ def test_an_output_path_missing_a_property_fails_naming_the_entered_event(stack)
 def test_a_function_that_does_not_exist_is_named_by_its_latest_version(stack):
     # Given a lambda:invoke step naming no function (test_task_service_lambda.py::
     # test_no_such_function, recorded against AWS)
-    task = {
-        "Type": "Task",
-        "Resource": "arn:aws:states:::lambda:invoke",
-        "Parameters": {"FunctionName.$": "$.FunctionName", "Payload.$": "$.Payload"},
-        "End": True,
-    }
+    parameters = {"FunctionName.$": "$.FunctionName", "Payload.$": "$.Payload"}
+    invoke = one_task_machine("Start", "arn:aws:states:::lambda:invoke", Parameters=parameters)
     given = json.dumps({"FunctionName": "no_such_function", "Payload": None})
     # When it runs
-    ended = run_to_end(stack.sfn, {"StartAt": "Start", "States": {"Start": task}}, given)
+    ended = run_to_end(stack.sfn, invoke, given)
     # Then Lambda's words name the function's ARN and $LATEST, as on AWS (moto: its name)
     assert (ended["status"], ended["error"]) == ("FAILED", "Lambda.ResourceNotFoundException")
     named = "arn:aws:lambda:us-east-1:123456789012:function:no_such_function:$LATEST"
@@ -163,12 +158,10 @@ def test_a_function_that_does_not_exist_is_named_by_its_latest_version(stack):
     ids=["lambda-arn", "lambda-invoke"],
 )
 def test_a_function_s_error_is_the_cause_as_aws_writes_it(stack, resource, parameters, written):
-    task = {"Type": "Task", "Resource": resource, "End": True}
-    if parameters:
-        task["Parameters"] = parameters
-    ended = run_to_end(stack.sfn, {"StartAt": "Start", "States": {"Start": task}})
+    fields = {"Parameters": parameters} if parameters else {}
+    ended = run_to_end(stack.sfn, one_task_machine("Start", resource, **fields))
     assert (ended["status"], ended["error"]) == ("FAILED", "Exception")
-    assert ended["cause"].startswith(written + '"Some exception was raised.", '[:0])
+    assert ended["cause"].startswith(written)
     cause = json.loads(ended["cause"])
     assert (cause["errorMessage"], cause["errorType"]) == (
         "Some exception was raised.",
@@ -233,14 +226,11 @@ def test_a_jsonata_timestamp_that_is_no_date_time_fails_the_state(stack, timesta
 
 
 def test_an_sdk_task_s_s3_error_names_both_request_ids(stack):
-    task = {
-        "Type": "Task",
-        "Resource": "arn:aws:states:::aws-sdk:s3:getObject",
-        "Parameters": {"Bucket.$": "$.Bucket", "Key": "no_such_key.json"},
-        "End": True,
-    }
-    given = json.dumps({"Bucket": stack.bucket_name()})
-    ended = run_to_end(stack.sfn, {"StartAt": "StartState", "States": {"StartState": task}}, given)
+    parameters = {"Bucket.$": "$.Bucket", "Key": "no_such_key.json"}
+    definition = one_task_machine(
+        "StartState", "arn:aws:states:::aws-sdk:s3:getObject", Parameters=parameters
+    )
+    ended = run_to_end(stack.sfn, definition, json.dumps({"Bucket": stack.bucket_name()}))
     assert (ended["status"], ended["error"]) == ("FAILED", "S3.NoSuchKeyException")
     assert re.fullmatch(
         r"The specified key does not exist\. \(Service: S3, Status Code: 404, "
@@ -292,13 +282,9 @@ def test_a_jsonata_items_function_fails_once_in_aws_s_words(stack):
 def test_a_task_s_failing_arguments_write_one_evaluation_failed_event_at_their_field(
     stack, arguments, outcome
 ):
-    task = {
-        "Type": "Task",
-        "Resource": f"arn:aws:lambda:us-east-1:123456789012:function:{ECHO}",
-        "Arguments": f"{{% {arguments} %}}",
-        "End": True,
-    }
-    definition = {"QueryLanguage": "JSONata", "StartAt": "T", "States": {"T": task}}
+    echo = f"arn:aws:lambda:us-east-1:123456789012:function:{ECHO}"
+    definition = one_task_machine("T", echo, Arguments=f"{{% {arguments} %}}")
+    definition["QueryLanguage"] = "JSONata"
     ended = run_to_end(stack.sfn, definition)
     history = stack.sfn.get_execution_history(executionArn=ended["executionArn"])["events"]
     assert [e["type"] for e in history] == [
