@@ -26,6 +26,11 @@ def refused_where_moto_took_it(text: str) -> str:
     return str(refused.value.response["Error"]["Message"])
 
 
+def one_state(state: dict[str, Any], **top: Any) -> dict[str, Any]:
+    """A definition of that one state, named S and ending the machine (and any top fields)."""
+    return {**top, "StartAt": "S", "States": {"S": {**state, "End": True}}}
+
+
 def one_task_machine(name: str, resource: str, **fields: Any) -> dict[str, Any]:
     """A definition of one Task state of that name and Resource (and any other fields)."""
     state = {"Type": "Task", "Resource": resource, **fields, "End": True}
