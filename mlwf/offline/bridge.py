@@ -187,10 +187,16 @@ class Bridge:
         parsed: dict[str, Any] = {"ExecutedVersion": executed}
         try:
             result = runner(event, invocation)
-            # UTF-8 as it is, as Lambda's Python runtime writes a result (awslambdaric's
-            # lambda_runtime_marshaller: ensure_ascii=False on python3.12 and later), which
-            # the 6 MB counts: "é" is 2 bytes, not the 6 of "\u00e9"
-            payload = json.dumps(result, ensure_ascii=False).encode()
+            # A function's own process answers the payload its runtime marshalled (bytes);
+            # a function of a test's, in this process, its result: marshalled here as
+            # Lambda's Python runtime does it (awslambdaric's lambda_runtime_marshaller:
+            # bytes as they are, UTF-8 unescaped on python3.12 and later, which the 6 MB
+            # counts: "é" is 2 bytes, not the 6 of "\u00e9")
+            payload = (
+                result
+                if isinstance(result, bytes)
+                else json.dumps(result, ensure_ascii=False).encode()
+            )
             if len(payload) > RESPONSE_MAX_BYTES:
                 parsed["FunctionError"] = "Unhandled"
                 payload = json.dumps(_response_too_large()).encode()
@@ -198,7 +204,13 @@ class Bridge:
             return error_response(exc.status, exc.code, exc.message, exc.fields)
         except FunctionError as exc:  # as the function's runtime reported it
             parsed["FunctionError"] = "Unhandled"
-            payload = json.dumps({**exc.payload, "requestId": invocation.request_id}).encode()
+            # awslambdaric's make_error: the request id before the trace, which is last
+            error = dict(exc.payload)
+            trace = error.pop("stackTrace", None)
+            error["requestId"] = invocation.request_id
+            if trace is not None:
+                error["stackTrace"] = trace
+            payload = json.dumps(error).encode()
         except Exception as exc:  # a function error, reported the way Lambda reports it
             parsed["FunctionError"] = "Unhandled"
             payload = json.dumps(lambda_error_payload(exc, invocation.request_id)).encode()

@@ -24,6 +24,7 @@ https://docs.aws.amazon.com/lambda/latest/dg/troubleshooting-invocation.html#tro
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import select
@@ -245,7 +246,11 @@ class _Environment:
         self.function.log.wait_for(report, self.stream, timeout=5)
         if "error" in answer:
             raise FunctionError(answer["error"])
-        return json.loads(answer["result"])
+        # The payload as the runtime wrote it (Invoke answers these bytes): JSON text, or the
+        # bytes the handler returned
+        if "result_base64" in answer:
+            return base64.b64decode(answer["result_base64"])
+        return answer["result"].encode()
 
     def _failed(self, request_id: str, seconds: float, timed_out: bool) -> Any:
         """The invocation timed out or its process exited: stop it, log it, raise it."""

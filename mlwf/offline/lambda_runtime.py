@@ -20,6 +20,7 @@ https://docs.aws.amazon.com/lambda/latest/dg/python-exceptions.html
 
 from __future__ import annotations
 
+import base64
 import importlib
 import importlib.abc
 import importlib.machinery
@@ -32,6 +33,10 @@ import time
 import traceback
 from dataclasses import dataclass
 from typing import Any
+
+# Lambda's own runtime's marshaller (awslambdaric), so a result is what Lambda makes of it
+from awslambdaric.lambda_runtime_exception import FaultException  # type: ignore[import-untyped]
+from awslambdaric.lambda_runtime_marshaller import LambdaMarshaller  # type: ignore[import-untyped]
 
 
 @dataclass
@@ -181,6 +186,8 @@ def serve(code_dir: str, handler: str, incoming: Any, outgoing: Any) -> int:
     outgoing.write(json.dumps({"ready": True}) + "\n")
     outgoing.flush()
     environ = os.environ
+    # Made now: its encoder reads AWS_EXECUTION_ENV (UTF-8 unescaped on python3.12 and later)
+    marshaller = LambdaMarshaller()
     for line in incoming:
         request = json.loads(line)
         request_id = request["request_id"]
@@ -205,11 +212,16 @@ def serve(code_dir: str, handler: str, incoming: Any, outgoing: Any) -> int:
             answer = {"error": payload}
         else:
             try:
-                answer = {"result": json.dumps(result)}
-            except (TypeError, ValueError) as exc:
-                message = f"Unable to marshal response: {exc}"
-                payload = error_payload(exc, "Runtime.MarshalError", message)
-                log_error(payload, None)
+                answer = _marshalled(marshaller, result)
+            except FaultException as fault:  # "Unable to marshal response: ..."
+                # As awslambdaric's make_error and log_error give it: no trace, and the
+                # log's "Traceback" line with nothing under it
+                payload = {
+                    "errorMessage": fault.msg,
+                    "errorType": fault.exception_type,
+                    "stackTrace": fault.trace or [],
+                }
+                log_error(payload, fault)
                 answer = {"error": payload}
         duration = (time.perf_counter() - started) * 1000
         print(f"END RequestId: {request_id}", flush=True)
@@ -218,6 +230,15 @@ def serve(code_dir: str, handler: str, incoming: Any, outgoing: Any) -> int:
         outgoing.write(json.dumps(answer) + "\n")
         outgoing.flush()
     return 0
+
+
+def _marshalled(marshaller: Any, result: Any) -> dict[str, str]:
+    """The answer line for a result, as Lambda's runtime posts it: JSON text (a Decimal as its
+    number, NaN as NaN), or the bytes a handler returned, as they are (base64 on the line)."""
+    body, content_type = marshaller.marshal_response(result)
+    if content_type == "application/json":
+        return {"result": body}
+    return {"result_base64": base64.b64encode(body).decode()}
 
 
 def main(argv: list[str]) -> int:

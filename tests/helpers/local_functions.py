@@ -3,6 +3,7 @@ that does what its event asks, and the calls the tests make of it."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from functools import cache
 from pathlib import Path
@@ -116,8 +117,9 @@ def project_function(logical_id: str, **changes: Any) -> LocalFunction:
     return local(spec)
 
 
-def invoke(function: LocalFunction, event: dict, request_id: str = "request-id") -> dict:
-    return function(event, Invocation(function.spec.name, request_id))
+def invoke(function: LocalFunction, event: dict, request_id: str = "request-id") -> Any:
+    """The function's result: the JSON payload its runtime answered, read."""
+    return json.loads(function(event, Invocation(function.spec.name, request_id)))
 
 
 def failure(function: LocalFunction, event: dict) -> dict:

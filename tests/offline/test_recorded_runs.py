@@ -30,6 +30,10 @@ events.
   recorded history has one (mlwf.offline.jsonata_states).
 - An AWS SDK task's S3 error names S3's extended request id (test_aws_sdk.py::
   test_s3_no_such_key); moto's S3 sent none (mlwf.offline.s3_host_ids).
+- A function that returns bytes answers them as its payload, which the task reads as JSON
+  (test_lambda_task.py and test_lambda_task_service.py::test_invoke_bytes_payload, recorded
+  2025-11-06); offline failed it with Runtime.MarshalError (mlwf.offline.lambda_runtime,
+  which marshals with Lambda's own runtime's marshaller, and the bridge).
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ pytestmark = pytest.mark.offline
 FUNCTION = "too-big"
 ECHO = "echo"
 RAISING = "raising"
+BYTES = "bytes"
 
 
 def raising(event: object, invocation: object) -> None:
@@ -66,6 +71,8 @@ def stack() -> Iterator[OfflineStack]:
         stack.bridge.functions[FUNCTION] = lambda event, _: "x" * (300 * 1024)
         stack.bridge.functions[ECHO] = lambda event, _: event
         stack.bridge.functions[RAISING] = raising
+        # the recorded function's handler (return_bytes_str.py)
+        stack.bridge.functions[BYTES] = lambda event, _: b'"HelloWorld!"'
         yield stack
 
 
@@ -299,3 +306,28 @@ def test_a_task_s_failing_arguments_write_one_evaluation_failed_event_at_their_f
         f"The JSONata expression '{arguments}' specified for the field 'Arguments' {outcome}"
     )
     assert (details["location"], details["state"]) == ("Arguments", "T")
+
+
+@pytest.mark.parametrize(
+    ("resource", "parameters", "output"),
+    [
+        (f"arn:aws:lambda:us-east-1:123456789012:function:{BYTES}", None, "HelloWorld!"),
+        (
+            "arn:aws:states:::lambda:invoke",
+            {"FunctionName": BYTES, "Payload": "'{'Hello':'World'}'"},
+            {"ExecutedVersion": "$LATEST", "Payload": "HelloWorld!", "StatusCode": 200},
+        ),
+    ],
+    ids=["lambda-arn", "lambda-invoke"],
+)
+def test_a_function_that_returns_bytes_answers_them_as_its_payload(
+    stack, resource, parameters, output
+):
+    # Given the recorded function, which returns b'"HelloWorld!"' (the runtime answers bytes
+    # as they are: awslambdaric's LambdaMarshaller.marshal_response)
+    fields = {"Parameters": parameters} if parameters else {}
+    # When a Task runs it
+    ended = run_to_end(stack.sfn, one_task_machine("step1", resource, **fields), "{}")
+    # Then it succeeds with the payload read as JSON, as AWS's recorded runs did
+    assert ended["status"] == "SUCCEEDED", ended
+    assert json.loads(ended["output"]) == output
