@@ -54,6 +54,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from mlwf.offline.choice_timestamps import choice_timestamp
 from mlwf.offline.definition_map import map_diagnostics
 from mlwf.offline.wait_timestamps import timestamp_diagnostics
 
@@ -249,7 +250,6 @@ def _jsonpath_state(state: dict[str, Any], at: str, other_language: bool = True)
 # Integer", quoted for a string in an integer field), not recorded for these fields.
 OPERAND_TYPES = {"String": "String", "Numeric": "Number", "Boolean": "Boolean"}
 OPERAND_TYPES |= {"Timestamp": "Timestamp", "Is": "Boolean"}
-_TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)")
 
 
 def _operand(field: str, value: Any, at: str) -> list[str]:
@@ -262,7 +262,7 @@ def _operand(field: str, value: Any, at: str) -> list[str]:
         "String": isinstance(value, str),
         "Number": isinstance(value, int | float) and not isinstance(value, bool),
         "Boolean": isinstance(value, bool),
-        "Timestamp": isinstance(value, str) and _TIMESTAMP.fullmatch(value) is not None,
+        "Timestamp": choice_timestamp(value) is not None,
     }[kind]
     if right:
         return []

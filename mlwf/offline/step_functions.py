@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 
+from mlwf.offline.choice_timestamps import choice_timestamps_as_aws
+from mlwf.offline.context_objects import context_objects_as_aws
 from mlwf.offline.create_idempotency import creates_idempotent_as_aws
 from mlwf.offline.definition_validation import definitions_checked
 from mlwf.offline.distributed_map import distributed_maps_as_aws
@@ -49,6 +51,7 @@ def step_functions_as_aws() -> Iterator[None]:
         stack.enter_context(result_paths_as_aws())
         stack.enter_context(closed_task_tokens_timed_out())
         stack.enter_context(stops_as_aws())
+        stack.enter_context(context_objects_as_aws())  # after: it wraps their environment
         stack.enter_context(history_limited())  # after: it keeps stops' ends
         stack.enter_context(histories_paged())
         stack.enter_context(timeouts_as_aws())
@@ -63,6 +66,7 @@ def step_functions_as_aws() -> Iterator[None]:
         stack.enter_context(path_failures_as_aws())
         stack.enter_context(lambda_task_causes_as_written())
         stack.enter_context(wait_timestamps_as_aws())
+        stack.enter_context(choice_timestamps_as_aws())
         stack.enter_context(executions_logged())
         stack.enter_context(step_functions_enums_checked())
         yield
