@@ -14,6 +14,11 @@ Step Functions targets are delivered here:
   attributes EventBridge sets (ERROR_CODE, ERROR_MESSAGE, RULE_ARN, TARGET_ARN)
   (https://docs.aws.amazon.com/eventbridge/latest/userguide/rule-dlq.html). Delivery is
   tried once: the RetryPolicy's backoff over hours is not modelled.
+
+And a rule's other targets (an SQS queue, a log group) get the whole event, as EventBridge
+sends it with no InputTransformer: moto's default template left out its `account`
+(https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-events-structure.html;
+LocalStack's test_events_task_service.py recordings of AWS deliver it).
 """
 
 from __future__ import annotations
@@ -43,6 +48,12 @@ PREDEFINED = (
     "aws.events.event.json",
 )
 _PLACEHOLDER = re.compile(r'("?)<([A-Za-z0-9_.\-]+)>("?)')
+# An event as EventBridge delivers it, its fields in AWS's order, for moto's template
+WHOLE_EVENT = (
+    '{"version": "0", "id": "<id>", "detail-type": "<detail-type>", "source": "<source>", '
+    '"account": "<account>", "time": <time>, "region": "<region>", "resources": <resources>, '
+    '"detail": <detail>}'
+)
 
 
 def put_rules(events: Any, rules: Iterable[Any], template: str) -> None:
@@ -213,8 +224,10 @@ def _dead_letter(
 
 @contextmanager
 def step_functions_targets() -> Iterator[None]:
-    """Rules deliver to Step Functions targets while the block runs."""
+    """Rules deliver to Step Functions targets, and the whole event to others, while the
+    block runs."""
     from moto.events.models import Rule
+    from moto.events.utils import EventTemplateParser
 
     original = Rule.__dict__["send_to_targets"]  # KeyError: moto changed; see the test
 
@@ -232,5 +245,8 @@ def step_functions_targets() -> Iterator[None]:
             others.targets = [t for t in rule.targets if t not in ours]
             original(others, event, transform_input)
 
-    with patch.object(Rule, "send_to_targets", send_to_targets):
+    with (
+        patch.object(Rule, "send_to_targets", send_to_targets),
+        patch.object(EventTemplateParser, "DEFAULT_EVENT_INPUT_TEMPLATE", WHOLE_EVENT),
+    ):
         yield

@@ -73,3 +73,43 @@ def test_the_predefined_variables_need_no_path():
     assert given["whole"] == event
     stamp = datetime.strptime(given["at"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
     assert abs((datetime.now(UTC) - stamp).total_seconds()) < 60
+
+
+@pytest.fixture
+def events_to_a_queue(aws):
+    """An SQS queue that a rule on source my.source sends its events to, unchanged."""
+    import boto3
+
+    from mlwf.offline.rules import step_functions_targets
+
+    sqs, events = (boto3.client(s, region_name="us-east-1") for s in ("sqs", "events"))
+    queue = sqs.create_queue(QueueName="events")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])
+    events.put_rule(Name="mine", EventPattern=json.dumps({"source": ["my.source"]}))
+    target = {"Id": "q", "Arn": queue_arn["Attributes"]["QueueArn"]}
+    events.put_targets(Rule="mine", Targets=[target])
+    with step_functions_targets():
+        yield events, sqs, queue
+
+
+def test_a_target_without_a_transformer_gets_the_whole_event_account_included(events_to_a_queue):
+    # Given a rule whose target has no InputTransformer
+    events, sqs, queue = events_to_a_queue
+    # When an event is put
+    entry = {"Source": "my.source", "DetailType": "t", "Detail": '{"a": 1}'}
+    events.put_events(Entries=[entry])
+    # Then the queue gets it with every field EventBridge delivers, in its order
+    (message,) = sqs.receive_message(QueueUrl=queue)["Messages"]
+    body = json.loads(message["Body"])
+    assert list(body) == [
+        "version", "id", "detail-type", "source", "account", "time", "region", "resources",
+        "detail",
+    ]  # fmt: skip
+    assert (body["account"], body["detail"]) == ("123456789012", {"a": 1})
+
+
+def test_the_pinned_moto_leaves_the_account_out_of_its_default_template():
+    from moto.events.utils import EventTemplateParser
+
+    assert "<account>" not in EventTemplateParser.DEFAULT_EVENT_INPUT_TEMPLATE
+    assert EventTemplateParser.DEFAULT_EVENT_INPUT_PATHS_MAP["account"] == "$.account"
