@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 
+from mlwf.offline.assign_order import assignments_after_output
 from mlwf.offline.choice_timestamps import choice_timestamps_as_aws
 from mlwf.offline.context_objects import context_objects_as_aws
 from mlwf.offline.create_idempotency import creates_idempotent_as_aws
@@ -69,4 +70,5 @@ def step_functions_as_aws() -> Iterator[None]:
         stack.enter_context(choice_timestamps_as_aws())
         stack.enter_context(executions_logged())
         stack.enter_context(step_functions_enums_checked())
+        stack.enter_context(assignments_after_output())
         yield

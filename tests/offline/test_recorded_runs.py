@@ -34,6 +34,9 @@ events.
   (test_lambda_task.py and test_lambda_task_service.py::test_invoke_bytes_payload, recorded
   2025-11-06); offline failed it with Runtime.MarshalError (mlwf.offline.lambda_runtime,
   which marshals with Lambda's own runtime's marshaller, and the bridge).
+- A state's Assign takes effect after its output: its OutputPath reads the value from before
+  (test_assign_reference_variables.py::test_state_assign_evaluation_order[BASE_EVALUATION_
+  ORDER_PASS_STATE], recorded 2024-11-06); moto read the new one (mlwf.offline.assign_order).
 """
 
 from __future__ import annotations
@@ -331,3 +334,42 @@ def test_a_function_that_returns_bytes_answers_them_as_its_payload(
     # Then it succeeds with the payload read as JSON, as AWS's recorded runs did
     assert ended["status"] == "SUCCEEDED", ended
     assert json.loads(ended["output"]) == output
+
+
+def test_a_states_output_path_reads_the_variable_from_before_its_assign(stack):
+    # Given the recorded machine (base_evaluation_order_pass_state.json5)
+    question = "What is the answer to life the universe and everything?"
+    states = {
+        "State0": {
+            "Type": "Pass",
+            "Result": {"theQuestion": question},
+            "Assign": {"question.$": "$.theQuestion", "answer": 42},
+            "Next": "State1",
+        },
+        "State1": {
+            "Type": "Pass",
+            "InputPath": "$answer",
+            "ResultPath": "$.theAnswer",
+            "OutputPath": "$answer",
+            "Assign": {"answer": "<omitted>"},
+            "End": True,
+        },
+    }
+    # When it runs
+    ended = run_to_end(stack.sfn, {"StartAt": "State0", "States": states}, "{}")
+    # Then its output is 42, as AWS's was, and State1 still assigned the new value
+    assert (ended["status"], ended["output"]) == ("SUCCEEDED", "42")
+    history = stack.sfn.get_execution_history(executionArn=ended["executionArn"])["events"]
+    exited = [e["stateExitedEventDetails"] for e in history if e["type"] == "PassStateExited"]
+    assert exited[1]["assignedVariables"] == {"answer": '"<omitted>"'}
+
+
+def test_a_jsonata_output_reads_the_variable_from_before_its_assign(stack):
+    # "Assign and Output evaluate in parallel" (see mlwf.offline.assign_order)
+    states = {
+        "A": {"Type": "Pass", "Assign": {"x": 1}, "Next": "B"},
+        "B": {"Type": "Pass", "Assign": {"x": 2}, "Output": {"seen": "{% $x %}"}, "Next": "C"},
+        "C": {"Type": "Pass", "Output": "{% [$states.input.seen, $x] %}", "End": True},
+    }
+    definition = {"QueryLanguage": "JSONata", "StartAt": "A", "States": states}
+    assert json.loads(run_to_end(stack.sfn, definition, "{}")["output"]) == [1, 2]
