@@ -30,6 +30,7 @@ from mlwf.offline.moto_patches import (
 )
 from mlwf.offline.optimized_errors import optimized_errors_as_aws
 from mlwf.offline.path_failures import path_failures_as_aws
+from mlwf.offline.query_languages import query_languages_as_aws
 from mlwf.offline.request_enums import step_functions_enums_checked
 from mlwf.offline.result_paths import result_paths_as_aws
 from mlwf.offline.state_errors import states_errors_kept
@@ -44,6 +45,7 @@ def step_functions_as_aws() -> Iterator[None]:
     server starts: its own patches wrap some of these."""
     with ExitStack() as stack:
         stack.enter_context(asl_parses_apart())
+        stack.enter_context(query_languages_as_aws())
         stack.enter_context(json_paths_as_aws())
         stack.enter_context(lambda_fields_checked())
         stack.enter_context(jsonata_evaluated())
