@@ -34,6 +34,7 @@ from mlwf.offline.query_languages import query_languages_as_aws
 from mlwf.offline.request_enums import step_functions_enums_checked
 from mlwf.offline.result_paths import result_paths_as_aws
 from mlwf.offline.state_errors import states_errors_kept
+from mlwf.offline.status_events import status_changes_sent
 from mlwf.offline.task_shapes import task_shapes_as_aws
 from mlwf.offline.task_tokens import closed_task_tokens_timed_out
 from mlwf.offline.wait_timestamps import wait_timestamps_as_aws
@@ -55,6 +56,7 @@ def step_functions_as_aws() -> Iterator[None]:
         stack.enter_context(closed_task_tokens_timed_out())
         stack.enter_context(stops_as_aws())
         stack.enter_context(context_objects_as_aws())  # after: it wraps their environment
+        stack.enter_context(status_changes_sent())  # after: it follows their end
         stack.enter_context(history_limited())  # after: it keeps stops' ends
         stack.enter_context(histories_paged())
         stack.enter_context(timeouts_as_aws())
