@@ -102,7 +102,7 @@ def definitions_validated(parse: Callable[[str], None]) -> Iterator[None]:
                 else "Member must have length greater than or equal to 1"
             )
             problems.append(("definition", must, HIDDEN))
-        # `type` and `severity` outside their enums: refused before, by request_enums
+        # `type` and `severity` outside their enums: refused before, by request_constraints
         if problems:
             raise ValidationException(validation_errors(problems))
         max_results = params.get("maxResults", 0)

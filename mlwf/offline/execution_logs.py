@@ -16,7 +16,7 @@ named `states/<machine>/<yyyy-mm-dd-HH-MM>/<id>` as AWS's streams are shown name
 is inferred, AWS's rule for splitting streams is not documented.
 
 A level that is not one of `ALL | ERROR | FATAL | OFF` is refused by
-mlwf.offline.request_enums. moto's internals named here are pinned by
+mlwf.offline.request_constraints. moto's internals named here are pinned by
 tests/unit/test_execution_logs.py.
 """
 

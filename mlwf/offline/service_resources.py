@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from mlwf.offline.request_enums import Problem, enum_leaf, shape_problems
+from mlwf.offline.request_constraints import Problem, bounds_leaf, enum_leaf, shape_problems
 from mlwf.offline.validation_errors import validation_errors
 
 TOPIC, TABLE, PARAMETER = "AWS::SNS::Topic", "AWS::DynamoDB::Table", "AWS::SSM::Parameter"
@@ -286,14 +286,10 @@ def _constraint_leaf(shape: Any, value: Any, at: str) -> list[Problem]:
     if shape.type_name != "string" or not isinstance(value, str):
         return []
     problems = enum_leaf(shape, value, at)
-    pattern, low, high = (shape.metadata.get(k) for k in ("pattern", "min", "max"))
+    pattern = shape.metadata.get("pattern")
     if pattern and not _matches(pattern, value):
         problems.append((at, f"Member must satisfy regular expression pattern: {pattern}", value))
-    if low is not None and len(value) < low:
-        problems.append((at, f"Member must have length greater than or equal to {low}", value))
-    if high is not None and len(value) > high:
-        problems.append((at, f"Member must have length less than or equal to {high}", value))
-    return problems
+    return problems + bounds_leaf(shape, value, at)
 
 
 # DynamoDB's table names: 3 to 255 of these characters

@@ -31,7 +31,7 @@ from mlwf.offline.moto_patches import (
 from mlwf.offline.optimized_errors import optimized_errors_as_aws
 from mlwf.offline.path_failures import path_failures_as_aws
 from mlwf.offline.query_languages import query_languages_as_aws
-from mlwf.offline.request_enums import step_functions_enums_checked
+from mlwf.offline.request_constraints import step_functions_requests_checked
 from mlwf.offline.result_paths import result_paths_as_aws
 from mlwf.offline.state_errors import states_errors_kept
 from mlwf.offline.status_events import status_changes_sent
@@ -73,6 +73,6 @@ def step_functions_as_aws() -> Iterator[None]:
         stack.enter_context(wait_timestamps_as_aws())
         stack.enter_context(choice_timestamps_as_aws())
         stack.enter_context(executions_logged())
-        stack.enter_context(step_functions_enums_checked())
+        stack.enter_context(step_functions_requests_checked())
         stack.enter_context(assignments_after_output())
         yield

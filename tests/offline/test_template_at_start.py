@@ -1,6 +1,6 @@
 """What starting an offline stack says or refuses about a template a user edited: the
 resources it leaves out, named (mlwf/offline/resource_types.py), and a state machine property
-Step Functions refuses (mlwf/offline/request_enums.py)."""
+Step Functions refuses (mlwf/offline/request_constraints.py)."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def test_the_start_names_the_resources_it_left_out(tmp_path):
 
 def test_a_template_logging_level_step_functions_does_not_have_is_refused(tmp_path):
     # `Level: EVERYTHING` was created, and DescribeStateMachine echoed it
-    # (API_LoggingConfiguration.html: ALL | ERROR | FATAL | OFF; request_enums.py)
+    # (API_LoggingConfiguration.html: ALL | ERROR | FATAL | OFF; request_constraints.py)
     from tests.helpers.project import project_copy, refusal
 
     template = project_copy(tmp_path)

@@ -1,7 +1,8 @@
 """A state machine's executions logged to its CloudWatch Logs group as its LoggingConfiguration
 asks (cw-logs.html; mlwf/offline/execution_logs.py): moto started every execution without a
 logging session, so the template's groups stayed empty. A level Step Functions does not have
-is refused (mlwf/offline/request_enums.py; at start: tests/offline/test_template_at_start.py)."""
+is refused (mlwf/offline/request_constraints.py; at start:
+tests/offline/test_template_at_start.py)."""
 
 from __future__ import annotations
 

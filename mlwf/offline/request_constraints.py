@@ -1,5 +1,5 @@
-"""Step Functions refusing a request whose parameter is not one of its enum's values, as AWS
-refuses it, in-process and over HTTP.
+"""Step Functions refusing a request whose parameter is outside its enum, range or length, as
+AWS refuses it, in-process and over HTTP.
 
 AWS checks each request against its API's model before the action runs: a value outside an
 enum is a ValidationException, "1 validation error detected: Value 'DONE' at 'statusFilter'
@@ -10,6 +10,14 @@ list, as if no execution had that status (found by a user-edit walk;
 https://docs.aws.amazon.com/step-functions/latest/apireference/API_ListExecutions.html gives
 the values). The enums are botocore's model of the API, the one the SDKs are built from,
 nested members included (`loggingConfiguration.level`).
+
+The model's bounds are checked the same way: a number past its range ("Value '1001' at
+'maxResults' failed to satisfy constraint: Member must have value less than or equal to
+1000") and a string past its length ("... at 'nextToken' failed to satisfy constraint:
+Member must have length less than or equal to 1024"), as AWS answered them in LocalStack's
+recordings (test_sfn_api.py, the pagination tests, 2024-07-01); moto paged on with any. A
+sensitive member's value (an execution's input) is left out of the message, as AWS leaves
+it out.
 """
 
 from __future__ import annotations
@@ -20,7 +28,7 @@ from contextlib import contextmanager
 from typing import Any
 from unittest.mock import patch  # as moto's mock_aws does: set, then put back as it was
 
-from mlwf.offline.validation_errors import validation_errors
+from mlwf.offline.validation_errors import HIDDEN, validation_errors
 
 Problem = tuple[str, str, Any]
 
@@ -67,8 +75,33 @@ def enum_problems(shape: Any, value: Any, at: str = "") -> list[Problem]:
     return shape_problems(shape, value, enum_leaf, at)
 
 
+def bounds_leaf(shape: Any, value: Any, at: str) -> list[Problem]:
+    """A number outside its shape's range, a string outside its length."""
+    low, high = shape.metadata.get("min"), shape.metadata.get("max")
+    if shape.type_name in ("integer", "long") and isinstance(value, int):
+        if isinstance(value, bool):
+            return []
+        measure, size = "value", value
+    elif shape.type_name == "string" and isinstance(value, str):
+        measure, size = "length", len(value)
+    else:
+        return []
+    shown = HIDDEN if shape.metadata.get("sensitive") else value
+    if high is not None and size > high:
+        return [(at, f"Member must have {measure} less than or equal to {high}", shown)]
+    if low is not None and size < low:
+        return [(at, f"Member must have {measure} greater than or equal to {low}", shown)]
+    return []
+
+
+def request_problems(shape: Any, value: Any, at: str = "") -> list[Problem]:
+    """Each value under `shape` outside its enum, range or length."""
+    return shape_problems(shape, value, lambda *leaf: enum_leaf(*leaf) + bounds_leaf(*leaf), at)
+
+
 @contextmanager
-def step_functions_enums_checked() -> Iterator[None]:
+def step_functions_requests_checked() -> Iterator[None]:
+    """While the block runs, Step Functions requests are checked against the API's model."""
     import botocore.session
     from moto.core.utils import camelcase_to_underscores
     from moto.stepfunctions.exceptions import ValidationException
@@ -84,7 +117,7 @@ def step_functions_enums_checked() -> Iterator[None]:
             shape = model.operation_model(action).input_shape
         except Exception:  # not JSON, or no such operation: moto's answer
             return original(self)
-        problems = enum_problems(shape, params) if shape is not None else []
+        problems = request_problems(shape, params) if shape is not None else []
         if problems:
 
             def refuse() -> Any:
