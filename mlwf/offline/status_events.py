@@ -29,12 +29,12 @@ from datetime import datetime
 from typing import Any
 from unittest.mock import patch
 
+from mlwf.offline.execution_fields import redrive_fields
 from mlwf.offline.execution_output import output_json
 
 LOG = logging.getLogger(__name__)
 SOURCE = "aws.states"
 DETAIL_TYPE = "Step Functions Execution Status Change"
-_REDRIVABLE = ("FAILED", "TIMED_OUT", "ABORTED")  # redrive-executions.html
 
 
 def _millis(moment: datetime | None) -> int | None:
@@ -45,6 +45,7 @@ def status_detail(execution: Any, status: str) -> dict[str, Any]:
     """The event's detail for an execution at `status`, as AWS's recorded events give it."""
     ended = status != "RUNNING"
     succeeded = status == "SUCCEEDED"
+    redrive = redrive_fields(status)
     return {
         "executionArn": execution.exec_arn,
         "stateMachineArn": execution.state_machine_arn,
@@ -58,10 +59,8 @@ def status_detail(execution: Any, status: str) -> dict[str, Any]:
         "stateMachineAliasArn": None,
         "redriveCount": 0,
         "redriveDate": None,
-        "redriveStatus": "REDRIVABLE" if status in _REDRIVABLE else "NOT_REDRIVABLE",
-        "redriveStatusReason": (
-            None if status in _REDRIVABLE else f"Execution is {status} and cannot be redriven"
-        ),
+        "redriveStatus": redrive["redriveStatus"],
+        "redriveStatusReason": redrive.get("redriveStatusReason"),
         "inputDetails": {"included": True},
         "outputDetails": {"included": True} if succeeded else None,
         "error": execution.error if ended else None,

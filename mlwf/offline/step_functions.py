@@ -12,6 +12,7 @@ from mlwf.offline.context_objects import context_objects_as_aws
 from mlwf.offline.create_idempotency import creates_idempotent_as_aws
 from mlwf.offline.definition_validation import definitions_checked
 from mlwf.offline.distributed_map import distributed_maps_as_aws
+from mlwf.offline.execution_fields import execution_fields_as_aws
 from mlwf.offline.execution_history import histories_paged
 from mlwf.offline.execution_logs import executions_logged
 from mlwf.offline.execution_output import outputs_as_json
@@ -61,6 +62,7 @@ def step_functions_as_aws() -> Iterator[None]:
         stack.enter_context(histories_paged())
         stack.enter_context(timeouts_as_aws())
         stack.enter_context(outputs_as_json())
+        stack.enter_context(execution_fields_as_aws())  # after: it wraps their answers
         stack.enter_context(task_shapes_as_aws())
         stack.enter_context(optimized_errors_as_aws())
         stack.enter_context(executions_started_as_aws())
