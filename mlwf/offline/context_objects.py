@@ -7,9 +7,12 @@ and `$$.Execution.StartTime` is the execution's `startDate` to the millisecond (
 test_base.py::test_execution_dateformat, asserted against AWS). moto's interpreter put the
 start as a Python datetime, so an execution whose output held `$$.Execution.StartTime` could
 not be described (DescribeExecution failed on it, in Python's words); it wrote EnteredTime
-in Python's own form (`...47.152367+00:00`); and it had no RedriveCount, so
-`$$.Execution.RedriveCount` failed the execution with States.Runtime. (RedriveTime is
-there only once an execution is redriven, which offline executions never are.)
+in Python's own form (`...47.152367+00:00`); it had no RedriveCount, so
+`$$.Execution.RedriveCount` failed the execution with States.Runtime; and an EXPRESS
+execution's Id was its Standard form, `...:execution:...`, where AWS gives
+`...:express:<machine>:<name>:<id>`, the ARN StartExecution answers (LocalStack's
+test_express_sync.py recordings). (RedriveTime is there only once an execution is
+redriven, which offline executions never are.)
 
 moto's internals named here are pinned by tests/unit/test_context_objects.py.
 """
@@ -21,6 +24,8 @@ from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from typing import Any
 from unittest.mock import patch
+
+from mlwf.offline.express import express_arn
 
 
 def aws_time(moment: datetime) -> str:
@@ -55,7 +60,11 @@ def context_objects_as_aws() -> Iterator[None]:
 
     def environment(worker: Any) -> Any:
         env = make_environment(worker)
-        _settled(env.states.context_object.context_object_data)
+        context = env.states.context_object.context_object_data
+        _settled(context)
+        if getattr(env.execution_type, "value", env.execution_type) == "EXPRESS":
+            # the ARN AWS gives an EXPRESS execution, which StartExecution answered
+            context["Execution"]["Id"] = express_arn(context["Execution"]["Id"])
         return env
 
     def entered(**fields: Any) -> Any:

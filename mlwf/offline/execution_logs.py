@@ -32,6 +32,8 @@ from datetime import UTC, datetime
 from typing import Any
 from unittest.mock import patch  # as moto's mock_aws does: set, then put back as it was
 
+from mlwf.offline.express import express_arn
+
 _LOCK = threading.Lock()  # moto's Logs backend is not thread-safe
 
 
@@ -56,6 +58,7 @@ def history_record(history_log: dict[str, Any]) -> tuple[int, str]:
         "previous_event_id": str(history_log["previous_event_id"]),
         "event_timestamp": str(millis),
         "execution_arn": history_log["execution_arn"],
+        "redrive_count": "0",  # as AWS's records have it; offline nothing is redriven
     }
     return millis, json.dumps(record, default=str)
 
@@ -113,9 +116,11 @@ def executions_logged() -> Iterator[None]:
 
     def init(self: Any, *args: Any, **kwargs: Any) -> None:
         if kwargs.get("cloud_watch_logging_session") is None and "state_machine" in kwargs:
-            kwargs["cloud_watch_logging_session"] = _session(
-                kwargs["state_machine"], kwargs["exec_arn"]
-            )
+            arn = kwargs["exec_arn"]
+            kind = getattr(kwargs["state_machine"], "type", None)  # moto's sm_type: STANDARD
+            if getattr(kind, "value", kind) == "EXPRESS":
+                arn = express_arn(arn)  # as AWS's EXPRESS records name the execution
+            kwargs["cloud_watch_logging_session"] = _session(kwargs["state_machine"], arn)
         started(self, *args, **kwargs)
 
     with patch.object(Execution, "__init__", init):

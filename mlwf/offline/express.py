@@ -44,8 +44,11 @@ NOT_IN_CONTEXT = ("InvalidArn", "Invalid Arn: 'Resource type not valid in this c
 
 
 def express_arn(execution_arn: str) -> str:
-    """`...:execution:<machine>:<name>` as AWS names an EXPRESS execution."""
-    return execution_arn.replace(":execution:", ":express:", 1) + ":" + str(uuid.uuid4())
+    """`...:execution:<machine>:<name>` as AWS names an EXPRESS execution,
+    `...:express:<machine>:<name>:<id>`: the same each time for the same execution, so that
+    StartExecution's answer, `$$.Execution.Id` and its log records name it alike."""
+    express = execution_arn.replace(":execution:", ":express:", 1)
+    return f"{express}:{uuid.uuid5(uuid.NAMESPACE_URL, execution_arn)}"
 
 
 def is_express_arn(arn: str) -> bool:

@@ -142,3 +142,38 @@ def test_a_sync_executions_output_is_json_text(stack, result):
     answer = stack.sfn.start_sync_execution(stateMachineArn=arn, input="{}")
     assert answer["status"] == "SUCCEEDED"
     assert answer["output"] == json.dumps(result, separators=(",", ":"))
+
+
+def test_an_express_execution_is_named_alike_in_its_answer_context_and_log(stack):
+    # Given an EXPRESS machine that outputs its Context object's Execution, logging ALL
+    logs, group = stack.client("logs"), "/offline/express-ids"
+    logs.create_log_group(logGroupName=group)
+    machine = {
+        "StartAt": "P",
+        "States": {"P": {"Type": "Pass", "Parameters": {"e.$": "$$.Execution"}, "End": True}},
+    }
+    destination = {"logGroupArn": f"arn:aws:logs:us-east-1:123456789012:log-group:{group}:*"}
+    arn = stack.sfn.create_state_machine(
+        name="ids",
+        definition=json.dumps(machine),
+        roleArn="arn:aws:iam::123456789012:role/r",
+        type="EXPRESS",
+        loggingConfiguration={
+            "level": "ALL",
+            "destinations": [{"cloudWatchLogsLogGroup": destination}],
+        },
+    )["stateMachineArn"]
+    # When it runs
+    answer = stack.sfn.start_sync_execution(stateMachineArn=arn, input="{}")
+    # Then $$.Execution.Id and every log record name the ARN StartSyncExecution answered,
+    # `...:express:<machine>:<name>:<id>` (LocalStack's test_express_sync.py and
+    # test_express_async.py recordings), with a RedriveCount of 0
+    execution = json.loads(answer["output"])["e"]
+    assert execution["Id"] == answer["executionArn"]
+    assert answer["executionArn"].split(":")[5:7] == ["express", "ids"]
+    assert execution["RedriveCount"] == 0
+    records = [
+        json.loads(e["message"]) for e in logs.filter_log_events(logGroupName=group)["events"]
+    ]
+    assert {r["execution_arn"] for r in records} == {answer["executionArn"]}
+    assert {r["redrive_count"] for r in records} == {"0"}
