@@ -13,6 +13,11 @@ recordings of AWS, test_base_scenarios.py):
   2016-12-05 21:29:29Z" (test_wait_timestamp_jsonata); moto failed it as States.Runtime, in
   the words of a Timestamp literal. A TimestampPath's failure is moto's, as AWS words it.
 
+- a Timestamp more than 2^31 - 1 seconds ahead fails the execution with States.Runtime, "An
+  error occurred while executing the state 'State_1' (entered at the event id #2). Wait
+  state delay is too long." (test_wait.py::test_timestamp_too_far_in_future_boundary: 24,856
+  days ahead failed so, 24,855 days waited; recorded 2023-12-13); moto waited.
+
 "2016-03-05T21:29:29.243167252Z" (nanoseconds) is taken, as recorded. Lower-case "t" and
 "z", which RFC 3339 allows, are taken here too: AWS's answer to them is not recorded.
 """
@@ -26,6 +31,7 @@ from datetime import datetime
 from typing import Any
 from unittest.mock import patch
 
+MAX_DELAY_SECONDS = 2**31 - 1  # AWS's longest Wait: 24,855 days waited, 24,856 failed
 RFC3339 = re.compile(r"(\d{4}-\d{2}-\d{2})[Tt](\d{2}:\d{2}:\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})")
 
 
@@ -65,6 +71,15 @@ def wait_timestamps_as_aws() -> Iterator[None]:
     from mlwf.offline.state_errors import state_failure
 
     Timestamp.__dict__["_create_failure_event"]  # KeyError: moto changed; see the test
+    wait_seconds = Timestamp.__dict__["_get_wait_seconds"]
+
+    def bounded_wait_seconds(self: Any, env: Any) -> int:
+        seconds = int(wait_seconds(self, env))
+        if seconds > MAX_DELAY_SECONDS:
+            raise state_failure(
+                env, "States.Runtime", "Wait state delay is too long.", "ExecutionFailed"
+            )
+        return seconds
 
     def create_failure_event(self: Any, env: Any, timestamp_str: str) -> Any:
         cause = (
@@ -87,5 +102,8 @@ def wait_timestamps_as_aws() -> Iterator[None]:
         )
         return failure.failure_event
 
-    with patch.object(Timestamp, "_create_failure_event", create_failure_event):
+    with (
+        patch.object(Timestamp, "_create_failure_event", create_failure_event),
+        patch.object(Timestamp, "_get_wait_seconds", bounded_wait_seconds),
+    ):
         yield

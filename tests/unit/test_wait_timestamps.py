@@ -43,3 +43,14 @@ def test_the_pinned_moto_fails_a_timestamp_value_as_states_runtime():
 
     failing = inspect.getsource(Timestamp._create_failure_event)
     assert "StatesRuntime" in failing and "The Timestamp parameter does not reference" in failing
+
+
+def test_the_pinned_moto_waits_any_delay_its_timestamp_gives():
+    from moto.stepfunctions.parser.asl.component.state.wait.wait_function.timestamp import (
+        Timestamp,
+    )
+
+    seconds = inspect.getsource(Timestamp.__dict__["_get_wait_seconds"])
+    # its one failure is a timestamp that does not parse; no delay is too long for it
+    assert "delta_sec = int(delta.total_seconds())" in seconds
+    assert seconds.count("raise ") == 1 and "_create_failure_event" in seconds
