@@ -257,6 +257,12 @@ def _publish_once(env: Any, failure: Any, field: str | None) -> None:
     if field:  # the field again, as the event's location (recorded: 'Items', 'Output/result')
         failure.failure_event.event_details["evaluationFailedEventDetails"]["location"] = field
     decorated: Any = {"evaluationFailedEventDetails": failure.get_evaluation_failed_event_details()}
+    entered = _entered_previous_id(env)
+    if entered is not None:
+        # AWS's EvaluationFailed follows what its state's entered event followed: (3, prev 0)
+        # after PassStateEntered (2, prev 0), (7, prev 5) after (6, prev 5) (LocalStack's
+        # recordings: test_undefined_reference, test_map_state_items_eval_jsonata_fail)
+        env.event_history_context.source_event_id = entered
     env.event_manager.add_event(
         context=env.event_history_context,
         event_type=HistoryEventType.EvaluationFailed,
@@ -264,6 +270,20 @@ def _publish_once(env: Any, failure: Any, field: str | None) -> None:
     )
     failure.failure_event.event_details = _Written(failure.failure_event.event_details)
     failure.mlwf_written = True
+
+
+def _entered_previous_id(env: Any) -> int | None:
+    """The previousEventId of the event that entered the state now running, None if none."""
+    try:
+        name = env.states.context_object.context_object_data["State"]["Name"]
+        history = env.event_manager.get_event_history()
+    except Exception:  # no state entered yet
+        return None
+    for event in reversed(history):
+        details = event.get("stateEnteredEventDetails") or {}
+        if details.get("name") == name:
+            return int(event["previousEventId"])
+    return None
 
 
 def _failing_as_aws(original: Callable[[Any, Any], None]) -> Callable[[Any, Any], None]:

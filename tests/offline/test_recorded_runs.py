@@ -37,14 +37,10 @@ events.
 - A state's Assign takes effect after its output: its OutputPath reads the value from before
   (test_assign_reference_variables.py::test_state_assign_evaluation_order[BASE_EVALUATION_
   ORDER_PASS_STATE], recorded 2024-11-06); moto read the new one (mlwf.offline.assign_order).
-- A Wait whose Timestamp is 24,856 days ahead fails with States.Runtime, "Wait state delay
-  is too long." (test_wait.py::test_timestamp_too_far_in_future_boundary[24856], recorded
-  2023-12-13); moto waited (mlwf.offline.wait_timestamps).
 """
 
 from __future__ import annotations
 
-import datetime
 import json
 import re
 from collections.abc import Iterator
@@ -377,23 +373,3 @@ def test_a_jsonata_output_reads_the_variable_from_before_its_assign(stack):
     }
     definition = {"QueryLanguage": "JSONata", "StartAt": "A", "States": states}
     assert json.loads(run_to_end(stack.sfn, definition, "{}")["output"]) == [1, 2]
-
-
-def test_a_wait_past_the_longest_delay_fails_as_recorded(stack):
-    # Given the recorded machine (wait_timestamp_path.json5) and a time 24,856 days ahead
-    wait = {"Type": "Wait", "TimestampPath": "$.start_at", "End": True}
-    ahead = datetime.datetime.now(tz=datetime.UTC) + datetime.timedelta(days=24856)
-    given = json.dumps({"start_at": f"{ahead:%Y-%m-%dT%H:%M:%S}.000Z"})
-    # When it runs
-    ended = run_to_end(stack.sfn, {"StartAt": "State_1", "States": {"State_1": wait}}, given)
-    # Then it fails at once, event for event as AWS's did
-    assert (ended["status"], ended["error"]) == ("FAILED", "States.Runtime")
-    assert ended["cause"] == (
-        "An error occurred while executing the state 'State_1' (entered at the event id #2). "
-        "Wait state delay is too long."
-    )
-    assert event_types(stack.sfn, ended) == [
-        "ExecutionStarted",
-        "WaitStateEntered",
-        "ExecutionFailed",
-    ]

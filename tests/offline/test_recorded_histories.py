@@ -1,0 +1,78 @@
+"""More of AWS's recorded runs (LocalStack's snapshot tests, recorded against AWS) replayed
+offline, their histories compared event for event (tests/offline/test_recorded_runs.py has
+the others):
+
+- A Wait whose Timestamp is 24,856 days ahead fails with States.Runtime, "Wait state delay
+  is too long." (test_wait.py::test_timestamp_too_far_in_future_boundary[24856], recorded
+  2023-12-13); moto waited (mlwf.offline.wait_timestamps).
+- A JSONata expression's EvaluationFailed event follows what its state's entered event
+  followed (test_assign_reference_variables.py::test_undefined_reference, recorded
+  2024-11-21); offline it followed the entered event itself (mlwf.offline.jsonata_states).
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from mlwf.offline.runtime import OfflineStack
+from tests.helpers.executions import run_to_end
+
+pytestmark = pytest.mark.offline
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[OfflineStack]:
+    with OfflineStack.start(say=lambda _: None) as stack:
+        yield stack
+
+
+def history(stack: OfflineStack, ended: dict) -> list[tuple[int, str, int]]:
+    events = stack.sfn.get_execution_history(executionArn=ended["executionArn"])["events"]
+    return [(e["id"], e["type"], e["previousEventId"]) for e in events]
+
+
+def test_a_wait_past_the_longest_delay_fails_as_recorded(stack):
+    # Given the recorded machine (wait_timestamp_path.json5) and a time 24,856 days ahead
+    wait = {"Type": "Wait", "TimestampPath": "$.start_at", "End": True}
+    ahead = datetime.datetime.now(tz=datetime.UTC) + datetime.timedelta(days=24856)
+    given = json.dumps({"start_at": f"{ahead:%Y-%m-%dT%H:%M:%S}.000Z"})
+    # When it runs
+    ended = run_to_end(stack.sfn, {"StartAt": "State_1", "States": {"State_1": wait}}, given)
+    # Then it fails at once, event for event as AWS's did
+    assert (ended["status"], ended["error"]) == ("FAILED", "States.Runtime")
+    assert ended["cause"] == (
+        "An error occurred while executing the state 'State_1' (entered at the event id #2). "
+        "Wait state delay is too long."
+    )
+    assert history(stack, ended) == [
+        (1, "ExecutionStarted", 0),
+        (2, "WaitStateEntered", 0),
+        (3, "ExecutionFailed", 2),
+    ]
+
+
+def test_an_evaluation_failed_event_follows_what_its_state_followed(stack):
+    # Given the recorded machine (BASE_UNDEFINED_OUTPUT_MULTIPLE_STATES)
+    states = {
+        "State0": {"Type": "Pass", "Next": "State1"},
+        "State1": {"Type": "Pass", "Next": "State2"},
+        "State2": {"Type": "Pass", "Output": {"result": "{% $doesNotExist %}"}, "End": True},
+    }
+    definition = {"StartAt": "State0", "QueryLanguage": "JSONata", "States": states}
+    # When it runs
+    ended = run_to_end(stack.sfn, definition, "{}")
+    # Then its history is AWS's, ids and previous ids alike
+    assert history(stack, ended) == [
+        (1, "ExecutionStarted", 0),
+        (2, "PassStateEntered", 0),
+        (3, "PassStateExited", 2),
+        (4, "PassStateEntered", 3),
+        (5, "PassStateExited", 4),
+        (6, "PassStateEntered", 5),
+        (7, "EvaluationFailed", 5),
+        (8, "ExecutionFailed", 7),
+    ]
