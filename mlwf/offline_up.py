@@ -79,7 +79,10 @@ def run(args: argparse.Namespace) -> int:
     def say(text: str) -> None:
         print(text, file=sys.stderr, flush=True)
 
-    # A script stops it with SIGTERM (a shell's background job ignores SIGINT): as Ctrl-C.
+    # Ctrl-C (SIGINT) and SIGTERM stop it, however it was started: a script's background job
+    # inherits SIGINT ignored, and `kill -INT` then did nothing (a README walk and a CI run
+    # started in the background both met it).
+    signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
     source = choose_source(args.data, say)
     with (

@@ -43,8 +43,12 @@ def offline_up(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
         "--stack-name", STACK, "--parameter-overrides", f"WorkflowType={workflow_type}",
         f"EndpointNameCacheSeconds={NAME_CACHE_SECONDS}",
     ]  # fmt: skip
+    # Started as a script's background job starts it, SIGINT ignored: Ctrl-C must stop it
+    # still (it did not: a CI run started in the background failed every stop here).
+    ignoring = "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); "
+    ignoring += "os.execv(sys.argv[1], sys.argv[1:])"
     server = subprocess.Popen(
-        command,
+        [sys.executable, "-c", ignoring, *command],
         cwd=PROJECT_ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
