@@ -12,13 +12,13 @@ outputs and parameters, and ListStackResources its resources, as mlwf, the tests
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 import threading
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+from mlwf.interrupts import stopped_by_ctrl_c_or_sigterm
 from mlwf.offline.options import add_parameter_overrides, parse_parameter_overrides
 
 DEFAULT_PORT = 4566  # the field's convention for a local AWS endpoint (LocalStack's)
@@ -79,11 +79,7 @@ def run(args: argparse.Namespace) -> int:
     def say(text: str) -> None:
         print(text, file=sys.stderr, flush=True)
 
-    # Ctrl-C (SIGINT) and SIGTERM stop it, however it was started: a script's background job
-    # inherits SIGINT ignored, and `kill -INT` then did nothing (a README walk and a CI run
-    # started in the background both met it).
-    signal.signal(signal.SIGINT, _interrupt)
-    signal.signal(signal.SIGTERM, _interrupt)
+    stopped_by_ctrl_c_or_sigterm()
     source = choose_source(args.data, say)
     with (
         OfflineStack.start(
@@ -124,7 +120,3 @@ def run(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             say("stopping the offline stack")
     return 0
-
-
-def _interrupt(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt

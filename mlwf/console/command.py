@@ -13,6 +13,8 @@ import sys
 import threading
 from typing import Any
 
+from mlwf.interrupts import stopped_by_ctrl_c_or_sigterm
+
 DEFAULT_PORT = 8787
 
 
@@ -86,6 +88,7 @@ def serve(
         say(f"stack {stack_name!r} ({found['status']}): state machines {machines}")
     except ConsoleError as exc:
         server.report(exc.message)
+    stopped_by_ctrl_c_or_sigterm()
     print(f"mlwf console: serving {url} (Ctrl-C stops it)", flush=True)
     if open_browser:
         import webbrowser
