@@ -331,8 +331,8 @@ def expression_field(env: Any, expression: str) -> str | None:
         context = env.states.context_object.context_object_data
         details = env.aws_execution_details
         backend = stepfunctions_parser_backends[details.account][details.region]
-        execution = backend.describe_execution(context["Execution"]["Id"])
-        machine = backend.describe_state_machine(execution.state_machine_arn)
+        # the machine's own ARN: an EXPRESS execution's Id is not one moto's backend knows
+        machine = backend.describe_state_machine(context["StateMachine"]["Id"])
         document = json.loads(machine.definition)
         name = context["State"]["Name"]
     except Exception:  # no execution, no state: the cause goes without its field

@@ -177,3 +177,22 @@ def test_an_express_execution_is_named_alike_in_its_answer_context_and_log(stack
     ]
     assert {r["execution_arn"] for r in records} == {answer["executionArn"]}
     assert {r["redrive_count"] for r in records} == {"0"}
+
+
+def test_a_failing_jsonata_expression_is_named_by_its_field_in_express_too(stack):
+    # The field is found through the machine's ARN: an EXPRESS execution's Id (its
+    # `:express:` ARN) is not one the backend looks up (the cause lost its field so)
+    machine = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "P",
+        "States": {"P": {"Type": "Pass", "Output": {"v": "{% $x.y.z %}"}, "End": True}},
+    }
+    arn = stack.sfn.create_state_machine(
+        name="jsonata-express",
+        definition=json.dumps(machine),
+        roleArn="arn:aws:iam::123456789012:role/r",
+        type="EXPRESS",
+    )["stateMachineArn"]
+    answer = stack.sfn.start_sync_execution(stateMachineArn=arn, input="{}")
+    assert answer["error"] == "States.QueryEvaluationError"
+    assert "specified for the field 'Output/v' returned nothing" in answer["cause"]

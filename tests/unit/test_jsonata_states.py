@@ -118,7 +118,7 @@ def test_a_function_is_no_result():
 
 
 def test_a_failing_expression_is_found_in_its_state_as_aws_names_the_field(aws):
-    # expression_field reads the running execution's definition from moto: a real one here
+    # expression_field reads the running machine's definition from moto: a real one here
     import json
 
     import boto3
@@ -139,7 +139,11 @@ def test_a_failing_expression_is_found_in_its_state_as_aws_names_the_field(aws):
     )["stateMachineArn"]
     execution = sfn.start_execution(stateMachineArn=arn, input='{"n": 1}')["executionArn"]
     wait_until_ended(sfn, execution)
-    context = {"Execution": {"Id": execution}, "State": {"Name": "E"}}
+    context = {
+        "Execution": {"Id": execution},
+        "StateMachine": {"Id": arn, "Name": "fields"},
+        "State": {"Name": "E"},
+    }
     env = SimpleNamespace(
         states=SimpleNamespace(context_object=SimpleNamespace(context_object_data=context)),
         aws_execution_details=SimpleNamespace(account="123456789012", region="us-east-1"),
