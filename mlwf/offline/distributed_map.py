@@ -192,7 +192,9 @@ def _map_run(self: Any, env: Any, eval_input: Any) -> None:
         record.mlwf_state_input = env.states.get_input()
         context = env.states.context_object.context_object_data  # a copy, as JSON: as bound
         record.mlwf_state_context = json.loads(json.dumps(context, default=str))
-        jobs = batches(input_items, record.mlwf_batcher, record.mlwf_state_input)
+        jobs = batches(
+            input_items, record.mlwf_batcher, record.mlwf_state_input, env.variable_store.get
+        )
         record.mlwf_starts = [sum(len(b) for b in jobs[:i]) for i in range(len(jobs))]
     record.mlwf_children = [ChildResult(i, None) for i in range(len(jobs))]
     for counter, count in (

@@ -7,24 +7,36 @@ it. What AWS does (https://docs.aws.amazon.com/step-functions/latest/dg/input-ou
 array as input to each child workflow execution", `{"Items": [...]}`, with the
 ItemBatcher's `BatchInput` beside it when there is one ("Fixed JSON input to include in
 each batch"); a batch holds at most MaxItemsPerBatch items and MaxInputBytesPerBatch bytes
-(each given or read from the state's input by its `...Path`), and each child's input at
-most 256 KiB. Here a batch's size is its items' JSON text, and an item is shaped by the
-ItemSelector before it is batched (mlwf.offline.distributed_map applies it).
+(each given or read by its `...Path`, from the state's input or, `$name`, from a workflow
+variable: AWS's recorded run of `"MaxItemsPerBatchPath": "$maxItemsPerBatch"` succeeded,
+LocalStack's test_reference_in_map_state_max_items_path, 2024-11-14, where offline failed
+the Map Run in jsonpath-ng's words), and each child's input at most 256 KiB. Here a
+batch's size is its items' JSON text, and an item is shaped by the ItemSelector before it
+is batched (mlwf.offline.distributed_map applies it).
 """
 
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Callable
 from typing import Any
 
 MAX_INPUT_BYTES = 256 * 1024  # a child execution's input, as every execution's
 
 
-def batches(items: list[Any], batcher: dict[str, Any], state_input: Any) -> list[list[Any]]:
+Variable = Callable[[str], Any]  # a workflow variable's value by its name
+_VARIABLE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")  # `$name`, then any path into it
+
+
+def batches(
+    items: list[Any], batcher: dict[str, Any], state_input: Any, variable: Variable | None = None
+) -> list[list[Any]]:
     """The items, in order, grouped as the ItemBatcher groups them."""
-    most_items = _limit(batcher, "MaxItemsPerBatch", state_input) or len(items) or 1
+    most_items = _limit(batcher, "MaxItemsPerBatch", state_input, variable) or len(items) or 1
     most_bytes = min(
-        _limit(batcher, "MaxInputBytesPerBatch", state_input) or MAX_INPUT_BYTES, MAX_INPUT_BYTES
+        _limit(batcher, "MaxInputBytesPerBatch", state_input, variable) or MAX_INPUT_BYTES,
+        MAX_INPUT_BYTES,
     )
     grouped: list[list[Any]] = []
     size = 0
@@ -78,7 +90,9 @@ def _jsonata_value(value: Any, state_input: Any, context: dict[str, Any] | None 
     return evaluate(f"($states := {bound}; {value[2:-2].strip()})")
 
 
-def _limit(batcher: dict[str, Any], field: str, state_input: Any) -> int | None:
+def _limit(
+    batcher: dict[str, Any], field: str, state_input: Any, variable: Variable | None = None
+) -> int | None:
     if field in batcher:
         return int(_jsonata_value(batcher[field], state_input))
     path = batcher.get(f"{field}Path")
@@ -86,5 +100,9 @@ def _limit(batcher: dict[str, Any], field: str, state_input: Any) -> int | None:
         return None
     from jsonpath_ng.ext import parse  # moto's own dependency
 
-    found = parse(path).find(state_input)
+    source = state_input
+    named = _VARIABLE.match(path)
+    if named and variable is not None:  # `$name` or `$name.field`: the variable's value
+        source, path = variable(named.group(1)), "$" + path[named.end() :]
+    found = parse(path).find(source)
     return int(found[0].value) if found else None

@@ -8,6 +8,9 @@ the others):
 - A JSONata expression's EvaluationFailed event follows what its state's entered event
   followed (test_assign_reference_variables.py::test_undefined_reference, recorded
   2024-11-21); offline it followed the entered event itself (mlwf.offline.jsonata_states).
+- A Distributed Map's ItemBatcher reads `"MaxItemsPerBatchPath": "$maxItemsPerBatch"` from a
+  workflow variable (test_reference_in_map_state_max_items_path, recorded 2024-11-14);
+  offline the Map Run failed, "Parse error at 1:1 near token ..." (mlwf.offline.map_batches).
 """
 
 from __future__ import annotations
@@ -76,3 +79,52 @@ def test_an_evaluation_failed_event_follows_what_its_state_followed(stack):
         (7, "EvaluationFailed", 5),
         (8, "ExecutionFailed", 7),
     ]
+
+
+STATEMENTS = [
+    {"verdict": "true", "statement_date": "6/11/2008", "statement_source": "speech"},
+    {"verdict": "false", "statement_date": "6/7/2022", "statement_source": "television"},
+    {"verdict": "mostly-true", "statement_date": "5/18/2016", "statement_source": "news"},
+    {"verdict": "false", "statement_date": "5/18/2024", "statement_source": "x"},
+]
+
+
+def test_an_item_batchers_paths_read_workflow_variables(stack):
+    # Given the recorded machine (map_state_reference_in_max_per_batch_path.json5) and file
+    bucket = stack.bucket_name()
+    stack.s3.put_object(Bucket=bucket, Key="recorded/file.json", Body=json.dumps(STATEMENTS))
+    reader = {
+        "ReaderConfig": {"InputType": "JSON", "MaxItems": 4},
+        "Resource": "arn:aws:states:::s3:getObject",
+        "Parameters": {"Bucket.$": "$.Bucket", "Key.$": "$.Key"},
+    }
+    processor = {
+        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+        "StartAt": "ProcessBatch",
+        "States": {"ProcessBatch": {"Type": "Pass", "End": True}},
+    }
+    batcher = {
+        "MaxItemsPerBatchPath": "$maxItemsPerBatch",
+        "MaxInputBytesPerBatchPath": "$maxBytesPerBatch",
+    }
+    states = {
+        "Start": {
+            "Type": "Pass",
+            "Assign": {"maxItemsPerBatch": "2", "maxBytesPerBatch": "15000"},
+            "Next": "BatchMapState",
+        },
+        "BatchMapState": {
+            "Type": "Map",
+            "MaxConcurrency": 1,
+            "ItemReader": reader,
+            "ItemBatcher": batcher,
+            "ItemProcessor": processor,
+            "End": True,
+        },
+    }
+    given = json.dumps({"Bucket": bucket, "Key": "recorded/file.json"})
+    # When it runs
+    ended = run_to_end(stack.sfn, {"StartAt": "Start", "States": states}, given)
+    # Then it succeeds with batches of two, as AWS's did
+    assert ended["status"] == "SUCCEEDED", ended
+    assert json.loads(ended["output"]) == [{"Items": STATEMENTS[:2]}, {"Items": STATEMENTS[2:]}]

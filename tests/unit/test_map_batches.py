@@ -28,6 +28,14 @@ def test_limits_may_come_from_the_input():
     assert batches([1, 2, 3], {"MaxItemsPerBatchPath": "$.n"}, {"n": 2}) == [[1, 2], [3]]
 
 
+def test_limits_may_come_from_workflow_variables():
+    # "$name" and "$name.field" read the variable (AWS's recorded run: "$maxItemsPerBatch")
+    variables = {"most": "2", "limits": {"bytes": 10}}
+    batcher = {"MaxItemsPerBatchPath": "$most", "MaxInputBytesPerBatchPath": "$limits.bytes"}
+    assert batches([1, 2, 3], batcher, {}, variables.__getitem__) == [[1, 2], [3]]
+    assert batches(["abcdefgh", "ij"], batcher, {}, variables.__getitem__) == [["abcdefgh"], ["ij"]]
+
+
 def test_a_childs_input_is_its_items_and_the_batch_input():
     assert batch_input([1], {}) == {"Items": [1]}
     assert batch_input([1], {"BatchInput": {"k": "v"}}) == {"BatchInput": {"k": "v"}, "Items": [1]}
