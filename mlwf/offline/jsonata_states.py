@@ -274,16 +274,14 @@ def _publish_once(env: Any, failure: Any, field: str | None) -> None:
 
 def _entered_previous_id(env: Any) -> int | None:
     """The previousEventId of the event that entered the state now running, None if none."""
+    from mlwf.offline.path_failures import entered_event
+
     try:
         name = env.states.context_object.context_object_data["State"]["Name"]
-        history = env.event_manager.get_event_history()
+        entered = entered_event(env, name)
     except Exception:  # no state entered yet
         return None
-    for event in reversed(history):
-        details = event.get("stateEnteredEventDetails") or {}
-        if details.get("name") == name:
-            return int(event["previousEventId"])
-    return None
+    return None if entered is None else int(entered["previousEventId"])
 
 
 def _failing_as_aws(original: Callable[[Any, Any], None]) -> Callable[[Any, Any], None]:

@@ -129,10 +129,17 @@ def _entered_event_named(original: Callable[[Any, Any], None]) -> Callable[[Any,
 def _entered_event(env: Any, state: Any) -> int | None:
     """The id of the last event that entered this state in its history, None if none."""
     wanted = getattr(state, "state_entered_event_type", None)
+    entered = entered_event(env, state.name, wanted)
+    return None if entered is None else int(entered["id"])
+
+
+def entered_event(env: Any, name: str, event_type: Any = None) -> dict[str, Any] | None:
+    """The last event in the execution's history that entered the state of that name (of
+    that type, when given), None if none."""
     for event in reversed(env.event_manager.get_event_history()):
         details = event.get("stateEnteredEventDetails") or {}
-        if event.get("type") == wanted and details.get("name") == state.name:
-            return int(event["id"])
+        if details.get("name") == name and event_type in (None, event.get("type")):
+            return dict(event)
     return None
 
 

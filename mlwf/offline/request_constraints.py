@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from typing import Any
 from unittest.mock import patch  # as moto's mock_aws does: set, then put back as it was
 
-from mlwf.offline.validation_errors import HIDDEN, validation_errors
+from mlwf.offline.validation_errors import HIDDEN, bound_constraint, validation_errors
 
 Problem = tuple[str, str, Any]
 
@@ -86,12 +86,10 @@ def bounds_leaf(shape: Any, value: Any, at: str) -> list[Problem]:
         measure, size = "length", len(value)
     else:
         return []
-    shown = HIDDEN if shape.metadata.get("sensitive") else value
-    if high is not None and size > high:
-        return [(at, f"Member must have {measure} less than or equal to {high}", shown)]
-    if low is not None and size < low:
-        return [(at, f"Member must have {measure} greater than or equal to {low}", shown)]
-    return []
+    constraint = bound_constraint(measure, size, low, high)
+    if constraint is None:
+        return []
+    return [(at, constraint, HIDDEN if shape.metadata.get("sensitive") else value)]
 
 
 def request_problems(shape: Any, value: Any, at: str = "") -> list[Problem]:

@@ -24,9 +24,11 @@ def validation_errors(problems: list[tuple[str, str, Any]]) -> str:
     return f"{count}: " + "; ".join(parts)
 
 
-def range_refusal(field: str, value: int, low: int, high: int) -> str | None:
-    """The message for a number outside [low, high]; None inside it."""
-    if low <= value <= high:
-        return None
-    bound = f"less than or equal to {high}" if value > high else f"greater than or equal to {low}"
-    return validation_errors([(field, f"Member must have value {bound}", value)])
+def bound_constraint(measure: str, size: int, low: int | None, high: int | None) -> str | None:
+    """The constraint a number's value or a string's length (`measure`) outside [low, high]
+    fails, "Member must have value less than or equal to 1000"; None inside it."""
+    if high is not None and size > high:
+        return f"Member must have {measure} less than or equal to {high}"
+    if low is not None and size < low:
+        return f"Member must have {measure} greater than or equal to {low}"
+    return None

@@ -64,7 +64,11 @@ def counting_loop(rounds: int) -> dict[str, Any]:
     }
 
 
+def history_events(sfn: Any, ended: dict[str, Any]) -> list[dict[str, Any]]:
+    """An execution's history events, in order."""
+    return list(sfn.get_execution_history(executionArn=ended["executionArn"])["events"])
+
+
 def event_types(sfn: Any, ended: dict[str, Any]) -> list[str]:
     """The types of an execution's history events, in order."""
-    history = sfn.get_execution_history(executionArn=ended["executionArn"])["events"]
-    return [event["type"] for event in history]
+    return [event["type"] for event in history_events(sfn, ended)]

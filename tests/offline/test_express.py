@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
@@ -31,6 +32,19 @@ def inputs(stack) -> list[ExecutionInput]:
     from mlwf.offline.workflow import stack_settings
 
     return split_inputs(stack, stack_settings(stack), "test")
+
+
+def express_machine(stack: OfflineStack, name: str, definition: dict, **fields: Any) -> str:
+    """A new EXPRESS state machine of `definition` (and any other CreateStateMachine fields)."""
+    return str(
+        stack.sfn.create_state_machine(
+            name=name,
+            definition=json.dumps(definition),
+            roleArn=f"arn:aws:iam::123456789012:role/{name}",
+            type="EXPRESS",
+            **fields,
+        )["stateMachineArn"]
+    )
 
 
 def error_code(call) -> str:
@@ -133,12 +147,7 @@ def test_a_sync_executions_output_is_json_text(stack, result):
     # StartSyncExecution's output is "the JSON output data of the execution"
     # (API_StartSyncExecution.html): a string result quoted, null as null, compact
     definition = {"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": result, "End": True}}}
-    arn = stack.sfn.create_state_machine(
-        name=f"sync-output-{type(result).__name__}",
-        definition=json.dumps(definition),
-        roleArn="arn:aws:iam::123456789012:role/sync-output",
-        type="EXPRESS",
-    )["stateMachineArn"]
+    arn = express_machine(stack, f"sync-output-{type(result).__name__}", definition)
     answer = stack.sfn.start_sync_execution(stateMachineArn=arn, input="{}")
     assert answer["status"] == "SUCCEEDED"
     assert answer["output"] == json.dumps(result, separators=(",", ":"))
@@ -153,16 +162,8 @@ def test_an_express_execution_is_named_alike_in_its_answer_context_and_log(stack
         "States": {"P": {"Type": "Pass", "Parameters": {"e.$": "$$.Execution"}, "End": True}},
     }
     destination = {"logGroupArn": f"arn:aws:logs:us-east-1:123456789012:log-group:{group}:*"}
-    arn = stack.sfn.create_state_machine(
-        name="ids",
-        definition=json.dumps(machine),
-        roleArn="arn:aws:iam::123456789012:role/r",
-        type="EXPRESS",
-        loggingConfiguration={
-            "level": "ALL",
-            "destinations": [{"cloudWatchLogsLogGroup": destination}],
-        },
-    )["stateMachineArn"]
+    logging = {"level": "ALL", "destinations": [{"cloudWatchLogsLogGroup": destination}]}
+    arn = express_machine(stack, "ids", machine, loggingConfiguration=logging)
     # When it runs
     answer = stack.sfn.start_sync_execution(stateMachineArn=arn, input="{}")
     # Then $$.Execution.Id and every log record name the ARN StartSyncExecution answered,
@@ -187,12 +188,7 @@ def test_a_failing_jsonata_expression_is_named_by_its_field_in_express_too(stack
         "StartAt": "P",
         "States": {"P": {"Type": "Pass", "Output": {"v": "{% $x.y.z %}"}, "End": True}},
     }
-    arn = stack.sfn.create_state_machine(
-        name="jsonata-express",
-        definition=json.dumps(machine),
-        roleArn="arn:aws:iam::123456789012:role/r",
-        type="EXPRESS",
-    )["stateMachineArn"]
+    arn = express_machine(stack, "jsonata-express", machine)
     answer = stack.sfn.start_sync_execution(stateMachineArn=arn, input="{}")
     assert answer["error"] == "States.QueryEvaluationError"
     assert "specified for the field 'Output/v' returned nothing" in answer["cause"]

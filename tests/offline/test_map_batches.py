@@ -11,6 +11,7 @@ from datetime import datetime
 import pytest
 
 from mlwf.offline.runtime import OfflineStack
+from tests.helpers.executions import history_events
 
 pytestmark = pytest.mark.offline
 
@@ -138,7 +139,7 @@ def test_a_batch_input_s_nested_expressions_read_the_state_s_context(stack):
     assert ended["status"] == "SUCCEEDED", ended
     (batch,) = json.loads(ended["output"])
     assert batch["BatchInput"]["Tags"] == ["t1", "fixed"]
-    history = stack.sfn.get_execution_history(executionArn=ended["executionArn"])["events"]
+    history = history_events(stack.sfn, ended)
     entered = next(e for e in history if e["type"] == "MapStateEntered")["timestamp"]
     stamp = datetime.fromisoformat(batch["BatchInput"]["BatchTimestamp"].replace("Z", "+00:00"))
     assert abs((stamp - entered).total_seconds()) < 1

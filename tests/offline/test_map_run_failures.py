@@ -11,7 +11,7 @@ import pytest
 
 from mlwf.offline.map_run_failures import CAUSE
 from mlwf.offline.runtime import OfflineStack
-from tests.helpers.executions import run_to_end
+from tests.helpers.executions import history_events, run_to_end
 
 pytestmark = pytest.mark.offline
 
@@ -47,7 +47,7 @@ def test_a_failed_child_fails_the_map_run_when_no_threshold_is_given(stack):
     ended = run_to_end(stack.sfn, failing_map(), json.dumps([1, 2]))
     # Then the Map Run and the execution fail (moto succeeded, null for the failed child)
     assert (ended["status"], ended.get("error"), ended.get("cause")) == ("FAILED", ERROR, CAUSE)
-    history = stack.sfn.get_execution_history(executionArn=ended["executionArn"])["events"]
+    history = history_events(stack.sfn, ended)
     failed = [e for e in history if e["type"] == "MapRunFailed"]
     assert failed[0]["mapRunFailedEventDetails"] == {"error": ERROR, "cause": CAUSE}
     run = stack.sfn.list_map_runs(executionArn=ended["executionArn"])["mapRuns"][0]

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 import pytest
 
 from mlwf.offline.runtime import OfflineStack
-from tests.helpers.executions import run_to_end
+from tests.helpers.executions import history_events, run_to_end
 
 pytestmark = pytest.mark.offline
 
@@ -34,7 +34,7 @@ def stack() -> Iterator[OfflineStack]:
 
 
 def history(stack: OfflineStack, ended: dict) -> list[tuple[int, str, int]]:
-    events = stack.sfn.get_execution_history(executionArn=ended["executionArn"])["events"]
+    events = history_events(stack.sfn, ended)
     return [(e["id"], e["type"], e["previousEventId"]) for e in events]
 
 

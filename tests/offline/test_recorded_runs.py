@@ -49,7 +49,7 @@ import pytest
 
 from mlwf.offline.runtime import OfflineStack
 from tests.helpers.definitions import one_task_machine
-from tests.helpers.executions import event_types, run_to_end
+from tests.helpers.executions import event_types, history_events, run_to_end
 
 pytestmark = pytest.mark.offline
 
@@ -101,7 +101,7 @@ def test_a_catch_on_states_all_takes_a_task_result_over_the_quota(
     assert ended["status"] == "SUCCEEDED", ended
     caught = {"Error": "States.DataLimitExceeded", "Cause": CAUSE.format(named)}
     assert json.loads(ended["output"]) == caught
-    history = stack.sfn.get_execution_history(executionArn=ended["executionArn"])["events"]
+    history = history_events(stack.sfn, ended)
     assert [e["type"] for e in history][-5:] == [
         failed_event,
         "TaskStateExited",
@@ -220,7 +220,7 @@ def test_a_jsonata_timestamp_that_is_no_date_time_fails_the_state(stack, timesta
         "States.QueryEvaluationError",
         cause,
     )
-    history = stack.sfn.get_execution_history(executionArn=ended["executionArn"])["events"]
+    history = history_events(stack.sfn, ended)
     assert [e["type"] for e in history] == [
         "ExecutionStarted",
         "WaitStateEntered",
@@ -262,7 +262,7 @@ def test_a_jsonata_items_function_fails_once_in_aws_s_words(stack):
     definition = {"QueryLanguage": "JSONata", "StartAt": "MapIterateState"}
     definition["States"] = {"MapIterateState": state}
     ended = run_to_end(stack.sfn, definition)
-    history = stack.sfn.get_execution_history(executionArn=ended["executionArn"])["events"]
+    history = history_events(stack.sfn, ended)
     assert [e["type"] for e in history] == [
         "ExecutionStarted",
         "MapStateEntered",
@@ -296,7 +296,7 @@ def test_a_task_s_failing_arguments_write_one_evaluation_failed_event_at_their_f
     definition = one_task_machine("T", echo, Arguments=f"{{% {arguments} %}}")
     definition["QueryLanguage"] = "JSONata"
     ended = run_to_end(stack.sfn, definition)
-    history = stack.sfn.get_execution_history(executionArn=ended["executionArn"])["events"]
+    history = history_events(stack.sfn, ended)
     assert [e["type"] for e in history] == [
         "ExecutionStarted",
         "TaskStateEntered",
@@ -359,7 +359,7 @@ def test_a_states_output_path_reads_the_variable_from_before_its_assign(stack):
     ended = run_to_end(stack.sfn, {"StartAt": "State0", "States": states}, "{}")
     # Then its output is 42, as AWS's was, and State1 still assigned the new value
     assert (ended["status"], ended["output"]) == ("SUCCEEDED", "42")
-    history = stack.sfn.get_execution_history(executionArn=ended["executionArn"])["events"]
+    history = history_events(stack.sfn, ended)
     exited = [e["stateExitedEventDetails"] for e in history if e["type"] == "PassStateExited"]
     assert exited[1]["assignedVariables"] == {"answer": '"<omitted>"'}
 

@@ -22,8 +22,10 @@ def sfn(aws) -> Iterator:
     # as the offline stack has it: with CreateStateMachine's checks, which patch moto's
     # parser's check the validation also uses
     from mlwf.offline.definition_validation import definitions_checked
+    from mlwf.offline.request_constraints import step_functions_requests_checked
 
-    with definitions_checked():
+    # and the API model's checks, which refuse a maxResults past 100
+    with definitions_checked(), step_functions_requests_checked():
         yield boto3.client("stepfunctions", region_name="us-east-1")
 
 

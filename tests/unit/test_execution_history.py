@@ -13,6 +13,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from mlwf.offline.execution_history import InvalidToken, TokenSigner, histories_paged, page_of
+from mlwf.offline.request_constraints import step_functions_requests_checked
 from tests.helpers.executions import counting_loop, run_to_end
 from tests.helpers.paths import REGION
 
@@ -92,7 +93,8 @@ def test_without_execution_data_the_events_keep_all_but_input_and_output():
 def execution(aws: None) -> Iterator[tuple[Any, str]]:
     """A finished execution of 124 events, read through moto's response (as over HTTP)."""
     sfn = boto3.client("stepfunctions", region_name=REGION)
-    with histories_paged():
+    # with the API model's checks too, as the offline stack has them (a page past 1000)
+    with histories_paged(), step_functions_requests_checked():
         ended = run_to_end(sfn, counting_loop(30), '{"n": 0}', name="loop")
         yield sfn, ended["executionArn"]
 

@@ -3,16 +3,17 @@ offline APIs that check one."""
 
 from __future__ import annotations
 
-from mlwf.offline.validation_errors import HIDDEN, range_refusal, validation_errors
+from mlwf.offline.validation_errors import HIDDEN, bound_constraint, validation_errors
 
 
 def test_a_number_outside_its_range_names_the_bound_it_passed():
-    assert range_refusal("maxResults", 100, 0, 100) is None
-    assert range_refusal("maxResults", 101, 0, 100) == (
+    assert bound_constraint("value", 100, 0, 100) is None
+    too_big = bound_constraint("value", 101, 0, 100)
+    assert validation_errors([("maxResults", too_big, 101)]) == (
         "1 validation error detected: Value '101' at 'maxResults' failed to satisfy "
         "constraint: Member must have value less than or equal to 100"
     )
-    assert (range_refusal("maxResults", -1, 0, 100) or "").endswith(
+    assert bound_constraint("value", -1, 0, 100) == (
         "Member must have value greater than or equal to 0"
     )
 
