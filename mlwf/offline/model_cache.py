@@ -3,9 +3,9 @@
 Training the local model takes seconds to tens of seconds, and `mlwf invoke`, `mlwf demo`
 and `mlwf offline up` train on the same seeded data again and again. A model is a pure
 function of its training and validation images and labels, its hyperparameters, its seed
-and the local model's code, so it is cached under a digest of all of these, in
-`$MLWF_MODEL_CACHE_DIR` (default ~/.cache/mlwf/models, beside the CIFAR-100 download).
-A change to any of them trains anew. Deleting the folder is always safe.
+and the local model's code, so it is cached under a digest of all of these (the images by
+their S3 ETags), in `$MLWF_MODEL_CACHE_DIR` (default ~/.cache/mlwf/models, beside the
+CIFAR-100 download). A change to any of them trains anew. Deleting the folder is always safe.
 """
 
 from __future__ import annotations
@@ -38,20 +38,21 @@ def cache_dir() -> Path:
 
 
 def model_key(
-    images: Sequence[bytes],
-    labels: Iterable[int],  # a list, or the numpy array the trainer reads
-    validation: tuple[Sequence[bytes], Iterable[int]],
+    images: Sequence[str],
+    labels: Iterable[int],
+    validation: tuple[Sequence[str], Iterable[int]],
     hyperparameters: dict[str, Any] | None,
     seed: int,
 ) -> str:
+    """The key of the model trained on these images: each given by its S3 ETag, a digest of
+    its content (mlwf.offline.training_channels), so that no image is read to find it."""
     digest = hashlib.sha256()
     for name in sorted(_code_files()):
         digest.update(name.encode() + b"\0" + (LOCAL_MODEL_CODE / name).read_bytes())
     digest.update(json.dumps([sorted((hyperparameters or {}).items()), seed]).encode())
     for part_images, part_labels in ((images, labels), validation):
         digest.update(json.dumps([int(label) for label in part_labels]).encode())
-        for image in part_images:
-            digest.update(len(image).to_bytes(8, "big") + hashlib.sha256(image).digest())
+        digest.update(json.dumps(list(part_images)).encode())
     return digest.hexdigest()[:32]
 
 

@@ -2,12 +2,12 @@
 
 moto records CreateTrainingJob and marks the job Completed at once, with its artifact path
 but no artifact. Right after that call (botocore's after-call event, through the bridge)
-the local trainer reads the job's channels from moto's S3 exactly as the built-in
-algorithm would (`train` + `train_lst`, `validation` + `validation_lst`), trains the local
-model, writes `model.tar.gz` to the job's S3ModelArtifacts, and sets the job's final
-metrics (or its failure) in moto's backend. What it has to say goes to the job's log
-stream in CloudWatch Logs, as the algorithm's output does on SageMaker, where `mlwf train`
-reads it. Everything else is `mlwf train`'s own code.
+the local trainer reads the job's channels from moto's S3 as the built-in algorithm
+names them (`train` + `train_lst`, `validation` + `validation_lst`), trains the local
+model (or takes it from mlwf.offline.model_cache), writes `model.tar.gz` to the job's
+S3ModelArtifacts, and sets the job's final metrics (or its failure) in moto's backend.
+What it has to say goes to the job's log stream in CloudWatch Logs, as the algorithm's
+output does on SageMaker, where `mlwf train` reads it. Everything else is `mlwf train`'s own code.
 """
 
 from __future__ import annotations
@@ -20,11 +20,10 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from mlwf.offline import model_cache
 from mlwf.offline.cloudwatch_logs import LogGroupSink
 from mlwf.offline.template_spec import ACCOUNT_ID
+from mlwf.offline.training_channels import read_channel
 from training_job.errors import MlwfError
 from training_job.training_log import TRAINING_LOG_GROUP
 
@@ -128,16 +127,17 @@ class LocalTrainer:
         missing = {"train", "train_lst"} - set(channels)
         if missing:
             raise MlwfError(f"training job has no {', '.join(sorted(missing))} channel")
-        images, labels = self._read_channel(channels["train"], channels["train_lst"])
-        val_images: list[bytes] = []
-        val_labels = np.asarray([], dtype=int)
+        training = read_channel(self.s3, channels["train"], channels["train_lst"])
+        validation = None
         if "validation" in channels and "validation_lst" in channels:
-            val_images, val_labels = self._read_channel(
-                channels["validation"], channels["validation_lst"]
-            )
+            validation = read_channel(self.s3, channels["validation"], channels["validation_lst"])
         hyperparameters = request.get("HyperParameters")
         cache_key = model_cache.model_key(
-            images, labels, (val_images, val_labels), hyperparameters, self.seed
+            training.etags,
+            training.labels,
+            (validation.etags, validation.labels) if validation else ((), ()),
+            hyperparameters,
+            self.seed,
         )
         cached = model_cache.load(cache_key)
         if cached is not None:
@@ -148,13 +148,14 @@ class LocalTrainer:
                 cached.validation_count,
             )
         else:
+            images = training.images(self.s3)  # read only now: the cache needs their ETags
             say(f"training the local model on {len(images)} images (offline stand-in)")
-            model = train(images, labels, hyperparameters=hyperparameters, seed=self.seed)
+            model = train(images, training.labels, hyperparameters=hyperparameters, seed=self.seed)
             accuracy, validation_count = None, 0
-            if val_images:
-                predicted = model.predict_proba(val_images).argmax(axis=1)
-                accuracy = float((predicted == val_labels).mean())
-                validation_count = len(val_images)
+            if validation and validation.keys:
+                predicted = model.predict_proba(validation.images(self.s3)).argmax(axis=1)
+                accuracy = float((predicted == np.asarray(validation.labels)).mean())
+                validation_count = len(validation.keys)
             body = model.to_artifact()
             model_cache.store(cache_key, body, accuracy, validation_count)
         artifact = self._artifact_path(request["TrainingJobName"])
@@ -165,45 +166,12 @@ class LocalTrainer:
         say(f"model artifact written to {artifact}")
         return TrainingReport(
             request["TrainingJobName"],
-            len(images),
+            len(training.keys),
             validation_count,
             accuracy,
             time.perf_counter() - started,
             artifact,
         )
-
-    def _read_channel(self, data_uri: str, lst_uri: str) -> tuple[list[bytes], Any]:
-        """Images and labels of a channel, through its .lst file as the algorithm reads them."""
-        import numpy as np
-
-        from training_job.dataset.lst import parse_lst
-
-        data_bucket, _, data_prefix = data_uri.removeprefix("s3://").partition("/")
-        images, labels = [], []
-        for lst_key, text in self._read_objects(lst_uri, suffix=".lst").items():
-            for entry in parse_lst(text, lst_key):
-                key = f"{data_prefix.rstrip('/')}/{entry.path}"
-                try:
-                    body = self.s3.get_object(Bucket=data_bucket, Key=key)["Body"].read()
-                except ClientError:
-                    missing = f"s3://{data_bucket}/{key}"
-                    raise MlwfError(f"{lst_key}: {missing} is missing") from None
-                images.append(body)
-                labels.append(entry.label)
-        return images, np.asarray(labels)
-
-    def _read_objects(self, uri: str, suffix: str) -> dict[str, str]:
-        bucket, _, prefix = uri.removeprefix("s3://").partition("/")
-        paginator = self.s3.get_paginator("list_objects_v2")
-        texts = {}
-        for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
-            for item in page.get("Contents", []):
-                if item["Key"].endswith(suffix):
-                    body = self.s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read()
-                    texts[item["Key"]] = body.decode()
-        if not texts:
-            raise MlwfError(f"no {suffix} file under {uri}")
-        return texts
 
     def _artifact_path(self, job_name: str) -> str:
         sagemaker = self.session.client("sagemaker")

@@ -9,16 +9,15 @@ from __future__ import annotations
 import gc
 import json
 import math
-import os
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 
 from mlwf.executions import ExecutionInput
 from mlwf.offline.runtime import OfflineStack
 from mlwf.offline.workflow import Deployment, deploy_model, split_inputs
+from tests.helpers.training_jobs import job_log_events, local_time_zone, train_again
 
 pytestmark = pytest.mark.offline
 
@@ -280,12 +279,24 @@ def test_one_training_job_trains_once_and_a_second_one_uses_the_cache(offline):
 
     # When the same data is trained on again, as `mlwf train` trains, reading the job's log
     said: list[str] = []
-    again = train_again(stack, deployment, said)
+    read: list[str] = []  # what the trainer reads from S3
+
+    def record(params, **_):
+        read.append(params["Key"])
+
+    events, event = stack.trainer.s3.meta.events, "provide-client-params.s3.GetObject"
+    events.register(event, record)
+    try:
+        again = train_again(stack, deployment, said)
+    finally:
+        events.unregister(event, record)
 
     # Then the model comes from the cache, the wait says so from the job's log, and the job
     # still completes with its metrics
     cache_lines = [line for line in said if "algo-1 | local model: cache used" in line]
     assert len(cache_lines) == 1, said
+    # having read the .lst files alone: the cache is keyed by the images' ETags, listed
+    assert read and all(key.endswith(".lst") for key in read), read
     assert len(stack.trainer.reports) == 2
     assert again.validation_accuracy == deployment.training.validation_accuracy
 
@@ -347,51 +358,6 @@ def test_a_slow_training_jobs_log_comes_before_its_end(offline, monkeypatch):
     # and the seconds it bills are the time it took, rounded up: not hours off (measured
     # around the call, since a busy machine stretches it: 6 s once under a load of 7)
     assert 1 <= job["BillableTimeInSeconds"] <= math.ceil(took), (job, took)
-
-
-def job_log_events(stack, job_name: str) -> list[dict]:
-    """The events of one training job's log streams ([job]/algo-N-[epoch])."""
-    logs = stack.client("logs")
-    group = "/aws/sagemaker/TrainingJobs"
-    streams = logs.describe_log_streams(logGroupName=group, logStreamNamePrefix=f"{job_name}/")
-    return [
-        event
-        for stream in streams["logStreams"]
-        for event in logs.get_log_events(
-            logGroupName=group, logStreamName=stream["logStreamName"], startFromHead=True
-        )["events"]
-    ]
-
-
-@contextmanager
-def local_time_zone(name: str) -> Iterator[None]:
-    """The process's local time zone, for the block."""
-    before = os.environ.get("TZ")
-    os.environ["TZ"] = name
-    time.tzset()
-    try:
-        yield
-    finally:
-        if before is None:
-            del os.environ["TZ"]
-        else:
-            os.environ["TZ"] = before
-        time.tzset()
-
-
-def train_again(stack, deployment, said: list[str]):
-    """`mlwf train` on the module's staged data, its printout into `said`, its log read."""
-    from training_job.train import train
-
-    return train(
-        stack.client("sagemaker"),
-        stack.s3,
-        deployment.settings,
-        region="us-east-1",
-        poll_interval=0.0,
-        echo=said.append,
-        logs=stack.client("logs"),
-    )
 
 
 def test_each_execution_is_in_the_machines_log_group_without_its_data(stack, baseline):

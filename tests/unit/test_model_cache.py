@@ -9,8 +9,8 @@ import pytest
 
 from mlwf.offline import model_cache
 
-IMAGES, LABELS = [b"a", b"bb"], [0, 1]
-VALIDATION = ([b"c"], [1])
+IMAGES, LABELS = ['"etag-a"', '"etag-bb"'], [0, 1]  # each image by its S3 ETag
+VALIDATION = (['"etag-c"'], [1])
 
 
 @pytest.fixture(autouse=True)
@@ -33,9 +33,11 @@ def key(**changes) -> str:
 def test_the_key_changes_with_everything_that_determines_the_model():
     keys = [
         key(),
-        key(images=[b"a", b"bc"]),
+        key(images=['"etag-a"', '"etag-bc"']),
+        key(images=IMAGES[::-1]),
         key(labels=[1, 0]),
-        key(validation=([b"c"], [0])),
+        key(validation=(['"etag-c"'], [0])),
+        key(validation=(['"etag-d"'], [1])),
         key(hyperparameters={"epochs": "3"}),
         key(seed=1),
     ]
