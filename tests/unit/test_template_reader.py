@@ -3,6 +3,7 @@ every intrinsic function and condition resolved, parameters and scalars as strin
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -179,9 +180,13 @@ def test_a_buckets_domain_names_resolve_as_its_return_values(template):
     )
 
 
-def test_translating_twice_in_a_process_prints_nothing():
+def test_translating_twice_in_a_process_prints_nothing(tmp_path):
     # The SAM transform's metrics, left unpublished, printed "There are unpublished
-    # metrics..." when the next Translator replaced them (seen in CI's output)
+    # metrics..." when the next Translator replaced them (seen in CI's output). The
+    # transform cache is kept from answering the second time: a cache folder that cannot
+    # be made (under a file) keeps nothing.
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
     script = (
         "import gc\n"
         "from mlwf.offline.template import load_template\n"
@@ -190,7 +195,11 @@ def test_translating_twice_in_a_process_prints_nothing():
         "gc.collect()\n"
     )
     done = subprocess.run(
-        [sys.executable, "-c", script], cwd=PROJECT_ROOT, capture_output=True, text=True
+        [sys.executable, "-c", script],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "MLWF_CACHE_DIR": str(blocked)},
     )
     assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
 
