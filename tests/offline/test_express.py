@@ -69,6 +69,13 @@ def test_a_sync_execution_answers_as_aws_does(stack, inputs):
     assert answer["executionArn"].split(":")[5] == "express"
     assert answer["name"] == "sync-one" and json.loads(answer["input"]) == payload
     assert ("output" in answer) == (answer["status"] == "SUCCEEDED")
+    # billed as Express Workflows are: its duration rounded up to the next 100 ms, memory in
+    # 64-MB chunks (AWS answered 64 in every recorded run; moto gave no billingDetails)
+    took_ms = (answer["stopDate"] - answer["startDate"]).total_seconds() * 1000
+    billed = answer["billingDetails"]
+    assert billed["billedDurationInMilliseconds"] % 100 == 0
+    assert took_ms <= billed["billedDurationInMilliseconds"] < took_ms + 100 + 1
+    assert billed["billedMemoryUsedInMB"] == 64
 
 
 def test_express_executions_cannot_be_described_listed_or_read_back(stack, inputs):
