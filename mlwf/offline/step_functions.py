@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 
+from mlwf.offline.aborted_states import branch_tasks_aborted
 from mlwf.offline.assign_order import assignments_after_output
 from mlwf.offline.choice_timestamps import choice_timestamps_as_aws
 from mlwf.offline.context_objects import context_objects_as_aws
@@ -77,4 +78,5 @@ def step_functions_as_aws() -> Iterator[None]:
         stack.enter_context(executions_logged())
         stack.enter_context(step_functions_requests_checked())
         stack.enter_context(assignments_after_output())
+        stack.enter_context(branch_tasks_aborted())
         yield

@@ -11,6 +11,10 @@ the others):
 - A Distributed Map's ItemBatcher reads `"MaxItemsPerBatchPath": "$maxItemsPerBatch"` from a
   workflow variable (test_reference_in_map_state_max_items_path, recorded 2024-11-14);
   offline the Map Run failed, "Parse error at 1:1 near token ..." (mlwf.offline.map_batches).
+- A Lambda task that fails its Parallel branch is aborted (TaskStateAborted) before the
+  Parallel fails, with and without the Parallel's Retry (test_error_output.py::
+  test_parallel_catch_error[PARALLEL_CATCH_ERROR_OUTPUT] and [..._WITH_RETRY], recorded
+  2024-11); moto wrote no such event (mlwf.offline.aborted_states).
 """
 
 from __future__ import annotations
@@ -128,3 +132,79 @@ def test_an_item_batchers_paths_read_workflow_variables(stack):
     # Then it succeeds with batches of two, as AWS's did
     assert ended["status"] == "SUCCEEDED", ended
     assert json.loads(ended["output"]) == [{"Items": STATEMENTS[:2]}, {"Items": STATEMENTS[2:]}]
+
+
+def raising(event: object, invocation: object) -> None:
+    raise Exception("Some exception was raised.")  # the recorded function's handler
+
+
+@pytest.mark.parametrize("retried", [False, True], ids=["caught", "retried-then-caught"])
+def test_a_task_that_fails_its_parallel_branch_is_aborted_as_recorded(stack, retried):
+    # Given the recorded machine (parallel_catch_error_output[_with_retry].json5)
+    stack.bridge.functions["raising"] = raising
+    task = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::lambda:invoke",
+        "Arguments": {"FunctionName": "raising", "Payload": {"foo": "foobar"}},
+        "Output": {
+            "InnerStateInput": "{% $states.input %}",
+            "InnerStateResult": "{% $states.result %}",
+        },
+        "End": True,
+    }
+    catch = {
+        "ErrorEquals": ["States.ALL"],
+        "Output": {"stateInput": "{% $states.input %}", "stateError": "{% $states.errorOutput %}"},
+        "Next": "Fallback",
+    }
+    parallel = {
+        "Type": "Parallel",
+        "Next": "Finish",
+        "Branches": [{"StartAt": "ExecuteLambdaTask", "States": {"ExecuteLambdaTask": task}}],
+        "Catch": [catch],
+    }
+    if retried:
+        parallel["Retry"] = [
+            {"ErrorEquals": ["States.ALL"], "IntervalSeconds": 1, "MaxAttempts": 1}
+        ]
+    definition = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "ParallelState",
+        "States": {
+            "ParallelState": parallel,
+            "Fallback": {"Type": "Pass", "Output": {"result": "{% $states.input %}"}, "End": True},
+            "Finish": {"Type": "Pass", "End": True},
+        },
+    }
+    # When it runs
+    ended = run_to_end(stack.sfn, definition, json.dumps({"inputData": "dummy"}))
+    # Then its history is AWS's, event for event (the ids and previous ids recorded)
+    assert history(stack, ended) == (RETRIED_HISTORY if retried else CAUGHT_HISTORY)
+
+
+# the branch's task, one event after the other (the SQS_PARALLEL_WAIT_FOR_TASK_TOKEN run has
+# these ids; the Lambda runs' were replaced by LocalStack's snapshot)
+BRANCH = ["TaskStateEntered", "TaskScheduled", "TaskStarted", "TaskFailed"]
+CAUGHT_HISTORY = [
+    (1, "ExecutionStarted", 0),
+    (2, "ParallelStateEntered", 0),
+    (3, "ParallelStateStarted", 2),
+    *[(4 + i, name, 3 + i) for i, name in enumerate(BRANCH)],
+    (8, "TaskStateAborted", 7),
+    (9, "ParallelStateFailed", 7),
+    (10, "ParallelStateExited", 9),
+    (11, "PassStateEntered", 10),
+    (12, "PassStateExited", 11),
+    (13, "ExecutionSucceeded", 12),
+]
+RETRIED_HISTORY = [
+    *CAUGHT_HISTORY[:8],
+    (9, "ParallelStateStarted", 7),  # the retry follows the first failure
+    *[(10 + i, name, 9 + i) for i, name in enumerate(BRANCH)],
+    (14, "TaskStateAborted", 13),
+    (15, "ParallelStateFailed", 13),
+    (16, "ParallelStateExited", 15),
+    (17, "PassStateEntered", 16),
+    (18, "PassStateExited", 17),
+    (19, "ExecutionSucceeded", 18),
+]
