@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import gc
 import importlib
+import os
 import sys
 from typing import Any
 
@@ -107,8 +108,20 @@ def _is_aws_error(exc: Exception) -> bool:
 
 
 def _aws_message(exc: Exception) -> str:
-    from botocore.exceptions import ClientError, NoCredentialsError, NoRegionError
+    from botocore.exceptions import (
+        ClientError,
+        EndpointConnectionError,
+        NoCredentialsError,
+        NoRegionError,
+    )
 
+    endpoint = os.environ.get("AWS_ENDPOINT_URL", "")
+    if isinstance(exc, EndpointConnectionError) and endpoint:
+        # most likely the exports of an `mlwf offline up` that has stopped
+        return (
+            f"{exc}: nothing answers at AWS_ENDPOINT_URL ({endpoint}): is its `mlwf offline "
+            "up` still running? Start it again, or unset AWS_ENDPOINT_URL"
+        )
     if isinstance(exc, NoRegionError):
         return "no AWS region: pass --region, set AWS_REGION, or run `aws configure`"
     if isinstance(exc, NoCredentialsError):

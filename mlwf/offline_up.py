@@ -69,6 +69,7 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from mlwf.offline.runtime import OfflineStack
+    from mlwf.offline.server import check_free
     from mlwf.offline.stack_record import deletes_refused, register_stack
     from mlwf.offline.workflow import choose_source, deploy_model
     from training_job.stack import default_stack_name
@@ -80,6 +81,9 @@ def run(args: argparse.Namespace) -> int:
         print(text, file=sys.stderr, flush=True)
 
     stopped_by_ctrl_c_or_sigterm()
+    # A port in use is refused before anything starts (it was refused ~14 s in, when the
+    # stack began to serve); serving() checks it again, for a stack started meanwhile.
+    check_free(args.port)
     source = choose_source(args.data, say)
     with (
         OfflineStack.start(

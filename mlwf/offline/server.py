@@ -39,7 +39,7 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _check_free(port: int) -> None:
+def check_free(port: int) -> None:
     """MlwfError when something already listens on the port. moto's server would print
     werkzeug's "Port ... is in use" from its thread and wait for ever for a server that
     never started. Bound as werkzeug binds (SO_REUSEADDR), so that a port a stopped stack
@@ -69,7 +69,7 @@ def serving(port: int | None = None) -> Iterator[str]:
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
     port = port or free_port()
-    _check_free(port)
+    check_free(port)
     with _invoke_endpoint_answered_locally(), answered_as_in_process():
         app = moto_server.DomainDispatcherApplication(moto_server.create_backend_app)
         server = make_server(

@@ -40,11 +40,22 @@ def test_a_failed_invocation_exits_one_and_prints_the_error(monkeypatch, capsys)
     assert json.loads(capsys.readouterr().out) == error
 
 
-def test_invoke_unknown_function_is_one_line(capsys):
+def test_invoke_unknown_function_is_one_line_before_any_stack_starts(monkeypatch, capsys):
+    # Given a stack that must not start: the name is checked against the template first
+    # (it was checked after the stack's start, ~8-10 s later)
+    from mlwf.offline.runtime import OfflineStack
+
+    def start(*args, **kwargs):
+        raise AssertionError("the offline stack was started for an unknown function")
+
+    monkeypatch.setattr(OfflineStack, "start", start)
     code = main(["invoke", "NoSuchFunction", "-e", str(EVENTS_DIR / "workflow_input.json")])
     err = capsys.readouterr().err.strip()
     assert code == 1
-    assert err.count("\n") == 0 and "NoSuchFunction" in err and "ClassifyImageFunction" in err
+    assert err == (
+        "mlwf invoke: error: no function 'NoSuchFunction' in template.yaml; functions: "
+        "SerializeImageDataFunction, ClassifyImageFunction, FilterInferencesFunction"
+    )
 
 
 def test_invoke_as_role_enforces_the_functions_policies(capsys):

@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from mlwf.cli import COMMAND_MODULES, COMMANDS, build_parser, main
+from tests.helpers.paths import EVENTS_DIR
 
 
 def test_every_command_is_registered_and_has_help(capsys):
@@ -187,3 +188,46 @@ def test_the_mlwf_command_exits_with_its_heap_frozen():
     assert done.returncode == 0, done.stderr
     assert "usage: mlwf cost" in done.stdout
     assert done.stdout.rstrip().endswith("frozen at exit: True")
+
+
+def test_nothing_answering_at_aws_endpoint_url_says_what_to_do(monkeypatch, capsys):
+    # Given the exports of an `mlwf offline up` that has stopped (a README walk found only
+    # botocore's "Could not connect to the endpoint URL", with no hint that the stack was gone)
+    from botocore.exceptions import EndpointConnectionError
+
+    import mlwf.invoke
+
+    endpoint = "http://127.0.0.1:47999"
+    monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
+
+    def unreachable(*args, **kwargs):
+        raise EndpointConnectionError(endpoint_url=f"{endpoint}/")
+
+    monkeypatch.setattr(mlwf.invoke, "invoke_running", unreachable)
+    code = main(["invoke", "ClassifyImageFunction", "-e", str(EVENTS_DIR / "classify_image.json")])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err == (
+        f'mlwf invoke: error: Could not connect to the endpoint URL: "{endpoint}/": nothing '
+        f"answers at AWS_ENDPOINT_URL ({endpoint}): is its `mlwf offline up` still running? "
+        "Start it again, or unset AWS_ENDPOINT_URL\n"
+    )
+
+
+def test_an_unknown_function_of_a_running_stack_is_named_as_for_a_stack_mlwf_starts(
+    monkeypatch, capsys
+):
+    # Given a running stack (AWS_ENDPOINT_URL) whose outputs name three functions
+    import training_job.stack
+
+    outputs = {f"{name}FunctionName": f"s-{name}Function" for name in ("Classify", "Filter")}
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:47998")
+    monkeypatch.setattr(training_job.stack, "stack_outputs", lambda name, session: outputs)
+    event = str(EVENTS_DIR / "classify_image.json")
+    code = main(["invoke", "NoSuchFunction", "-e", event, "--stack-name", "s"])
+    # Then the words are those of `mlwf invoke` without a stack: no function 'X' ...
+    assert code == 1
+    assert capsys.readouterr().err == (
+        "mlwf invoke: error: no function 'NoSuchFunction' in stack s (no output "
+        "NoSuchFunctionName); functions: ClassifyFunction, FilterFunction\n"
+    )
