@@ -9,6 +9,7 @@ import json
 import os
 import queue
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -20,7 +21,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from mlwf.offline.server import free_port
+from mlwf.offline.server import HOST, free_port
 from tests.helpers.paths import EVENTS_DIR, PROJECT_ROOT
 from tests.helpers.processes import stop
 
@@ -287,3 +288,25 @@ class TestOnExpress(TestOnStandard):
     """The same, against an EXPRESS machine."""
 
     WORKFLOW_TYPE = "EXPRESS"
+
+
+def test_offline_up_refuses_a_port_in_use_before_it_starts_anything(monkeypatch, capsys):
+    # Given a port in use and a stack that must not start (it was refused only once the
+    # stack, started, began to serve: ~14 s in, a README walk found)
+    from mlwf.cli import main
+    from mlwf.offline.runtime import OfflineStack
+
+    def start(*args, **kwargs):
+        raise AssertionError("the offline stack was started on a port in use")
+
+    monkeypatch.setattr(OfflineStack, "start", start)
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as other:
+        other.bind((HOST, 0))
+        other.listen()
+        port = other.getsockname()[1]
+        code = main(["offline", "up", "--port", str(port)])
+    # Then it is one line and exit 1
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.startswith(f"mlwf offline: error: port {port} on {HOST} is in use (")
+    assert err.count("\n") == 1

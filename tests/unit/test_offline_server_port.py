@@ -39,28 +39,6 @@ def test_a_port_in_use_is_refused_at_once():
     assert f"port {port}" in outcome["error"] and "in use" in outcome["error"]
 
 
-def test_offline_up_refuses_a_port_in_use_before_it_starts_anything(monkeypatch, capsys):
-    # Given a port in use and a stack that must not start (it was refused only once the
-    # stack, started, began to serve: ~14 s in, a README walk found)
-    from mlwf.cli import main
-    from mlwf.offline.runtime import OfflineStack
-
-    def start(*args, **kwargs):
-        raise AssertionError("the offline stack was started on a port in use")
-
-    monkeypatch.setattr(OfflineStack, "start", start)
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as other:
-        other.bind((HOST, 0))
-        other.listen()
-        port = other.getsockname()[1]
-        code = main(["offline", "up", "--port", str(port)])
-    # Then it is one line and exit 1
-    err = capsys.readouterr().err
-    assert code == 1
-    assert err.startswith(f"mlwf offline: error: port {port} on {HOST} is in use (")
-    assert err.count("\n") == 1
-
-
 def test_a_port_a_stopped_server_has_just_left_is_served_again():
     # Given a port whose last server closed a connection first, as werkzeug closes each
     # one: that connection lingers in TIME_WAIT on the port
