@@ -13,11 +13,10 @@ or written only costs that import.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from importlib import metadata
 from pathlib import Path
 
+from training_job.cache_files import write_whole
 from training_job.cifar import default_cache_dir
 
 SDK_DISTRIBUTION = "sagemaker-core"
@@ -49,12 +48,4 @@ def _read(path: Path) -> dict:
 
 def _write(path: Path, known: dict) -> None:
     """Replaced whole, so that a reader never sees half a file."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False) as handle:
-            written = Path(handle.name)
-            json.dump(known, handle, indent=1, sort_keys=True)
-        os.replace(written, path)
-    except OSError:
-        if "written" in locals():
-            written.unlink(missing_ok=True)
+    write_whole(path, json.dumps(known, indent=1, sort_keys=True).encode())

@@ -13,12 +13,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from training_job.cache_files import write_whole
 from training_job.cifar import default_cache_dir
 
 LOCAL_MODEL_CODE = Path(__file__).resolve().parent  # local_model.py or local_model/
@@ -82,13 +82,8 @@ def store(
     """Keep a model; a cache that cannot be written (read-only home) only costs time."""
     folder = cache_dir() / key
     meta = {"validation_accuracy": validation_accuracy, "validation_count": validation_count}
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        for name, data in (("model.tar.gz", artifact), ("meta.json", json.dumps(meta).encode())):
-            # Written whole, then renamed: a concurrent reader never sees half a file.
-            with tempfile.NamedTemporaryFile(dir=folder, delete=False) as handle:
-                handle.write(data)
-            os.replace(handle.name, folder / name)
-    except OSError:
-        return None
+    # the artifact first: an entry is read only once its meta.json is there
+    for name, data in (("model.tar.gz", artifact), ("meta.json", json.dumps(meta).encode())):
+        if not write_whole(folder / name, data):
+            return None
     return folder

@@ -17,12 +17,12 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from mlwf.offline.template_spec import ACCOUNT_ID, PARTITION
+from training_job.cache_files import write_whole
 from training_job.cifar import default_cache_dir
 from training_job.errors import MlwfError
 
@@ -106,20 +106,12 @@ def _read(key: str) -> dict[str, Any] | None:
 
 
 def _write(key: str, text: str) -> None:
-    """Written whole, then renamed; then only the newest KEPT stay. A cache that cannot be
-    written only costs the time."""
+    """Written whole (a concurrent reader never sees half a file); then only the newest KEPT
+    stay. A cache that cannot be written only costs the time."""
     folder = cache_dir()
-    written: Path | None = None
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("w", dir=folder, delete=False) as handle:
-            written = Path(handle.name)
-            handle.write(text)
-        os.replace(written, folder / f"{key}{_SUFFIX}")
-        _prune(folder)
-    except OSError:
-        if written is not None:
-            written.unlink(missing_ok=True)
+    if write_whole(folder / f"{key}{_SUFFIX}", text.encode()):
+        with contextlib.suppress(OSError):  # another process pruning the same files
+            _prune(folder)
 
 
 def _prune(folder: Path) -> None:

@@ -4,9 +4,13 @@ The image-classification algorithm's "lst" input: a `train` channel of images an
 `train_lst` channel of .lst files naming them, the same for `validation`
 (https://docs.aws.amazon.com/sagemaker/latest/dg/image-classification.html). The images
 are listed, with their ETags, before any is read: the trained-model cache is keyed by those
-ETags (S3's digest of each object's content), so that a job whose model is cached reads
-no image at all. Reading the 600 images of the synthetic data one GetObject at a time
-took ~2 s of every `mlwf offline up`, `mlwf demo` and `mlwf invoke`.
+ETags, so that a job whose model is cached reads no image at all. An object's ETag "is a
+hash of the object" that "reflects changes only to the contents of an object, not its
+metadata" (https://docs.aws.amazon.com/AmazonS3/latest/API/API_Object.html): the MD5 of the
+content for a single-part upload without SSE-KMS or SSE-C, as `mlwf stage` makes them,
+another digest otherwise, which only costs a cache miss. Reading the 600 images of the
+synthetic data one GetObject at a time took ~2 s of every `mlwf offline up`, `mlwf demo`
+and `mlwf invoke`.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from training_job.dataset.lst import parse_lst
+from training_job.dataset.sync import list_objects
 from training_job.errors import MlwfError
 
 
@@ -48,7 +53,7 @@ def read_channel(s3: Any, data_uri: str, lst_uri: str) -> Channel:
     """
     bucket, _, data_prefix = data_uri.removeprefix("s3://").partition("/")
     folder = data_prefix.rstrip("/")
-    etags = {item["Key"]: item["ETag"] for item in _listed(s3, bucket, f"{folder}/")}
+    etags = {key: etag for key, (etag, _) in list_objects(s3, bucket, f"{folder}/").items()}
     keys, labels, lst_keys = [], [], []
     for lst_key, text in _read_objects(s3, lst_uri, suffix=".lst").items():
         for entry in parse_lst(text, lst_key):
@@ -67,21 +72,12 @@ def _missing(lst_key: str, bucket: str, key: str) -> MlwfError:
     return MlwfError(f"{lst_key}: s3://{bucket}/{key} is missing")
 
 
-def _listed(s3: Any, bucket: str, prefix: str) -> list[dict[str, Any]]:
-    paginator = s3.get_paginator("list_objects_v2")
-    return [
-        item
-        for page in paginator.paginate(Bucket=bucket, Prefix=prefix)
-        for item in page.get("Contents", [])
-    ]
-
-
 def _read_objects(s3: Any, uri: str, suffix: str) -> dict[str, str]:
     bucket, _, prefix = uri.removeprefix("s3://").partition("/")
     texts = {
-        item["Key"]: s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read().decode()
-        for item in _listed(s3, bucket, prefix)
-        if item["Key"].endswith(suffix)
+        key: s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode()
+        for key in list_objects(s3, bucket, prefix)
+        if key.endswith(suffix)
     }
     if not texts:
         raise MlwfError(f"no {suffix} file under {uri}")

@@ -63,7 +63,7 @@ def upload(
     prefix = check_prefix(prefix)
     base = f"{prefix}/"
     report = UploadReport(bucket=bucket, prefix=prefix)
-    existing = _list_objects(s3_client, bucket, base)
+    existing = list_objects(s3_client, bucket, base)
     files = [*staging.images, *staging.lists, staging.manifest_file]
     desired = {base + f.key: f for f in files}
 
@@ -145,7 +145,7 @@ def _progress_bar(total: int, progress: bool | None) -> Any:
     return tqdm(total=total, unit="img", desc="upload", disable=disable, leave=False)
 
 
-def _list_objects(s3_client: Any, bucket: str, base: str) -> dict[str, tuple[str, int]]:
+def list_objects(s3_client: Any, bucket: str, base: str) -> dict[str, tuple[str, int]]:
     """key -> (ETag without quotes, size) of every object under `base`, except the empty
     "folder" markers the S3 console creates (they hold no data and are left alone)."""
     found = {}
