@@ -1,9 +1,9 @@
 """The local model (the mlwf/offline/local_model package): the offline stand-in for SageMaker's
 image-classification algorithm.
 
-Most tests train on small seeded synthetic images drawn here: "bicycles" are thin dark rings
-on a light background, "motorcycles" a saturated filled block with thick tyres. The last one
-trains on the real CIFAR-100 split in ../shared and holds the model to its targets there.
+Most tests train on small seeded synthetic images (tests/helpers/vehicle_images.py). The
+last one trains on the real CIFAR-100 split in ../shared and holds the model to its targets
+there.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
 
 from mlwf.offline.local_model import (
     DEFAULT_HYPERPARAMETERS,
@@ -26,49 +25,13 @@ from mlwf.offline.local_model import (
     decode_image,
     train,
 )
+from tests.helpers.vehicle_images import dataset, draw, encode
 
 DATA = (
     Path(__file__).resolve().parents[2].parent / "shared" / "data" / "cifar100-bicycle-motorcycle"
 )
 # Smaller than the defaults so each training takes well under a second on tiny data.
 FAST = {"local_num_centroids": "48", "local_kmeans_patches": "4000", "local_hog_components": "32"}
-
-
-def draw(label: int, rng: np.random.Generator) -> np.ndarray:
-    """One 32x32 RGB image of the given class, position and colours random."""
-    yy, xx = np.mgrid[0:32, 0:32]
-    image = np.empty((32, 32, 3))
-    image[:] = rng.uniform(150, 230, 3)  # light background
-    dx, dy = rng.integers(-3, 4, 2)
-    wheels = ((9 + dx, 20 + dy), (23 + dx, 20 + dy))
-    if label == 0:  # thin dark rings and a thin frame line
-        for cx, cy in wheels:
-            ring = np.abs(np.hypot(xx - cx, yy - cy) - 6) < 0.9
-            image[ring] = rng.uniform(0, 50, 3)
-        frame = (np.abs(yy - (14 + dy)) < 0.7) & (xx > 9 + dx) & (xx < 23 + dx)
-        image[frame] = rng.uniform(0, 60, 3)
-    else:  # thick small tyres and a saturated body block
-        for cx, cy in wheels:
-            image[np.hypot(xx - cx, yy - cy) < 4.5] = rng.uniform(0, 40, 3)
-        body = (np.abs(xx - (16 + dx)) < 8) & (np.abs(yy - (14 + dy)) < 4)
-        image[body] = [rng.uniform(180, 255), rng.uniform(0, 40), rng.uniform(0, 60)]
-    image += rng.normal(0, 8, image.shape)
-    return np.clip(image, 0, 255).astype(np.uint8)
-
-
-def encode(array: np.ndarray, fmt: str = "PNG", mode: str | None = None) -> bytes:
-    image = Image.fromarray(array)
-    if mode:
-        image = image.convert(mode)
-    buffer = io.BytesIO()
-    image.save(buffer, fmt)
-    return buffer.getvalue()
-
-
-def dataset(per_class: int, seed: int) -> tuple[list[bytes], np.ndarray]:
-    rng = np.random.default_rng(seed)
-    labels = np.tile([0, 1], per_class)
-    return [encode(draw(int(label), rng)) for label in labels], labels
 
 
 @pytest.fixture(scope="module")

@@ -6,6 +6,9 @@ from __future__ import annotations
 import io
 import pickle
 
+from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import StandardScaler
+
 from mlwf.offline.local_model import LocalModel
 from mlwf.offline.local_model.ensemble import _Ensemble, _Member
 from mlwf.offline.local_model.features import _PatchEncoder
@@ -24,9 +27,13 @@ def load_recording_classes(payload: bytes) -> tuple[object, set[str]]:
 
 
 def test_the_ensemble_pickles_under_the_module_path_of_version_1_artifacts():
-    # Given an (untrained) ensemble with one member, as model.pkl holds it
+    # Given an ensemble with one (tiny) member and its combiner, as model.pkl holds it
     ensemble = _Ensemble(_PatchEncoder(2, 2, 1000, seed=0), (8,), 16)
-    ensemble.members.append(_Member("color", preprocess=None, classifier=None))
+    x, y = [[0.0], [1.0]], [0, 1]
+    ensemble.members.append(
+        _Member("color", StandardScaler().fit(x), LogisticRegression().fit(x, y))
+    )
+    ensemble.combiner = LogisticRegression().fit(x, y)
     payload = pickle.dumps(ensemble, protocol=pickle.HIGHEST_PROTOCOL)
 
     loaded, classes = load_recording_classes(payload)

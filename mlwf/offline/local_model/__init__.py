@@ -23,7 +23,9 @@ combines them and is the calibration. Measured: 0.89-0.90 CV accuracy, 0.945-0.9
 200 test images (seeds 0-2) against 0.81 for HOG + SVM; of the images at >= 0.93 confidence
 (~2/3 of them) 98% are right in CV, all on the test split. Training images are doubled by a
 horizontal flip (a mirrored vehicle is the same class); test-time flipping measured no gain,
-so inference looks at each image once. ~9 s to train on 1000 images, ~4-5 ms per image.
+so inference looks at each image once. ~9-13 s to train on 1000 images, ~5.4 ms per image
+(the fitted members are read once into plain array arithmetic, `inference`: scikit-learn's
+per-call checks made it ~8.9 ms).
 
 The defaults were twice the centroids and 4-pixel HOG cells as well until 2026-11: 1% more
 CV accuracy, the same on the test images, but twice the training time and ~1.4x the
@@ -31,8 +33,8 @@ inference time, which is on the critical path of every offline execution.
 
 Modules: `images` (bytes to 32x32 RGB), `features` (the three views), `ensemble` (its
 hyperparameters, members, combiner and fitting), `artifact` (the model.tar.gz), `model`
-(`LocalModel`, `train`), `threads` (`OneThread`), `errors`. Import the names below from
-this package.
+(`LocalModel`, `train`), `inference` (what the endpoint computes), `threads` (`OneThread`),
+`errors`. Import the names below from this package.
 
 Importing this package is cheap: scikit-learn and scikit-image load on first use.
 """

@@ -24,6 +24,7 @@ from mlwf.offline.local_model.ensemble import (
 )
 from mlwf.offline.local_model.errors import LocalModelError, UnsupportedImage
 from mlwf.offline.local_model.images import IMAGE_SIZE, decode_all, decode_image
+from mlwf.offline.local_model.inference import CompiledEnsemble
 from mlwf.offline.local_model.threads import OneThread
 from training_job.dataset.classes import CLASS_NAMES
 
@@ -37,6 +38,7 @@ class LocalModel:
 
     def __init__(self, ensemble: _Ensemble, metadata: Mapping[str, Any]) -> None:
         self._ensemble = ensemble
+        self._compiled = CompiledEnsemble(ensemble)
         self._metadata = dict(metadata)
 
     @property
@@ -46,7 +48,7 @@ class LocalModel:
 
     def predict_proba(self, images: Sequence[bytes]) -> np.ndarray:
         """Probabilities of (bicycle, motorcycle) for each image: shape (n, 2), rows sum to 1."""
-        return self._ensemble.predict_proba(decode_all(images, "image"))
+        return self._compiled.predict_proba(decode_all(images, "image"))
 
     def invoke(self, body: bytes, content_type: str) -> bytes:
         """The endpoint: one image in, b"[p_bicycle, p_motorcycle]" (JSON) out."""
@@ -56,7 +58,7 @@ class LocalModel:
                 f"content type {content_type!r} is not supported; "
                 f"use one of {', '.join(sorted(CONTENT_TYPES))}"
             )
-        probabilities = self._ensemble.predict_proba(decode_image(body)[None])[0]
+        probabilities = self._compiled.predict_proba(decode_image(body)[None])[0]
         return json.dumps([float(p) for p in probabilities]).encode()
 
     def to_artifact(self) -> bytes:
