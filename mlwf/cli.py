@@ -117,11 +117,11 @@ def _aws_message(exc: Exception) -> str:
 
     endpoint = os.environ.get("AWS_ENDPOINT_URL", "")
     if isinstance(exc, EndpointConnectionError) and endpoint:
-        # most likely the exports of an `mlwf offline up` that has stopped
-        return (
-            f"{exc}: nothing answers at AWS_ENDPOINT_URL ({endpoint}): is its `mlwf offline "
-            "up` still running? Start it again, or unset AWS_ENDPOINT_URL"
-        )
+        # an `mlwf offline up` that stopped since (training_job.local_endpoint says it
+        # up front when it had stopped before)
+        from training_job.local_endpoint import nothing_answers
+
+        return f"{exc}: {nothing_answers(endpoint)}"
     if isinstance(exc, NoRegionError):
         return "no AWS region: pass --region, set AWS_REGION, or run `aws configure`"
     if isinstance(exc, NoCredentialsError):

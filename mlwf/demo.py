@@ -98,11 +98,13 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from training_job.errors import MlwfError
+    from training_job.local_endpoint import check_local_endpoint
 
     started = time.perf_counter()
     endpoint = os.environ.get("AWS_ENDPOINT_URL")
     if endpoint:
         refuse_own_stack_options(args, endpoint)
+        check_local_endpoint()  # before --out is touched
     elif args.stack_name:
         raise MlwfError(
             "--stack-name names the running offline stack to use: set AWS_ENDPOINT_URL to it "

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from training_job.errors import MlwfError, client_error_message
+from training_job.local_endpoint import check_local_endpoint
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA_PREFIX = "dataset"
@@ -130,8 +131,11 @@ def fill_from_outputs(settings: StackSettings, outputs: dict[str, str]) -> Stack
 
 
 def aws_session(settings: StackSettings) -> Any:
+    """A boto3 session for the settings' region; EndpointNotAnswering first if
+    AWS_ENDPOINT_URL names a port of this machine that nothing listens on."""
     import boto3  # lazy: keeps `mlwf --help` fast
 
+    check_local_endpoint()
     return boto3.Session(region_name=settings.region or os.environ.get("AWS_REGION") or None)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from training_job.errors import MlwfError
+from training_job.local_endpoint import check_local_endpoint
 
 
 def add_parameter_overrides(parser: argparse.ArgumentParser) -> None:
@@ -46,4 +47,6 @@ def running_stack(parameter_overrides: list[str]) -> str | None:
             f"--parameter-overrides configures a stack this command starts; AWS_ENDPOINT_URL "
             f"({endpoint}) points at a running one: unset it, or drop --parameter-overrides"
         )
+    if endpoint:
+        check_local_endpoint()  # before the command says it uses that stack
     return endpoint or None

@@ -10,6 +10,7 @@ import pytest
 
 from mlwf.cli import COMMAND_MODULES, COMMANDS, build_parser, main
 from tests.helpers.paths import EVENTS_DIR
+from tests.helpers.sockets import listening_port
 
 
 def test_every_command_is_registered_and_has_help(capsys):
@@ -221,10 +222,11 @@ def test_an_unknown_function_of_a_running_stack_is_named_as_for_a_stack_mlwf_sta
     import training_job.stack
 
     outputs = {f"{name}FunctionName": f"s-{name}Function" for name in ("Classify", "Filter")}
-    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:47998")
     monkeypatch.setattr(training_job.stack, "stack_outputs", lambda name, session: outputs)
     event = str(EVENTS_DIR / "classify_image.json")
-    code = main(["invoke", "NoSuchFunction", "-e", event, "--stack-name", "s"])
+    with listening_port() as port:  # something answers there
+        monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{port}")
+        code = main(["invoke", "NoSuchFunction", "-e", event, "--stack-name", "s"])
     # Then the words are those of `mlwf invoke` without a stack: no function 'X' ...
     assert code == 1
     assert capsys.readouterr().err == (
