@@ -30,6 +30,7 @@ from botocore.awsrequest import AWSResponse
 from botocore.response import StreamingBody
 
 from mlwf.offline.async_invocations import AsyncInvocations
+from mlwf.offline.sdk_metadata import invoke_answer_headers
 
 LambdaHandler = Callable[[Any, Any], Any]
 
@@ -220,7 +221,7 @@ class Bridge:
             tail = self.log_tail(name, invocation.request_id).encode()[-4096:]
             parsed["LogResult"] = base64.b64encode(tail).decode()
         parsed.update(StatusCode=200, Payload=_stream(payload))
-        return _response(200, parsed)
+        return _response(200, parsed, invoke_answer_headers(parsed, payload))
 
     # -- sagemaker-runtime:InvokeEndpoint --------------------------------------------
     def invoke_endpoint(self, params: dict[str, Any]) -> tuple[AWSResponse, dict[str, Any]]:
@@ -375,17 +376,19 @@ def _stream(data: bytes) -> StreamingBody:
     return StreamingBody(io.BytesIO(data), len(data))
 
 
-def _response(status: int, parsed: dict[str, Any]) -> tuple[AWSResponse, dict[str, Any]]:
+def _response(
+    status: int, parsed: dict[str, Any], headers: dict[str, str] | None = None
+) -> tuple[AWSResponse, dict[str, Any]]:
     request_id = str(uuid.uuid4())
-    headers = {"x-amzn-requestid": request_id}
+    sent = {"x-amzn-RequestId": request_id, **(headers or {})}
     parsed["ResponseMetadata"] = {
         "RequestId": request_id,
         "HTTPStatusCode": status,
-        "HTTPHeaders": headers,
+        "HTTPHeaders": {name.lower(): value for name, value in sent.items()},  # as botocore's
         "RetryAttempts": 0,
     }
     # AWSResponse wraps any mapping of headers in its HeadersDict (botocore-stubs want HTTPHeaders)
-    return AWSResponse("https://mlwf.offline", status, headers, None), parsed  # type: ignore[arg-type]
+    return AWSResponse("https://mlwf.offline", status, sent, None), parsed  # type: ignore[arg-type]
 
 
 def error_response(

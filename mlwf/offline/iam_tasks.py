@@ -39,6 +39,7 @@ from typing import Any
 from unittest.mock import patch  # as moto's mock_aws does: set, then put back as it was
 
 from mlwf.offline.iam import Authorizer, Principal, denial_error, iam_action, resource_for
+from mlwf.offline.sdk_metadata import record_answers
 from mlwf.offline.template_spec import ACCOUNT_ID, PARTITION
 
 _SERVICE = "moto.stepfunctions.parser.asl.component.state.exec.state_task.service"
@@ -82,6 +83,7 @@ def state_machines_as_their_roles(authorizer: Authorizer) -> Iterator[None]:
 
     def client_for(region: str, service: str, state_credentials: Any = None) -> Any:
         client = make_client(region=region, service=service, state_credentials=state_credentials)
+        record_answers(client)  # for the metadata AWS adds to the task's result
         principal = authorizer.role_principal(
             str(getattr(state_credentials, "role_arn", "")), "offline-execution"
         )

@@ -41,6 +41,7 @@ from contextlib import ExitStack, contextmanager
 from typing import Any
 from unittest.mock import patch  # as moto's mock_aws does: set, then put back as it was
 
+from mlwf.offline.sdk_metadata import with_sdk_metadata
 from mlwf.offline.sdk_services import boto_service, error_prefix, java_member_name, session
 
 _SERVICE = "moto.stepfunctions.parser.asl.component.state.exec.state_task.service"
@@ -125,6 +126,8 @@ def task_shapes_as_aws() -> Iterator[None]:
             self._from_boto_response(response, operation.output_shape)
         if isinstance(response, dict | list):
             _reshape(response)
+        if boto_service_name is None and service_action_name is None:  # the task's own call
+            with_sdk_metadata(self._get_sfn_resource_type(), self._get_sfn_resource(), response)
 
     def service_error_name(service_name: str) -> str:
         prefix = error_prefix(service_name)

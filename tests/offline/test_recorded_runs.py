@@ -333,7 +333,25 @@ def test_a_function_that_returns_bytes_answers_them_as_its_payload(
     ended = run_to_end(stack.sfn, one_task_machine("step1", resource, **fields), "{}")
     # Then it succeeds with the payload read as JSON, as AWS's recorded runs did
     assert ended["status"] == "SUCCEEDED", ended
-    assert json.loads(ended["output"]) == output
+    result = json.loads(ended["output"])
+    if resource.endswith("lambda:invoke"):
+        metadata = result.pop("SdkHttpMetadata", None)
+        request = result.pop("SdkResponseMetadata", None)
+        # and the answer's metadata beside it, as recorded (but the transport and trace
+        # headers: Connection, x-amzn-Remapped-Content-Length, X-Amzn-Trace-Id)
+        assert metadata is not None and request is not None
+        headers = metadata["HttpHeaders"]
+        assert list(headers) == [
+            "Content-Length",
+            "Content-Type",
+            "Date",
+            "X-Amz-Executed-Version",
+            "x-amzn-RequestId",
+        ]
+        assert (headers["Content-Length"], headers["Content-Type"]) == ("13", "application/json")
+        assert metadata["HttpStatusCode"] == 200
+        assert request == {"RequestId": headers["x-amzn-RequestId"]}
+    assert result == output
 
 
 def test_a_states_output_path_reads_the_variable_from_before_its_assign(stack):
