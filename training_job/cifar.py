@@ -148,7 +148,8 @@ def _download(url: str, target: Path, md5: str | None, opener: Opener | None, pr
                 reason = getattr(exc, "reason", None) or exc
                 raise MlwfError(
                     f"cannot download {url}: {reason}; offline, use --source synthetic "
-                    "or --source path/to/cifar-100-python.tar.gz"
+                    "or --source path/to/cifar-100-python.tar.gz (with the offline "
+                    "commands, --data)"
                 ) from exc
             if length is not None and out.tell() != length:
                 raise MlwfError(

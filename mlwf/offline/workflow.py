@@ -46,7 +46,10 @@ def choose_source(data: str, say: Say) -> str:
 
     A folder or file that does not exist is refused here, naming --data, before the stack
     starts (staging would refuse it too, but as --source and seconds later)."""
-    if data in ("synthetic", "cifar100"):
+    if data == "synthetic":
+        return data
+    if data == "cifar100":
+        _require_cifar()
         return data
     if data != "auto":
         if not Path(data).expanduser().exists():
@@ -69,6 +72,21 @@ def choose_source(data: str, say: Say) -> str:
         "the cache and its server cannot be reached. Use --data DIR for a staged folder."
     )
     return "synthetic"
+
+
+def _require_cifar() -> None:
+    """--data cifar100 with no cached tarball and no way to download it: refused now, in
+    the offline commands' own words, not seconds later by the download, as --source."""
+    from training_job import cifar
+
+    cached = cifar.default_cache_dir() / cifar.cache_filename(cifar.CIFAR100_URL)
+    if cached.is_file() or _reachable(cifar.CIFAR100_URL):
+        return  # (a cached copy's md5 is checked when it is read)
+    raise MlwfError(
+        f"--data cifar100: CIFAR-100 is not in the cache ({cached}) and its server "
+        f"({cifar.CIFAR100_URL}) cannot be reached; offline, use --data synthetic or "
+        "--data path/to/cifar-100-python.tar.gz"
+    )
 
 
 def _reachable(url: str, timeout: float = 3.0) -> bool:
