@@ -13,6 +13,7 @@ from mlwf.offline.context_objects import context_objects_as_aws
 from mlwf.offline.create_idempotency import creates_idempotent_as_aws
 from mlwf.offline.definition_validation import definitions_checked
 from mlwf.offline.distributed_map import distributed_maps_as_aws
+from mlwf.offline.error_outputs import error_outputs_as_aws
 from mlwf.offline.execution_fields import execution_fields_as_aws
 from mlwf.offline.execution_history import histories_paged
 from mlwf.offline.execution_logs import executions_logged
@@ -79,4 +80,5 @@ def step_functions_as_aws() -> Iterator[None]:
         stack.enter_context(step_functions_requests_checked())
         stack.enter_context(assignments_after_output())
         stack.enter_context(branch_tasks_aborted())
+        stack.enter_context(error_outputs_as_aws())
         yield

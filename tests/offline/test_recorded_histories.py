@@ -15,6 +15,10 @@ the others):
   Parallel fails, with and without the Parallel's Retry (test_error_output.py::
   test_parallel_catch_error[PARALLEL_CATCH_ERROR_OUTPUT] and [..._WITH_RETRY], recorded
   2024-11); moto wrote no such event (mlwf.offline.aborted_states).
+- A callback step failed with no error and no cause is caught as `{"Error": null, "Cause":
+  null}`, at itself or at the Parallel around it (test_callback.py::
+  test_sqs_failure_in_wait_for_task_tok_no_error_field, recorded 2024-04-29); the
+  Parallel's catch bound "" (mlwf.offline.error_outputs).
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from collections.abc import Iterator
 import pytest
 
 from mlwf.offline.runtime import OfflineStack
-from tests.helpers.executions import history_events, run_to_end
+from tests.helpers.executions import history_events, run_to_end, wait_until_ended
 
 pytestmark = pytest.mark.offline
 
@@ -208,3 +212,67 @@ RETRIED_HISTORY = [
     (18, "PassStateExited", 17),
     (19, "ExecutionSucceeded", 18),
 ]
+
+
+@pytest.mark.parametrize("in_parallel", [True, False], ids=["parallel", "task"])
+def test_a_failure_with_no_error_is_caught_as_nulls_as_recorded(stack, in_parallel):
+    # Given the recorded machines (SQS_PARALLEL_WAIT_FOR_TASK_TOKEN and
+    # SQS_WAIT_FOR_TASK_TOKEN_CATCH): a callback step, failed by SendTaskFailure with
+    # neither error nor cause, caught by States.ALL at the Parallel around it or at itself
+    sqs = stack.client("sqs")
+    queue = sqs.create_queue(QueueName=f"no-error-{in_parallel}")["QueueUrl"]
+    task = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+        "Parameters": {
+            "QueueUrl.$": "$.QueueUrl",
+            "MessageBody": {"Context.$": "$", "TaskToken.$": "$$.Task.Token"},
+        },
+    }
+    catch = [
+        {
+            "ErrorEquals": ["States.ALL"],
+            "ResultPath": "$.states_all_error",
+            "Next": "CaughtStatesALL",
+        }
+    ]
+    caught = {"Type": "Pass", "End": True}
+    if in_parallel:
+        inner = {"SendMessageWithWait": {**task, "End": True}}
+        branch = {"StartAt": "SendMessageWithWait", "States": inner}
+        first = {"Type": "Parallel", "Branches": [branch], "Catch": catch}
+        first["Next"] = "CaughtStatesALL"
+        states = {"ParallelJob": first, "CaughtStatesALL": caught}
+    else:
+        first = {**task, "Catch": catch, "Next": "CaughtStatesALL"}
+        states = {"SendMessageWithWait": first, "CaughtStatesALL": caught}
+    definition = {"StartAt": next(iter(states)), "States": states}
+    arn = stack.sfn.create_state_machine(
+        name=f"no-error-{in_parallel}",
+        definition=json.dumps(definition),
+        roleArn="arn:aws:iam::123456789012:role/no-error",
+    )["stateMachineArn"]
+    given = {"QueueUrl": queue, "Message": "test_message_txt"}
+    started = stack.sfn.start_execution(stateMachineArn=arn, input=json.dumps(given))
+    # When the task is failed with no error and no cause
+    message = sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=10)["Messages"][0]
+    stack.sfn.send_task_failure(taskToken=json.loads(message["Body"])["TaskToken"])
+    ended = wait_until_ended(stack.sfn, started["executionArn"])
+    # Then the catch binds null to both, as AWS's runs did ("" in the Parallel's, before)
+    assert ended["status"] == "SUCCEEDED"
+    nulls = {"Error": None, "Cause": None}
+    assert json.loads(ended["output"]) == {**given, "states_all_error": nulls}
+    if in_parallel:  # and the history is the recorded one, event for event
+        assert history(stack, ended) == CAUGHT_HISTORY[:3] + [
+            (4, "TaskStateEntered", 3),
+            (5, "TaskScheduled", 4),
+            (6, "TaskStarted", 5),
+            (7, "TaskSubmitted", 6),
+            (8, "TaskFailed", 7),
+            (9, "TaskStateAborted", 8),
+            (10, "ParallelStateFailed", 8),
+            (11, "ParallelStateExited", 10),
+            (12, "PassStateEntered", 11),
+            (13, "PassStateExited", 12),
+            (14, "ExecutionSucceeded", 13),
+        ]
