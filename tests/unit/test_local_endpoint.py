@@ -12,6 +12,7 @@ import pytest
 from mlwf.cli import main
 from mlwf.offline.server import free_port
 from tests.helpers.capture_files import random_records, write_tree
+from tests.helpers.paths import EVENTS_DIR
 from tests.helpers.sockets import listening_port
 from training_job.local_endpoint import EndpointNotAnswering, check_local_endpoint, nothing_answers
 
@@ -62,7 +63,7 @@ def refuse_sessions(monkeypatch) -> None:
         ["run", "--count", "1", "--stack-name", "s"],
         ["run", "--offline", "--count", "1"],
         ["batch", "--stack-name", "s", "--offline"],
-        ["invoke", "ClassifyImageFunction", "-e", "events/classify_image.json"],
+        ["invoke", "ClassifyImageFunction", "-e", str(EVENTS_DIR / "classify_image.json")],
         ["demo", "--out", "{tmp}/out"],
     ],
 )
