@@ -1,5 +1,9 @@
 """A caught failure that names no error or cause gives its Catch null for them, as on AWS.
 
+A Catch's error output is an object of the failure's `Error` and `Cause`
+(https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html#error-handling-error-output),
+and `SendTaskFailure` may give neither: both are optional
+(https://docs.aws.amazon.com/step-functions/latest/apireference/API_SendTaskFailure.html).
 A task failed by `SendTaskFailure` with neither `error` nor `cause`, caught with
 `"ResultPath": "$.states_all_error"`, gives `{"Error": null, "Cause": null}` on AWS, caught
 at the Task or at the Parallel around it: LocalStack's recordings of AWS,

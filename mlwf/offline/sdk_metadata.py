@@ -3,6 +3,11 @@
 Step Functions adds two members to the result of a request-response optimized integration:
 `SdkHttpMetadata` (the answer's headers, each as a list in `AllHttpHeaders` and as one value
 in `HttpHeaders`, and its `HttpStatusCode`) and `SdkResponseMetadata` (its `RequestId`).
+AWS's guide shows them: "the function output is nested inside a dictionary of metadata"
+(https://docs.aws.amazon.com/step-functions/latest/dg/connect-lambda.html, a lambda:invoke
+result with these headers) and "service integrations return metadata in addition to the
+payload in the result" (ResultSelector,
+https://docs.aws.amazon.com/step-functions/latest/dg/input-output-inputpath-params.html).
 AWS recorded them, in LocalStack's snapshot tests, for every `lambda:invoke` (27 results,
 e.g. test_variables_in_lambda_task, 2024-11-07), `sns:publish` (13), `sqs:sendMessage` (4),
 `dynamodb:putItem`, `getItem`, `deleteItem` and `updateItem` (10), `states:startExecution`
