@@ -12,6 +12,7 @@ import pytest
 from mlwf.offline.runtime import OfflineStack
 from tests.helpers.definitions import one_task_machine
 from tests.helpers.executions import history_events, run_to_end, wait_until_ended
+from tests.helpers.tables import string_keyed_table
 
 pytestmark = pytest.mark.offline
 
@@ -79,12 +80,7 @@ def test_a_workflow_can_read_the_metadata_as_on_aws(stack):
 def test_each_recorded_integration_carries_it(stack):
     topic = stack.client("sns").create_topic(Name="metadata")["TopicArn"]
     queue = stack.client("sqs").create_queue(QueueName="metadata")["QueueUrl"]
-    stack.client("dynamodb").create_table(
-        TableName="metadata",
-        KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    string_keyed_table(stack.client("dynamodb"), "metadata", key="k")
     steps = {
         "sns:publish": {"TopicArn": topic, "Message": "m"},
         "sqs:sendMessage": {"QueueUrl": queue, "MessageBody": "m"},

@@ -14,6 +14,7 @@ from mlwf.offline.runtime import OfflineStack
 from tests.helpers.executions import wait_until_ended
 from tests.helpers.notify_and_record import RESOURCES, machine_role_session, notify_and_record
 from tests.helpers.project import edit_template, refusal
+from tests.helpers.tables import string_keyed_table
 
 pytestmark = pytest.mark.offline
 
@@ -154,12 +155,7 @@ def test_a_role_may_call_only_the_resources_its_policies_name(tmp_path):
 
     with OfflineStack.start(notify_and_record(tmp_path), say=lambda _: None) as stack:
         other_topic = stack.client("sns").create_topic(Name="other")["TopicArn"]
-        stack.client("dynamodb").create_table(
-            TableName="other",
-            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        string_keyed_table(stack.client("dynamodb"), "other")
         session = machine_role_session(stack)
         sns, dynamodb = session.client("sns"), session.client("dynamodb")
         outputs = stack.spec.outputs

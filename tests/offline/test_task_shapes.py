@@ -14,6 +14,7 @@ import pytest
 
 from mlwf.offline.runtime import OfflineStack
 from tests.helpers.executions import run_to_end, wait_until_ended
+from tests.helpers.tables import string_keyed_table
 
 pytestmark = pytest.mark.offline
 
@@ -52,12 +53,7 @@ def test_an_sdk_task_takes_pascal_case_parameters_and_answers_in_pascal_case(sta
 def test_a_blob_in_a_result_is_base64_text(stack):
     # Given an item with a binary attribute, read by the optimized DynamoDB integration
     dynamodb = stack.client("dynamodb")
-    dynamodb.create_table(
-        TableName="blobs",
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    string_keyed_table(dynamodb, "blobs")
     dynamodb.put_item(TableName="blobs", Item={"id": {"S": "1"}, "blob": {"B": b"hello"}})
     definition = {
         "StartAt": "Get",
@@ -137,12 +133,7 @@ def test_an_sdk_task_reaches_the_service_the_table_names_and_its_error_has_its_p
 def test_an_optimized_dynamodb_error_it_does_not_model_is_its_base_exception(stack):
     # Given a getItem whose key is not the table's: DynamoDB answers ValidationException,
     # which its API does not model (AWS names it DynamoDB.AmazonDynamoDBException)
-    stack.client("dynamodb").create_table(
-        TableName="keyed",
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    string_keyed_table(stack.client("dynamodb"), "keyed")
     caught = "DynamoDB.AmazonDynamoDBException"
     definition = {
         "StartAt": "Get",
