@@ -102,18 +102,15 @@ def invoke_running(function: str, event: Any, stack_name: str | None) -> dict[st
     from Lambda's LogType=Tail. It runs as its role, as every function of that stack does."""
     import base64
 
-    import boto3
     from botocore.exceptions import BotoCoreError
 
     from training_job.errors import MlwfError
-    from training_job.local_endpoint import check_local_endpoint
-    from training_job.stack import default_stack_name, stack_outputs
+    from training_job.stack import StackSettings, aws_session, default_stack_name, stack_outputs
 
     name = stack_name or default_stack_name()
     if not name:
         raise MlwfError("no stack name: pass --stack-name, or run from the project folder")
-    check_local_endpoint()
-    session = boto3.Session()
+    session = aws_session(StackSettings())  # (refuses an endpoint that is not answering)
     outputs = stack_outputs(name, session)
     physical = outputs.get(f"{function}Name")
     if physical is None:  # in the words of a stack this command starts
